@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+export const agentStateNameSchema = z.enum(['starting', 'available', 'working', 'paused', 'error']);
+
+/** The one value the tray, the dashboard header and the CLI show: a state and why. */
+export const agentStateSchema = z.object({
+  state: agentStateNameSchema,
+  /** Machine-readable reason, e.g. `ok`, `no-gpu`, `user-active`, `docker-unreachable`. */
+  reason: z.string(),
+  /** The reason in plain words, e.g. "Paused: cs2.exe is running". */
+  detail: z.string(),
+  since: z.string(),
+});
+export type AgentState = z.infer<typeof agentStateSchema>;
+export type AgentStateName = z.infer<typeof agentStateNameSchema>;
+
+export const noticeSchema = z.object({
+  level: z.enum(['info', 'warn', 'error']),
+  title: z.string(),
+  message: z.string(),
+});
+export type Notice = z.infer<typeof noticeSchema>;
+
+export const agentInfoSchema = z.object({
+  version: z.string(),
+  home: z.string(),
+  pid: z.number().int(),
+  startedAt: z.string(),
+  platform: z.string(),
+});

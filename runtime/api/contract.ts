@@ -1,0 +1,51 @@
+/**
+ * The API contract: every command (request → response) and every event (agent → UI push),
+ * each with a zod schema. The dispatcher, the typed client and the preload bridge all derive
+ * from this one file. Payload schemas live beside their capability (runtime/<capability>/schema.ts)
+ * and must stay free of node-only imports: the renderer type-checks against them.
+ */
+import { z } from 'zod';
+import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
+import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
+import { systemCheckSchema } from '../system/schema.js';
+
+const empty = z.object({}).strict();
+
+export const commands = {
+  // ── agent ──────────────────────────────────────────────────────────────
+  'agent.info': { input: empty, output: agentInfoSchema },
+  'agent.state': { input: empty, output: agentStateSchema },
+
+  // ── gpu ────────────────────────────────────────────────────────────────
+  'gpu.list': { input: empty, output: z.object({ gpus: z.array(gpuSchema) }) },
+  'gpu.telemetry': {
+    input: z.object({ sinceMs: z.number().int().nonnegative().optional() }).strict(),
+    output: z.object({ status: telemetryStatusSchema, samples: z.array(telemetrySampleSchema) }),
+  },
+
+  // ── system ─────────────────────────────────────────────────────────────
+  'system.check': { input: empty, output: systemCheckSchema },
+} as const;
+
+export const events = {
+  'agent.state': agentStateSchema,
+  'gpu.telemetry': z.object({ samples: z.array(telemetrySampleSchema) }),
+  'gpu.telemetryStatus': telemetryStatusSchema,
+  notice: noticeSchema,
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandInput<K extends CommandName> = z.input<Commands[K]['input']>;
+export type CommandOutput<K extends CommandName> = z.output<Commands[K]['output']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<K extends EventName> = z.output<Events[K]>;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(commands, name);
+}
+export function isEventName(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}

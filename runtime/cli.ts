@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * `offshift …`: the headless agent and every operation from a shell. Each subcommand lives in
+ * runtime/cli/commands/<name>.ts and is listed below.
+ */
+import { pathToFileURL } from 'node:url';
+import { AppError } from './api/errors.js';
+import { parseArgs } from './cli/args.js';
+import type { CliCommand, CliIO } from './cli/command.js';
+import { agentCommand } from './cli/commands/agent.js';
+import { checkCommand } from './cli/commands/check.js';
+import { gpusCommand } from './cli/commands/gpus.js';
+
+export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand];
+
+function help(io: CliIO): void {
+  const width = Math.max(...cliCommands.map((c) => c.name.length));
+  io.stdout(
+    'Usage: offshift <command> [options]\n\nCommands:\n' +
+      cliCommands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n') +
+      '\n\nRun `offshift <command> --help` for a command\'s options.\n',
+  );
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  // Two-word commands (`job run`, `wallet status`) are matched first.
+  const two = rest[0] ? cliCommands.find((c) => c.name === `${name} ${rest[0]}`) : undefined;
+  const command = two ?? cliCommands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`offshift: unknown command "${name}". Run \`offshift help\` for the list.\n`);
+    return 2;
+  }
+  const args = two ? rest.slice(1) : rest;
+  try {
+    const parsed = parseArgs(args, command.booleanFlags);
+    if (parsed.flags.has('help')) {
+      io.stdout(`Usage: offshift ${command.usage}\n\n${command.summary}\n`);
+      return 0;
+    }
+    return await command.run(parsed, io);
+  } catch (error) {
+    if (error instanceof AppError) {
+      io.stderr(`offshift ${command.name}: ${error.message}\n`);
+      return error.code === 'usage' || error.code === 'invalid-input' ? 2 : 1;
+    }
+    io.stderr(`offshift ${command.name}: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain || process.env.OFFSHIFT_CLI_MAIN === '1') {
+  const io: CliIO = { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  runCli(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`offshift: ${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,17 @@
+import type { ParsedArgs } from './args.js';
+
+export interface CliIO {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** One `offshift` subcommand. `run` returns the process exit code. */
+export interface CliCommand {
+  name: string;
+  /** One line for `offshift help`. */
+  summary: string;
+  usage: string;
+  booleanFlags?: readonly string[];
+  run(args: ParsedArgs, io: CliIO): Promise<number>;
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAgent } from '../../agent/agent.js';
+import { clearEndpoint, writeEndpoint } from '../../agent/discovery.js';
+import { loadOrCreateToken } from '../../api/token.js';
+import { startWebSocketServer } from '../../api/transports/websocket-server.js';
+import { createLogger } from '../../log.js';
+import { resolveHome } from '../../storage/home.js';
+import { numberOption } from '../args.js';
+import type { CliCommand } from '../command.js';
+
+export const DEFAULT_PORT = 7878;
+
+/** dist/renderer beside the built CLI (dist/runtime/cli.js). */
+function defaultStaticDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', 'renderer');
+}
+
+export const agentCommand: CliCommand = {
+  name: 'agent',
+  summary: 'Run the headless agent and its web dashboard on 127.0.0.1.',
+  usage: 'agent [--port N]   (0 picks a free port; default 7878)',
+  async run(args, io) {
+    const home = resolveHome(io.env);
+    const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+    const agent = createAgent({ home, env: io.env, log });
+    const token = loadOrCreateToken(home);
+    const port = numberOption(args, 'port') ?? (io.env.OFFSHIFT_PORT ? Number(io.env.OFFSHIFT_PORT) : DEFAULT_PORT);
+    const server = await startWebSocketServer({
+      dispatch: agent.dispatch,
+      bus: agent.bus,
+      token,
+      port,
+      staticDir: io.env.OFFSHIFT_DASHBOARD_DIR ?? defaultStaticDir(),
+      extraOrigins: io.env.OFFSHIFT_DEV_ORIGIN ? [io.env.OFFSHIFT_DEV_ORIGIN] : [],
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        throw new Error(`port ${port} is in use: is another agent running? Use --port N to pick another.`);
+      }
+      throw error;
+    });
+    writeEndpoint(home, { port: server.port, pid: process.pid, url: server.url });
+    await agent.start();
+    io.stdout(`Offshift agent ${agent.state.value.state}: ${agent.state.value.detail}\n`);
+    io.stdout(`Dashboard: ${server.url}#token=${token}\n`);
+    io.stdout(`Data folder: ${home}\n`);
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    io.stdout('Stopping the agent…\n');
+    await agent.stop();
+    await server.close();
+    clearEndpoint(home);
+    return 0;
+  },
+};

@@ -1,0 +1,12 @@
+import type { Migration } from '../database.js';
+
+export const init001: Migration = {
+  version: 1,
+  name: 'init',
+  sql: `
+    CREATE TABLE kv (
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    ) STRICT;
+  `,
+};

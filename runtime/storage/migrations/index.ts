@@ -1,0 +1,8 @@
+import type { Migration } from '../database.js';
+import { init001 } from './001-init.js';
+
+/**
+ * The one migration sequence for the whole agent (jobs, ledger, …). Append only: a released
+ * migration is never edited; a change is a new, higher number.
+ */
+export const migrations: Migration[] = [init001];

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the test suite, idempotently: Debian's docker.io (a real engine),
+# busybox-static (test images are built locally from it: no registry is reachable), iptables
+# (the sandbox's firewall rule), and chromium (end-to-end tests); then starts dockerd if it is
+# not running. Needs root to install; without root it only reports what is missing.
+set -euo pipefail
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+[ -x /bin/busybox ] || command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "prepare-machine: missing ${need[*]}; install them as root (apt-get install -y ${need[*]}). Tests that need them will say they are skipped." >&2
+    exit 0
+  fi
+  echo "prepare-machine: installing ${need[*]}…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v dockerd >/dev/null 2>&1; then
+    echo "prepare-machine: starting dockerd…" >&2
+    mkdir -p /var/log
+    nohup dockerd >/var/log/offshift-test-dockerd.log 2>&1 &
+    for _ in $(seq 1 60); do
+      docker info >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+    docker info >/dev/null 2>&1 || { echo "prepare-machine: dockerd did not start; see /var/log/offshift-test-dockerd.log" >&2; exit 1; }
+  else
+    echo "prepare-machine: the Docker engine is not running and cannot be started here; Docker tests will say they are skipped." >&2
+  fi
+fi
