@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { createDispatcher, type Handlers } from '../../../runtime/api/dispatcher.js';
+import { AppError } from '../../../runtime/api/errors.js';
+import { parseRequest } from '../../../runtime/api/protocol.js';
+
+function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  const notUsed = async () => {
+    throw new Error('this handler is not part of the test');
+  };
+  const own = overrides as Record<string, unknown>;
+  return new Proxy(own, { get: (target, key) => target[key as string] ?? notUsed }) as Handlers;
+}
+
+describe('dispatcher', () => {
+  it('runs the handler with validated input and returns its result', async () => {
+    const dispatch = createDispatcher(handlers({ 'gpu.telemetry': async (input) => ({ status: { state: 'running', reason: String(input.sinceMs) }, samples: [] }) }));
+    expect(await dispatch('gpu.telemetry', { sinceMs: 42 })).toEqual({ ok: true, result: { status: { state: 'running', reason: '42' }, samples: [] } });
+  });
+
+  it('refuses an unknown command without running anything', async () => {
+    const dispatch = createDispatcher(handlers());
+    const res = await dispatch('gpu.format', {});
+    expect(res).toMatchObject({ ok: false, error: { code: 'unknown-command' } });
+  });
+
+  it('refuses invalid input before the handler runs, naming the field', async () => {
+    let ran = false;
+    const dispatch = createDispatcher(handlers({ 'gpu.telemetry': async () => ((ran = true), { status: { state: 'running', reason: '' }, samples: [] }) }));
+    const res = await dispatch('gpu.telemetry', { sinceMs: -5 });
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.error.code).toBe('invalid-input');
+      expect(res.error.message).toContain('sinceMs');
+    }
+    expect(ran).toBe(false);
+    expect(await dispatch('gpu.list', { extra: true })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(await dispatch('gpu.list', 'not an object')).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+  });
+
+  it('passes an AppError through with its code, and hides other errors behind "internal"', async () => {
+    const seen: string[] = [];
+    const dispatch = createDispatcher(
+      handlers({
+        'gpu.list': async () => {
+          throw new AppError('locked-by-policy', 'An administrator set this.');
+        },
+        'system.check': async () => {
+          throw new TypeError('boom');
+        },
+      }),
+      (command) => seen.push(command),
+    );
+    expect(await dispatch('gpu.list', {})).toEqual({ ok: false, error: { code: 'locked-by-policy', message: 'An administrator set this.' } });
+    expect(await dispatch('system.check', {})).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(seen).toEqual(['system.check']);
+  });
+});
+
+describe('wire protocol', () => {
+  it('parses a well-formed request', () => {
+    expect(parseRequest(JSON.stringify({ type: 'request', id: 3, command: 'gpu.list', input: {} }))).toEqual({
+      ok: true,
+      request: { type: 'request', id: 3, command: 'gpu.list', input: {} },
+    });
+  });
+
+  it.each([
+    ['not json', '{'],
+    ['not an object', '42'],
+    ['missing command', JSON.stringify({ type: 'request', id: 1 })],
+    ['negative id', JSON.stringify({ type: 'request', id: -1, command: 'x' })],
+    ['extra fields', JSON.stringify({ type: 'request', id: 1, command: 'x', __proto__: 1, evil: true })],
+  ])('answers a malformed message (%s) with a bad-message error', (_name, raw) => {
+    const parsed = parseRequest(raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.response).toMatchObject({ type: 'response', ok: false, error: { code: 'bad-message' } });
+  });
+
+  it('keeps the id of a malformed request so the client can match the error', () => {
+    const parsed = parseRequest(JSON.stringify({ type: 'request', id: 7, command: '' }));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.response.id).toBe(7);
+  });
+});
