@@ -47,7 +47,8 @@ export default tseslint.config(
             { group: ['electron', 'electron/*'], message: 'Only main/ and preload/ import electron.' },
             { group: ['**/main/**', '**/preload/**'], message: 'renderer/ talks to the agent only through the typed API.' },
             {
-              group: ['**/runtime/**', '!**/runtime/api/contract*', '!**/runtime/api/client*', '!**/runtime/api/bridge*', '!**/runtime/api/transports/socket-client*', '!**/runtime/*/schema*'],
+              // A regex, not a gitignore group: a group cannot re-include files under an excluded folder.
+              regex: '(^|/)runtime/(?!(api/(contract|client|bridge|transports/socket-client)|[^/]+/schema)(\\.[jt]s)?$)',
               message: 'renderer/ may import only the API contract, its schemas and the pure client from runtime/.',
             },
           ],
