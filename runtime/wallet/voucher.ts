@@ -1,0 +1,61 @@
+/** The EIP-712 voucher: its domain, its type, signing (the buyer's side) and checking (ours). */
+import fs from 'node:fs';
+import { getAddress, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers';
+import { z } from 'zod';
+import { AppError } from '../api/errors.js';
+import { signedVoucherSchema, type SignedVoucher, type VoucherData } from './schema.js';
+
+export const VOUCHER_TYPES = {
+  Voucher: [
+    { name: 'buyer', type: 'address' },
+    { name: 'provider', type: 'address' },
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'cumulativeAmount', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+};
+
+export function voucherDomain(chainId: number, escrow: string): TypedDataDomain {
+  return { name: 'OffshiftEscrow', version: '1', chainId, verifyingContract: getAddress(escrow) };
+}
+
+/** The struct as the contract takes it. */
+export function contractVoucher(v: VoucherData) {
+  return { buyer: getAddress(v.buyer), provider: getAddress(v.provider), jobId: v.jobId.toLowerCase(), cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) };
+}
+
+export async function signVoucher(buyer: Signer, chainId: number, escrow: string, voucher: VoucherData): Promise<SignedVoucher> {
+  const signature = await buyer.signTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(voucher));
+  return { voucher, signature };
+}
+
+export function recoverVoucherSigner(signed: SignedVoucher, chainId: number, escrow: string): string {
+  try {
+    return verifyTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(signed.voucher), signed.signature);
+  } catch (error) {
+    throw new AppError('voucher-invalid', `The voucher's signature cannot be read (${(error as Error).message}). Ask the buyer for a new voucher.`);
+  }
+}
+
+/** Parses a voucher (file content or object) with a clear error for each way it can be wrong. */
+export function parseVoucher(input: unknown): SignedVoucher {
+  const parsed = signedVoucherSchema.safeParse(input);
+  if (!parsed.success) throw new AppError('voucher-invalid', `This is not a valid voucher: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+export function readVoucherFile(file: string): SignedVoucher {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError('invalid-input', `Cannot read the voucher file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('voucher-invalid', `The voucher file ${file} is not JSON. A voucher file looks like { "voucher": { "buyer", "provider", "jobId", "cumulativeAmount", "expiry" }, "signature": "0x…" }.`);
+  }
+  return parseVoucher(json);
+}
