@@ -15,6 +15,7 @@ export const jobs002: Migration = {
       spec TEXT NOT NULL,
       state TEXT NOT NULL,
       reason TEXT NOT NULL,
+      detail TEXT NOT NULL DEFAULT '',
       state_changed_at INTEGER NOT NULL,
       created_at INTEGER NOT NULL,
       started_at INTEGER,
@@ -34,7 +35,8 @@ export const jobs002: Migration = {
       job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
       at INTEGER NOT NULL,
       state TEXT NOT NULL,
-      reason TEXT NOT NULL
+      reason TEXT NOT NULL,
+      detail TEXT NOT NULL DEFAULT ''
     ) STRICT;
     CREATE INDEX job_events_by_job ON job_events(job_id, at);
 

@@ -1,0 +1,60 @@
+/**
+ * A job's log: kept in a file up to a cap, the rest counted and dropped (a marker says how
+ * much), the last lines kept in memory for the job record.
+ */
+import fs from 'node:fs';
+
+export const DEFAULT_LOG_CAP_BYTES = 1024 * 1024;
+export const TAIL_LINES = 50;
+const TAIL_MAX_CHARS = 8192;
+
+export function droppedMarker(bytes: number): string {
+  return `[offshift: ${bytes} bytes of log dropped: the job wrote more than its log cap]\n`;
+}
+
+export class JobLog {
+  private kept = 0;
+  private fd: number | null;
+  dropped = 0;
+  private tail = '';
+
+  constructor(
+    readonly file: string,
+    private readonly capBytes: number = DEFAULT_LOG_CAP_BYTES,
+  ) {
+    this.kept = fs.existsSync(file) ? fs.statSync(file).size : 0;
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  /** Appends a chunk; returns the part that was kept (what live viewers should see). */
+  write(chunk: Buffer): Buffer {
+    const room = Math.max(0, this.capBytes - this.kept);
+    const keep = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (keep.length < chunk.length) this.dropped += chunk.length - keep.length;
+    if (keep.length && this.fd !== null) {
+      fs.writeSync(this.fd, keep);
+      this.kept += keep.length;
+    }
+    // The tail follows the job's latest output even past the cap.
+    this.tail = trimTail(this.tail + chunk.subarray(Math.max(0, chunk.length - TAIL_MAX_CHARS)).toString('utf8'));
+    return keep;
+  }
+
+  get tailText(): string {
+    return this.tail;
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    if (this.dropped > 0) fs.writeSync(this.fd, droppedMarker(this.dropped));
+    fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export function trimTail(text: string): string {
+  let t = text.length > TAIL_MAX_CHARS ? text.slice(text.length - TAIL_MAX_CHARS) : text;
+  const lines = t.split('\n');
+  if (lines.length > TAIL_LINES + 1) t = lines.slice(lines.length - TAIL_LINES - 1).join('\n');
+  return t;
+}

@@ -1,0 +1,143 @@
+/**
+ * Jobs: the spec a job is submitted with, its states, the record the agent keeps, and the
+ * payloads of the jobs.* commands and job.* events. Pure zod (the renderer type-checks it).
+ */
+import { z } from 'zod';
+
+/** `repo@sha256:<64 hex>`: pulled, then its digest verified. */
+export const DIGEST_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
+/** `sha256:<64 hex>`: a local image id, already present (development). */
+export const LOCAL_ID = /^sha256:[0-9a-f]{64}$/;
+
+const imageSchema = z.string().superRefine((value, ctx) => {
+  if (DIGEST_REF.test(value) || LOCAL_ID.test(value)) return;
+  const tagOnly = !value.includes('@');
+  ctx.addIssue({
+    code: 'custom',
+    message: tagOnly
+      ? `"${value}" is not pinned: a tag can change under a job. Use repo@sha256:<digest> (docker images --digests shows it) or a local image id sha256:<64 hex>.`
+      : `"${value}" is not a valid pinned reference: use repo@sha256:<64 hex digits> or sha256:<64 hex digits>.`,
+  });
+});
+
+/** host or host:port, lower-case DNS name or IPv4, no scheme, no path. */
+const HOST_PORT = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::(?:[1-9]\d{0,4}))?$/;
+
+export const networkSchema = z.union([
+  z.literal('none'),
+  z
+    .object({
+      allow: z
+        .array(z.string().regex(HOST_PORT, 'each allowed destination is host or host:port (no scheme, no path)'))
+        .min(1, 'an allow-list needs at least one host'),
+    })
+    .strict(),
+]);
+export type JobNetwork = z.infer<typeof networkSchema>;
+
+const GPU_UUID = /^(GPU|MIG)-[0-9a-fA-F-]{8,}$/;
+export const gpuRequestSchema = z.union([
+  z.number().int().nonnegative(),
+  z.literal('all'),
+  z.array(z.string().regex(GPU_UUID, 'a GPU UUID looks like GPU-xxxxxxxx-…')).min(1),
+]);
+export type GpuRequest = z.infer<typeof gpuRequestSchema>;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A job as submitted (by the marketplace or `offshift job run`). Strict: an unknown field (a
+ * `privileged` flag, `binds`, `volumes`, `hostPath`, `capAdd`…) is refused with its name.
+ */
+export const jobSpecSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64)')
+      .optional(),
+    marketJobId: z.string().min(1).max(200).optional(),
+    image: imageSchema,
+    command: z.array(z.string().max(65_536)).min(1, 'a job needs a command').max(4096),
+    env: z
+      .record(z.string().regex(ENV_NAME, 'environment names are letters, digits and _'), z.string().max(65_536))
+      .default({}),
+    gpus: gpuRequestSchema.default(0),
+    cpus: z.number().positive().max(1024).default(1),
+    memoryMiB: z.number().int().min(6, 'at least 6 MiB (Docker refuses less)').max(16 * 1024 * 1024).default(512),
+    shmMiB: z.number().int().positive().max(1024 * 1024).default(64),
+    diskMiB: z.number().int().positive().max(1024 * 1024).default(256),
+    timeoutSeconds: z.number().int().positive().max(30 * 24 * 3600).default(3600),
+    network: networkSchema.default('none'),
+  })
+  .strict();
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpec = z.output<typeof jobSpecSchema> & { id: string };
+
+export const finalJobStates = ['succeeded', 'failed', 'cancelled', 'timed-out', 'preempted'] as const;
+export const jobStateSchema = z.enum(['queued', 'pulling', 'starting', 'running', 'paused', 'stopping', ...finalJobStates]);
+export type JobState = z.infer<typeof jobStateSchema>;
+export type FinalJobState = (typeof finalJobStates)[number];
+export function isFinalState(state: JobState): state is FinalJobState {
+  return (finalJobStates as readonly string[]).includes(state);
+}
+
+export const gpuUsageSchema = z.object({
+  gpuKey: z.string(),
+  seconds: z.number(),
+  /** Mean utilisation over the telemetry samples taken while the job ran (NVIDIA). */
+  avgUtilizationPct: z.number().nullable(),
+  /** Energy integrated from power-draw samples, in joules (NVIDIA). */
+  energyJ: z.number().nullable(),
+  samples: z.number().int(),
+});
+export const jobUsageSchema = z.object({
+  /** Time from container start to its end, pauses included. */
+  wallMs: z.number(),
+  /** Time the job actually ran (pauses excluded): what GPU-seconds are counted from. */
+  runMs: z.number(),
+  gpus: z.array(gpuUsageSchema),
+});
+export type JobUsage = z.infer<typeof jobUsageSchema>;
+
+export const jobSchema = z.object({
+  id: z.string(),
+  marketJobId: z.string().nullable(),
+  spec: jobSpecSchema,
+  state: jobStateSchema,
+  /** Machine-readable, e.g. `exit-0`, `oom-killed`, `cancelled-by-user`, `max-duration`. */
+  reason: z.string(),
+  /** The reason in plain words. */
+  detail: z.string(),
+  stateChangedAt: z.number(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  exitCode: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  gpus: z.array(z.string()),
+  logTail: z.string(),
+  logDroppedBytes: z.number().int(),
+  usage: jobUsageSchema.nullable(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+export const jobEventSchema = z.object({ at: z.number(), state: jobStateSchema, reason: z.string() });
+
+export const jobLogEventSchema = z.object({
+  id: z.string(),
+  stream: z.enum(['stdout', 'stderr', 'system']),
+  text: z.string(),
+});
+export type JobLogEvent = z.infer<typeof jobLogEventSchema>;
+
+export const jobPullProgressSchema = z.object({ id: z.string(), status: z.string(), current: z.number().nullable(), total: z.number().nullable() });
+
+// ── command payloads ────────────────────────────────────────────────────
+export const jobsListInputSchema = z.object({ limit: z.number().int().positive().max(1000).optional() }).strict();
+export const jobsListOutputSchema = z.object({ jobs: z.array(jobSchema) });
+export const jobIdInputSchema = z.object({ id: z.string().min(1) }).strict();
+export const jobsGetOutputSchema = z.object({ job: jobSchema, events: z.array(jobEventSchema) });
+export const jobsLogsOutputSchema = z.object({ id: z.string(), text: z.string(), droppedBytes: z.number().int() });
+export const jobsCancelOutputSchema = z.object({ job: jobSchema });
+export const jobsRunInputSchema = z.object({ spec: jobSpecSchema }).strict();
+export const jobsRunOutputSchema = z.object({ job: jobSchema });

@@ -1,0 +1,97 @@
+/**
+ * The one place a job becomes Docker create options. Pure: (job, assigned GPUs, policy) in,
+ * dockerode's ContainerCreateOptions out, so every setting can be read and tested here.
+ * docs/sandbox.md says why each setting is what it is.
+ */
+import type Docker from 'dockerode';
+import type { JobSpec } from '../jobs/schema.js';
+import { INPUT_DIR, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, SCRATCH_DIR, type SandboxPolicy } from './policy.js';
+
+/** A GPU given to one job. NVIDIA GPUs are named by UUID; AMD ones by their render node. */
+export type AssignedGpu =
+  | { vendor: 'nvidia'; key: string; uuid: string }
+  | { vendor: 'amd'; key: string; renderNode: string };
+
+const MiB = 1024 * 1024;
+
+export function containerName(jobId: string): string {
+  return `offshift-job-${jobId}`;
+}
+
+export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], policy: SandboxPolicy): Docker.ContainerCreateOptions {
+  if (policy.uid === 0) throw new Error('policy.uid must not be 0: jobs never run as root');
+  if (job.network !== 'none') throw new Error('buildContainerSpec only builds network-none containers; allow-list jobs are refused earlier');
+  const nvidia = gpus.filter((g) => g.vendor === 'nvidia');
+  const amd = gpus.filter((g) => g.vendor === 'amd');
+  const memoryBytes = job.memoryMiB * MiB;
+
+  const binds: string[] = [];
+  // Staged inputs: the only host folder a job sees, and read-only.
+  if (policy.inputDir) binds.push(`${policy.inputDir}:${INPUT_DIR}:ro`);
+
+  const hostConfig: Docker.HostConfig = {
+    // Isolation: no network, own PID/IPC/UTS namespaces (Docker's defaults, stated explicitly).
+    NetworkMode: 'none',
+    IpcMode: 'private',
+    Privileged: false,
+    // Privilege: no capabilities at all, no gaining any through setuid/file caps.
+    CapDrop: ['ALL'],
+    CapAdd: [],
+    SecurityOpt: ['no-new-privileges:true'],
+    // Filesystem: the image is read-only; /tmp and the scratch folder are size-capped tmpfs.
+    ReadonlyRootfs: true,
+    Tmpfs: {
+      '/tmp': `rw,nosuid,nodev,noexec,size=${policy.tmpMiB}m,mode=1777`,
+      [SCRATCH_DIR]: `rw,nosuid,nodev,size=${job.diskMiB}m,uid=${policy.uid},gid=${policy.gid},mode=0700`,
+    },
+    Binds: binds,
+    ShmSize: job.shmMiB * MiB,
+    // Resources: memory with swap equal to memory (no swap), CPU quota, process count.
+    Memory: memoryBytes,
+    MemorySwap: memoryBytes,
+    MemorySwappiness: 0,
+    NanoCpus: Math.round(job.cpus * 1e9),
+    PidsLimit: policy.pidsLimit,
+    OomKillDisable: false,
+    Ulimits: [
+      { Name: 'core', Soft: 0, Hard: 0 },
+      { Name: 'nofile', Soft: 4096, Hard: 4096 },
+    ],
+    // An init reaps zombies and forwards SIGTERM to the job's process.
+    Init: true,
+    LogConfig: { Type: 'json-file', Config: { 'max-size': String(policy.logMaxBytes), 'max-file': '1' } },
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: false,
+    Devices: amd.length
+      ? [
+          { PathOnHost: '/dev/kfd', PathInContainer: '/dev/kfd', CgroupPermissions: 'rw' },
+          ...amd.map((g) => ({ PathOnHost: g.renderNode, PathInContainer: g.renderNode, CgroupPermissions: 'rw' })),
+        ]
+      : [],
+    // NVIDIA: the assigned UUIDs by name, never Count -1 ("every GPU").
+    DeviceRequests: nvidia.length
+      ? [{ Driver: 'nvidia', Count: 0, DeviceIDs: nvidia.map((g) => g.uuid), Capabilities: [['gpu', 'compute', 'utility']] }]
+      : [],
+  };
+  if (policy.useRunsc) hostConfig.Runtime = 'runsc';
+
+  return {
+    name: containerName(job.id),
+    Image: job.image,
+    Cmd: [...job.command],
+    Env: Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
+    User: `${policy.uid}:${policy.gid}`,
+    WorkingDir: SCRATCH_DIR,
+    Hostname: 'job',
+    NetworkDisabled: true,
+    AttachStdin: false,
+    OpenStdin: false,
+    Tty: false,
+    Labels: {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_JOB]: job.id,
+      [LABEL_AGENT]: policy.agentInstance,
+    },
+    HostConfig: hostConfig,
+  };
+}
