@@ -196,7 +196,7 @@ export class JobRunner {
   logs(id: string): { id: string; text: string; droppedBytes: number } {
     const job = this.store.get(id);
     if (!job) throw notFound(id);
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(this.logFile(id), 'utf8');
     } catch {

@@ -36,7 +36,7 @@ describe('buildContainerSpec: privilege', () => {
     expect(host.CapDrop).toEqual(['ALL']);
     expect(host.CapAdd).toEqual([]);
     expect(host.SecurityOpt).toEqual(['no-new-privileges:true']);
-    expect(host.SecurityOpt!.some((o) => /seccomp|apparmor/.test(o))).toBe(false);
+    expect(host.SecurityOpt!.some((o: string) => /seccomp|apparmor/.test(o))).toBe(false);
     expect(host.Privileged).toBe(false);
   });
   it('never shares the host namespaces', () => {
