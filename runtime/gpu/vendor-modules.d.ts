@@ -1,0 +1,15 @@
+// Local declarations for two untyped CommonJS packages (no @types exist for node-nvidia-smi;
+// @types/xml2js is not installed). Only what Offshift calls is declared.
+declare module 'node-nvidia-smi' {
+  /** Runs `nvidia-smi -q -x` (through the shell, PATH of this process) and parses it with xml2js. */
+  function nvidiaSmi(callback: (error: unknown, data?: unknown) => void): void;
+  export default nvidiaSmi;
+}
+
+declare module 'xml2js' {
+  export function parseString(
+    xml: string,
+    options: { explicitArray?: boolean; trim?: boolean },
+    callback: (error: Error | null, result: unknown) => void,
+  ): void;
+}
