@@ -1,0 +1,38 @@
+/**
+ * The utilityProcess entry (dist/main/agent-process.js): the agent, in its own process, away
+ * from the window and from main. Plain node plus Electron's `process.parentPort`; it never
+ * imports electron, so the agent's code is the same that runs headless.
+ */
+import { createAgent } from '../runtime/agent/agent.js';
+import { createLogger } from '../runtime/log.js';
+import { resolveHome } from '../runtime/storage/home.js';
+import { homeFromArgv } from './agent/messages.js';
+import { serveAgent, type ParentPortLike } from './agent/serve-agent.js';
+
+const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+if (!parentPort) {
+  process.stderr.write('This is the Offshift desktop app\'s agent process; Electron starts it. For the headless agent run `npm run agent` (or `offshift agent`).\n');
+  process.exit(2);
+}
+
+const log = createLogger((line) => process.stderr.write(line), process.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+const home = homeFromArgv(process.argv) ?? resolveHome(process.env);
+const agent = createAgent({ home, env: process.env, log });
+
+serveAgent({
+  parentPort,
+  agent,
+  exit: (code) => process.exit(code),
+  warn: (message, fields) => log.warn(message, fields),
+});
+
+try {
+  await agent.start();
+  parentPort.postMessage({ type: 'ready', pid: process.pid });
+  log.info('agent started in the desktop app', { home, pid: process.pid });
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  log.error('the agent could not start', { error: message });
+  parentPort.postMessage({ type: 'fatal', message });
+  process.exit(1);
+}

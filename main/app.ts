@@ -1,0 +1,109 @@
+/**
+ * The Electron main process: lifecycle, the one window, the security checklist, and the agent
+ * in its utilityProcess. Thin: the decisions live in security/ and agent/, the work in runtime/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { app, BrowserWindow, protocol, session, shell } from 'electron';
+import { createLogger } from '../runtime/log.js';
+import { AgentHost } from './agent/agent-host.js';
+import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.js';
+import { appPaths } from './paths.js';
+import { hardenSession, hardenWebContents } from './security/harden.js';
+import { mainWindowOptions } from './security/window-options.js';
+
+export interface RunningApp {
+  host: AgentHost;
+  window(): BrowserWindow | null;
+}
+
+/** The agent's data folder: OFFSHIFT_HOME when set (tests, several profiles), else userData. */
+export function agentHome(env: NodeJS.ProcessEnv, userData: string): string {
+  return env.OFFSHIFT_HOME ? path.resolve(env.OFFSHIFT_HOME) : userData;
+}
+
+export function runApp(mainModuleUrl: string): RunningApp | null {
+  const paths = appPaths(mainModuleUrl);
+  const log = createLogger((line) => process.stderr.write(line), process.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  const warn = (message: string, fields?: Record<string, unknown>) => log.warn(message, fields);
+
+  // Before ready: every renderer sandboxed; app:// a standard, secure origin.
+  app.enableSandbox();
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { ...APP_SCHEME_PRIVILEGES } }]);
+
+  if (!app.requestSingleInstanceLock()) {
+    // Another Offshift is running: it gets a `second-instance` event and shows its window.
+    app.quit();
+    return null;
+  }
+
+  let mainWindow: BrowserWindow | null = null;
+  const home = agentHome(process.env, app.getPath('userData'));
+  const logDir = path.join(home, 'logs');
+  let agentLog: fs.WriteStream | null = null;
+  const host = new AgentHost({
+    entry: paths.agentEntry,
+    home,
+    env: process.env,
+    log,
+    output: (chunk) => {
+      if (!app.isPackaged) process.stderr.write(chunk);
+      if (!agentLog) {
+        fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
+        agentLog = fs.createWriteStream(path.join(logDir, 'agent.log'), { flags: 'a', mode: 0o600 });
+      }
+      agentLog.write(chunk);
+    },
+  });
+
+  const createWindow = (): BrowserWindow => {
+    const window = new BrowserWindow(mainWindowOptions(paths.preload, { devTools: !app.isPackaged, icon: fs.existsSync(paths.icon) ? paths.icon : undefined }));
+    const contents = window.webContents;
+    // Each load (and reload) of the dashboard gets a fresh port to the agent.
+    contents.on('did-finish-load', () => host.connect(contents));
+    window.once('ready-to-show', () => window.show());
+    window.on('closed', () => {
+      host.disconnect(contents);
+      if (mainWindow === window) mainWindow = null;
+    });
+    void window.loadURL(APP_ENTRY_URL).catch((error: unknown) => log.error('could not load the dashboard', { error }));
+    return window;
+  };
+
+  const showWindow = () => {
+    if (!mainWindow) {
+      mainWindow = createWindow();
+      return;
+    }
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on('second-instance', showWindow);
+  // Every webContents, ours or any other that might appear: no navigation, no popups, no webview.
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, (url) => shell.openExternal(url), warn));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', showWindow);
+
+  let agentStopped = false;
+  app.on('before-quit', (event) => {
+    if (agentStopped || !host.running) return;
+    event.preventDefault();
+    void host.stop().finally(() => {
+      agentStopped = true;
+      app.quit();
+    });
+  });
+
+  void app.whenReady().then(() => {
+    hardenSession(session.defaultSession, warn);
+    protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.rendererDir));
+    host.start();
+    showWindow();
+  });
+
+  return { host, window: () => mainWindow };
+}

@@ -1,0 +1,157 @@
+/**
+ * `window.offshift` over a MessagePort to the agent, in the preload's isolated world.
+ * Requests made before the first port arrives (or while the agent restarts) wait in a queue;
+ * when main hands over a new port the bridge switches to it, and event listeners carry on.
+ * Pure (no electron): preload.ts wires it to ipcRenderer and contextBridge.
+ */
+import type { OffshiftBridge } from '../runtime/api/bridge.js';
+import type { Transport } from '../runtime/api/client.js';
+import { socketTransport } from '../runtime/api/transports/socket-client.js';
+import type { AgentStatusMessage } from './channels.js';
+
+/** What the bridge needs of a port: a DOM MessagePort in the preload, a worker_threads one in tests. */
+export interface PortLike {
+  postMessage(message: string): void;
+  addEventListener(type: 'message' | 'close', listener: (event: { data?: unknown }) => void): void;
+  start(): void;
+  close(): void;
+}
+
+type Response = Awaited<ReturnType<Transport['request']>>;
+
+interface Queued {
+  command: string;
+  input: unknown;
+  resolve: (response: Response) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface PortBridge {
+  /** What preload exposes as `window.offshift`. */
+  readonly api: OffshiftBridge;
+  /** A new port from main (the first one, or one to a restarted agent). */
+  attachPort(port: PortLike): void;
+  /** main says the agent is restarting or has failed for good. */
+  agentStatus(message: AgentStatusMessage): void;
+}
+
+export const QUEUE_TIMEOUT_MS = 20_000;
+
+export function createPortBridge(options: { queueTimeoutMs?: number } = {}): PortBridge {
+  const queueTimeoutMs = options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS;
+  const listeners = new Set<(event: string, payload: unknown) => void>();
+  const queue: Queued[] = [];
+  let transport: Transport | null = null;
+  let failure: string | null = null;
+
+  const emit = (event: string, payload: unknown) => {
+    for (const l of [...listeners]) {
+      try {
+        l(event, payload);
+      } catch {
+        // One failing page listener must not stop the others.
+      }
+    }
+  };
+
+  const unavailable = (message: string): Response => ({ ok: false, error: { code: 'agent-unavailable', message } });
+
+  const flush = () => {
+    while (transport && queue.length > 0) {
+      const q = queue.shift()!;
+      clearTimeout(q.timer);
+      void transport.request(q.command, q.input).then(q.resolve);
+    }
+  };
+
+  const failQueue = (message: string) => {
+    for (const q of queue.splice(0)) {
+      clearTimeout(q.timer);
+      q.resolve(unavailable(message));
+    }
+  };
+
+  /** Ends the current connection: its in-flight requests get a `disconnected` answer. */
+  let endCurrent: ((reason: string) => void) | null = null;
+  const endConnection = (reason: string) => {
+    const end = endCurrent;
+    endCurrent = null;
+    end?.(reason);
+  };
+
+  const api: OffshiftBridge = {
+    request(command, input) {
+      if (typeof command !== 'string' || command.length === 0) {
+        return Promise.resolve({ ok: false, error: { code: 'bad-request', message: 'The command must be a non-empty string.' } });
+      }
+      if (transport) return transport.request(command, input);
+      if (failure !== null) return Promise.resolve(unavailable(failure));
+      return new Promise<Response>((resolve) => {
+        const entry: Queued = {
+          command,
+          input,
+          resolve,
+          timer: setTimeout(() => {
+            const i = queue.indexOf(entry);
+            if (i >= 0) queue.splice(i, 1);
+            resolve(unavailable(`The agent did not answer within ${Math.round(queueTimeoutMs / 1000)} s: it is starting or restarting. Try again in a moment.`));
+          }, queueTimeoutMs),
+        };
+        queue.push(entry);
+      });
+    },
+    onEvent(listener) {
+      if (typeof listener !== 'function') throw new TypeError('onEvent needs a function.');
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+
+  return {
+    api,
+    attachPort(port) {
+      endConnection('the agent restarted');
+      failure = null;
+      let closeListener: ((reason: string) => void) | null = null;
+      const current = socketTransport({
+        send: (data) => port.postMessage(data),
+        onMessage: (listener) =>
+          port.addEventListener('message', (event) => {
+            if (typeof event.data === 'string') listener(event.data);
+          }),
+        onClose: (listener) => {
+          closeListener = listener;
+        },
+        close: () => port.close(),
+      });
+      const detach = current.onEvent(emit);
+      let ended = false;
+      const end = (reason: string) => {
+        if (ended) return;
+        ended = true;
+        detach();
+        if (transport === current) transport = null;
+        if (endCurrent === end) endCurrent = null;
+        closeListener?.(reason);
+        port.close();
+      };
+      port.addEventListener('close', () => end('the agent process stopped'));
+      port.start();
+      transport = current;
+      endCurrent = end;
+      flush();
+    },
+    agentStatus(message) {
+      emit('notice', message.notice);
+      // main says this only after the agent exited: its port is dead, so stop using it now
+      // (in-flight requests get a `disconnected` answer) and queue new ones for the next agent.
+      endConnection('the agent process stopped');
+      if (message.status === 'failed') {
+        failure = message.notice.message;
+        failQueue(failure);
+      }
+    },
+  };
+}
