@@ -17,6 +17,8 @@ export class JobLog {
   private fd: number | null;
   dropped = 0;
   private tail = '';
+  /** Bytes of the container's output already in the file (a re-adopted job replays from the start). */
+  private toSkip = 0;
 
   constructor(
     readonly file: string,
@@ -26,8 +28,21 @@ export class JobLog {
     this.fd = fs.openSync(file, 'a', 0o600);
   }
 
+  /** The next `write`s replay output the file already holds: skip as many bytes as it has. */
+  replayFromStart(): void {
+    this.toSkip = this.kept;
+  }
+
   /** Appends a chunk; returns the part that was kept (what live viewers should see). */
-  write(chunk: Buffer): Buffer {
+  write(input: Buffer): Buffer {
+    let chunk = input;
+    if (this.toSkip > 0) {
+      const skipped = chunk.subarray(0, Math.min(this.toSkip, chunk.length));
+      this.toSkip -= skipped.length;
+      this.tail = trimTail(this.tail + skipped.toString('utf8'));
+      chunk = chunk.subarray(skipped.length);
+      if (!chunk.length) return chunk;
+    }
     const room = Math.max(0, this.capBytes - this.kept);
     const keep = chunk.length <= room ? chunk : chunk.subarray(0, room);
     if (keep.length < chunk.length) this.dropped += chunk.length - keep.length;

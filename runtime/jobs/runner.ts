@@ -279,7 +279,8 @@ export class JobRunner {
           active.meter.paused(this.now());
         }
         if (active.stop) void this.stop(active, active.stop, this.graceMs);
-        this.attachLogs(active, Math.floor(this.now() / 1000));
+        active.log.replayFromStart();
+        this.attachLogs(active);
         void this.finishWhenExited(active).catch((error: unknown) => this.log.error('re-adopted job crashed', { id, error }));
       } else {
         out.finished.push(id);
@@ -381,9 +382,9 @@ export class JobRunner {
     return job;
   }
 
+  /** Agent lines (pull progress) go to live viewers only: the log file holds the container's output alone. */
   private systemLog(a: Active, text: string): void {
-    const kept = a.log.write(Buffer.from(text));
-    if (kept.length) this.options.onLog?.({ id: a.id, stream: 'system', text: kept.toString('utf8') });
+    this.options.onLog?.({ id: a.id, stream: 'system', text });
   }
 
   private async run(a: Active): Promise<void> {
@@ -442,10 +443,10 @@ export class JobRunner {
     this.release(a);
   }
 
-  private attachLogs(a: Active, since?: number): void {
+  private attachLogs(a: Active): void {
     const container = this.options.docker.getContainer(a.containerId!);
     a.logDone = (async () => {
-      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, ...(since ? { since } : {}) })) as unknown as Readable;
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
       a.logStream = stream;
       const demux = new LogDemuxer((streamName, data) => {
         const kept = a.log.write(data);

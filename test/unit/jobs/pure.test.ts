@@ -95,4 +95,19 @@ describe('JobLog', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('12345678\na' + droppedMarker(16));
     expect(log.tailText).toContain('last line');
   });
+  it('a re-adopted job replays the container log from the start without duplicating what the file holds', () => {
+    const t = makeTempHome();
+    cleanup = t.cleanup;
+    const file = path.join(t.home, 'log.txt');
+    const first = new JobLog(file, 100);
+    first.write(Buffer.from('one\n'));
+    // (the agent dies here: no close, no marker)
+    const second = new JobLog(file, 100);
+    second.replayFromStart();
+    expect(second.write(Buffer.from('on')).length).toBe(0);
+    expect(second.write(Buffer.from('e\ntwo\n')).toString()).toBe('two\n');
+    second.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('one\ntwo\n');
+    expect(second.tailText).toBe('one\ntwo\n');
+  });
 });
