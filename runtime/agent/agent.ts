@@ -4,8 +4,11 @@ import { createDispatcher, type Dispatch, type Handlers } from '../api/dispatche
 import { EventBus } from '../api/events.js';
 import { inProcessTransport } from '../api/transports/in-process.js';
 import { createGpuService, type GpuService } from '../gpu/service.js';
+import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { runSystemCheck } from '../system/check.js';
+import { createScheduleService, type ScheduleService } from '../schedule/service.js';
+import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
 import { AgentStateMachine } from './state.js';
 
@@ -16,6 +19,10 @@ export interface AgentOptions {
   log?: Logger;
   /** Telemetry sampling period; about once a second by default. */
   telemetryIntervalMs?: number;
+  /** Input idle time (the desktop app passes Electron's powerMonitor); default: logind on Linux, else none. */
+  idleSource?: IdleSource | null;
+  /** The admin policy file; default: OFFSHIFT_POLICY_FILE or the OS path. */
+  policyFile?: string;
 }
 
 /**
@@ -29,6 +36,7 @@ export interface Agent {
   readonly dispatch: Dispatch;
   readonly state: AgentStateMachine;
   readonly gpu: GpuService;
+  readonly schedule: ScheduleService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
   client(): Client;
@@ -55,12 +63,33 @@ export function createAgent(options: AgentOptions): Agent {
     onTelemetryStatus: (status) => bus.emit('gpu.telemetryStatus', status),
   });
 
+  const schedule = createScheduleService({
+    home: options.home,
+    env,
+    log,
+    idle: options.idleSource,
+    gpu,
+    policyFile: options.policyFile,
+    onDecision: (availability) => state.update({ availability }),
+  });
+  const unsubscribeTelemetry = bus.subscribe((event, payload) => {
+    if (event === 'gpu.telemetry') schedule.onTelemetry((payload as { samples: TelemetrySample[] }).samples);
+  });
+
   const handlers: Handlers = {
     'agent.info': async () => ({ version: VERSION, home: options.home, pid: process.pid, startedAt, platform: process.platform }),
     'agent.state': async () => state.value,
     'gpu.list': async () => ({ gpus: await gpu.list() }),
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
-    'system.check': async () => runSystemCheck({ env, home: options.home, gpu }),
+    'system.check': async () => {
+      const check = await runSystemCheck({ env, home: options.home, gpu });
+      return { ...check, items: [...check.items, schedule.policyCheckItem()] };
+    },
+    'system.processes': async () => ({ processes: schedule.runningProcesses() }),
+    'schedule.get': async () => schedule.view(),
+    'schedule.set': async (patch) => schedule.set(patch),
+    'agent.pause': async (input) => schedule.pause(input),
+    'agent.resume': async () => schedule.resume(),
   };
 
   const dispatch = createDispatcher(handlers, (command, error) => log.error('command failed', { command, error }));
@@ -71,13 +100,17 @@ export function createAgent(options: AgentOptions): Agent {
     dispatch,
     state,
     gpu,
+    schedule,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
     async start() {
       const gpus = await gpu.start();
       state.update({ started: true, gpuCount: gpus.length });
+      schedule.start();
     },
     async stop() {
+      unsubscribeTelemetry();
+      await schedule.stop();
       await gpu.stop();
     },
   };

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
+import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
 
 const empty = z.object({}).strict();
 
@@ -25,6 +26,16 @@ export const commands = {
 
   // ── system ─────────────────────────────────────────────────────────────
   'system.check': { input: empty, output: systemCheckSchema },
+  /** Running apps, for the exclusive-apps picker. */
+  'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
+
+  // ── schedule ───────────────────────────────────────────────────────────
+  'schedule.get': { input: empty, output: scheduleViewSchema },
+  /** Any subset of the settings; refused with `locked-by-policy` for an admin's mandatory field. */
+  'schedule.set': { input: schedulePatchSchema, output: scheduleViewSchema },
+  /** Snooze: for some minutes, until a time, or (neither) until `agent.resume`. */
+  'agent.pause': { input: pauseInputSchema, output: scheduleViewSchema },
+  'agent.resume': { input: empty, output: scheduleViewSchema },
 } as const;
 
 export const events = {

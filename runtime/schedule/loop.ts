@@ -1,0 +1,209 @@
+/**
+ * The availability loop: every tick (4 a second by default, and at once when an idle source
+ * pushes the user's return) it reads the signal sources' cached values, runs `decide`, and acts
+ * only when the decision changes: it reports the new decision (the agent feeds it to its state
+ * machine, which emits `agent.state`) and gives the GPU back or lets work run again.
+ *
+ * Giving the GPU back, on a decision not to run:
+ *  - onUserReturn "stop": `preemptAll(stopGraceSeconds)` (SIGTERM, grace, SIGKILL → `preempted`);
+ *    while work may not run, any job that is still running is stopped again.
+ *  - onUserReturn "pause": `pauseAll()` (frozen, memory kept); `resumeAll()` when work may run
+ *    again; `preemptAll` once it has been frozen for pauseGraceMinutes.
+ */
+import type { Logger } from '../log.js';
+import type { LoadedPolicy } from '../policy/schema.js';
+import { effectiveSection } from '../settings/effective.js';
+import { decideEffective, nextHeatLatch, NO_IDLE_SOURCE_NOTE } from './decide.js';
+import type { JobControl } from './job-control.js';
+import type { Decision, ScheduleSettings, SchedulePatch } from './schema.js';
+import type { Signals } from './signals.js';
+import type { BatterySource } from './sources/battery.js';
+import type { GpuSignalSource } from './sources/gpu.js';
+import type { IdleSource } from './sources/idle.js';
+import type { ProcessSource } from './sources/processes.js';
+import { systemTimeZone } from './windows.js';
+
+export interface AvailabilityLoopOptions {
+  /** The user's section and its problem, if the settings file is broken. */
+  settings: () => { patch: SchedulePatch | undefined; problem: string | null };
+  policy: () => LoadedPolicy;
+  idle: IdleSource | null;
+  processes: ProcessSource | null;
+  gpu: GpuSignalSource | null;
+  battery: BatterySource | null;
+  jobs: JobControl | null;
+  onDecision: (decision: Decision) => void;
+  now?: () => Date;
+  timeZone?: () => string;
+  tickMs?: number;
+  log?: Logger;
+}
+
+export interface AvailabilityLoop {
+  readonly decision: Decision | null;
+  /** The signals of the latest tick (for the Schedule page and tests). */
+  readonly signals: Signals | null;
+  /** Notes such as "no idle source: schedule only". */
+  notes(): string[];
+  /** Runs one tick now (also used by tests with a fake clock). Returns the decision. */
+  tick(): Decision;
+  /** The settings or the policy changed: recompute the effective settings and tick. */
+  invalidate(): void;
+  start(): void;
+  stop(): Promise<void>;
+  /** Resolves when the job actions started so far have finished. */
+  settled(): Promise<void>;
+}
+
+export function createAvailabilityLoop(options: AvailabilityLoopOptions): AvailabilityLoop {
+  const now = options.now ?? (() => new Date());
+  const tz = options.timeZone ?? systemTimeZone;
+  const tickMs = options.tickMs ?? 250;
+  let decision: Decision | null = null;
+  let signals: Signals | null = null;
+  let heatLatch = false;
+  let frozenAt: number | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let unsubscribeIdle: (() => void) | null = null;
+  let effective: { ok: true; value: ScheduleSettings } | { ok: false; decision: Decision } | null = null;
+  let action: Promise<void> = Promise.resolve();
+  let preempting = false;
+  let started = false;
+
+  const computeEffective = () => {
+    const policy = options.policy();
+    if (policy.state === 'invalid') {
+      return {
+        ok: false as const,
+        decision: {
+          run: false,
+          reason: 'policy-invalid' as const,
+          detail: `Paused: the administrator's policy file ${policy.file} is invalid (${policy.message}). No work runs until it is fixed.`,
+        },
+      };
+    }
+    const user = options.settings();
+    if (user.problem) {
+      return {
+        ok: false as const,
+        decision: { run: false, reason: 'settings-invalid' as const, detail: `Paused: your settings file is invalid (${user.problem}). Fix it or save the Schedule page again.` },
+      };
+    }
+    const e = effectiveSection('schedule', user.patch, policy);
+    if (!e.ok) return { ok: false as const, decision: { run: false, reason: 'settings-invalid' as const, detail: `Paused: the availability settings are invalid (${e.message}).` } };
+    return { ok: true as const, value: e.value };
+  };
+
+  const runAction = (label: string, fn: () => Promise<void>) => {
+    action = action.then(fn).catch((error: unknown) => options.log?.error(`availability: ${label} failed`, { error: error instanceof Error ? error.message : String(error) }));
+    return action;
+  };
+
+  const apply = (prev: Decision | null, next: Decision, s: ScheduleSettings | null) => {
+    const jobs = options.jobs;
+    if (!jobs) return;
+    const onReturn = s?.onUserReturn ?? 'stop';
+    const graceMs = (s?.stopGraceSeconds ?? 2) * 1000;
+    const wasRunAllowed = prev === null || prev.run;
+    if (!next.run && wasRunAllowed) {
+      if (onReturn === 'pause') {
+        frozenAt = now().getTime();
+        void runAction('pause', () => jobs.pauseAll());
+      } else {
+        preempting = true;
+        void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
+      }
+    } else if (next.run && !wasRunAllowed && frozenAt !== null) {
+      frozenAt = null;
+      void runAction('resume', () => jobs.resumeAll());
+    }
+  };
+
+  const enforce = (s: ScheduleSettings | null) => {
+    const jobs = options.jobs;
+    if (!jobs || !decision || decision.run) return;
+    const graceMs = (s?.stopGraceSeconds ?? 2) * 1000;
+    if (frozenAt !== null) {
+      const limitMs = (s?.pauseGraceMinutes ?? 10) * 60_000;
+      if (now().getTime() - frozenAt >= limitMs) {
+        frozenAt = null;
+        options.log?.info('availability: frozen jobs reached the pause grace; stopping them');
+        preempting = true;
+        void runAction('preempt after pause grace', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
+      }
+    } else if (!preempting && jobs.runningCount() > 0) {
+      // Work may not run, but a job is running (started in a race, or resumed elsewhere): stop it.
+      preempting = true;
+      void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
+    }
+  };
+
+  const tick = (): Decision => {
+    effective ??= computeEffective();
+    const at = now();
+    const s = effective.ok ? effective.value : null;
+    const temperatureC = options.gpu?.temperatureC() ?? null;
+    if (s) heatLatch = nextHeatLatch(heatLatch, temperatureC, s.thermal);
+    signals = {
+      idleSeconds: options.idle ? options.idle.idleSeconds() : null,
+      // Reading processes costs a /proc listing: only when an exclusive app is configured.
+      processes: s && s.exclusiveApps.length > 0 && options.processes ? options.processes.names() : [],
+      gpuProcesses: options.gpu?.processes() ?? [],
+      gpuTemperatureC: temperatureC,
+      pausedForHeat: heatLatch,
+      onBattery: options.battery?.onBattery() ?? null,
+      systemTimeZone: tz(),
+    };
+    const next = effective.ok ? decideEffective(at, signals, effective.value) : effective.decision;
+    const prev = decision;
+    if (!prev || prev.run !== next.run || prev.reason !== next.reason || prev.detail !== next.detail) {
+      decision = next;
+      if (!prev || prev.run !== next.run || prev.reason !== next.reason) {
+        options.log?.info('availability decision', { run: next.run, reason: next.reason, detail: next.detail });
+      }
+      apply(prev, next, s);
+      options.onDecision(next);
+    }
+    enforce(s);
+    return next;
+  };
+
+  return {
+    get decision() {
+      return decision;
+    },
+    get signals() {
+      return signals;
+    },
+    notes() {
+      const out: string[] = [];
+      if (!started) return out;
+      const idle = options.idle?.idleSeconds() ?? null;
+      if (idle === null) out.push(NO_IDLE_SOURCE_NOTE);
+      return out;
+    },
+    tick,
+    invalidate() {
+      effective = null;
+      tick();
+    },
+    start() {
+      started = true;
+      for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.start?.();
+      unsubscribeIdle = options.idle?.onActivity?.(() => tick()) ?? null;
+      tick();
+      timer = setInterval(tick, tickMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      unsubscribeIdle?.();
+      for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.stop?.();
+      await action;
+    },
+    settled() {
+      return action;
+    },
+  };
+}

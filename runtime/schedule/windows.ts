@@ -1,0 +1,76 @@
+/**
+ * Weekly windows in wall-clock time. Pure. A window belongs to the day it starts on; an end at
+ * or before its start runs past midnight into the next day; start equal to end is the whole day;
+ * a moment is in a window when its local time is in [start, end). Local time is read from the
+ * instant in the window's IANA zone, so across daylight-saving changes windows keep their
+ * wall-clock meaning (a 22:00 start is 22:00 on the wall, whatever the UTC offset that night).
+ */
+import { DAYS, type Day, type ScheduleWindow } from './schema.js';
+
+export interface LocalTime {
+  /** 0 = Monday … 6 = Sunday. */
+  dayIndex: number;
+  day: Day;
+  /** Minutes since local midnight, 0–1439. */
+  minutes: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAYS: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** The wall-clock weekday and time of `now` in `zone`. Throws RangeError for an unknown zone. */
+export function localTime(now: Date, zone: string): LocalTime {
+  let weekday = '';
+  let hour = 0;
+  let minute = 0;
+  for (const part of formatter(zone).formatToParts(now)) {
+    if (part.type === 'weekday') weekday = part.value;
+    else if (part.type === 'hour') hour = Number(part.value) % 24;
+    else if (part.type === 'minute') minute = Number(part.value);
+  }
+  const dayIndex = WEEKDAYS[weekday];
+  if (dayIndex === undefined) throw new RangeError(`Unexpected weekday "${weekday}" for zone ${zone}`);
+  return { dayIndex, day: DAYS[dayIndex]!, minutes: hour * 60 + minute };
+}
+
+export function parseClock(hhmm: string): number {
+  const [h, m] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+/** Whether a local moment falls in one window. */
+export function inWindow(local: LocalTime, window: ScheduleWindow): boolean {
+  const start = parseClock(window.start);
+  const end = parseClock(window.end);
+  for (const day of window.days) {
+    const d = DAYS.indexOf(day);
+    if (start === end) {
+      if (local.dayIndex === d) return true;
+    } else if (end > start) {
+      if (local.dayIndex === d && local.minutes >= start && local.minutes < end) return true;
+    } else {
+      if (local.dayIndex === d && local.minutes >= start) return true;
+      if (local.dayIndex === (d + 1) % 7 && local.minutes < end) return true;
+    }
+  }
+  return false;
+}
+
+export function inAnyWindow(now: Date, zone: string, windows: readonly ScheduleWindow[]): boolean {
+  const local = localTime(now, zone);
+  return windows.some((w) => inWindow(local, w));
+}
+
+/** The system's zone, as Intl sees it (honours TZ). */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}

@@ -1,0 +1,41 @@
+/**
+ * The sections of the settings file, one per capability: `{ schedule: {...}, wallet: {...} }`.
+ * A capability adds its own by adding an entry here: a full schema (what the effective value
+ * must satisfy), a patch schema (any subset: what the user file and an admin policy hold) and
+ * defaults. Pure zod: the policy schema and the renderer derive from this list.
+ */
+import type { z } from 'zod';
+import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
+
+export interface SettingsSection<Full, Patch> {
+  full: z.ZodType<Full>;
+  patch: z.ZodType<Patch>;
+  defaults: Full;
+  /**
+   * Mends a merged value whose layers clash (e.g. an admin's pause temperature below the
+   * default resume temperature), given the paths the admin locked. Optional.
+   */
+  reconcile?: (merged: unknown, locked: readonly string[]) => unknown;
+}
+
+export const settingsSections = {
+  schedule: { full: scheduleSettingsSchema, patch: schedulePatchSchema, defaults: defaultScheduleSettings, reconcile: reconcileSchedule },
+} satisfies Record<string, SettingsSection<unknown, unknown>>;
+
+/** A resume temperature above the pause temperature: lower the one that is not locked. */
+function reconcileSchedule(merged: unknown, locked: readonly string[]): unknown {
+  const m = merged as { thermal?: { pauseAtC?: unknown; resumeBelowC?: unknown } };
+  const t = m.thermal;
+  if (!t || typeof t.pauseAtC !== 'number' || typeof t.resumeBelowC !== 'number' || t.resumeBelowC <= t.pauseAtC) return merged;
+  if (!locked.includes('thermal.resumeBelowC')) return { ...m, thermal: { ...t, resumeBelowC: Math.max(20, t.pauseAtC - 8) } };
+  if (!locked.includes('thermal.pauseAtC')) return { ...m, thermal: { ...t, pauseAtC: Math.min(120, t.resumeBelowC + 8) } };
+  return merged;
+}
+
+export type SectionName = keyof typeof settingsSections;
+export type SectionValue<K extends SectionName> = (typeof settingsSections)[K]['defaults'];
+export type SectionPatch<K extends SectionName> = z.infer<(typeof settingsSections)[K]['patch']>;
+
+export function isSectionName(name: string): name is SectionName {
+  return Object.prototype.hasOwnProperty.call(settingsSections, name);
+}
