@@ -1,0 +1,22 @@
+/**
+ * The dashboard's pages, in navigation order: the sidebar and the router both read this list.
+ * To add a page, write it under renderer/src/pages/ and add ONE line below (see docs/dashboard.md).
+ */
+import type { ReactNode } from 'react';
+import { Icon } from '../components/icons.js';
+import { GpusPage } from './GpusPage.js';
+import { SystemCheckPage } from './SystemCheckPage.js';
+
+export interface PageDef {
+  /** The route: `#/<id>`. */
+  id: string;
+  /** The navigation label and the header's title. */
+  title: string;
+  icon?: ReactNode;
+  element: ReactNode;
+}
+
+export const pages: PageDef[] = [
+  { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
+  { id: 'system', title: 'System check', icon: <Icon name="check" />, element: <SystemCheckPage /> },
+];
