@@ -1,0 +1,218 @@
+/**
+ * The dashboard end to end: a real headless agent (`node dist/runtime/cli.js agent`) with a fake
+ * nvidia-smi first on PATH that serves a real two-GPU capture, and the built dashboard opened in
+ * real Chromium (Debian's /usr/bin/chromium through Playwright).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpuFixture, makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
+import { makeTempHome } from '../helpers/temp-home.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
+const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
+const CHROMIUM = '/usr/bin/chromium';
+const CAPTURE = 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml';
+
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`[e2e] dashboard tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+
+/** What a person must see, read from the capture itself rather than restated by hand. */
+function expectedGpus(): Array<{ name: string; memoryMiB: number }> {
+  const xml = fs.readFileSync(gpuFixture(CAPTURE), 'utf8');
+  return [...xml.matchAll(/<gpu id="[^"]*">([\s\S]*?)<\/gpu>/g)].map(([, body]) => ({
+    name: /<product_name>([^<]*)<\/product_name>/.exec(body!)![1]!.trim(),
+    memoryMiB: Number(/<fb_memory_usage>\s*<total>(\d+) MiB<\/total>/.exec(body!)![1]),
+  }));
+}
+
+interface RunningAgent {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stderr: () => string;
+}
+
+function startAgent(home: string, fake: FakeGpuTools, port = 0): Promise<RunningAgent> {
+  const child = spawn(process.execPath, [CLI, 'agent', '--port', String(port)], {
+    cwd: ROOT,
+    env: fake.env({ ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_PORT: undefined }),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`The agent printed no dashboard URL within 30 s.\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-2000)}`));
+    }, 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const match = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, stderr: () => stderr });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`The agent exited (${code ?? signal}) before printing its URL.\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-2000)}`));
+    });
+  });
+}
+
+async function stopAgent(agent: RunningAgent | null): Promise<void> {
+  if (!agent || agent.child.exitCode !== null || agent.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => agent.child.once('exit', () => resolve()));
+  agent.child.kill('SIGTERM');
+  const timer = setTimeout(() => agent.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless agent', () => {
+  let fake: FakeGpuTools;
+  let home: { home: string; cleanup: () => void };
+  let agent: RunningAgent | null = null;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  async function openPage(url: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(url);
+    return page;
+  }
+
+  beforeAll(async () => {
+    for (const file of [CLI, DASHBOARD]) {
+      if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
+    }
+    fake = makeFakeGpuTools({ nvidiaXml: CAPTURE });
+    home = makeTempHome('offshift-e2e-dashboard-');
+    agent = await startAgent(home.home, fake);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await stopAgent(agent);
+    fake?.cleanup();
+    home?.cleanup();
+  });
+
+  it('shows each GPU of the capture with its name and memory, and hides the token from the URL', async () => {
+    const gpus = expectedGpus();
+    expect(gpus).toHaveLength(2);
+    const page = await openPage(agent!.url);
+    const cards = page.getByTestId('gpu-card');
+    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBe(gpus.length);
+    for (const [i, gpu] of gpus.entries()) {
+      const card = cards.nth(i);
+      expect(await card.getByTestId('gpu-name').textContent()).toBe(gpu.name);
+      expect(await card.textContent()).toContain(`${gpu.memoryMiB.toLocaleString('en-US')} MiB`);
+      expect(await card.getByTestId('gpu-memory').textContent()).toContain(`${(gpu.memoryMiB / 1024).toLocaleString('en-US', { maximumFractionDigits: 1 })} GiB`);
+    }
+    expect(page.url()).not.toContain('token');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('always shows the agent’s state and its reason in the header', async () => {
+    const page = await openPage(agent!.url);
+    const header = page.getByTestId('agent-state');
+    await expect.poll(() => header.getAttribute('data-state'), { timeout: 10_000 }).toMatch(/^(available|working|paused|error)$/);
+    const state = (await header.getAttribute('data-state'))!;
+    const labels: Record<string, string> = { available: 'Available', working: 'Working', paused: 'Paused', error: 'Needs attention' };
+    expect((await page.getByTestId('state-pill').textContent())?.trim()).toBe(labels[state]);
+    expect((await page.getByTestId('state-reason').textContent())?.trim().length).toBeGreaterThan(3);
+    // Two GPUs and nothing wrong with them: the agent must not be in error.
+    expect(state).not.toBe('error');
+  });
+
+  it('updates a telemetry chart as samples arrive', async () => {
+    const page = await openPage(agent!.url);
+    const chart = page.getByTestId('gpu-card').first().getByTestId('chart-utilization');
+    const line = chart.getByTestId('chart-line');
+    await line.waitFor({ timeout: 10_000 });
+    const before = { d: await line.getAttribute('d'), samples: Number(await chart.getAttribute('data-samples')) };
+    expect(before.d).toMatch(/^M[\d.]+,[\d.]+/);
+    expect((await chart.getByTestId('chart-value').textContent())?.trim()).toMatch(/^\d+%$/);
+    await expect
+      .poll(async () => ({ d: await line.getAttribute('d'), samples: Number(await chart.getAttribute('data-samples')) }), { timeout: 3500, interval: 250 })
+      .toSatisfy((now: { d: string | null; samples: number }) => now.d !== before.d && now.samples > before.samples);
+  });
+
+  it('lists the system check’s items on its page, and runs it again on request', async () => {
+    const page = await openPage(agent!.url);
+    await page.getByTestId('nav-system').click();
+    expect(new URL(page.url()).hash).toBe('#/system');
+    const items = page.getByTestId('check-item');
+    await expect.poll(() => items.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < (await items.count()); i++) {
+      expect(await items.nth(i).getAttribute('data-status')).toMatch(/^(pass|warn|fail)$/);
+      expect((await items.nth(i).locator('.check-message').textContent())?.trim().length).toBeGreaterThan(10);
+    }
+    // The fake nvidia-smi is on the agent's PATH: the GPU item must pass.
+    expect(await page.getByTestId('page-system').textContent()).toContain('nvidia-smi');
+    const rerun = page.getByTestId('check-rerun');
+    await rerun.click();
+    await expect.poll(() => rerun.isEnabled(), { timeout: 20_000 }).toBe(true);
+    expect(await items.count()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('without the token: says how to get one, and the agent refuses a WebSocket without it or with a wrong one', async () => {
+    const origin = new URL(agent!.url).origin;
+    const page = await openPage(`${origin}/`);
+    const banner = page.getByTestId('connection-banner');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.getAttribute('data-phase')).toBe('no-token');
+    expect(await banner.textContent()).toContain('No token: open the link the agent printed');
+    expect(await page.getByTestId('gpu-card').count()).toBe(0);
+
+    const outcomes = await page.evaluate(async (host) => {
+      const attempt = (protocols: string[]) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://${host}/api`, protocols);
+          ws.onopen = () => {
+            ws.close();
+            resolve('open');
+          };
+          ws.onclose = (e) => resolve(`closed ${e.code}`);
+        });
+      return { none: await attempt(['offshift']), wrong: await attempt(['offshift', `token.${'0'.repeat(64)}`]) };
+    }, new URL(origin).host);
+    expect(outcomes).toEqual({ none: 'closed 1006', wrong: 'closed 1006' });
+
+    const wrong = await openPage(`${origin}/#token=${'0'.repeat(64)}`);
+    const refused = wrong.getByTestId('connection-banner');
+    await expect.poll(() => refused.getAttribute('data-phase'), { timeout: 10_000 }).toBe('rejected');
+    expect(await refused.textContent()).toContain('refused');
+  });
+
+  it('says it is reconnecting when the agent goes away, and recovers when it is back', async () => {
+    const page = await openPage(agent!.url);
+    await expect.poll(() => page.getByTestId('gpu-card').count(), { timeout: 10_000 }).toBe(2);
+    const port = Number(new URL(agent!.url).port);
+    await stopAgent(agent);
+
+    const banner = page.getByTestId('connection-banner');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.textContent()).toContain('Disconnected from the agent — reconnecting');
+
+    // Same data folder (same token) and port: the open page reconnects on its own.
+    agent = await startAgent(home.home, fake, port);
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await page.getByTestId('agent-state').getAttribute('data-state')).toMatch(/^(available|working|paused)$/);
+    expect(pageErrors).toEqual([]);
+  });
+});
