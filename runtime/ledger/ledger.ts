@@ -1,0 +1,534 @@
+/**
+ * The earnings ledger over SQLite (migration 003, on the jobs tables of 002): every usage
+ * report, voucher, on-chain redemption and withdrawal, and the queries the earnings screen and
+ * the CSV export read. Amounts are bigint in code, decimal TEXT plus exact hi/lo INTEGER pairs
+ * in the database (see amount.ts); sums never go through floating point.
+ */
+import { getAddress as checksum } from 'ethers';
+import { AppError } from '../api/errors.js';
+import type { Db } from '../storage/database.js';
+import type { SignedVoucher } from '../wallet/schema.js';
+import { join, maxBig, split } from './amount.js';
+import type { EarningRow, EarningsTotals, SeriesPoint } from './schema.js';
+import { addDays, dateRange, localMidnightUtc, offsetMs, parseDateKey, weekStart } from './timezone.js';
+
+export type EarningStatus = 'pending' | 'redeemable' | 'redeemed' | 'expired';
+export type VoucherStatus = 'redeemable' | 'redeemed' | 'expired';
+const PARTS = ['earned', 'pending', 'redeemable', 'redeemed', 'expired'] as const;
+type Part = (typeof PARTS)[number];
+export const BUCKET_MS = 900_000;
+
+export interface ChainContext {
+  chainId: number;
+  escrow: string;
+}
+
+export interface StoredVoucher extends SignedVoucher {
+  id: number;
+  chainId: number;
+  escrow: string;
+  status: VoucherStatus;
+  submittedTx: string | null;
+  redeemTx: string | null;
+  redeemBlock: number | null;
+  receivedAt: number;
+}
+
+export interface RedemptionEvent extends ChainContext {
+  txHash: string;
+  logIndex: number;
+  blockNumber: number;
+  /** Block time, unix ms. */
+  blockTime: number;
+  buyer: string;
+  provider: string;
+  jobId: string;
+  amount: bigint;
+  cumulative: bigint;
+}
+
+interface EarningsRow {
+  id: number;
+  job_id: string | null;
+  owed: string;
+  vouched: string;
+  paid: string;
+  expiry: number | null;
+  buyer: string | null;
+  provider: string | null;
+  redeem_tx: string | null;
+  redeem_block: number | null;
+}
+
+interface VoucherRow {
+  id: number;
+  chain_id: number;
+  escrow: string;
+  buyer: string;
+  provider: string;
+  market_job_id: string;
+  cumulative_amount: string;
+  expiry: number;
+  signature: string;
+  received_at: number;
+  status: VoucherStatus;
+  submitted_tx: string | null;
+  redeem_tx: string | null;
+  redeem_block: number | null;
+}
+
+/** A job's amounts split by status: the pure rule the triggers' totals are made of. */
+export function classify(a: { owed: bigint; vouched: bigint; paid: bigint; expiry: number | null }, nowSec: number): { status: EarningStatus; parts: Record<Part, bigint> } {
+  const vouched = maxBig(a.vouched, a.paid);
+  const pending = a.owed > vouched ? a.owed - vouched : 0n;
+  const open = vouched - a.paid;
+  const isExpired = open > 0n && a.expiry !== null && a.expiry < nowSec;
+  const status: EarningStatus = vouched === 0n ? 'pending' : open === 0n ? 'redeemed' : isExpired ? 'expired' : 'redeemable';
+  return {
+    status,
+    parts: {
+      earned: pending + vouched - (isExpired ? open : 0n),
+      pending,
+      redeemable: isExpired ? 0n : open,
+      redeemed: a.paid,
+      expired: isExpired ? open : 0n,
+    },
+  };
+}
+
+const lowerHex = (s: string) => s.toLowerCase();
+
+/** ethers' getAddress hashes every call; the ledger sees the same few addresses again and again. */
+const checksums = new Map<string, string>();
+function getAddress(address: string): string {
+  let out = checksums.get(address);
+  if (out === undefined) {
+    out = checksum(address);
+    if (checksums.size > 10_000) checksums.clear();
+    checksums.set(address, out);
+  }
+  return out;
+}
+
+/** Base units as an exact decimal of tokens ("10.5", "0.000000000000000003"). */
+export function formatTokens(units: bigint, decimals: number): string {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - decimals);
+  const frac = digits.slice(digits.length - decimals).replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+export class Ledger {
+  private readonly st;
+
+  constructor(
+    readonly db: Db,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    const partCols = PARTS.flatMap((p) => [`${p}_hi`, `${p}_lo`]);
+    this.st = {
+      earningsByKey: db.prepare<[number, string, string], EarningsRow>(
+        'SELECT id, job_id, owed, vouched, paid, expiry, buyer, provider, redeem_tx, redeem_block FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND market_job_id = ?',
+      ),
+      jobByMarketId: db.prepare<[string], { id: string; started_at: number | null; ended_at: number | null; created_at: number }>(
+        'SELECT id, started_at, ended_at, created_at FROM jobs WHERE market_job_id = ? ORDER BY created_at DESC LIMIT 1',
+      ),
+      insertEarnings: db.prepare(
+        `INSERT INTO ledger_earnings (chain_id, escrow, market_job_id, job_id, at, status) VALUES (?, ?, ?, ?, ?, 'pending')`,
+      ),
+      updateEarnings: db.prepare(
+        `UPDATE ledger_earnings SET job_id = @job_id, buyer = @buyer, provider = @provider, owed = @owed, vouched = @vouched, paid = @paid, expiry = @expiry,
+           status = @status, redeem_tx = @redeem_tx, redeem_block = @redeem_block, ${partCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+      ),
+      insertUsage: db.prepare('INSERT INTO ledger_usage_reports (chain_id, escrow, market_job_id, reported_at, amount, usage) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertVoucher: db.prepare(
+        `INSERT OR IGNORE INTO ledger_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'redeemable')`,
+      ),
+      voucherByUnique: db.prepare<unknown[], VoucherRow>(
+        'SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ? AND cumulative_amount = ? AND expiry = ? AND signature = ?',
+      ),
+      voucherById: db.prepare<[number], VoucherRow>('SELECT * FROM ledger_vouchers WHERE id = ?'),
+      vouchersOfChannel: db.prepare<[number, string, string], VoucherRow>('SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND market_job_id = ?'),
+      setVoucherStatus: db.prepare('UPDATE ledger_vouchers SET status = ?, redeem_tx = ?, redeem_block = ? WHERE id = ?'),
+      setSubmitted: db.prepare('UPDATE ledger_vouchers SET submitted_tx = ?, submitted_at = ? WHERE id = ?'),
+      redeemable: db.prepare<[number, string, number], VoucherRow>(
+        "SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND status = 'redeemable' AND expiry >= ? ORDER BY id",
+      ),
+      insertRedemption: db.prepare(
+        `INSERT OR IGNORE INTO ledger_redemptions (chain_id, escrow, tx_hash, log_index, block_number, block_time, buyer, provider, market_job_id, amount, cumulative)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      totals: db.prepare(`SELECT jobs, ${partCols.join(', ')} FROM ledger_totals WHERE id = 1`).safeIntegers(true),
+      withdrawn: db.prepare("SELECT sum(amount_hi) AS hi, sum(amount_lo) AS lo FROM ledger_withdrawals WHERE status = 'confirmed'").safeIntegers(true),
+      bucketRange: db
+        .prepare('SELECT sum(jobs) AS jobs, sum(earned_hi) AS eh, sum(earned_lo) AS el, sum(redeemed_hi) AS rh, sum(redeemed_lo) AS rl FROM ledger_buckets WHERE bucket >= ? AND bucket < ?')
+        .safeIntegers(true),
+    };
+  }
+
+  // ── writing ───────────────────────────────────────────────────────────
+
+  /** Finds or creates a job's earnings row, applies `change`, and re-derives its status and parts. */
+  private updateJob(
+    ctx: ChainContext,
+    marketJobId: string,
+    fallbackAt: number,
+    change: (row: { owed: bigint; vouched: bigint; paid: bigint; expiry: number | null; buyer: string | null; provider: string | null; redeemTx: string | null; redeemBlock: number | null }) => void,
+  ): void {
+    const jobKey = lowerHex(marketJobId);
+    const escrow = getAddress(ctx.escrow);
+    let row = this.st.earningsByKey.get(ctx.chainId, escrow, jobKey);
+    if (!row) {
+      const job = this.st.jobByMarketId.get(jobKey);
+      const at = job?.ended_at ?? job?.started_at ?? fallbackAt;
+      this.st.insertEarnings.run(ctx.chainId, escrow, jobKey, job?.id ?? null, at);
+      row = this.st.earningsByKey.get(ctx.chainId, escrow, jobKey)!;
+    }
+    const state = {
+      owed: BigInt(row.owed),
+      vouched: BigInt(row.vouched),
+      paid: BigInt(row.paid),
+      expiry: row.expiry,
+      buyer: row.buyer,
+      provider: row.provider,
+      redeemTx: row.redeem_tx,
+      redeemBlock: row.redeem_block,
+    };
+    change(state);
+    this.writeJob(row.id, row.job_id ?? this.st.jobByMarketId.get(jobKey)?.id ?? null, state);
+  }
+
+  private writeJob(
+    id: number,
+    jobId: string | null,
+    s: { owed: bigint; vouched: bigint; paid: bigint; expiry: number | null; buyer: string | null; provider: string | null; redeemTx: string | null; redeemBlock: number | null },
+  ): void {
+    const { status, parts } = classify(s, Math.floor(this.now() / 1000));
+    const params: Record<string, unknown> = {
+      id,
+      job_id: jobId,
+      buyer: s.buyer,
+      provider: s.provider,
+      owed: s.owed.toString(),
+      vouched: maxBig(s.vouched, s.paid).toString(),
+      paid: s.paid.toString(),
+      expiry: s.expiry,
+      status,
+      redeem_tx: s.redeemTx,
+      redeem_block: s.redeemBlock,
+    };
+    for (const p of PARTS) {
+      const [hi, lo] = split(parts[p]);
+      params[`${p}_hi`] = hi;
+      params[`${p}_lo`] = lo;
+    }
+    this.st.updateEarnings.run(params);
+  }
+
+  /** A usage report: the cumulative amount owed for a job so far. */
+  recordUsageReport(ctx: ChainContext, report: { marketJobId: string; amount: bigint; at?: number; usage?: unknown }): void {
+    const at = report.at ?? this.now();
+    split(report.amount);
+    this.db.transaction(() => {
+      this.st.insertUsage.run(ctx.chainId, getAddress(ctx.escrow), lowerHex(report.marketJobId), at, report.amount.toString(), report.usage === undefined ? null : JSON.stringify(report.usage));
+      this.updateJob(ctx, report.marketJobId, at, (s) => {
+        s.owed = maxBig(s.owed, report.amount);
+      });
+    })();
+  }
+
+  /**
+   * Stores a voucher (before anything is sent, so none is lost). Returns its id; storing the
+   * same voucher again returns the same id.
+   */
+  recordVoucher(ctx: ChainContext, signed: SignedVoucher, receivedAt = this.now()): StoredVoucher {
+    const v = signed.voucher;
+    const cumulative = BigInt(v.cumulativeAmount);
+    split(cumulative);
+    const args = [ctx.chainId, getAddress(ctx.escrow), getAddress(v.buyer), getAddress(v.provider), lowerHex(v.jobId), v.cumulativeAmount, v.expiry, signed.signature.toLowerCase()];
+    return this.db.transaction(() => {
+      const inserted = this.st.insertVoucher.run(...args, receivedAt).changes > 0;
+      const row = this.st.voucherByUnique.get(...args)!;
+      if (inserted) {
+        this.updateJob(ctx, v.jobId, receivedAt, (s) => {
+          if (cumulative > s.vouched || (cumulative === s.vouched && (s.expiry ?? 0) < v.expiry)) {
+            s.vouched = cumulative;
+            s.expiry = v.expiry;
+          }
+          s.buyer = getAddress(v.buyer);
+          s.provider = getAddress(v.provider);
+          // Already covered by a payment we know of (the chain paid a later voucher first).
+          if (cumulative <= s.paid) this.st.setVoucherStatus.run('redeemed', s.redeemTx, s.redeemBlock, row.id);
+          else if (v.expiry < Math.floor(this.now() / 1000)) this.st.setVoucherStatus.run('expired', null, null, row.id);
+        });
+      }
+      return toStored(this.st.voucherById.get(row.id)!);
+    })();
+  }
+
+  /** The redeem transaction's hash, recorded before it is broadcast. */
+  markSubmitted(voucherId: number, txHash: string): void {
+    this.st.setSubmitted.run(txHash, this.now(), voucherId);
+  }
+
+  voucher(id: number): StoredVoucher | undefined {
+    const row = this.st.voucherById.get(id);
+    return row ? toStored(row) : undefined;
+  }
+
+  redeemableVouchers(ctx: ChainContext, nowSec = Math.floor(this.now() / 1000)): StoredVoucher[] {
+    return this.st.redeemable.all(ctx.chainId, getAddress(ctx.escrow), nowSec).map(toStored);
+  }
+
+  /** A `Redeemed` event seen on chain (from our own receipt or from reconciliation). Idempotent. */
+  recordRedemption(ev: RedemptionEvent): boolean {
+    const escrow = getAddress(ev.escrow);
+    const jobKey = lowerHex(ev.jobId);
+    return this.db.transaction(() => {
+      const inserted =
+        this.st.insertRedemption.run(ev.chainId, escrow, ev.txHash, ev.logIndex, ev.blockNumber, ev.blockTime, getAddress(ev.buyer), getAddress(ev.provider), jobKey, ev.amount.toString(), ev.cumulative.toString())
+          .changes > 0;
+      // Vouchers this payment covers are redeemed (by this tx, unless an earlier one already did).
+      for (const v of this.st.vouchersOfChannel.all(ev.chainId, escrow, jobKey)) {
+        if (v.buyer !== getAddress(ev.buyer) || v.provider !== getAddress(ev.provider)) continue;
+        if (BigInt(v.cumulative_amount) <= ev.cumulative && (v.status !== 'redeemed' || v.redeem_tx === null)) {
+          this.st.setVoucherStatus.run('redeemed', ev.txHash, ev.blockNumber, v.id);
+        }
+      }
+      this.updateJob({ chainId: ev.chainId, escrow }, jobKey, ev.blockTime, (s) => {
+        if (ev.cumulative >= s.paid) {
+          s.paid = ev.cumulative;
+          s.redeemTx = ev.txHash;
+          s.redeemBlock = ev.blockNumber;
+        }
+        s.vouched = maxBig(s.vouched, ev.cumulative);
+        s.buyer ??= getAddress(ev.buyer);
+        s.provider ??= getAddress(ev.provider);
+      });
+      return inserted;
+    })();
+  }
+
+  /** Vouchers (and jobs) whose expiry has passed unredeemed become expired. */
+  expireDue(nowMs = this.now()): number {
+    const nowSec = Math.floor(nowMs / 1000);
+    return this.db.transaction(() => {
+      const changed = this.db.prepare("UPDATE ledger_vouchers SET status = 'expired' WHERE status = 'redeemable' AND expiry < ?").run(nowSec).changes;
+      const rows = this.db
+        .prepare<[number], EarningsRow>("SELECT id, job_id, owed, vouched, paid, expiry, buyer, provider, redeem_tx, redeem_block FROM ledger_earnings WHERE status = 'redeemable' AND expiry < ?")
+        .all(nowSec);
+      for (const r of rows) {
+        this.writeJob(r.id, r.job_id, { owed: BigInt(r.owed), vouched: BigInt(r.vouched), paid: BigInt(r.paid), expiry: r.expiry, buyer: r.buyer, provider: r.provider, redeemTx: r.redeem_tx, redeemBlock: r.redeem_block });
+      }
+      return changed;
+    })();
+  }
+
+  recordWithdrawal(w: { chainId: number; token: string; from: string; to: string; amount: bigint; txHash: string }): number {
+    const [hi, lo] = split(w.amount);
+    return Number(
+      this.db
+        .prepare(
+          "INSERT INTO ledger_withdrawals (chain_id, token, from_address, to_address, amount, amount_hi, amount_lo, status, tx_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)",
+        )
+        .run(w.chainId, getAddress(w.token), getAddress(w.from), getAddress(w.to), w.amount.toString(), hi, lo, w.txHash, this.now()).lastInsertRowid,
+    );
+  }
+
+  settleWithdrawal(id: number, outcome: { blockNumber: number } | { error: string }): void {
+    if ('blockNumber' in outcome) this.db.prepare("UPDATE ledger_withdrawals SET status = 'confirmed', block_number = ? WHERE id = ?").run(outcome.blockNumber, id);
+    else this.db.prepare("UPDATE ledger_withdrawals SET status = 'failed', error = ? WHERE id = ?").run(outcome.error, id);
+  }
+
+  pendingWithdrawals(): { id: number; txHash: string }[] {
+    return this.db.prepare<[], { id: number; txHash: string }>("SELECT id, tx_hash AS txHash FROM ledger_withdrawals WHERE status = 'sent'").all();
+  }
+
+  lastSyncedBlock(ctx: ChainContext, provider: string): number | null {
+    const row = this.db
+      .prepare<[number, string, string], { last_block: number }>('SELECT last_block FROM ledger_sync WHERE chain_id = ? AND escrow = ? AND provider = ?')
+      .get(ctx.chainId, getAddress(ctx.escrow), getAddress(provider));
+    return row?.last_block ?? null;
+  }
+
+  setSyncedBlock(ctx: ChainContext, provider: string, block: number): void {
+    this.db
+      .prepare(
+        'INSERT INTO ledger_sync (chain_id, escrow, provider, last_block, synced_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(chain_id, escrow, provider) DO UPDATE SET last_block = excluded.last_block, synced_at = excluded.synced_at',
+      )
+      .run(ctx.chainId, getAddress(ctx.escrow), getAddress(provider), block, this.now());
+  }
+
+  // ── reading ───────────────────────────────────────────────────────────
+
+  /** All-time totals: one row kept by the triggers, plus the (small) withdrawals table. */
+  totals(): EarningsTotals {
+    const row = this.st.totals.get() as Record<string, bigint>;
+    const w = this.st.withdrawn.get() as { hi: bigint | null; lo: bigint | null };
+    const part = (p: Part) => join(row[`${p}_hi`]!, row[`${p}_lo`]!).toString();
+    return {
+      pending: part('pending'),
+      redeemable: part('redeemable'),
+      redeemed: part('redeemed'),
+      expired: part('expired'),
+      earned: part('earned'),
+      withdrawn: join(w.hi, w.lo).toString(),
+      jobs: Number(row.jobs),
+    };
+  }
+
+  /** Sum over [fromMs, toMs) of the 15-minute buckets (both multiples of 15 minutes in practice). */
+  private sumRange(fromMs: number, toMs: number): { earned: bigint; redeemed: bigint; jobs: number } {
+    const r = this.st.bucketRange.get(Math.floor(fromMs / BUCKET_MS), Math.floor(toMs / BUCKET_MS)) as Record<string, bigint | null>;
+    return { earned: join(r.eh ?? null, r.el ?? null), redeemed: join(r.rh ?? null, r.rl ?? null), jobs: Number(r.jobs ?? 0n) };
+  }
+
+  /** Earnings by local day, ISO week (Monday) or month, from `from` to `to` (local dates, inclusive). */
+  series(unit: 'day' | 'week' | 'month', from: string, to: string, timeZone: string): SeriesPoint[] {
+    if (parseDateKey(from) && parseDateKey(to) && from > to) throw new AppError('invalid-input', `The range starts (${from}) after it ends (${to}).`);
+    const points: SeriesPoint[] = [];
+    const days = dateRange(from, to);
+    let start = localMidnightUtc(days[0]!.y, days[0]!.m, days[0]!.d, timeZone);
+    let current: { period: string; earned: bigint; redeemed: bigint; jobs: number } | undefined;
+    for (const day of days) {
+      const next = parseDateKey(addDays(day.key, 1));
+      const end = localMidnightUtc(next.y, next.m, next.d, timeZone);
+      const sum = this.sumRange(start, end);
+      start = end;
+      const period = unit === 'day' ? day.key : unit === 'week' ? weekStart(day.key) : day.key.slice(0, 7);
+      if (!current || current.period !== period) {
+        if (current) points.push({ period: current.period, earned: current.earned.toString(), redeemed: current.redeemed.toString(), jobs: current.jobs });
+        current = { period, earned: 0n, redeemed: 0n, jobs: 0 };
+      }
+      current.earned += sum.earned;
+      current.redeemed += sum.redeemed;
+      current.jobs += sum.jobs;
+    }
+    if (current) points.push({ period: current.period, earned: current.earned.toString(), redeemed: current.redeemed.toString(), jobs: current.jobs });
+    return points;
+  }
+
+  /** Earned in [fromMs, toMs). */
+  earnedBetween(fromMs: number, toMs: number): bigint {
+    return this.sumRange(fromMs, toMs).earned;
+  }
+
+  /**
+   * Earnings by GPU: a job's amount is shared equally by the GPUs it ran on (the remainder of
+   * the division to the first GPU by key), so the GPUs add up to the total exactly. Jobs with
+   * no GPU recorded are listed under "unassigned".
+   */
+  byGpu(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): { gpuKey: string; earned: string; jobs: number }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT g.gpu_key AS gpu, e.earned_hi AS hi, e.earned_lo AS lo,
+                (SELECT count(*) FROM job_gpus c WHERE c.job_id = e.job_id) AS n,
+                (SELECT count(*) FROM job_gpus c WHERE c.job_id = e.job_id AND c.gpu_key < g.gpu_key) AS rank
+         FROM ledger_earnings e LEFT JOIN job_gpus g ON g.job_id = e.job_id
+         WHERE e.at >= ? AND e.at < ?`,
+      )
+      .safeIntegers(true)
+      .all(fromMs, toMs) as { gpu: string | null; hi: bigint; lo: bigint; n: bigint; rank: bigint }[];
+    const out = new Map<string, { earned: bigint; jobs: number }>();
+    for (const r of rows) {
+      const amount = join(r.hi, r.lo);
+      const key = r.gpu ?? 'unassigned';
+      const n = r.gpu ? r.n : 1n;
+      const share = amount / n + (r.rank === 0n ? amount % n : 0n);
+      const entry = out.get(key) ?? { earned: 0n, jobs: 0 };
+      entry.earned += share;
+      entry.jobs += 1;
+      out.set(key, entry);
+    }
+    return [...out.entries()].map(([gpuKey, v]) => ({ gpuKey, earned: v.earned.toString(), jobs: v.jobs })).sort((a, b) => a.gpuKey.localeCompare(b.gpuKey));
+  }
+
+  private static readonly JOB_SELECT = `
+    SELECT e.market_job_id, e.job_id, e.at, e.vouched, e.owed, e.paid, e.status, e.redeem_tx, e.earned_hi, e.earned_lo,
+           j.started_at, j.ended_at,
+           (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus
+    FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id`;
+
+  private static toRow(r: Record<string, unknown>): EarningRow {
+    const started = r.started_at as number | null;
+    const ended = r.ended_at as number | null;
+    return {
+      marketJobId: r.market_job_id as string,
+      jobId: (r.job_id as string | null) ?? null,
+      at: Number(r.at),
+      gpus: r.gpus ? String(r.gpus).split(';') : [],
+      durationMs: started !== null && ended !== null ? Number(ended) - Number(started) : null,
+      earned: join(r.earned_hi as number, r.earned_lo as number).toString(),
+      paid: String(r.paid),
+      status: r.status as EarningStatus,
+      redeemTx: (r.redeem_tx as string | null) ?? null,
+    };
+  }
+
+  /** The job table, newest first. */
+  jobs(limit = 100, offset = 0): { jobs: EarningRow[]; total: number } {
+    const rows = this.db.prepare(`${Ledger.JOB_SELECT} ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?`).all(limit, offset) as Record<string, unknown>[];
+    return { jobs: rows.map(Ledger.toRow), total: this.totals().jobs };
+  }
+
+  /**
+   * CSV, one row a job in [fromMs, toMs), oldest first: date (ISO 8601 in the owner's zone, with
+   * its offset), job id, GPUs (";"-separated), duration in seconds, amount earned in tokens
+   * (exact decimal), token symbol, voucher status, redeem transaction.
+   */
+  exportCsv(options: { fromMs?: number; toMs?: number; timeZone: string; decimals: number; symbol: string }): { csv: string; rows: number } {
+    const lines = ['date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx'];
+    const offsets = new Map<number, number>();
+    const symbol = csvField(options.symbol);
+    const stmt = this.db
+      .prepare(
+        `SELECT e.at, e.market_job_id, e.job_id, (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus,
+                j.started_at, j.ended_at, e.earned_hi, e.earned_lo, e.status, e.redeem_tx
+         FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`,
+      )
+      .raw(true);
+    for (const raw of stmt.iterate(options.fromMs ?? 0, options.toMs ?? Number.MAX_SAFE_INTEGER)) {
+      const [at, marketJobId, jobId, gpus, started, ended, hi, lo, status, redeemTx] = raw as [number, string, string | null, string | null, number | null, number | null, number, number, string, string | null];
+      const bucket = Math.floor(at / BUCKET_MS);
+      let off = offsets.get(bucket);
+      if (off === undefined) {
+        off = offsetMs(bucket * BUCKET_MS, options.timeZone);
+        offsets.set(bucket, off);
+      }
+      const duration = started !== null && ended !== null ? String(Math.round((ended - started) / 1000)) : '';
+      lines.push(
+        `${isoLocal(at, off)},${marketJobId},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatTokens(join(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
+      );
+    }
+    return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
+  }
+}
+
+function isoLocal(utcMs: number, offset: number): string {
+  const d = new Date(utcMs + offset);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset) / 60_000;
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${sign}${p(Math.floor(abs / 60))}:${p(abs % 60)}`;
+}
+
+function toStored(r: VoucherRow): StoredVoucher {
+  return {
+    id: r.id,
+    chainId: r.chain_id,
+    escrow: r.escrow,
+    voucher: { buyer: r.buyer, provider: r.provider, jobId: r.market_job_id, cumulativeAmount: r.cumulative_amount, expiry: r.expiry },
+    signature: r.signature,
+    status: r.status,
+    submittedTx: r.submitted_tx,
+    redeemTx: r.redeem_tx,
+    redeemBlock: r.redeem_block,
+    receivedAt: r.received_at,
+  };
+}
