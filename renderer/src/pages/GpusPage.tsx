@@ -27,7 +27,7 @@ export function GpusPage() {
       <div className="toolbar">
         <p className="muted">
           {gpus === null ? 'Looking for GPUs…' : `${gpus.length} GPU${gpus.length === 1 ? '' : 's'} found`}
-          {telemetryStatus?.state === 'running' ? ' · live telemetry about once a second' : ''}
+          {telemetryStatus?.state === 'running' && gpus !== null && gpus.length > 0 ? ' · live telemetry about once a second' : ''}
         </p>
         <div className="toolbar-actions">
           <div className="segmented" role="group" aria-label="Chart range">
