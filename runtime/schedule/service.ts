@@ -171,11 +171,14 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
   const set = (patch: SchedulePatch): ScheduleView => {
     checkLocks(patch);
     settings.update('schedule', withoutLocked(patch), (next) => {
-      const current = policy.current;
-      const mandatory = current.state === 'ok' ? current.mandatory.schedule : undefined;
-      const recommended = current.state === 'ok' ? current.recommended.schedule : undefined;
-      const merged = settingsSections.schedule.full.safeParse(deepMerge(settingsSections.schedule.defaults, recommended, next, mandatory));
-      if (!merged.success) throw new AppError('invalid-input', `Invalid settings: ${describeIssues(merged.error, 'schedule')}.`);
+      const e = effectiveSection('schedule', next, policy.current);
+      if (!e.ok) throw new AppError('invalid-input', `Invalid settings: ${e.message}.`);
+      if (!e.userApplied) {
+        const current = policy.current;
+        const mandatory = current.state === 'ok' ? current.mandatory.schedule : undefined;
+        const why = settingsSections.schedule.full.safeParse(deepMerge(settingsSections.schedule.defaults, next, mandatory));
+        throw new AppError('invalid-input', `Invalid settings: these values clash with your administrator's${why.success ? '' : ` (${describeIssues(why.error, 'schedule')})`}.`);
+      }
     });
     loop.invalidate();
     return view();

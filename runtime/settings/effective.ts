@@ -8,7 +8,14 @@ import { deepMerge, leafPaths } from './merge.js';
 import { settingsSections, type SectionName, type SectionPatch, type SectionValue } from './sections.js';
 
 export type Effective<K extends SectionName> =
-  | { ok: true; value: SectionValue<K>; locked: string[]; recommended: string[] }
+  | {
+      ok: true;
+      value: SectionValue<K>;
+      locked: string[];
+      recommended: string[];
+      /** False when the user's values clashed with the admin's and were set aside. */
+      userApplied: boolean;
+    }
   | { ok: false; message: string; locked: string[]; recommended: string[] };
 
 export function effectiveSection<K extends SectionName>(name: K, user: SectionPatch<K> | undefined, policy: LoadedPolicy): Effective<K> {
@@ -18,18 +25,25 @@ export function effectiveSection<K extends SectionName>(name: K, user: SectionPa
   const locked = leafPaths(mandatory).map((p) => `${name}.${p}`);
   const recommended = leafPaths(recommendedLayer).map((p) => `${name}.${p}`);
   const merged = deepMerge(section.defaults, recommendedLayer, user, mandatory);
-  const parsed = section.full.safeParse(merged);
-  if (parsed.success) return { ok: true, value: parsed.data as SectionValue<K>, locked, recommended };
-  // The user's values may clash with a mandatory one (e.g. a resume temperature above the
-  // admin's pause temperature): the admin wins, the user's clashing choices are set aside,
-  // and a default that clashes with the admin's value is mended.
-  const lockedInSection = leafPaths(mandatory);
-  const withoutUser = deepMerge(section.defaults, recommendedLayer, mandatory);
-  const candidates = [section.reconcile?.(merged, lockedInSection), withoutUser, section.reconcile?.(withoutUser, lockedInSection)];
-  for (const candidate of candidates) {
+  // A default or recommended value may clash with a value the user or the admin chose (e.g.
+  // the default resume temperature above a chosen pause temperature): it is mended. Values
+  // that the user and the admin chose themselves are never changed.
+  const chosen = [...leafPaths(mandatory), ...leafPaths(user)];
+  const withUser = [merged, section.reconcile?.(merged, chosen)];
+  for (const candidate of withUser) {
     if (candidate === undefined) continue;
     const r = section.full.safeParse(candidate);
-    if (r.success) return { ok: true, value: r.data as SectionValue<K>, locked, recommended };
+    if (r.success) return { ok: true, value: r.data as SectionValue<K>, locked, recommended, userApplied: true };
   }
-  return { ok: false, message: describeIssues(parsed.error, name), locked, recommended };
+  const firstError = section.full.safeParse(merged);
+  // The user's values clash with the admin's: the admin wins, the user's choices are set aside.
+  if (mandatory !== undefined) {
+    const withoutUser = deepMerge(section.defaults, recommendedLayer, mandatory);
+    for (const candidate of [withoutUser, section.reconcile?.(withoutUser, leafPaths(mandatory))]) {
+      if (candidate === undefined) continue;
+      const r = section.full.safeParse(candidate);
+      if (r.success) return { ok: true, value: r.data as SectionValue<K>, locked, recommended, userApplied: false };
+    }
+  }
+  return { ok: false, message: firstError.success ? 'invalid' : describeIssues(firstError.error, name), locked, recommended };
 }

@@ -22,13 +22,12 @@ export const settingsSections = {
   schedule: { full: scheduleSettingsSchema, patch: schedulePatchSchema, defaults: defaultScheduleSettings, reconcile: reconcileSchedule },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
-/** A resume temperature above the pause temperature: lower the one that is not locked. */
+/** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */
 function reconcileSchedule(merged: unknown, locked: readonly string[]): unknown {
   const m = merged as { thermal?: { pauseAtC?: unknown; resumeBelowC?: unknown } };
   const t = m.thermal;
   if (!t || typeof t.pauseAtC !== 'number' || typeof t.resumeBelowC !== 'number' || t.resumeBelowC <= t.pauseAtC) return merged;
   if (!locked.includes('thermal.resumeBelowC')) return { ...m, thermal: { ...t, resumeBelowC: Math.max(20, t.pauseAtC - 8) } };
-  if (!locked.includes('thermal.pauseAtC')) return { ...m, thermal: { ...t, pauseAtC: Math.min(120, t.resumeBelowC + 8) } };
   return merged;
 }
 

@@ -68,6 +68,9 @@ export const scheduleDecideCommand: CliCommand = {
     }
     const effective = effectiveSection('schedule', patch, policy);
     if (!effective.ok && policy.state !== 'ok') throw new AppError('invalid-input', `Invalid settings in ${settingsFile}: ${effective.message}.`);
+    if (effective.ok && !effective.userApplied) {
+      io.stderr(`note: the settings in ${settingsFile} clash with the policy's mandatory values and are set aside, as the agent does.\n`);
+    }
 
     const idleSeconds = numberOption(args, 'idle-seconds');
     if (idleSeconds !== undefined && idleSeconds < 0) throw new AppError('usage', '--idle-seconds must be 0 or more.');
