@@ -11,6 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuFixture, makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
 import { makeTempHome } from '../helpers/temp-home.js';
+import { createClient } from '../../runtime/api/client.js';
+import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -150,12 +152,29 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
     const page = await openPage(agent!.url);
     const header = page.getByTestId('agent-state');
     await expect.poll(() => header.getAttribute('data-state'), { timeout: 10_000 }).toMatch(/^(available|working|paused|error)$/);
-    const state = (await header.getAttribute('data-state'))!;
-    const labels: Record<string, string> = { available: 'Available', working: 'Working', paused: 'Paused', error: 'Needs attention' };
-    expect((await page.getByTestId('state-pill').textContent())?.trim()).toBe(labels[state]);
-    expect((await page.getByTestId('state-reason').textContent())?.trim().length).toBeGreaterThan(3);
-    // Two GPUs and nothing wrong with them: the agent must not be in error.
-    expect(state).not.toBe('error');
+    // What the header shows is what the agent says, asked over the API from outside the page.
+    const url = new URL(agent!.url);
+    const transport = await connectWebSocket(Number(url.port), url.hash.replace('#token=', ''));
+    const client = createClient(transport);
+    try {
+      const labels: Record<string, string> = { starting: 'Starting', available: 'Available', working: 'Working', paused: 'Paused', error: 'Needs attention' };
+      await expect
+        .poll(
+          async () => {
+            const truth = await client.call('agent.state');
+            const shown = {
+              state: await header.getAttribute('data-state'),
+              pill: (await page.getByTestId('state-pill').textContent())?.trim(),
+              reason: (await page.getByTestId('state-reason').textContent())?.trim() ?? '',
+            };
+            return shown.state === truth.state && shown.pill === labels[truth.state] && shown.reason.length > 3 && truth.detail.toLowerCase().includes(shown.reason.toLowerCase());
+          },
+          { timeout: 5000, interval: 250 },
+        )
+        .toBe(true);
+    } finally {
+      client.close();
+    }
   });
 
   it('updates a telemetry chart as samples arrive', async () => {
@@ -231,7 +250,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
     // Same data folder (same token) and port: the open page reconnects on its own.
     agent = await startAgent(home.home, fake, port);
     await banner.waitFor({ state: 'detached', timeout: 20_000 });
-    expect(await page.getByTestId('agent-state').getAttribute('data-state')).toMatch(/^(available|working|paused)$/);
+    expect(await page.getByTestId('agent-state').getAttribute('data-state')).toMatch(/^(starting|available|working|paused|error)$/);
+    expect(await page.getByTestId('gpu-card').count()).toBe(2);
     expect(pageErrors).toEqual([]);
   });
 });
