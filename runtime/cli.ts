@@ -10,11 +10,12 @@ import type { CliCommand, CliIO } from './cli/command.js';
 import { agentCommand } from './cli/commands/agent.js';
 import { checkCommand } from './cli/commands/check.js';
 import { gpusCommand } from './cli/commands/gpus.js';
+import { jobCommands } from './cli/commands/job.js';
 import { pauseCommand } from './cli/commands/pause.js';
 import { resumeCommand } from './cli/commands/resume.js';
 import { scheduleDecideCommand, scheduleShowCommand } from './cli/commands/schedule.js';
 
-export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand];
+export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands];
 
 function help(io: CliIO): void {
   const width = Math.max(...cliCommands.map((c) => c.name.length));

@@ -7,6 +7,7 @@ import { createGpuService, type GpuService } from '../gpu/service.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { runSystemCheck } from '../system/check.js';
+import { createJobsService, type JobsService } from '../jobs/service.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
@@ -36,6 +37,7 @@ export interface Agent {
   readonly dispatch: Dispatch;
   readonly state: AgentStateMachine;
   readonly gpu: GpuService;
+  readonly jobs: JobsService;
   readonly schedule: ScheduleService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
@@ -76,11 +78,23 @@ export function createAgent(options: AgentOptions): Agent {
     if (event === 'gpu.telemetry') schedule.onTelemetry((payload as { samples: TelemetrySample[] }).samples);
   });
 
+  // Jobs: the sandboxed runner; the availability loop pauses, resumes and preempts through it.
+  const jobs = createJobsService({
+    home: options.home,
+    env,
+    log,
+    bus,
+    listGpus: () => gpu.list(),
+    onRunningCount: (runningJobs) => state.update({ runningJobs }),
+  });
+  schedule.setJobs(jobs.runner);
+
   const handlers: Handlers = {
     'agent.info': async () => ({ version: VERSION, home: options.home, pid: process.pid, startedAt, platform: process.platform }),
     'agent.state': async () => state.value,
     'gpu.list': async () => ({ gpus: await gpu.list() }),
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
+    ...jobs.handlers,
     'system.check': async () => {
       const check = await runSystemCheck({ env, home: options.home, gpu });
       return { ...check, items: [...check.items, schedule.policyCheckItem()] };
@@ -101,16 +115,19 @@ export function createAgent(options: AgentOptions): Agent {
     state,
     gpu,
     schedule,
+    jobs,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
     async start() {
       const gpus = await gpu.start();
       state.update({ started: true, gpuCount: gpus.length });
+      await jobs.start();
       schedule.start();
     },
     async stop() {
       unsubscribeTelemetry();
       await schedule.stop();
+      await jobs.stop();
       await gpu.stop();
     },
   };

@@ -8,6 +8,18 @@ import { z } from 'zod';
 import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
+import {
+  jobIdInputSchema,
+  jobLogEventSchema,
+  jobSchema,
+  jobsCancelOutputSchema,
+  jobsGetOutputSchema,
+  jobsListInputSchema,
+  jobsListOutputSchema,
+  jobsLogsOutputSchema,
+  jobsRunInputSchema,
+  jobsRunOutputSchema,
+} from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
 
 const empty = z.object({}).strict();
@@ -26,6 +38,15 @@ export const commands = {
 
   // ── system ─────────────────────────────────────────────────────────────
   'system.check': { input: empty, output: systemCheckSchema },
+
+  // ── jobs ───────────────────────────────────────────────────────────────
+  'jobs.list': { input: jobsListInputSchema, output: jobsListOutputSchema },
+  'jobs.get': { input: jobIdInputSchema, output: jobsGetOutputSchema },
+  /** The kept log (capped; a marker says how much was dropped). Live lines come as `job.log`. */
+  'jobs.logs': { input: jobIdInputSchema, output: jobsLogsOutputSchema },
+  'jobs.cancel': { input: jobIdInputSchema, output: jobsCancelOutputSchema },
+  /** Runs a job through the same runner as marketplace jobs; returns the queued record. */
+  'jobs.run': { input: jobsRunInputSchema, output: jobsRunOutputSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 
@@ -43,6 +64,8 @@ export const events = {
   'gpu.telemetry': z.object({ samples: z.array(telemetrySampleSchema) }),
   'gpu.telemetryStatus': telemetryStatusSchema,
   notice: noticeSchema,
+  'job.update': jobSchema,
+  'job.log': jobLogEventSchema,
 } as const;
 
 export type Commands = typeof commands;

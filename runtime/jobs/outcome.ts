@@ -51,7 +51,7 @@ export function parseJobSpec(input: unknown, newId: () => string): JobSpec {
         return `${issue.keys.map((k) => `"${k}"`).join(', ')}: not a job field (a job cannot ask for privileges, host paths or engine options)`;
       }
       const where = issue.path.length ? issue.path.join('.') : 'spec';
-      return `${where}: ${issue.message}`;
+      return `${where}: ${issue.message.replace(/\.$/, '')}`;
     });
     throw new AppError('invalid-input', `Invalid job: ${issues.join('; ')}.`);
   }

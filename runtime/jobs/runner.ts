@@ -13,7 +13,7 @@ import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import { buildContainerSpec, type AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable, engineFeatures, NVIDIA_TOOLKIT_HELP, resolveImage, type EngineFeatures } from '../sandbox/docker.js';
-import { assignGpus, gpusBackInService, gpusToTakeOutOfService } from '../sandbox/gpu-assign.js';
+import { assignGpus, gpusBackInService, gpusToTakeOutOfService, processBaseline } from '../sandbox/gpu-assign.js';
 import { LogDemuxer } from '../sandbox/log-demux.js';
 import { defaultSandboxPolicy, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
@@ -61,6 +61,8 @@ interface Active {
   remainingMs: number;
   runningSince: number | null;
   meter: UsageMeter | null;
+  /** The processes on the job's GPUs before it started (not its leftovers). */
+  gpuBaseline: Map<string, Set<number>>;
   log: JobLog;
   logStream: Readable | null;
   logDone: Promise<void>;
@@ -77,6 +79,8 @@ export class JobRunner {
   private readonly active = new Map<string, Active>();
   private readonly listeners = new Set<(job: Job) => void>();
   private readonly outOfService = new Map<string, string>();
+  /** For each GPU out of service, the processes that were there before the job that left the leftover. */
+  private readonly outOfServiceBaselines = new Map<string, ReadonlySet<number>>();
   private features: EngineFeatures | null = null;
   private closed = false;
 
@@ -117,18 +121,21 @@ export class JobRunner {
       throw new AppError('invalid-input', `Invalid job: memoryMiB: ${spec.memoryMiB} MiB asked, but this machine has ${Math.floor(engine.memoryBytes / 1024 / 1024)} MiB.`);
     }
     let gpus: AssignedGpu[] = [];
+    let baseline = new Map<string, Set<number>>();
     if (spec.gpus !== 0) {
       const all = this.options.listGpus ? await this.options.listGpus() : [];
       await this.refreshOutOfService(all);
       const busy = new Map(this.outOfService);
       for (const a of this.active.values()) for (const g of a.gpus) busy.set(g.key, `in use by job ${a.id}`);
       gpus = assignGpus(spec.gpus, all, busy);
+      baseline = processBaseline(gpus.map((g) => g.key), all);
       if (gpus.some((g) => g.vendor === 'nvidia') && this.options.checkNvidiaRuntime !== false) {
         if (!engine.nvidiaRuntime) throw new AppError('nvidia-runtime-missing', NVIDIA_TOOLKIT_HELP);
       }
     }
     const job = this.store.insert(spec, gpus.map((g) => g.key), this.now(), 'submitted', 'Queued: waiting to start.');
     const active = this.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
+    active.gpuBaseline = baseline;
     this.emit(job);
     void this.run(active).catch((error: unknown) => this.log.error('job run crashed', { id: spec.id, error }));
     return job;
@@ -172,7 +179,7 @@ export class JobRunner {
 
   /** Jobs in hand and not paused (queued to stopping). */
   runningCount(): number {
-    return [...this.active.values()].filter((a) => a.state !== 'paused').length;
+    return [...this.active.values()].filter((a) => a.state !== 'paused' && !isFinalState(a.state)).length;
   }
 
   onChange(listener: (job: Job) => void): () => void {
@@ -315,6 +322,24 @@ export class JobRunner {
     this.active.clear();
   }
 
+  /**
+   * After a job: takes out of service each of its GPUs where a process that was not there
+   * before the job still holds memory (nvidia-smi's process list, via the GPU service).
+   */
+  async checkGpusAfterJob(gpuKeys: readonly string[], baseline: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+    if (!gpuKeys.length || !this.options.listGpus) return;
+    try {
+      const taken = gpusToTakeOutOfService(gpuKeys, await this.options.listGpus(), baseline);
+      for (const [key, why] of taken) {
+        this.outOfService.set(key, why);
+        this.outOfServiceBaselines.set(key, baseline.get(key) ?? new Set());
+        this.log.warn('GPU out of service', { gpu: key, reason: why });
+      }
+    } catch (error) {
+      this.log.warn('GPU check after a job failed', { error });
+    }
+  }
+
   // ── internals ──────────────────────────────────────────────────────────────
 
   private async engine(): Promise<EngineFeatures> {
@@ -323,8 +348,9 @@ export class JobRunner {
   }
 
   private async refreshOutOfService(gpus: Gpu[]): Promise<void> {
-    for (const key of gpusBackInService(this.outOfService, gpus)) {
+    for (const key of gpusBackInService(this.outOfService, gpus, this.outOfServiceBaselines)) {
       this.outOfService.delete(key);
+      this.outOfServiceBaselines.delete(key);
       this.log.info('GPU back in service', { gpu: key });
     }
   }
@@ -354,6 +380,7 @@ export class JobRunner {
       remainingMs: Math.max(0, remainingMs),
       runningSince: null,
       meter: null,
+      gpuBaseline: new Map(),
       log: new JobLog(this.logFile(spec.id), this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES),
       logStream: null,
       logDone: Promise.resolve(),
@@ -561,17 +588,7 @@ export class JobRunner {
       logDroppedBytes: a.log.dropped,
     });
     await container.remove({ force: true }).catch(() => {});
-    if (a.gpus.length && this.options.listGpus) {
-      try {
-        const taken = gpusToTakeOutOfService(a.gpus.map((g) => g.key), await this.options.listGpus());
-        for (const [key, why] of taken) {
-          this.outOfService.set(key, why);
-          this.log.warn('GPU out of service', { gpu: key, reason: why });
-        }
-      } catch (error) {
-        this.log.warn('GPU check after job failed', { id: a.id, error });
-      }
-    }
+    await this.checkGpusAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
     this.release(a);
   }
 

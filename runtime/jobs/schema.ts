@@ -134,7 +134,11 @@ export const jobPullProgressSchema = z.object({ id: z.string(), status: z.string
 
 // ── command payloads ────────────────────────────────────────────────────
 export const jobsListInputSchema = z.object({ limit: z.number().int().positive().max(1000).optional() }).strict();
-export const jobsListOutputSchema = z.object({ jobs: z.array(jobSchema) });
+export const jobsListOutputSchema = z.object({
+  jobs: z.array(jobSchema),
+  /** GPUs taken out of service after a job left memory on them, with the reason to show. */
+  gpusOutOfService: z.array(z.object({ gpuKey: z.string(), reason: z.string() })),
+});
 export const jobIdInputSchema = z.object({ id: z.string().min(1) }).strict();
 export const jobsGetOutputSchema = z.object({ job: jobSchema, events: z.array(jobEventSchema) });
 export const jobsLogsOutputSchema = z.object({ id: z.string(), text: z.string(), droppedBytes: z.number().int() });

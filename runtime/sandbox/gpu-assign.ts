@@ -54,16 +54,29 @@ export function assignGpus(
   return free.slice(0, request).map(toAssigned);
 }
 
+/** The compute processes on each GPU before a job starts: they are not the job's leftovers. */
+export function processBaseline(jobGpuKeys: readonly string[], gpus: readonly Gpu[]): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const key of jobGpuKeys) out.set(key, new Set(gpus.find((g) => gpuKey(g) === key)?.processes.map((p) => p.pid) ?? []));
+  return out;
+}
+
 /**
- * After a job: which of its GPUs still have a compute process holding memory (a leftover of
- * the job, or something else that crept in) and must leave service until clean.
+ * After a job: which of its GPUs have a process holding memory that was not there before the
+ * job started (a leftover of the job, or something that crept in), and must leave service
+ * until that memory is freed. Processes from before the job (the desktop's own) do not count.
  */
-export function gpusToTakeOutOfService(jobGpuKeys: readonly string[], gpus: readonly Gpu[]): Map<string, string> {
+export function gpusToTakeOutOfService(
+  jobGpuKeys: readonly string[],
+  gpus: readonly Gpu[],
+  baseline: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const key of jobGpuKeys) {
     const gpu = gpus.find((g) => gpuKey(g) === key);
     if (!gpu) continue;
-    const holders = gpu.processes.filter((p) => p.usedMemoryMiB === null || p.usedMemoryMiB > 0);
+    const before = baseline.get(key);
+    const holders = gpu.processes.filter((p) => !before?.has(p.pid) && (p.usedMemoryMiB === null || p.usedMemoryMiB > 0));
     if (holders.length === 0) continue;
     const list = holders.map((p) => `${p.name} (pid ${p.pid}${p.usedMemoryMiB === null ? '' : `, ${p.usedMemoryMiB} MiB`})`).join(', ');
     out.set(key, `Out of service: after the last job, ${list} still hold${holders.length === 1 ? 's' : ''} memory on this GPU. It returns to service when that memory is freed.`);
@@ -71,10 +84,14 @@ export function gpusToTakeOutOfService(jobGpuKeys: readonly string[], gpus: read
   return out;
 }
 
-/** Of the GPUs out of service, those that are clean again. */
-export function gpusBackInService(outOfService: ReadonlyMap<string, string>, gpus: readonly Gpu[]): string[] {
+/** Of the GPUs out of service, those that are clean again (only their pre-job processes left). */
+export function gpusBackInService(
+  outOfService: ReadonlyMap<string, string>,
+  gpus: readonly Gpu[],
+  baselines: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
+): string[] {
   return [...outOfService.keys()].filter((key) => {
     const gpu = gpus.find((g) => gpuKey(g) === key);
-    return gpu !== undefined && gpusToTakeOutOfService([key], [gpu]).size === 0;
+    return gpu !== undefined && gpusToTakeOutOfService([key], [gpu], baselines).size === 0;
   });
 }

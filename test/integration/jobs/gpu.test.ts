@@ -57,3 +57,34 @@ describe.skipIf(skipReason !== null)('GPU jobs on a host without the NVIDIA runt
     expect(await containersOf(h)).toEqual([]);
   });
 });
+
+describe.skipIf(skipReason !== null)('GPU leftovers, read through the real GPU service from a fake nvidia-smi', () => {
+  it('takes a GPU where a new process holds memory out of service, refusing jobs for it with the reason', async () => {
+    const { makeFakeGpuTools } = await import('../../helpers/fake-gpu-tools.js');
+    const { createGpuService } = await import('../../../runtime/gpu/service.js');
+    const { silentLogger } = await import('../../../runtime/log.js');
+    const { processBaseline } = await import('../../../runtime/sandbox/gpu-assign.js');
+    // A real capture of six GTX 1070s mining: compute processes hold memory on them.
+    const fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_6x-gtx1070_driver384.66_processes.xml' });
+    const service = createGpuService({ env: fake.env(process.env), log: silentLogger, telemetryIntervalMs: 1000, onSamples() {}, onTelemetryStatus() {} });
+    const h = makeHarness({ listGpus: () => service.list(), checkNvidiaRuntime: false });
+    harnesses.push(h);
+    try {
+      const gpus = await service.list();
+      const busy = gpus.find((g) => g.processes.some((p) => (p.usedMemoryMiB ?? 0) > 0))!;
+      expect(busy).toBeDefined();
+      // Processes that were there before the job are not its leftovers.
+      await h.runner.checkGpusAfterJob([busy.uuid!], processBaseline([busy.uuid!], gpus));
+      expect(h.runner.gpusOutOfService().size).toBe(0);
+      // Without them in the baseline, they are leftovers: out of service, with the reason.
+      await h.runner.checkGpusAfterJob([busy.uuid!], new Map());
+      const reason = h.runner.gpusOutOfService().get(busy.uuid!);
+      expect(reason).toMatch(/Out of service: after the last job, .*ethminer.*still hold/);
+      await expect(h.runner.submit({ image, command: ['true'], gpus: [busy.uuid!] })).rejects.toThrow(/not available: Out of service/);
+      expect(h.runner.list()).toEqual([]);
+    } finally {
+      await service.stop();
+      fake.cleanup();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
-import { assignGpus, gpuKey, gpusBackInService, gpusToTakeOutOfService } from '../../../runtime/sandbox/gpu-assign.js';
+import { assignGpus, gpuKey, gpusBackInService, gpusToTakeOutOfService, processBaseline } from '../../../runtime/sandbox/gpu-assign.js';
 
 function gpu(index: number, over: Partial<Gpu> = {}): Gpu {
   return {
@@ -51,5 +51,15 @@ describe('after a job: GPU leftovers', () => {
     const out = new Map([['GPU-00000000-aaaa', 'dirty']]);
     expect(gpusBackInService(out, [gpu(0, { processes: [{ pid: 1, name: 'x', usedMemoryMiB: 5 }] })])).toEqual([]);
     expect(gpusBackInService(out, [gpu(0)])).toEqual(['GPU-00000000-aaaa']);
+  });
+  it('ignores processes that were on the GPU before the job (the desktop), counts new ones', () => {
+    const before = [gpu(0, { processes: [{ pid: 1357, name: 'Xorg', usedMemoryMiB: 99 }] })];
+    const baseline = processBaseline(['GPU-00000000-aaaa'], before);
+    expect(gpusToTakeOutOfService(['GPU-00000000-aaaa'], before, baseline).size).toBe(0);
+    const after = [gpu(0, { processes: [{ pid: 1357, name: 'Xorg', usedMemoryMiB: 99 }, { pid: 5000, name: 'python3', usedMemoryMiB: 300 }] })];
+    const out = gpusToTakeOutOfService(['GPU-00000000-aaaa'], after, baseline);
+    expect(out.get('GPU-00000000-aaaa')).toMatch(/python3 \(pid 5000, 300 MiB\)/);
+    expect(out.get('GPU-00000000-aaaa')).not.toMatch(/Xorg/);
+    expect(gpusBackInService(out, before, baseline)).toEqual(['GPU-00000000-aaaa']);
   });
 });

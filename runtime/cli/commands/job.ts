@@ -1,0 +1,244 @@
+/**
+ * `offshift job run|list|logs|cancel`. With a running agent (runtime/agent/discovery.ts), they
+ * talk to it over its WebSocket API, so the job runs in the agent's runner and shows on its
+ * dashboard. Without one, `job run` runs the job in this process through the same JobRunner
+ * over the same database, and list/logs read that database.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { readEndpoint } from '../../agent/discovery.js';
+import { ApiError, createClient, type Client } from '../../api/client.js';
+import { AppError } from '../../api/errors.js';
+import { readToken } from '../../api/token.js';
+import { connectWebSocket } from '../../api/transports/websocket-client.js';
+import { JobRunner } from '../../jobs/runner.js';
+import { isFinalState, type Job, type JobLogEvent, type JobSpecInput } from '../../jobs/schema.js';
+import { silentLogger } from '../../log.js';
+import { connectDocker } from '../../sandbox/docker.js';
+import { DATABASE_FILE, openDatabase } from '../../storage/database.js';
+import { resolveHome } from '../../storage/home.js';
+import { numberOption, option, type ParsedArgs } from '../args.js';
+import type { CliCommand, CliIO } from '../command.js';
+import { formatTable } from '../table.js';
+
+async function agentClient(io: CliIO): Promise<Client | null> {
+  const home = resolveHome(io.env);
+  const endpoint = readEndpoint(home);
+  const token = endpoint ? readToken(home) : null;
+  if (!endpoint || !token) return null;
+  try {
+    return createClient(await connectWebSocket(endpoint.port, token, 2000));
+  } catch {
+    return null;
+  }
+}
+
+function localRunner(io: CliIO, onLog?: (e: JobLogEvent) => void): { runner: JobRunner; close: () => Promise<void> } {
+  const home = resolveHome(io.env);
+  const db = openDatabase(path.join(home, DATABASE_FILE));
+  const runner = new JobRunner({ db, docker: connectDocker(io.env), home, log: silentLogger, onLog });
+  return {
+    runner,
+    close: async () => {
+      await runner.close();
+      db.close();
+    },
+  };
+}
+
+/** The spec from `job run`'s options; the runner validates it (and names a bad field). */
+export function specFromArgs(args: ParsedArgs, id: string): JobSpecInput {
+  const image = option(args, 'image');
+  if (!image) throw new AppError('usage', 'job run needs --image REF (repo@sha256:<digest> or a local image id sha256:<…>).');
+  if (!args.rest.length) throw new AppError('usage', 'job run needs a command after `--`, e.g. `offshift job run --image sha256:… -- echo hello`.');
+  const spec: JobSpecInput = { id, image, command: args.rest };
+  const gpus = option(args, 'gpus');
+  if (gpus !== undefined) spec.gpus = gpus === 'all' ? 'all' : /^\d+$/.test(gpus) ? Number(gpus) : gpus.split(',').map((g) => g.trim());
+  const cpus = numberOption(args, 'cpus');
+  if (cpus !== undefined) spec.cpus = cpus;
+  const memory = numberOption(args, 'memory');
+  if (memory !== undefined) spec.memoryMiB = memory;
+  const shm = numberOption(args, 'shm');
+  if (shm !== undefined) spec.shmMiB = shm;
+  const disk = numberOption(args, 'disk');
+  if (disk !== undefined) spec.diskMiB = disk;
+  const timeout = numberOption(args, 'timeout');
+  if (timeout !== undefined) spec.timeoutSeconds = timeout;
+  const network = option(args, 'network');
+  if (network !== undefined && network !== 'none') {
+    if (!network.startsWith('allow:')) throw new AppError('usage', `--network is none or allow:HOST[:PORT],…; not "${network}".`);
+    spec.network = { allow: network.slice('allow:'.length).split(',').filter(Boolean) };
+  }
+  const env: Record<string, string> = {};
+  for (const pair of args.options.get('env') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new AppError('usage', `--env takes NAME=VALUE, not "${pair}".`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  if (Object.keys(env).length) spec.env = env;
+  return spec;
+}
+
+function summary(job: Job): { id: string; state: string; exitCode: number | null; reason: string; durationMs: number } {
+  const durationMs = job.startedAt !== null && job.endedAt !== null ? job.endedAt - job.startedAt : 0;
+  return { id: job.id, state: job.state, exitCode: job.exitCode, reason: job.reason, durationMs };
+}
+
+export const jobRunCommand: CliCommand = {
+  name: 'job run',
+  summary: 'Run one job in the sandbox, stream its log, exit non-zero unless it succeeded.',
+  usage:
+    'job run --image REF [--gpus N|all|UUID,…] [--cpus N] [--memory MiB] [--shm MiB] [--disk MiB] [--timeout SECONDS] [--network none|allow:HOST[:PORT],…] [--env K=V]… [--json] -- COMMAND…',
+  async run(args, io) {
+    const json = args.flags.has('json');
+    const spec = specFromArgs(args, crypto.randomUUID());
+    // With --json, stdout carries only the final line: the log goes to stderr.
+    const write = (e: JobLogEvent) => (json || e.stream !== 'stdout' ? io.stderr(e.text) : io.stdout(e.text));
+    let cancel: (() => Promise<unknown>) | null = null;
+    const onSignal = () => {
+      io.stderr('\nCancelling the job (SIGTERM, then SIGKILL after the grace period)…\n');
+      void cancel?.();
+    };
+    process.on('SIGINT', onSignal);
+    let job: Job;
+    try {
+      const client = await agentClient(io);
+      if (client) {
+        try {
+          job = await new Promise<Job>((resolve, reject) => {
+            client.on('job.log', (e) => e.id === spec.id && write(e));
+            client.on('job.update', (j) => j.id === spec.id && isFinalState(j.state) && resolve(j));
+            cancel = () => client.call('jobs.cancel', { id: spec.id! });
+            client.call('jobs.run', { spec }).then((r) => isFinalState(r.job.state) && resolve(r.job), reject);
+          });
+        } catch (error) {
+          if (error instanceof ApiError) throw new AppError(error.code, error.message);
+          throw error;
+        } finally {
+          client.close();
+        }
+      } else {
+        const local = localRunner(io, write);
+        try {
+          const queued = await local.runner.submit(spec);
+          cancel = () => local.runner.cancel(queued.id);
+          job = await local.runner.wait(queued.id);
+        } finally {
+          await local.close();
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    if (json) io.stdout(JSON.stringify(summary(job)) + '\n');
+    else io.stderr(`\nJob ${job.id}: ${job.state} (${job.reason}). ${job.detail}\n`);
+    return job.state === 'succeeded' ? 0 : 1;
+  },
+};
+
+function duration(job: Job): string {
+  if (job.startedAt === null) return '-';
+  const ms = (job.endedAt ?? Date.now()) - job.startedAt;
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export const jobListCommand: CliCommand = {
+  name: 'job list',
+  summary: 'List jobs, newest first, with their state and reason.',
+  usage: 'job list [--limit N] [--json]',
+  async run(args, io) {
+    const limit = numberOption(args, 'limit') ?? 50;
+    const client = await agentClient(io);
+    let jobs: Job[];
+    if (client) {
+      try {
+        jobs = (await client.call('jobs.list', { limit })).jobs;
+      } finally {
+        client.close();
+      }
+    } else {
+      const local = localRunner(io);
+      jobs = local.runner.list(limit);
+      await local.close();
+    }
+    if (args.flags.has('json')) {
+      io.stdout(JSON.stringify(jobs) + '\n');
+      return 0;
+    }
+    if (!jobs.length) {
+      io.stdout('No jobs yet. Run one with `offshift job run --image sha256:… -- COMMAND`.\n');
+      return 0;
+    }
+    io.stdout(
+      formatTable(
+        ['ID', 'STATE', 'REASON', 'GPUS', 'DURATION', 'CREATED'],
+        jobs.map((j) => [j.id, j.state, j.reason, j.gpus.join(',') || '-', duration(j), new Date(j.createdAt).toISOString()]),
+      ),
+    );
+    return 0;
+  },
+};
+
+export const jobLogsCommand: CliCommand = {
+  name: 'job logs',
+  summary: "Print a job's kept log.",
+  usage: 'job logs ID [--json]',
+  async run(args, io) {
+    const id = args.positionals[0];
+    if (!id) throw new AppError('usage', 'job logs needs a job id (`offshift job list` shows them).');
+    const client = await agentClient(io);
+    let logs: { id: string; text: string; droppedBytes: number };
+    try {
+      if (client) logs = await client.call('jobs.logs', { id });
+      else {
+        const local = localRunner(io);
+        try {
+          logs = local.runner.logs(id);
+        } finally {
+          await local.close();
+        }
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw new AppError(error.code, error.message);
+      throw error;
+    } finally {
+      client?.close();
+    }
+    io.stdout(args.flags.has('json') ? JSON.stringify(logs) + '\n' : logs.text);
+    return 0;
+  },
+};
+
+export const jobCancelCommand: CliCommand = {
+  name: 'job cancel',
+  summary: 'Cancel a job (SIGTERM, a grace period, then SIGKILL).',
+  usage: 'job cancel ID [--json]',
+  async run(args, io) {
+    const id = args.positionals[0];
+    if (!id) throw new AppError('usage', 'job cancel needs a job id (`offshift job list` shows them).');
+    const client = await agentClient(io);
+    if (!client) {
+      const local = localRunner(io);
+      const job = local.runner.get(id);
+      await local.close();
+      if (!job) throw new AppError('not-found', `There is no job "${id}".`);
+      if (isFinalState(job.state)) {
+        io.stdout(args.flags.has('json') ? JSON.stringify(summary(job)) + '\n' : `Job ${id} has already ended: ${job.state} (${job.reason}).\n`);
+        return 0;
+      }
+      throw new AppError('no-agent', `No agent is running, so job ${id} is run by an \`offshift job run\` in another terminal: press Ctrl-C there to cancel it.`);
+    }
+    try {
+      const { job } = await client.call('jobs.cancel', { id });
+      io.stdout(args.flags.has('json') ? JSON.stringify(summary(job)) + '\n' : `Job ${id}: ${job.state} (${job.reason}).\n`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ApiError) throw new AppError(error.code, error.message);
+      throw error;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+export const jobCommands: CliCommand[] = [jobRunCommand, jobListCommand, jobLogsCommand, jobCancelCommand];

@@ -1,0 +1,92 @@
+/**
+ * The jobs capability inside the agent: the runner over the agent's database and Docker
+ * engine, the jobs.* command handlers, job.update / job.log events, recovery on start and the
+ * agent state's running-jobs count.
+ */
+import path from 'node:path';
+import type { Handlers } from '../api/dispatcher.js';
+import { AppError } from '../api/errors.js';
+import type { EventBus } from '../api/events.js';
+import type { Gpu, TelemetrySample } from '../gpu/schema.js';
+import type { Logger } from '../log.js';
+import { connectDocker } from '../sandbox/docker.js';
+import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
+import { JobRunner } from './runner.js';
+
+export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run'>;
+
+export interface JobsService {
+  readonly runner: JobRunner;
+  readonly handlers: JobHandlers;
+  /** Re-adopts or reaps this agent's containers from before a restart. */
+  start(): Promise<void>;
+  /** Stops watching; running jobs keep running and are re-adopted on the next start. */
+  stop(): Promise<void>;
+}
+
+export function createJobsService(options: {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  bus: EventBus;
+  listGpus: () => Promise<Gpu[]>;
+  onRunningCount: (count: number) => void;
+  db?: Db;
+}): JobsService {
+  const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
+  const runner = new JobRunner({
+    db,
+    docker: connectDocker(options.env),
+    home: options.home,
+    log: options.log,
+    listGpus: options.listGpus,
+    onLog: (event) => options.bus.emit('job.log', event),
+    policy: { useRunsc: options.env.OFFSHIFT_SANDBOX_RUNTIME === 'runsc' },
+  });
+  runner.onChange((job) => {
+    options.bus.emit('job.update', job);
+    options.onRunningCount(runner.runningCount());
+  });
+  const unsubscribe = options.bus.subscribe((event, payload) => {
+    if (event === 'gpu.telemetry') runner.feedTelemetry((payload as { samples: TelemetrySample[] }).samples);
+  });
+
+  const handlers: JobHandlers = {
+    'jobs.list': async ({ limit }) => ({
+      jobs: runner.list(limit),
+      gpusOutOfService: [...runner.gpusOutOfService()].map(([gpuKey, reason]) => ({ gpuKey, reason })),
+    }),
+    'jobs.get': async ({ id }) => {
+      const job = runner.get(id);
+      if (!job) throw notFound(id);
+      return { job, events: runner.events(id).map(({ at, state, reason }) => ({ at, state, reason })) };
+    },
+    'jobs.logs': async ({ id }) => runner.logs(id),
+    'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
+    'jobs.run': async ({ spec }) => ({ job: await runner.submit(spec) }),
+  };
+
+  return {
+    runner,
+    handlers,
+    async start() {
+      // Recovery must not hold the agent's start hostage to a slow or silent engine: wait a few
+      // seconds, then let it finish in the background.
+      const recovery = runner.recover().then(
+        (result) => options.log.info('jobs recovered', result),
+        (error: unknown) => options.log.warn('job recovery failed; jobs from before the restart are not re-adopted', { error }),
+      );
+      await Promise.race([recovery, new Promise((r) => setTimeout(r, 5000).unref())]);
+      options.onRunningCount(runner.runningCount());
+    },
+    async stop() {
+      unsubscribe();
+      await runner.close();
+      if (!options.db) db.close();
+    },
+  };
+}
+
+function notFound(id: string): AppError {
+  return new AppError('not-found', `There is no job "${id}". \`offshift job list\` shows the jobs this agent knows.`);
+}
