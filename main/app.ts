@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, BrowserWindow, protocol, session, shell } from 'electron';
 import { createLogger } from '../runtime/log.js';
-import { AgentHost } from './agent/agent-host.js';
+import { AgentHost, type AgentHostStatus } from './agent/agent-host.js';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.js';
 import { appPaths } from './paths.js';
 import { hardenSession, hardenWebContents } from './security/harden.js';
 import { mainWindowOptions } from './security/window-options.js';
+import { createAppTray, type AppTray } from './tray.js';
+import type { AgentState } from '../runtime/agent/schema.js';
 
 export interface RunningApp {
   host: AgentHost;
@@ -41,7 +43,19 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
   const home = agentHome(process.env, app.getPath('userData'));
   const logDir = path.join(home, 'logs');
   let agentLog: fs.WriteStream | null = null;
+  let tray: AppTray | null = null;
+  let hostStatus: AgentHostStatus = { status: 'starting' };
+  let agentState: AgentState | null = null;
   const host = new AgentHost({
+    onStatus: (status) => {
+      hostStatus = status;
+      if (status.status !== 'running') agentState = null;
+      tray?.update(hostStatus, agentState);
+    },
+    onAgentState: (state) => {
+      agentState = state;
+      tray?.update(hostStatus, agentState);
+    },
     entry: paths.agentEntry,
     home,
     env: process.env,
@@ -101,6 +115,13 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
   void app.whenReady().then(() => {
     hardenSession(session.defaultSession, warn);
     protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.rendererDir));
+    try {
+      tray = createAppTray(paths.trayDir, { open: showWindow, quit: () => app.quit() });
+      tray.update(hostStatus, agentState);
+    } catch (error) {
+      // Some Linux desktops have no tray; the window still shows the state.
+      warn('no system tray', { error });
+    }
     host.start();
     showWindow();
   });

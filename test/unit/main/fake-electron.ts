@@ -116,12 +116,28 @@ class FakeApp extends EventEmitter {
 }
 export const app = new FakeApp();
 
+export class Tray extends EventEmitter {
+  static instances: Tray[] = [];
+  readonly setImage = vi.fn();
+  readonly setToolTip = vi.fn();
+  readonly setContextMenu = vi.fn();
+  readonly destroy = vi.fn();
+  constructor(readonly image: unknown) {
+    super();
+    Tray.instances.push(this);
+  }
+}
+
+export const Menu = { buildFromTemplate: vi.fn((template: Array<Record<string, unknown>>) => ({ template })) };
+export const nativeImage = { createFromPath: vi.fn((file: string) => ({ file })) };
+
 export const contextBridge = { exposeInMainWorld: vi.fn() };
 export const ipcRenderer = new EventEmitter();
 
 /** Back to a fresh state between tests. */
 export function resetFakeElectron(): void {
   BrowserWindow.instances = [];
+  Tray.instances = [];
   MessageChannelMain.created = [];
   utilityProcess.children = [];
   utilityProcess.fork.mockClear();
@@ -138,4 +154,4 @@ export function resetFakeElectron(): void {
   ipcRenderer.removeAllListeners();
 }
 
-export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, contextBridge, ipcRenderer };
+export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, Tray, Menu, nativeImage, contextBridge, ipcRenderer };
