@@ -43,6 +43,8 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
   const queue: Queued[] = [];
   let transport: Transport | null = null;
   let failure: string | null = null;
+  /** main said the agent was restarting: tell the page when it is back. */
+  let restarting = false;
 
   const emit = (event: string, payload: unknown) => {
     for (const l of [...listeners]) {
@@ -142,12 +144,17 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
       transport = current;
       endCurrent = end;
       flush();
+      if (restarting) {
+        restarting = false;
+        emit('notice', { level: 'info', title: 'The agent is running again', message: 'Offshift restarted its agent and the dashboard is connected to it again.' });
+      }
     },
     agentStatus(message) {
       emit('notice', message.notice);
       // main says this only after the agent exited: its port is dead, so stop using it now
       // (in-flight requests get a `disconnected` answer) and queue new ones for the next agent.
       endConnection('the agent process stopped');
+      restarting = message.status === 'restarting';
       if (message.status === 'failed') {
         failure = message.notice.message;
         failQueue(failure);

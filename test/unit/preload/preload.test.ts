@@ -105,7 +105,7 @@ describe('preload: window.offshift over a MessagePort (electron mocked)', () => 
     givePort(second.port1, 2);
     await expect(during).resolves.toEqual({ ok: true, result: 'second' });
     bus.emit('notice', { level: 'info', title: 'Back', message: 'm' });
-    await vi.waitFor(() => expect(seen).toEqual(['notice:The agent stopped and is restarting', 'notice:Back']));
+    await vi.waitFor(() => expect(seen).toEqual(['notice:The agent stopped and is restarting', 'notice:The agent is running again', 'notice:Back']));
   });
 
   it('answers in-flight requests with a clear error when the agent dies', async () => {
