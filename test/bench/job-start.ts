@@ -1,0 +1,95 @@
+/**
+ * Job start/stop latency on the real engine (image present, command `true`), 20 runs each:
+ * - request → running and request → completed through the Offshift runner, against
+ *   `docker run --rm IMAGE true` from the Docker CLI (its completion), and the ratio;
+ * - pause request → frozen; stop request → container gone, with a 1 s grace.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { JobRunner } from '../../runtime/jobs/runner.js';
+import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
+import { makeTempHome } from '../helpers/temp-home.js';
+import { canBuildTestImage, sandboxTestImage } from '../helpers/test-images.js';
+
+const RUNS = 20;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+export default async function main(): Promise<void> {
+  const why = canBuildTestImage();
+  if (why) {
+    console.log(`job-start: skipped (${why})`);
+    return;
+  }
+  const image = sandboxTestImage();
+  const { home, cleanup } = makeTempHome('offshift-bench-');
+  const db = openDatabase(path.join(home, DATABASE_FILE));
+  const docker = connectDocker();
+  const runner = new JobRunner({ db, docker, home, graceMs: 1000 });
+  try {
+    // Warm up both paths once.
+    await runner.wait((await runner.submit({ image, command: ['true'] })).id);
+    execFileSync('docker', ['run', '--rm', '--label', 'io.offshift.test=true', image, 'true']);
+
+    const toRunning: number[] = [];
+    const toDone: number[] = [];
+    const cli: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      let running = 0;
+      const off = runner.onChange((j) => {
+        if (j.state === 'running' && !running) running = performance.now();
+      });
+      const job = await runner.submit({ image, command: ['true'] });
+      const done = await runner.wait(job.id);
+      const t2 = performance.now();
+      off();
+      if (done.state !== 'succeeded') throw new Error(`bench job ${done.state}: ${done.detail}`);
+      toRunning.push(running - t0);
+      toDone.push(t2 - t0);
+
+      const c0 = performance.now();
+      const r = spawnSync('docker', ['run', '--rm', '--label', 'io.offshift.test=true', image, 'true']);
+      if (r.status !== 0) throw new Error(`docker run failed: ${r.stderr.toString()}`);
+      cli.push(performance.now() - c0);
+    }
+
+    const pause: number[] = [];
+    const stop: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const job = await runner.submit({ image, command: ['sleep', '60'] });
+      while (runner.get(job.id)!.state !== 'running') await new Promise((r) => setTimeout(r, 5));
+      const containerId = db.prepare('SELECT container_id FROM jobs WHERE id = ?').pluck().get(job.id) as string;
+      const p0 = performance.now();
+      await runner.pauseAll();
+      pause.push(performance.now() - p0);
+      if (!(await docker.getContainer(containerId).inspect()).State.Paused) throw new Error('pauseAll returned before the container was frozen');
+      await runner.resumeAll();
+      const s0 = performance.now();
+      await runner.cancel(job.id);
+      await runner.wait(job.id);
+      stop.push(performance.now() - s0);
+      const gone = await docker.getContainer(containerId).inspect().then(() => false, () => true);
+      if (!gone) throw new Error('the container outlived its job');
+    }
+
+    const m = (xs: number[]) => pct(xs, 50);
+    console.log(`job-start (${RUNS} runs each, image present, command \`true\`):`);
+    console.log(`  offshift request → running    median ${fmt(m(toRunning))}  p99 ${fmt(pct(toRunning, 99))}`);
+    console.log(`  offshift request → completed  median ${fmt(m(toDone))}  p99 ${fmt(pct(toDone, 99))}`);
+    console.log(`  docker run --rm (CLI)         median ${fmt(m(cli))}  p99 ${fmt(pct(cli, 99))}`);
+    console.log(`  ratio offshift completed / docker CLI: ${(m(toDone) / m(cli)).toFixed(2)} (target ≤ 1.00)`);
+    console.log(`  pause request → frozen        p50 ${fmt(pct(pause, 50))}  p99 ${fmt(pct(pause, 99))}`);
+    console.log(`  stop request → gone (1 s grace) p50 ${fmt(pct(stop, 50))}  p99 ${fmt(pct(stop, 99))}`);
+  } finally {
+    await runner.close();
+    db.close();
+    cleanup();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
