@@ -68,6 +68,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
   let effective: { ok: true; value: ScheduleSettings } | { ok: false; decision: Decision } | null = null;
   let action: Promise<void> = Promise.resolve();
   let preempting = false;
+  let pausing = false;
   let started = false;
 
   const computeEffective = () => {
@@ -108,7 +109,8 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     if (!next.run && wasRunAllowed) {
       if (onReturn === 'pause') {
         frozenAt = now().getTime();
-        void runAction('pause', () => jobs.pauseAll());
+        pausing = true;
+        void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
       } else {
         preempting = true;
         void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
@@ -130,6 +132,10 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
         options.log?.info('availability: frozen jobs reached the pause grace; stopping them');
         preempting = true;
         void runAction('preempt after pause grace', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
+      } else if (!pausing && jobs.runningCount() > 0) {
+        // A job started while work may not run: freeze it too.
+        pausing = true;
+        void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
       }
     } else if (!preempting && jobs.runningCount() > 0) {
       // Work may not run, but a job is running (started in a race, or resumed elsewhere): stop it.

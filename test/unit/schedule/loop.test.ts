@@ -6,18 +6,25 @@ import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
 import type { GpuSignalSource } from '../../../runtime/schedule/sources/gpu.js';
 import { noPolicy, type LoadedPolicy } from '../../../runtime/policy/schema.js';
 
+/** Like the runner: paused jobs do not count as running. */
 class FakeJobs implements JobControl {
   calls: string[] = [];
   running = 1;
+  paused = 0;
   async preemptAll(graceMs?: number) {
     this.calls.push(`preempt:${graceMs}`);
     this.running = 0;
+    this.paused = 0;
   }
   async pauseAll() {
     this.calls.push('pause');
+    this.paused += this.running;
+    this.running = 0;
   }
   async resumeAll() {
     this.calls.push('resume');
+    this.running += this.paused;
+    this.paused = 0;
   }
   runningCount() {
     return this.running;
@@ -126,6 +133,21 @@ describe('availability loop', () => {
     t.loop.tick();
     await t.loop.settled();
     expect(t.jobs.calls).toEqual(['pause', 'preempt:2000']);
+  });
+
+  it('"pause": a job that starts while frozen is frozen too', async () => {
+    const t = setup({ onUserReturn: 'pause' });
+    t.loop.tick();
+    t.idle.set(0);
+    t.loop.tick();
+    await t.loop.settled();
+    t.jobs.running = 1;
+    t.loop.tick();
+    await t.loop.settled();
+    t.loop.tick();
+    await t.loop.settled();
+    expect(t.jobs.calls).toEqual(['pause', 'pause']);
+    expect(t.jobs.paused).toBe(2);
   });
 
   it('a change of reason while paused does not act again', async () => {
