@@ -109,8 +109,8 @@ export function linePath(points: readonly Point[], end: number, windowMs: number
 
 const TIME_STEPS_MS = [5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
 
-/** Time axis labels at a round step, at most `maxTicks` intervals: 5 min → "−5 min", "−4 min", …, "now". */
-export function timeTicks(windowMs: number, maxTicks = 5): Array<{ offsetMs: number; label: string }> {
+/** Time axis labels at a round step, at most `maxTicks` intervals: 5 min → "−4 min", "−2 min", "now". */
+export function timeTicks(windowMs: number, maxTicks = 4): Array<{ offsetMs: number; label: string }> {
   if (!(windowMs > 0)) return [{ offsetMs: 0, label: 'now' }];
   const step = TIME_STEPS_MS.find((s) => windowMs / s <= maxTicks) ?? windowMs / maxTicks;
   const ticks: Array<{ offsetMs: number; label: string }> = [];

@@ -24,7 +24,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'temperature', title: 'Temperature', unit: '°C', decimals: 0, value: (s) => s.temperatureC, range: () => ({ min: 0, max: 100 }) },
   {
     id: 'power',
-    title: 'Power draw',
+    title: 'Power',
     unit: 'W',
     decimals: 1,
     value: (s) => s.powerDrawW,

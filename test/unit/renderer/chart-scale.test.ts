@@ -90,7 +90,8 @@ describe('linePath', () => {
 
 describe('timeTicks', () => {
   it('labels a window from its start to now at round steps', () => {
-    expect(timeTicks(5 * 60_000).map((t) => t.label)).toEqual(['−5 min', '−4 min', '−3 min', '−2 min', '−1 min', 'now']);
+    expect(timeTicks(5 * 60_000).map((t) => t.label)).toEqual(['−4 min', '−2 min', 'now']);
+    expect(timeTicks(5 * 60_000, 5).map((t) => t.label)).toEqual(['−5 min', '−4 min', '−3 min', '−2 min', '−1 min', 'now']);
     expect(timeTicks(60_000).map((t) => t.label)).toEqual(['−1 min', '−45 s', '−30 s', '−15 s', 'now']);
     expect(timeTicks(0)).toEqual([{ offsetMs: 0, label: 'now' }]);
   });
