@@ -208,8 +208,9 @@ export class Ledger {
     id: number,
     jobId: string | null,
     s: { owed: bigint; vouched: bigint; paid: bigint; expiry: number | null; buyer: string | null; provider: string | null; redeemTx: string | null; redeemBlock: number | null },
+    nowSec = Math.floor(this.now() / 1000),
   ): void {
-    const { status, parts } = classify(s, Math.floor(this.now() / 1000));
+    const { status, parts } = classify(s, Math.max(nowSec, Math.floor(this.now() / 1000)));
     const params: Record<string, unknown> = {
       id,
       job_id: jobId,
@@ -315,7 +316,7 @@ export class Ledger {
     })();
   }
 
-  /** Vouchers (and jobs) whose expiry has passed unredeemed become expired. */
+  /** Vouchers (and jobs) whose expiry has passed unredeemed become expired (`nowMs`: the chain's time when it runs ahead). */
   expireDue(nowMs = this.now()): number {
     const nowSec = Math.floor(nowMs / 1000);
     return this.db.transaction(() => {
@@ -324,7 +325,7 @@ export class Ledger {
         .prepare<[number], EarningsRow>("SELECT id, job_id, owed, vouched, paid, expiry, buyer, provider, redeem_tx, redeem_block FROM ledger_earnings WHERE status = 'redeemable' AND expiry < ?")
         .all(nowSec);
       for (const r of rows) {
-        this.writeJob(r.id, r.job_id, { owed: BigInt(r.owed), vouched: BigInt(r.vouched), paid: BigInt(r.paid), expiry: r.expiry, buyer: r.buyer, provider: r.provider, redeemTx: r.redeem_tx, redeemBlock: r.redeem_block });
+        this.writeJob(r.id, r.job_id, { owed: BigInt(r.owed), vouched: BigInt(r.vouched), paid: BigInt(r.paid), expiry: r.expiry, buyer: r.buyer, provider: r.provider, redeemTx: r.redeem_tx, redeemBlock: r.redeem_block }, nowSec);
       }
       return changed;
     })();

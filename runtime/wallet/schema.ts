@@ -41,16 +41,21 @@ export const networkSchema = z
   .strict();
 export type NetworkConfig = z.infer<typeof networkSchema>;
 
+/** The `wallet` section of the settings file (runtime/settings). */
 export const walletSettingsSchema = z
   .object({
     /** The network in use; `devnet` is the local chain started by `offshift devnet up`. */
-    network: z.string().default('devnet'),
-    networks: z.array(networkSchema).default([]),
+    network: z.string().min(1),
+    /** Networks the owner added (the local chain is built in). */
+    networks: z.array(networkSchema),
     /** Redeem automatically once what is redeemable reaches this many base units; null = never. */
-    autoRedeemThreshold: baseUnitsSchema.nullable().default(null),
+    autoRedeemThreshold: baseUnitsSchema.nullable(),
   })
   .strict();
 export type WalletSettings = z.infer<typeof walletSettingsSchema>;
+export const walletSettingsPatchSchema = walletSettingsSchema.partial();
+export const defaultWalletSettings: WalletSettings = { network: 'devnet', networks: [], autoRedeemThreshold: null };
+export const DEVNET_NETWORK = 'devnet';
 
 export const walletStatusSchema = z.object({
   exists: z.boolean(),

@@ -1,0 +1,561 @@
+/**
+ * The owner's wallet: keystore, balances, redeeming vouchers, withdrawing, and reconciling the
+ * ledger with the chain. The key lives only here, in memory while unlocked; no method returns it
+ * except create's one-time mnemonic and the password-checked export.
+ */
+import crypto from 'node:crypto';
+import { Contract, getAddress, isAddress, Transaction, ZeroAddress, type JsonRpcProvider, type Log, type TransactionReceipt } from 'ethers';
+import { AppError } from '../api/errors.js';
+import { ESCROW_ABI, TOKEN_ABI } from '../chain/abi.js';
+import { DEVNET_FILE, readDevnet } from '../chain/devnet.js';
+import { checkChainId, makeProvider } from '../chain/provider.js';
+import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
+import type { Logger } from '../log.js';
+import { chainError, isNetworkError } from './errors.js';
+import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKeystore, type KeystoreOptions, type Signer } from './keystore.js';
+import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
+import { readWalletSettings, writeWalletSettings } from './settings.js';
+import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
+
+export type WalletUpdateReason = 'created' | 'imported' | 'unlocked' | 'locked' | 'redeemed' | 'withdrawn' | 'reconciled' | 'settings';
+
+export interface WalletServiceOptions extends KeystoreOptions {
+  home: string;
+  ledger: Ledger;
+  log: Logger;
+  onUpdate?: (reason: WalletUpdateReason, address: string | null) => void;
+  /** How long to wait for a transaction's receipt. */
+  receiptTimeoutMs?: number;
+}
+
+export interface WithdrawQuote {
+  quoteId: string;
+  to: string;
+  amount: string;
+  gasLimit: string;
+  maxFeePerGas: string;
+  maxFee: string;
+  nativeBalance: string;
+  expiresAt: number;
+}
+
+const QUOTE_TTL_MS = 5 * 60_000;
+const LOG_CHUNK = 10_000;
+
+export class WalletService {
+  private signer: Signer | null = null;
+  private readonly quotes = new Map<string, WithdrawQuote & { network: NetworkConfig }>();
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: WalletServiceOptions) {}
+
+  private get home(): string {
+    return this.options.home;
+  }
+  private get ledger(): Ledger {
+    return this.options.ledger;
+  }
+
+  /** One chain-writing operation at a time (nonces, and the ledger's order of events). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  // ── keystore ───────────────────────────────────────────────────────────
+
+  address(): string | null {
+    return keystoreExists(this.home) ? readKeystore(this.home).address : null;
+  }
+
+  isUnlocked(): boolean {
+    return this.signer !== null;
+  }
+
+  async create(password: string): Promise<{ address: string; mnemonic: string }> {
+    const { wallet, mnemonic } = await createKeystore(this.home, password, this.options);
+    this.signer = wallet;
+    this.options.log.info('wallet created', { address: wallet.address });
+    this.options.onUpdate?.('created', wallet.address);
+    return { address: wallet.address, mnemonic };
+  }
+
+  async import(password: string, secret: { mnemonic?: string; privateKey?: string }): Promise<{ address: string }> {
+    const wallet = await importKeystore(this.home, password, secret, this.options);
+    this.signer = wallet;
+    this.options.log.info('wallet imported', { address: wallet.address });
+    this.options.onUpdate?.('imported', wallet.address);
+    return { address: wallet.address };
+  }
+
+  async unlock(password: string): Promise<{ address: string }> {
+    this.signer = await decryptKeystore(this.home, password);
+    this.options.onUpdate?.('unlocked', this.signer.address);
+    return { address: this.signer.address };
+  }
+
+  lock(): void {
+    this.signer = null;
+    this.options.onUpdate?.('locked', this.address());
+  }
+
+  /** The one command that returns the key: it asks for the password again, even when unlocked. */
+  async exportKey(password: string): Promise<{ address: string; privateKey: string; mnemonic: string | null }> {
+    const wallet = await decryptKeystore(this.home, password);
+    this.options.log.warn('wallet key exported', { address: wallet.address });
+    return { address: wallet.address, privateKey: wallet.privateKey, mnemonic: 'mnemonic' in wallet && wallet.mnemonic ? wallet.mnemonic.phrase : null };
+  }
+
+  private requireSigner(): Signer {
+    if (!this.signer) throw new AppError('wallet-locked', 'The wallet is locked. Unlock it with its password first.');
+    return this.signer;
+  }
+
+  // ── network ────────────────────────────────────────────────────────────
+
+  settings(): WalletSettings {
+    return readWalletSettings(this.home);
+  }
+
+  async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkConfig }): Promise<WalletSettings> {
+    const settings = this.settings();
+    if (change.addNetwork) {
+      const net = networkSchema.parse(change.addNetwork);
+      if (net.name === DEVNET_NETWORK) throw new AppError('invalid-input', `"${DEVNET_NETWORK}" is the built-in local chain; pick another name.`);
+      await checkChainId(net.rpcUrl, net.chainId);
+      const provider = makeProvider(net.rpcUrl, net.chainId);
+      try {
+        if ((await provider.getCode(net.escrow)) === '0x') throw new AppError('invalid-input', `There is no contract at the escrow address ${net.escrow} on chain ${net.chainId}.`);
+        if ((await provider.getCode(net.token)) === '0x') throw new AppError('invalid-input', `There is no contract at the token address ${net.token} on chain ${net.chainId}.`);
+      } finally {
+        provider.destroy();
+      }
+      settings.networks = [...settings.networks.filter((n) => n.name !== net.name), { ...net, token: getAddress(net.token), escrow: getAddress(net.escrow) }];
+    }
+    if (change.network !== undefined) {
+      if (change.network !== DEVNET_NETWORK && !settings.networks.some((n) => n.name === change.network)) {
+        throw new AppError('invalid-input', `There is no network named "${change.network}". Add it first (RPC URL, chain id, token and escrow addresses).`);
+      }
+      settings.network = change.network;
+    }
+    if (change.autoRedeemThreshold !== undefined) settings.autoRedeemThreshold = change.autoRedeemThreshold;
+    writeWalletSettings(this.home, settings);
+    this.options.onUpdate?.('settings', this.address());
+    return settings;
+  }
+
+  /** The network in use, or a clear error naming what is missing. */
+  network(): NetworkConfig {
+    const settings = this.settings();
+    if (settings.network === DEVNET_NETWORK) {
+      const devnet = readDevnet(this.home);
+      if (!devnet) throw new AppError('no-network', `The local chain has not been set up (no ${DEVNET_FILE}). Start it with \`offshift devnet up\`, or add a network in the wallet settings.`);
+      return { name: DEVNET_NETWORK, rpcUrl: devnet.rpcUrl, chainId: devnet.chainId, token: devnet.token, escrow: devnet.escrow, fromBlock: devnet.fromBlock };
+    }
+    const net = settings.networks.find((n) => n.name === settings.network);
+    if (!net) throw new AppError('no-network', `The selected network "${settings.network}" is not configured. Pick or add one in the wallet settings.`);
+    return net;
+  }
+
+  private async connect(): Promise<{ net: NetworkConfig; provider: JsonRpcProvider }> {
+    const net = this.network();
+    await checkChainId(net.rpcUrl, net.chainId);
+    return { net, provider: makeProvider(net.rpcUrl, net.chainId) };
+  }
+
+  private ctx(net: NetworkConfig) {
+    return { chainId: net.chainId, escrow: net.escrow };
+  }
+
+  // ── status ─────────────────────────────────────────────────────────────
+
+  async status(): Promise<WalletStatus> {
+    const exists = keystoreExists(this.home);
+    let address: string | null = null;
+    let chainErrorText: string | null = null;
+    if (exists) {
+      try {
+        address = readKeystore(this.home).address;
+      } catch (error) {
+        chainErrorText = (error as Error).message;
+      }
+    }
+    const totals = this.ledger.totals();
+    const settings = (() => {
+      try {
+        return this.settings();
+      } catch {
+        return null;
+      }
+    })();
+    const status: WalletStatus = {
+      exists,
+      unlocked: this.isUnlocked(),
+      address,
+      network: null,
+      nativeBalance: null,
+      tokenBalance: null,
+      tokenSymbol: 'OFT',
+      tokenDecimals: 18,
+      redeemable: totals.redeemable,
+      redeemed: totals.redeemed,
+      withdrawn: totals.withdrawn,
+      autoRedeemThreshold: settings?.autoRedeemThreshold ?? null,
+      chainError: chainErrorText,
+    };
+    let provider: JsonRpcProvider | undefined;
+    try {
+      const net = this.network();
+      status.network = { name: net.name, chainId: net.chainId, rpcUrl: net.rpcUrl, token: net.token, escrow: net.escrow };
+      const c = await this.connect();
+      provider = c.provider;
+      const token = new Contract(net.token, TOKEN_ABI, provider);
+      const [symbol, decimals] = await Promise.all([token.getFunction('symbol')() as Promise<string>, token.getFunction('decimals')() as Promise<bigint>]);
+      status.tokenSymbol = symbol;
+      status.tokenDecimals = Number(decimals);
+      if (address) {
+        const [native, balance] = await Promise.all([provider.getBalance(address), token.getFunction('balanceOf')(address) as Promise<bigint>]);
+        status.nativeBalance = native.toString();
+        status.tokenBalance = balance.toString();
+      }
+    } catch (error) {
+      status.chainError = (error instanceof AppError ? error : chainError(error, status.network?.rpcUrl ?? '', 'read the balances')).message;
+    } finally {
+      provider?.destroy();
+    }
+    return status;
+  }
+
+  // ── vouchers ───────────────────────────────────────────────────────────
+
+  /** Checks a voucher against the network and our address, then stores it (nothing is sent). */
+  addVoucher(input: unknown): StoredVoucher {
+    const signed = parseVoucher(input);
+    const net = this.network();
+    const address = this.address();
+    if (!address) throw new AppError('no-wallet', 'Create or import a wallet before adding vouchers.');
+    if (getAddress(signed.voucher.provider) !== address) {
+      throw new AppError('voucher-not-ours', `This voucher pays ${getAddress(signed.voucher.provider)}, not this wallet (${address}).`);
+    }
+    const signer = recoverVoucherSigner(signed, net.chainId, net.escrow);
+    if (signer !== getAddress(signed.voucher.buyer)) {
+      throw new AppError('voucher-invalid', `The voucher's signature is not the buyer's (it recovers to ${signer}, not ${getAddress(signed.voucher.buyer)}): it was altered, or it is for another escrow or chain (this one is ${net.escrow} on chain ${net.chainId}).`);
+    }
+    const stored = this.ledger.recordVoucher(this.ctx(net), signed);
+    this.options.log.info('voucher stored', { voucherId: stored.id, jobId: signed.voucher.jobId, cumulativeAmount: signed.voucher.cumulativeAmount });
+    return stored;
+  }
+
+  /** Redeems one voucher file's content: stored first, then sent. Throws on failure. */
+  async redeemVoucher(input: unknown): Promise<RedeemResult> {
+    const stored = this.addVoucher(input);
+    const [result] = await this.redeemStored([stored.id], true);
+    return result!;
+  }
+
+  /** Redeems stored vouchers (all redeemable ones when `ids` is omitted), one after the other. */
+  async redeem(ids?: number[]): Promise<RedeemResult[]> {
+    return this.redeemStored(ids, false);
+  }
+
+  private async redeemStored(ids: number[] | undefined, throwOnError: boolean): Promise<RedeemResult[]> {
+    const signer = this.requireSigner();
+    return this.serial(async () => {
+      const { net, provider } = await this.connect();
+      try {
+        const vouchers = ids
+          ? ids.map((id) => {
+              const v = this.ledger.voucher(id);
+              if (!v) throw new AppError('not-found', `There is no stored voucher ${id}.`);
+              return v;
+            })
+          : this.bestPerJob(this.ledger.redeemableVouchers(this.ctx(net)));
+        const results: RedeemResult[] = [];
+        for (const v of vouchers) {
+          try {
+            results.push(await this.redeemOne(v, net, provider, signer.connect(provider)));
+          } catch (error) {
+            const e = chainError(error, net.rpcUrl, 'redeem the voucher');
+            if (throwOnError) throw e;
+            results.push({ voucherId: v.id, jobId: v.voucher.jobId, txHash: null, paid: '0', outcome: e.code === 'already-redeemed' ? 'already-redeemed' : 'failed', error: e.message });
+          }
+        }
+        if (results.some((r) => r.outcome === 'ok')) this.options.onUpdate?.('redeemed', signer.address);
+        return results;
+      } finally {
+        provider.destroy();
+      }
+    });
+  }
+
+  /** Of several redeemable vouchers for one job, only the highest needs sending. */
+  private bestPerJob(vouchers: StoredVoucher[]): StoredVoucher[] {
+    const best = new Map<string, StoredVoucher>();
+    for (const v of vouchers) {
+      const key = `${v.voucher.buyer}/${v.voucher.jobId}`;
+      const current = best.get(key);
+      if (!current || BigInt(v.voucher.cumulativeAmount) > BigInt(current.voucher.cumulativeAmount)) best.set(key, v);
+    }
+    return [...best.values()];
+  }
+
+  private async redeemOne(v: StoredVoucher, net: NetworkConfig, provider: JsonRpcProvider, signer: Signer): Promise<RedeemResult> {
+    if (getAddress(v.escrow) !== getAddress(net.escrow) || v.chainId !== net.chainId) {
+      throw new AppError('wrong-network', `Voucher ${v.id} is for the escrow ${v.escrow} on chain ${v.chainId}, not the network in use.`);
+    }
+    const base = { voucherId: v.id, jobId: v.voucher.jobId };
+    if (v.status === 'redeemed') {
+      throw new AppError('already-redeemed', `Voucher ${v.id} was already redeemed${v.redeemTx ? ` (transaction ${v.redeemTx})` : ''}: it pays nothing more.`);
+    }
+    // A previous attempt sent a transaction: finish it rather than send another.
+    if (v.submittedTx) {
+      const receipt = await provider.getTransactionReceipt(v.submittedTx);
+      if (receipt && receipt.status === 1) {
+        const paid = await this.recordReceipt(receipt, net, provider);
+        return { ...base, txHash: receipt.hash, paid: paid.toString(), outcome: 'ok', error: null };
+      }
+    }
+    const escrow = new Contract(net.escrow, ESCROW_ABI, signer);
+    const struct = contractVoucher(v.voucher);
+    const paidOnChain = (await escrow.getFunction('paid')(struct.buyer, struct.provider, struct.jobId)) as bigint;
+    if (struct.cumulativeAmount <= paidOnChain) {
+      await this.reconcileWith(net, provider);
+      const after = this.ledger.voucher(v.id);
+      throw new AppError(
+        'already-redeemed',
+        `Voucher ${v.id} was already redeemed${after?.redeemTx ? ` (transaction ${after.redeemTx})` : ''}: ${paidOnChain} base units were paid for this job, and it promises ${struct.cumulativeAmount}, so it pays nothing more.`,
+      );
+    }
+    const block = await provider.getBlock('latest');
+    if (block && BigInt(block.timestamp) > struct.expiry) {
+      this.ledger.expireDue(block.timestamp * 1000);
+      throw new AppError('voucher-expired', `Voucher ${v.id} expired at ${new Date(v.voucher.expiry * 1000).toISOString()} before it was redeemed. Ask the buyer for a new one.`);
+    }
+    // Simulate first: a refusal gets its reason without spending gas.
+    await escrow.getFunction('redeem').staticCall(struct, v.signature);
+    const populated = await signer.populateTransaction(await escrow.getFunction('redeem').populateTransaction(struct, v.signature));
+    const raw = await signer.signTransaction(populated);
+    const hash = Transaction.from(raw).hash!;
+    this.ledger.markSubmitted(v.id, hash);
+    this.options.log.info('redeem sent', { voucherId: v.id, txHash: hash });
+    try {
+      await provider.broadcastTransaction(raw);
+    } catch (error) {
+      // "already known": the same transaction is in the pool; wait for it like any other.
+      if (!/already known|known transaction/i.test(String((error as Error).message))) throw error;
+    }
+    const receipt = await provider.waitForTransaction(hash, 1, this.options.receiptTimeoutMs ?? 120_000);
+    if (!receipt) throw new AppError('tx-timeout', `The redeem transaction ${hash} was not mined in time. Run redeem again later: it completes that transaction, never pays twice.`);
+    if (receipt.status !== 1) throw new AppError('tx-reverted', `The redeem transaction ${hash} was reverted by the chain.`);
+    const paid = await this.recordReceipt(receipt, net, provider);
+    return { ...base, txHash: hash, paid: paid.toString(), outcome: 'ok', error: null };
+  }
+
+  private async recordReceipt(receipt: TransactionReceipt, net: NetworkConfig, provider: JsonRpcProvider): Promise<bigint> {
+    const block = await provider.getBlock(receipt.blockNumber);
+    let paid = 0n;
+    for (const log of receipt.logs) {
+      const recorded = this.recordLog(log, net, (block?.timestamp ?? 0) * 1000);
+      if (recorded) paid += recorded.amount;
+    }
+    return paid;
+  }
+
+  private recordLog(log: Log, net: NetworkConfig, blockTime: number): { amount: bigint; inserted: boolean } | null {
+    if (getAddress(log.address) !== getAddress(net.escrow)) return null;
+    const escrow = new Contract(net.escrow, ESCROW_ABI);
+    const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed?.name !== 'Redeemed') return null;
+    const inserted = this.ledger.recordRedemption({
+      chainId: net.chainId,
+      escrow: net.escrow,
+      txHash: log.transactionHash,
+      logIndex: log.index,
+      blockNumber: log.blockNumber,
+      blockTime,
+      buyer: parsed.args[0] as string,
+      provider: parsed.args[1] as string,
+      jobId: parsed.args[2] as string,
+      amount: parsed.args[3] as bigint,
+      cumulative: parsed.args[4] as bigint,
+    });
+    return { amount: parsed.args[3] as bigint, inserted };
+  }
+
+  // ── reconciliation ─────────────────────────────────────────────────────
+
+  /**
+   * Reads the escrow's `Redeemed` events paying this wallet since the last synced block (or
+   * from the escrow's first block when `full`), and records any the ledger lacks.
+   */
+  async reconcile(options: { full?: boolean } = {}): Promise<{ added: number; toBlock: number }> {
+    const address = this.address();
+    if (!address) return { added: 0, toBlock: 0 };
+    const { net, provider } = await this.connect();
+    try {
+      const result = await this.reconcileWith(net, provider, options.full);
+      if (result.added > 0) this.options.onUpdate?.('reconciled', address);
+      return result;
+    } catch (error) {
+      throw chainError(error, net.rpcUrl, 'read the escrow payments');
+    } finally {
+      provider.destroy();
+    }
+  }
+
+  private async reconcileWith(net: NetworkConfig, provider: JsonRpcProvider, full = false): Promise<{ added: number; toBlock: number }> {
+    const address = this.address()!;
+    const escrow = new Contract(net.escrow, ESCROW_ABI, provider);
+    const last = full ? null : this.ledger.lastSyncedBlock(this.ctx(net), address);
+    const from = last === null ? net.fromBlock : last + 1;
+    const latest = await provider.getBlockNumber();
+    const filter = escrow.filters.Redeemed!(null, address);
+    const blockTimes = new Map<number, number>();
+    let added = 0;
+    for (let start = from; start <= latest; start += LOG_CHUNK) {
+      const end = Math.min(latest, start + LOG_CHUNK - 1);
+      const logs = await escrow.queryFilter(filter, start, end);
+      for (const log of logs) {
+        let time = blockTimes.get(log.blockNumber);
+        if (time === undefined) {
+          time = ((await provider.getBlock(log.blockNumber))?.timestamp ?? 0) * 1000;
+          blockTimes.set(log.blockNumber, time);
+        }
+        if (this.recordLog(log, net, time)?.inserted) added++;
+      }
+      this.ledger.setSyncedBlock(this.ctx(net), address, end);
+    }
+    this.ledger.expireDue();
+    return { added, toBlock: latest };
+  }
+
+  /** Redeems everything redeemable once it passes the owner's threshold (when unlocked). */
+  async autoRedeem(): Promise<RedeemResult[] | null> {
+    const threshold = this.settings().autoRedeemThreshold;
+    if (threshold === null || !this.signer) return null;
+    if (BigInt(this.ledger.totals().redeemable) < BigInt(threshold)) return null;
+    return this.redeem();
+  }
+
+  // ── withdraw ───────────────────────────────────────────────────────────
+
+  /** Step one: checks the address and amount and estimates the fee. Nothing is sent. */
+  async prepareWithdraw(toInput: string, amountText: string): Promise<WithdrawQuote> {
+    const address = this.address();
+    if (!address) throw new AppError('no-wallet', 'There is no wallet to withdraw from.');
+    const to = checkDestination(toInput);
+    const amount = BigInt(amountText);
+    if (amount <= 0n) throw new AppError('invalid-input', 'The amount to withdraw must be more than zero.');
+    const { net, provider } = await this.connect();
+    try {
+      if (to === getAddress(net.escrow)) throw new AppError('invalid-address', 'That is the escrow contract: tokens sent there are lost. Give an address you control.');
+      if (to === getAddress(net.token)) throw new AppError('invalid-address', 'That is the token contract itself: tokens sent there are lost. Give an address you control.');
+      if (to === address) throw new AppError('invalid-address', 'That is this wallet itself.');
+      const token = new Contract(net.token, TOKEN_ABI, provider);
+      const balance = (await token.getFunction('balanceOf')(address)) as bigint;
+      if (amount > balance) throw new AppError('insufficient-balance', `The wallet holds ${balance} base units; it cannot send ${amount}.`);
+      const gasLimit = ((await token.getFunction('transfer').estimateGas(to, amount, { from: address })) * 12n) / 10n;
+      const fee = await provider.getFeeData();
+      const maxFeePerGas = fee.maxFeePerGas ?? fee.gasPrice ?? 0n;
+      const nativeBalance = await provider.getBalance(address);
+      const maxFee = gasLimit * maxFeePerGas;
+      if (maxFee > nativeBalance) {
+        throw new AppError('insufficient-gas', `The fee can reach ${maxFee} wei but the wallet holds ${nativeBalance} wei of the native coin. Add some to ${address} first.`);
+      }
+      const quote = {
+        quoteId: crypto.randomUUID(),
+        to,
+        amount: amount.toString(),
+        gasLimit: gasLimit.toString(),
+        maxFeePerGas: maxFeePerGas.toString(),
+        maxFee: maxFee.toString(),
+        nativeBalance: nativeBalance.toString(),
+        expiresAt: Date.now() + QUOTE_TTL_MS,
+      };
+      this.quotes.set(quote.quoteId, { ...quote, network: net });
+      return quote;
+    } catch (error) {
+      throw chainError(error, net.rpcUrl, 'estimate the withdrawal');
+    } finally {
+      provider.destroy();
+    }
+  }
+
+  /** Step two: sends what the owner confirmed. */
+  async withdraw(quoteId: string): Promise<{ txHash: string; amount: string; to: string; blockNumber: number }> {
+    const quote = this.quotes.get(quoteId);
+    if (!quote) throw new AppError('not-found', 'That withdrawal quote is unknown or was already used. Prepare the withdrawal again.');
+    if (quote.expiresAt < Date.now()) {
+      this.quotes.delete(quoteId);
+      throw new AppError('quote-expired', 'That withdrawal quote expired (fees change). Prepare the withdrawal again.');
+    }
+    const signer = this.requireSigner();
+    this.quotes.delete(quoteId);
+    return this.serial(async () => {
+      const { net, provider } = await this.connect();
+      if (net.chainId !== quote.network.chainId || getAddress(net.token) !== getAddress(quote.network.token)) {
+        throw new AppError('wrong-network', 'The network changed since the withdrawal was prepared. Prepare it again.');
+      }
+      const wallet = signer.connect(provider);
+      try {
+        const token = new Contract(net.token, TOKEN_ABI, wallet);
+        const populated = await wallet.populateTransaction(
+          await token.getFunction('transfer').populateTransaction(quote.to, BigInt(quote.amount), { gasLimit: BigInt(quote.gasLimit) }),
+        );
+        if (populated.maxFeePerGas !== undefined && populated.maxFeePerGas !== null && BigInt(populated.maxFeePerGas) > BigInt(quote.maxFeePerGas)) {
+          populated.maxFeePerGas = BigInt(quote.maxFeePerGas);
+          if (populated.maxPriorityFeePerGas !== undefined && populated.maxPriorityFeePerGas !== null && BigInt(populated.maxPriorityFeePerGas) > BigInt(quote.maxFeePerGas)) {
+            populated.maxPriorityFeePerGas = BigInt(quote.maxFeePerGas);
+          }
+        }
+        const raw = await wallet.signTransaction(populated);
+        const hash = Transaction.from(raw).hash!;
+        const id = this.ledger.recordWithdrawal({ chainId: net.chainId, token: net.token, from: wallet.address, to: quote.to, amount: BigInt(quote.amount), txHash: hash });
+        this.options.log.info('withdrawal sent', { txHash: hash, to: quote.to, amount: quote.amount });
+        await provider.broadcastTransaction(raw);
+        const receipt = await provider.waitForTransaction(hash, 1, this.options.receiptTimeoutMs ?? 120_000);
+        if (!receipt) throw new AppError('tx-timeout', `The withdrawal ${hash} was not mined in time; it is recorded and will be checked again.`);
+        if (receipt.status !== 1) {
+          this.ledger.settleWithdrawal(id, { error: 'reverted' });
+          throw new AppError('tx-reverted', `The withdrawal ${hash} was reverted by the chain; no tokens left the wallet.`);
+        }
+        this.ledger.settleWithdrawal(id, { blockNumber: receipt.blockNumber });
+        this.options.onUpdate?.('withdrawn', wallet.address);
+        return { txHash: hash, amount: quote.amount, to: quote.to, blockNumber: receipt.blockNumber };
+      } catch (error) {
+        throw chainError(error, net.rpcUrl, 'send the withdrawal');
+      } finally {
+        provider.destroy();
+      }
+    });
+  }
+
+  /** Withdrawals whose receipt was not seen (the agent stopped, the RPC went away): settle them. */
+  async settlePendingWithdrawals(): Promise<void> {
+    const pending = this.ledger.pendingWithdrawals();
+    if (pending.length === 0) return;
+    const { provider } = await this.connect();
+    try {
+      for (const w of pending) {
+        const receipt = await provider.getTransactionReceipt(w.txHash);
+        if (receipt) this.ledger.settleWithdrawal(w.id, receipt.status === 1 ? { blockNumber: receipt.blockNumber } : { error: 'reverted' });
+      }
+    } finally {
+      provider.destroy();
+    }
+  }
+}
+
+/** A destination address: checksum checked when mixed-case, never the zero address. */
+export function checkDestination(input: string): string {
+  const text = input.trim();
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw new AppError('invalid-address', `"${input}" is not an address (0x and 40 hex digits).`);
+  if (!isAddress(text)) throw new AppError('invalid-address', `The address ${text} has a wrong checksum (a typo?). Copy it again from its source.`);
+  const to = getAddress(text);
+  if (to === ZeroAddress) throw new AppError('invalid-address', 'That is the zero address: tokens sent there are burnt. Give an address you control.');
+  return to;
+}
+
+export { isNetworkError };
+export type { SignedVoucher };
