@@ -7,6 +7,7 @@ import path from 'node:path';
 import { app, BrowserWindow, protocol, session, shell } from 'electron';
 import { createLogger } from '../runtime/log.js';
 import { AgentHost, type AgentHostStatus } from './agent/agent-host.js';
+import { createAgentLog } from './agent/agent-log.js';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.js';
 import { appPaths } from './paths.js';
 import { hardenSession, hardenWebContents } from './security/harden.js';
@@ -41,8 +42,7 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
 
   let mainWindow: BrowserWindow | null = null;
   const home = agentHome(process.env, app.getPath('userData'));
-  const logDir = path.join(home, 'logs');
-  let agentLog: fs.WriteStream | null = null;
+  const agentLog = createAgentLog(path.join(home, 'logs'));
   let tray: AppTray | null = null;
   let hostStatus: AgentHostStatus = { status: 'starting' };
   let agentState: AgentState | null = null;
@@ -62,11 +62,11 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
     log,
     output: (chunk) => {
       if (!app.isPackaged) process.stderr.write(chunk);
-      if (!agentLog) {
-        fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
-        agentLog = fs.createWriteStream(path.join(logDir, 'agent.log'), { flags: 'a', mode: 0o600 });
+      try {
+        agentLog.write(chunk);
+      } catch (error) {
+        warn('could not write the agent log', { error });
       }
-      agentLog.write(chunk);
     },
   });
 
@@ -108,6 +108,7 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
     event.preventDefault();
     void host.stop().finally(() => {
       agentStopped = true;
+      agentLog.close();
       app.quit();
     });
   });
