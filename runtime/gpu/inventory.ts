@@ -40,6 +40,9 @@ export interface InventoryOptions {
   graphics?: () => Promise<{ controllers: GraphicsController[] }>;
 }
 
+/** systeminformation's graphics(): lspci, clinfo, xrandr… on Linux, PowerShell on Windows. */
+export const systemGraphics = (): Promise<{ controllers: GraphicsController[] }> => si.graphics();
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -74,7 +77,7 @@ export async function readInventory(options: InventoryOptions): Promise<Inventor
   let generic: Gpu[] = [];
   let genericError: string | null = null;
   try {
-    const graphics = options.graphics ?? (() => si.graphics());
+    const graphics = options.graphics ?? systemGraphics;
     const { controllers } = await withTimeout(graphics(), options.genericTimeoutMs ?? 8_000, 'systeminformation graphics()');
     generic = gpusFromControllers(controllers, vendorGpus);
   } catch (error) {

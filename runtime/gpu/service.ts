@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log.js';
 import type { BackoffOptions } from './backoff.js';
-import { readInventory, type GpuToolReport, type Inventory } from './inventory.js';
+import { readInventory, systemGraphics, type GpuToolReport, type Inventory } from './inventory.js';
 import type { GraphicsController } from './generic.js';
 import { NvidiaTelemetryReader, type TelemetrySource } from './nvidia-telemetry.js';
 import { TelemetryRing } from './ring-buffer.js';
@@ -27,6 +27,12 @@ export interface GpuServiceOptions {
   inventoryCacheMs?: number;
   /** Replaces systeminformation's graphics() (tests). */
   graphics?: () => Promise<{ controllers: GraphicsController[] }>;
+  /**
+   * How long the systeminformation part of the inventory is reused (default 60 s). It spawns
+   * lspci, clinfo, xdpyinfo and xrandr on Linux, the adapters it finds do not change while the
+   * machine runs, and the vendor tools' part (live values, processes) is re-read on every list().
+   */
+  genericCacheMs?: number;
 }
 
 export type GpuService = {
@@ -71,9 +77,23 @@ export function createGpuService(opts: GpuServiceOptions): GpuService {
   };
   const refreshStatus = () => setStatus(combineStatuses(sources.map((s) => s.status)));
 
+  const graphicsSource = opts.graphics ?? systemGraphics;
+  const genericCacheMs = opts.genericCacheMs ?? 60_000;
+  let graphicsCache: { at: number; value: Promise<{ controllers: GraphicsController[] }> } | null = null;
+  const graphics = () => {
+    if (!graphicsCache || Date.now() - graphicsCache.at >= genericCacheMs) {
+      const value = graphicsSource();
+      graphicsCache = { at: Date.now(), value };
+      value.catch(() => {
+        if (graphicsCache?.value === value) graphicsCache = null; // retry next time
+      });
+    }
+    return graphicsCache.value;
+  };
+
   const inventory = (): Promise<Inventory> => {
     if (last && Date.now() - last.at < cacheMs) return Promise.resolve(last.inventory);
-    inFlight ??= readInventory({ env: opts.env, log: opts.log, graphics: opts.graphics })
+    inFlight ??= readInventory({ env: opts.env, log: opts.log, graphics })
       .then((inv) => {
         last = { at: Date.now(), inventory: inv };
         return inv;

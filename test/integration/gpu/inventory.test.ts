@@ -258,6 +258,39 @@ describe('inventory edge cases', () => {
     }
   });
 
+  it('adds GPUs only systeminformation sees, without listing a vendor-tool GPU twice; its part is reused for a minute', async () => {
+    const f = fake({ nvidiaXml: 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml' });
+    let graphicsCalls = 0;
+    const s = createGpuService({
+      env: f.env(process.env),
+      log: silentLogger,
+      telemetryIntervalMs: 1000,
+      onSamples: () => {},
+      onTelemetryStatus: () => {},
+      inventoryCacheMs: 0,
+      graphics: async () => {
+        graphicsCalls += 1;
+        return {
+          controllers: [
+            { vendor: 'NVIDIA Corporation', model: 'TU102 [GeForce RTX 2080 Ti Rev. A]', busAddress: '02:00.0', vram: 11264 },
+            { vendor: 'NVIDIA Corporation', model: 'TU102 [GeForce RTX 2080 Ti Rev. A]', busAddress: '03:00.0', vram: 11264 },
+            { vendor: 'Intel Corporation', model: 'CometLake-S GT2 [UHD Graphics 630]', busAddress: '00:02.0', vram: 256, vramDynamic: true },
+          ],
+        };
+      },
+    });
+    services.push(s);
+    const gpus = await s.list();
+    expect(gpus.map((g) => `${g.vendor}:${g.index} ${g.name}`)).toEqual([
+      'nvidia:0 GeForce RTX 2080 Ti',
+      'nvidia:1 GeForce RTX 2080 Ti',
+      'intel:2 CometLake-S GT2 [UHD Graphics 630]',
+    ]);
+    await s.list();
+    expect(f.calls().filter((c) => c.args.join(' ') === '-q -x')).toHaveLength(2);
+    expect(graphicsCalls).toBe(1);
+  });
+
   it('caches the inventory for about a second, then re-reads it', async () => {
     const f = fake({ nvidiaXml: 'nvidia-smi-q-x_rtx3090_driver525.147.05.xml' });
     const s = service(f.env(process.env));
