@@ -8,12 +8,15 @@ import { app, BrowserWindow, protocol, session, shell } from 'electron';
 import { createLogger } from '../runtime/log.js';
 import { AgentHost, type AgentHostStatus } from './agent/agent-host.js';
 import { createAgentLog } from './agent/agent-log.js';
+import { decideRestart, type RestartPolicy } from './agent/restart-policy.js';
 import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.js';
 import { appPaths } from './paths.js';
 import { hardenSession, hardenWebContents } from './security/harden.js';
 import { mainWindowOptions } from './security/window-options.js';
 import { createAppTray, type AppTray } from './tray.js';
 import type { AgentState } from '../runtime/agent/schema.js';
+
+const RENDERER_RESTART_POLICY: RestartPolicy = { baseDelayMs: 250, maxDelayMs: 5000, windowMs: 60_000, maxCrashesInWindow: 3 };
 
 export interface RunningApp {
   host: AgentHost;
@@ -76,6 +79,17 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
     // Each load (and reload) of the dashboard gets a fresh port to the agent.
     contents.on('did-finish-load', () => host.connect(contents));
     window.once('ready-to-show', () => window.show());
+    // A crashed or killed renderer: reload the dashboard (it gets a new port on load), with the
+    // same backoff as the agent, and stop trying if it keeps crashing.
+    const rendererCrashes: number[] = [];
+    contents.on('render-process-gone', (_event, details) => {
+      if (details.reason === 'clean-exit') return;
+      const now = Date.now();
+      rendererCrashes.push(now);
+      const decision = decideRestart(rendererCrashes, now, RENDERER_RESTART_POLICY);
+      log.error('the window crashed', { reason: details.reason, exitCode: details.exitCode, decision: decision.action });
+      if (decision.action === 'restart') setTimeout(() => !window.isDestroyed() && contents.reload(), decision.delayMs);
+    });
     window.on('closed', () => {
       host.disconnect(contents);
       if (mainWindow === window) mainWindow = null;

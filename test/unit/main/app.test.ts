@@ -135,6 +135,25 @@ describe('the Electron main process (electron mocked)', () => {
     expect(contents.postMessage).toHaveBeenCalledWith(CHANNELS.port, { generation: 1 }, [channel.port2]);
   });
 
+  it('reloads a crashed window (which then gets a new port), but not forever', async () => {
+    vi.useFakeTimers();
+    try {
+      runApp(MAIN_URL);
+      await vi.advanceTimersByTimeAsync(0);
+      const contents = fake.BrowserWindow.instances[0]!.webContents;
+      contents.emit('render-process-gone', {}, { reason: 'clean-exit', exitCode: 0 });
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(contents.reload).not.toHaveBeenCalled();
+      for (let i = 0; i < 4; i++) {
+        contents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 139 });
+        await vi.advanceTimersByTimeAsync(10_000);
+      }
+      expect(contents.reload).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('stops the agent cleanly before quitting', async () => {
     runApp(MAIN_URL);
     await tick();

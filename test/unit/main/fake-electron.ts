@@ -16,6 +16,7 @@ export class FakeWebContents extends EventEmitter {
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   readonly postMessage = vi.fn((_channel: string, _message: unknown, _transfer?: unknown[]) => undefined);
   readonly send = vi.fn((_channel: string, ..._args: unknown[]) => undefined);
+  readonly reload = vi.fn();
   isDestroyed(): boolean {
     return this.destroyed;
   }
@@ -42,6 +43,9 @@ export class BrowserWindow extends EventEmitter {
     BrowserWindow.instances.push(this);
   }
   isMinimized(): boolean {
+    return false;
+  }
+  isDestroyed(): boolean {
     return false;
   }
 }
