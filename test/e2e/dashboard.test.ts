@@ -237,6 +237,40 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
     expect(await refused.textContent()).toContain('refused');
   });
 
+  it('uses window.offshift when the page has one (the Electron preload), with no token in the URL', async () => {
+    // A stand-in for the preload's bridge (no Electron binary here): the same { request, onEvent }
+    // shape, carried by a WebSocket that the page itself cannot see.
+    const token = new URL(agent!.url).hash.replace('#token=', '');
+    const bridge = `(() => {
+      const listeners = new Set();
+      const pending = new Map();
+      let nextId = 1;
+      const ws = new WebSocket('ws://' + location.host + '/api', ['offshift', 'token.${token}']);
+      const ready = new Promise((resolve) => { ws.onopen = resolve; });
+      ws.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === 'event') { for (const l of listeners) l(m.event, m.payload); return; }
+        const p = pending.get(m.id);
+        if (p) { pending.delete(m.id); p(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error }); }
+      };
+      window.offshift = {
+        request: async (command, input) => { await ready; return new Promise((resolve) => { const id = nextId++; pending.set(id, resolve); ws.send(JSON.stringify({ type: 'request', id, command, input })); }); },
+        onEvent: (listener) => { listeners.add(listener); return () => listeners.delete(listener); },
+      };
+    })();`;
+    const context = await browser.newContext();
+    contexts.push(context);
+    await context.addInitScript({ content: bridge });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${new URL(agent!.url).origin}/#/gpus`);
+    await expect.poll(() => page.getByTestId('gpu-card').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.getByTestId('connection-banner').count()).toBe(0);
+    const chart = page.getByTestId('gpu-card').nth(1).getByTestId('chart-temperature');
+    const before = Number(await chart.getAttribute('data-samples'));
+    await expect.poll(async () => Number(await chart.getAttribute('data-samples')), { timeout: 3500, interval: 250 }).toBeGreaterThan(before);
+  });
+
   it('says it is reconnecting when the agent goes away, and recovers when it is back', async () => {
     const page = await openPage(agent!.url);
     await expect.poll(() => page.getByTestId('gpu-card').count(), { timeout: 10_000 }).toBe(2);

@@ -9,6 +9,10 @@ import { dashboardStore } from './dashboard-store.js';
 
 let connection: Connection | null = null;
 let checkedOnce = false;
+/** The agent process the store was filled from; another pid means main restarted it. */
+let agentPid: number | null = null;
+/** How often the Electron window checks that its agent is the same process. */
+const AGENT_WATCH_MS = 5000;
 
 export function startSession(): Connection {
   if (connection) return connection;
@@ -25,6 +29,19 @@ export function startSession(): Connection {
     const id = dashboardStore.getState().pushNotice(notice);
     setTimeout(() => dashboardStore.getState().dismissNotice(id), notice.level === 'error' ? 20_000 : 8_000);
   });
+  // In Electron, main restarts a dead agent behind the same bridge (no reconnect seen here):
+  // notice the new process by its pid and fetch everything afresh.
+  setInterval(() => {
+    const status = dashboardStore.getState().connection;
+    if (status.phase !== 'connected' || status.transport !== 'electron' || !connection) return;
+    const c = connection.client;
+    c.call('agent.info').then(
+      (info) => {
+        if (agentPid !== null && info.pid !== agentPid) void syncAll(c);
+      },
+      () => {},
+    );
+  }, AGENT_WATCH_MS);
   return connection;
 }
 
@@ -42,7 +59,10 @@ async function syncAll(c: Client): Promise<void> {
     c.call('gpu.telemetry'),
   ]);
   if (state.status === 'fulfilled') store.setAgent(state.value);
-  if (info.status === 'fulfilled') store.setInfo({ version: info.value.version, platform: info.value.platform });
+  if (info.status === 'fulfilled') {
+    agentPid = info.value.pid;
+    store.setInfo({ version: info.value.version, platform: info.value.platform });
+  }
   if (telemetry.status === 'fulfilled') {
     store.setTelemetryStatus(telemetry.value.status);
     store.addSamples(telemetry.value.samples);
