@@ -116,11 +116,19 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
   });
   app.on('activate', showWindow);
 
+  // Quit only once the agent has stopped cleanly (host.stop() also cancels a pending restart).
   let agentStopped = false;
+  let stopping: Promise<void> | null = null;
   app.on('before-quit', (event) => {
-    if (agentStopped || !host.running) return;
+    if (agentStopped) return;
+    if (!host.running) {
+      void host.stop();
+      agentStopped = true;
+      agentLog.close();
+      return;
+    }
     event.preventDefault();
-    void host.stop().finally(() => {
+    stopping ??= host.stop().finally(() => {
       agentStopped = true;
       agentLog.close();
       app.quit();

@@ -135,6 +135,22 @@ describe('the Electron main process (electron mocked)', () => {
     expect(contents.postMessage).toHaveBeenCalledWith(CHANNELS.port, { generation: 1 }, [channel.port2]);
   });
 
+  it('quitting while the agent waits to restart cancels the restart', async () => {
+    vi.useFakeTimers();
+    try {
+      runApp(MAIN_URL);
+      await vi.advanceTimersByTimeAsync(0);
+      fake.utilityProcess.children[0]!.emit('exit', 1);
+      const event = { preventDefault: vi.fn() };
+      fake.app.emit('before-quit', event);
+      expect(event.preventDefault).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(fake.utilityProcess.fork).toHaveBeenCalledOnce();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('reloads a crashed window (which then gets a new port), but not forever', async () => {
     vi.useFakeTimers();
     try {
@@ -162,6 +178,8 @@ describe('the Electron main process (electron mocked)', () => {
     fake.app.emit('before-quit', event);
     expect(event.preventDefault).toHaveBeenCalled();
     expect(child.postMessage).toHaveBeenLastCalledWith({ type: 'shutdown' });
+    fake.app.emit('before-quit', { preventDefault: vi.fn() }); // a second Quit while stopping
+    expect(child.postMessage.mock.calls.filter((c) => (c[0] as { type: string }).type === 'shutdown')).toHaveLength(1);
     child.emit('exit', 0);
     await tick();
     expect(fake.app.quit).toHaveBeenCalled();
