@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { buildContainerSpec, type AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable, engineFeatures, NVIDIA_TOOLKIT_HELP, resolveImage, type EngineFeatures } from '../sandbox/docker.js';
 import { assignGpus, gpusBackInService, gpusToTakeOutOfService, processBaseline } from '../sandbox/gpu-assign.js';
+import { Egress } from '../sandbox/egress/egress.js';
 import { LogDemuxer } from '../sandbox/log-demux.js';
 import { defaultSandboxPolicy, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
@@ -44,6 +45,8 @@ export interface RunnerOptions {
    * it off to prove that the engine's own refusal at start leaves nothing behind either.
    */
   checkNvidiaRuntime?: boolean;
+  /** Allow-list jobs: addresses/CIDRs the egress proxy may reach although private (admin policy). */
+  egressAllowedPrivate?: readonly string[];
   now?: () => number;
 }
 
@@ -60,6 +63,8 @@ interface Active {
   /** Run time still allowed (pauses do not count against the maximum duration). */
   remainingMs: number;
   runningSince: number | null;
+  /** The job's address on the egress network (allow-list jobs). */
+  egressIp: string | null;
   meter: UsageMeter | null;
   /** The processes on the job's GPUs before it started (not its leftovers). */
   gpuBaseline: Map<string, Set<number>>;
@@ -82,6 +87,7 @@ export class JobRunner {
   /** For each GPU out of service, the processes that were there before the job that left the leftover. */
   private readonly outOfServiceBaselines = new Map<string, ReadonlySet<number>>();
   private features: EngineFeatures | null = null;
+  private readonly egress: Egress;
   private closed = false;
 
   constructor(private readonly options: RunnerOptions) {
@@ -90,6 +96,13 @@ export class JobRunner {
     this.now = options.now ?? Date.now;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.policy = { ...defaultSandboxPolicy, ...options.policy, agentInstance: this.store.agentInstance() };
+    this.egress = new Egress({
+      docker: options.docker,
+      agentInstance: this.policy.agentInstance,
+      log: this.log,
+      allowedPrivate: options.egressAllowedPrivate,
+      onDecision: (jobId, line) => jobId && this.options.onLog?.({ id: jobId, stream: 'system', text: line }),
+    });
   }
 
   get agentInstance(): string {
@@ -108,10 +121,13 @@ export class JobRunner {
     const spec = parseJobSpec(input, () => crypto.randomUUID());
     if (this.store.exists(spec.id)) throw new AppError('invalid-input', `Invalid job: id: a job "${spec.id}" exists already.`);
     if (spec.network !== 'none') {
-      throw new AppError(
-        'network-unavailable',
-        'This job asks for network access (an allow-list), but this agent cannot yet guarantee that a networked job reaches only its allowed hosts and never this machine or its LAN (the egress proxy and its firewall rule are not installed). Network jobs are refused; jobs with network "none" run.',
-      );
+      const why = await this.egress.ready();
+      if (why) {
+        throw new AppError(
+          'network-unavailable',
+          `This job asks for network access (an allow-list), but ${why}. Without that, a networked job could reach this machine's services or its LAN, so network jobs are refused; jobs with network "none" still run.`,
+        );
+      }
     }
     const engine = await this.engine();
     if (engine.cpus > 0 && spec.cpus > engine.cpus) {
@@ -276,6 +292,11 @@ export class JobRunner {
       active.meter = UsageMeter.resume(job.startedAt ?? this.now(), job.gpus, ranMs, this.now());
       if (status === 'running' || status === 'paused') {
         out.readopted.push(id);
+        const egressIp = inspect.NetworkSettings.Networks?.[this.egress.networkName]?.IPAddress;
+        if (job.spec.network !== 'none' && egressIp && !(await this.egress.ready())) {
+          this.egress.adopt(id, job.spec.network.allow, egressIp);
+          active.egressIp = egressIp;
+        }
         const state: JobState = status === 'paused' ? 'paused' : 'running';
         active.state = state;
         this.transition(active, state, 'readopted', `Re-adopted after the agent restarted (${state}).`);
@@ -320,6 +341,7 @@ export class JobRunner {
       a.logStream?.destroy();
     }
     this.active.clear();
+    await this.egress.close().catch((error: unknown) => this.log.warn('egress shutdown failed', { error }));
   }
 
   /**
@@ -379,6 +401,7 @@ export class JobRunner {
       timeoutTimer: null,
       remainingMs: Math.max(0, remainingMs),
       runningSince: null,
+      egressIp: null,
       meter: null,
       gpuBaseline: new Map(),
       log: new JobLog(this.logFile(spec.id), this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES),
@@ -423,10 +446,13 @@ export class JobRunner {
       });
       if (a.stop) return await this.endBeforeStart(a);
       this.transition(a, 'starting', 'creating', 'Creating the hardened container.');
+      const lease = a.spec.network === 'none' ? null : await this.egress.lease(a.id, a.spec.network.allow);
+      a.egressIp = lease?.ip ?? null;
       const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
         ...this.policy,
         useRunsc: this.policy.useRunsc && (await this.engine()).runsc,
         inputDir: path.join(this.jobDir(a.id), 'input'),
+        egress: lease,
       });
       const container = await docker.createContainer(createOptions);
       a.containerId = container.id;
@@ -593,6 +619,7 @@ export class JobRunner {
   }
 
   private release(a: Active): void {
+    if (a.egressIp) this.egress.release(a.egressIp);
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     this.active.delete(a.id);

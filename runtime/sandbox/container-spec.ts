@@ -20,7 +20,8 @@ export function containerName(jobId: string): string {
 
 export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], policy: SandboxPolicy): Docker.ContainerCreateOptions {
   if (policy.uid === 0) throw new Error('policy.uid must not be 0: jobs never run as root');
-  if (job.network !== 'none') throw new Error('buildContainerSpec only builds network-none containers; allow-list jobs are refused earlier');
+  const egress = job.network === 'none' ? null : (policy.egress ?? null);
+  if (job.network !== 'none' && !egress) throw new Error('an allow-list job needs an egress lease (network, address, proxy); refused earlier when there is none');
   const nvidia = gpus.filter((g) => g.vendor === 'nvidia');
   const amd = gpus.filter((g) => g.vendor === 'amd');
   const memoryBytes = job.memoryMiB * MiB;
@@ -30,8 +31,9 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
   if (policy.inputDir) binds.push(`${policy.inputDir}:${INPUT_DIR}:ro`);
 
   const hostConfig: Docker.HostConfig = {
-    // Isolation: no network, own PID/IPC/UTS namespaces (Docker's defaults, stated explicitly).
-    NetworkMode: 'none',
+    // Isolation: no network (or only the internal egress network, whose one reachable address is
+    // the agent's proxy); own PID/IPC/UTS namespaces (Docker's defaults, stated explicitly).
+    NetworkMode: egress ? egress.network : 'none',
     IpcMode: 'private',
     Privileged: false,
     // Privilege: no capabilities at all, no gaining any through setuid/file caps.
@@ -74,16 +76,21 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
       : [],
   };
   if (policy.useRunsc) hostConfig.Runtime = 'runsc';
+  // No IPv6 inside a networked job: the proxy and the firewall rule speak IPv4.
+  if (egress) hostConfig.Sysctls = { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' };
+  const proxyEnv = egress
+    ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].map((k) => `${k}=${egress.proxyUrl}`).concat(['NO_PROXY=', 'no_proxy='])
+    : [];
 
   return {
     name: containerName(job.id),
     Image: job.image,
     Cmd: [...job.command],
-    Env: Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
+    Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...proxyEnv],
     User: `${policy.uid}:${policy.gid}`,
     WorkingDir: SCRATCH_DIR,
     Hostname: 'job',
-    NetworkDisabled: true,
+    NetworkDisabled: !egress,
     AttachStdin: false,
     OpenStdin: false,
     Tty: false,
@@ -93,5 +100,6 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
       [LABEL_AGENT]: policy.agentInstance,
     },
     HostConfig: hostConfig,
+    ...(egress ? { NetworkingConfig: { EndpointsConfig: { [egress.network]: { IPAMConfig: { IPv4Address: egress.ip } } } } } : {}),
   };
 }

@@ -15,9 +15,11 @@ export interface SandboxPolicy {
   agentInstance: string;
   /** Job-visible folders on the host: staged inputs (mounted read-only). Null: none. */
   inputDir: string | null;
+  /** For an allow-list job: its address on the egress network and the proxy to use. */
+  egress?: { network: string; ip: string; proxyUrl: string } | null;
 }
 
-export const defaultSandboxPolicy: Omit<SandboxPolicy, 'agentInstance' | 'inputDir'> = {
+export const defaultSandboxPolicy: Omit<SandboxPolicy, 'agentInstance' | 'inputDir' | 'egress'> = {
   uid: 65534,
   gid: 65534,
   pidsLimit: 256,

@@ -48,6 +48,8 @@ export function makeHarness(extra: Partial<RunnerOptions> & { gpus?: Gpu[] } = {
       for (const r of runners) await r.close();
       const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_AGENT}=${runner.agentInstance}`] } });
       await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+      // With no container left, closing again removes the egress network and its firewall rule.
+      for (const r of runners) await r.close();
       db.close();
       cleanup();
     },

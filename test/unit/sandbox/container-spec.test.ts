@@ -113,7 +113,19 @@ describe('buildContainerSpec: GPUs and runtime', () => {
     expect(host.Runtime).toBeUndefined();
     expect(buildContainerSpec(job, [], { ...policy, useRunsc: true }).HostConfig!.Runtime).toBe('runsc');
   });
-  it('refuses to build a networked container (allow-list jobs are refused before)', () => {
-    expect(() => buildContainerSpec({ ...job, network: { allow: ['example.com'] } }, [], policy)).toThrow(/network/);
+  it('refuses to build a networked container without an egress lease', () => {
+    expect(() => buildContainerSpec({ ...job, network: { allow: ['example.com'] } }, [], policy)).toThrow(/egress lease/);
+  });
+  it('puts an allow-list job on the internal egress network at its leased address, behind the proxy, without IPv6', () => {
+    const egress = { network: 'offshift-egress-a1', ip: '172.30.5.10', proxyUrl: 'http://172.30.5.1:41000' };
+    const s = buildContainerSpec({ ...job, network: { allow: ['example.com'] } }, [], { ...policy, egress });
+    expect(s.HostConfig!.NetworkMode).toBe('offshift-egress-a1');
+    expect(s.NetworkDisabled).toBe(false);
+    expect(s.NetworkingConfig).toEqual({ EndpointsConfig: { 'offshift-egress-a1': { IPAMConfig: { IPv4Address: '172.30.5.10' } } } });
+    expect(s.Env).toEqual(expect.arrayContaining(['A=1', 'HTTPS_PROXY=http://172.30.5.1:41000', 'http_proxy=http://172.30.5.1:41000', 'NO_PROXY=']));
+    expect(s.HostConfig!.Sysctls).toEqual({ 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' });
+    expect(s.HostConfig!.CapDrop).toEqual(['ALL']);
+    // A lease is ignored for a network-none job.
+    expect(buildContainerSpec(job, [], { ...policy, egress }).HostConfig!.NetworkMode).toBe('none');
   });
 });
