@@ -7,7 +7,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fd = fs.openSync(temp, 'w', mode);
   try {
-    fs.writeSync(fd, data);
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
