@@ -86,7 +86,12 @@ export class AgentHost {
     this.restartTimer = null;
     const child = this.child;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    let giveUp: ReturnType<typeof setTimeout> | null = null;
+    const exited = new Promise<void>((resolve) => {
+      this.exitWaiters.push(resolve);
+      // Never let quitting hang on a process that will not even die.
+      giveUp = setTimeout(resolve, timeoutMs + 2000);
+    });
     child.postMessage({ type: 'shutdown' } satisfies MainToAgent);
     const timer = setTimeout(() => {
       this.options.log.warn('the agent did not stop in time; killing it', { timeoutMs });
@@ -94,6 +99,7 @@ export class AgentHost {
     }, timeoutMs);
     await exited;
     clearTimeout(timer);
+    if (giveUp) clearTimeout(giveUp);
   }
 
   private fork(): void {

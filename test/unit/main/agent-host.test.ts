@@ -117,6 +117,21 @@ describe('AgentHost (utilityProcess mocked)', () => {
     expect(fake.utilityProcess.fork).toHaveBeenCalledTimes(1);
   });
 
+  it('never hangs quitting on an agent that will not even die', async () => {
+    const { host } = setup();
+    host.start();
+    const child = fake.utilityProcess.children[0]!;
+    child.kill.mockImplementation(() => true); // no exit event, ever
+    let done = false;
+    const stopped = host.stop(1000).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(child.kill).toHaveBeenCalled();
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await stopped;
+    expect(done).toBe(true);
+  });
+
   it('skips windows that were destroyed', () => {
     const { host, window } = setup();
     host.start();
