@@ -8,14 +8,17 @@ import { AppError } from './api/errors.js';
 import { parseArgs } from './cli/args.js';
 import type { CliCommand, CliIO } from './cli/command.js';
 import { agentCommand } from './cli/commands/agent.js';
+import { devnetCommands } from './cli/commands/devnet.js';
+import { earningsCommands } from './cli/commands/earnings.js';
 import { checkCommand } from './cli/commands/check.js';
 import { gpusCommand } from './cli/commands/gpus.js';
 import { jobCommands } from './cli/commands/job.js';
 import { pauseCommand } from './cli/commands/pause.js';
 import { resumeCommand } from './cli/commands/resume.js';
 import { scheduleDecideCommand, scheduleShowCommand } from './cli/commands/schedule.js';
+import { walletCommands } from './cli/commands/wallet.js';
 
-export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands];
+export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands, ...walletCommands, ...devnetCommands, ...earningsCommands];
 
 function help(io: CliIO): void {
   const width = Math.max(...cliCommands.map((c) => c.name.length));

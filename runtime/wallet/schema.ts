@@ -37,9 +37,12 @@ export const networkSchema = z
     escrow: addressSchema,
     /** Block to start scanning `Redeemed` events from (the escrow's deployment block). */
     fromBlock: z.number().int().nonnegative().default(0),
+    tokenSymbol: z.string().max(16).default('OFT'),
+    tokenDecimals: z.number().int().min(0).max(36).default(18),
   })
   .strict();
 export type NetworkConfig = z.infer<typeof networkSchema>;
+export type NetworkInput = z.input<typeof networkSchema>;
 
 /** The `wallet` section of the settings file (runtime/settings). */
 export const walletSettingsSchema = z

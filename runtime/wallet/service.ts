@@ -13,7 +13,7 @@ import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { chainError, isNetworkError } from './errors.js';
 import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKeystore, type KeystoreOptions, type Signer } from './keystore.js';
-import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
+import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
 import { readWalletSettings, writeWalletSettings } from './settings.js';
 import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
 
@@ -118,7 +118,7 @@ export class WalletService {
     return readWalletSettings(this.home);
   }
 
-  async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkConfig }): Promise<WalletSettings> {
+  async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkInput }): Promise<WalletSettings> {
     const settings = this.settings();
     if (change.addNetwork) {
       const net = networkSchema.parse(change.addNetwork);
@@ -128,6 +128,9 @@ export class WalletService {
       try {
         if ((await provider.getCode(net.escrow)) === '0x') throw new AppError('invalid-input', `There is no contract at the escrow address ${net.escrow} on chain ${net.chainId}.`);
         if ((await provider.getCode(net.token)) === '0x') throw new AppError('invalid-input', `There is no contract at the token address ${net.token} on chain ${net.chainId}.`);
+        const token = new Contract(net.token, TOKEN_ABI, provider);
+        net.tokenSymbol = (await token.getFunction('symbol')()) as string;
+        net.tokenDecimals = Number(await token.getFunction('decimals')());
       } finally {
         provider.destroy();
       }
@@ -145,13 +148,23 @@ export class WalletService {
     return settings;
   }
 
+  /** The token's symbol and decimals for display (the local chain's when no network is set up). */
+  tokenMeta(): { symbol: string; decimals: number } {
+    try {
+      const net = this.network();
+      return { symbol: net.tokenSymbol, decimals: net.tokenDecimals };
+    } catch {
+      return { symbol: 'OFT', decimals: 18 };
+    }
+  }
+
   /** The network in use, or a clear error naming what is missing. */
   network(): NetworkConfig {
     const settings = this.settings();
     if (settings.network === DEVNET_NETWORK) {
       const devnet = readDevnet(this.home);
       if (!devnet) throw new AppError('no-network', `The local chain has not been set up (no ${DEVNET_FILE}). Start it with \`offshift devnet up\`, or add a network in the wallet settings.`);
-      return { name: DEVNET_NETWORK, rpcUrl: devnet.rpcUrl, chainId: devnet.chainId, token: devnet.token, escrow: devnet.escrow, fromBlock: devnet.fromBlock };
+      return { name: DEVNET_NETWORK, rpcUrl: devnet.rpcUrl, chainId: devnet.chainId, token: devnet.token, escrow: devnet.escrow, fromBlock: devnet.fromBlock, tokenSymbol: 'OFT', tokenDecimals: 18 };
     }
     const net = settings.networks.find((n) => n.name === settings.network);
     if (!net) throw new AppError('no-network', `The selected network "${settings.network}" is not configured. Pick or add one in the wallet settings.`);

@@ -33,9 +33,17 @@ export async function startTestChain(options: { deposit?: string; noticePeriod?:
   const provider = makeProvider(anvil.rpcUrl, anvil.chainId);
   const deployer = new Wallet(ANVIL_KEYS[0], provider);
   const buyer = new Wallet(ANVIL_KEYS[1], provider);
-  const deployment = await deployContracts(deployer, artifacts, { noticePeriod: options.noticePeriod ?? 3600 });
-  await mintTokens(deployer, deployment.token, buyer.address, tokens(1_000_000));
-  await depositToEscrow(buyer, deployment.token, deployment.escrow, tokens(options.deposit ?? '1000'));
+  let deployment: Awaited<ReturnType<typeof deployContracts>>;
+  try {
+    deployment = await deployContracts(deployer, artifacts, { noticePeriod: options.noticePeriod ?? 3600 });
+    await mintTokens(deployer, deployment.token, buyer.address, tokens(1_000_000));
+    await depositToEscrow(buyer, deployment.token, deployment.escrow, tokens(options.deposit ?? '1000'));
+  } catch (error) {
+    // Never leave an anvil behind when the setup fails.
+    provider.destroy();
+    await anvil.stop();
+    throw error;
+  }
   return {
     anvil,
     rpcUrl: anvil.rpcUrl,

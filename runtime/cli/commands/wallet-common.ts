@@ -1,0 +1,130 @@
+/** What the wallet, devnet and earnings commands share: the services over the data folder, passwords, token amounts. */
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { parseUnits } from 'ethers';
+import { AppError } from '../../api/errors.js';
+import { EarningsService } from '../../ledger/service.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { createLogger } from '../../log.js';
+import { DATABASE_FILE, openDatabase, type Db } from '../../storage/database.js';
+import { resolveHome } from '../../storage/home.js';
+import { WalletService } from '../../wallet/service.js';
+import { option, type ParsedArgs } from '../args.js';
+import type { CliIO } from '../command.js';
+
+export interface Money {
+  home: string;
+  db: Db;
+  ledger: Ledger;
+  wallet: WalletService;
+  earnings: EarningsService;
+  close(): void;
+}
+
+/** scrypt cost of new keystores: ethers' default; OFFSHIFT_KEYSTORE_SCRYPT_N lowers it for tests only. */
+export function scryptFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.OFFSHIFT_KEYSTORE_SCRYPT_N;
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0) throw new AppError('usage', 'OFFSHIFT_KEYSTORE_SCRYPT_N must be a power of two.');
+  return n;
+}
+
+export function openMoney(io: CliIO): Money {
+  const home = resolveHome(io.env);
+  const db = openDatabase(path.join(home, DATABASE_FILE));
+  const ledger = new Ledger(db);
+  const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'warn');
+  const wallet = new WalletService({ home, ledger, log, scryptN: scryptFromEnv(io.env) });
+  const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
+  return { home, db, ledger, wallet, earnings, close: () => db.close() };
+}
+
+export async function withMoney<T>(io: CliIO, fn: (m: Money) => Promise<T>): Promise<T> {
+  const money = openMoney(io);
+  try {
+    return await fn(money);
+  } finally {
+    money.close();
+  }
+}
+
+function readSecretFile(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new AppError('usage', `Cannot read the ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+  }
+}
+
+/** Asks on the terminal without echoing what is typed. */
+export function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    if (!stdin.isTTY) return reject(new AppError('usage', 'No terminal to ask for the password: give --password-file FILE.'));
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          cleanup();
+          process.stderr.write('\n');
+          return resolve(value);
+        }
+        if (ch === '\u0003') {
+          cleanup();
+          return reject(new AppError('usage', 'Cancelled.'));
+        }
+        if (ch === '\u007f') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    const cleanup = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    };
+    stdin.on('data', onData);
+  });
+}
+
+export async function promptLine(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new AppError('usage', 'No terminal to answer on.');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await new Promise((resolve) => rl.question(question, resolve));
+  } finally {
+    rl.close();
+  }
+}
+
+/** --password-file FILE (first line), else a hidden prompt on a terminal. */
+export async function readPassword(args: ParsedArgs, confirm = false): Promise<string> {
+  const file = option(args, 'password-file');
+  if (file) return readSecretFile(file, 'password');
+  const first = await promptHidden('Wallet password: ');
+  if (confirm && (await promptHidden('Again: ')) !== first) throw new AppError('usage', 'The two passwords differ.');
+  return first;
+}
+
+export function readSecret(args: ParsedArgs, name: string, what: string): string | undefined {
+  const file = option(args, name);
+  return file === undefined ? undefined : readSecretFile(file, what);
+}
+
+/** "12.5" tokens → base units, exactly. */
+export function parseTokenAmount(text: string, decimals: number, flag: string): bigint {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new AppError('usage', `${flag} takes an amount of tokens such as 12.5, not "${text}".`);
+  try {
+    return parseUnits(text.trim(), decimals);
+  } catch {
+    throw new AppError('usage', `${flag}: "${text}" has more than ${decimals} decimals.`);
+  }
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+}
