@@ -15,6 +15,7 @@ import { buildContainerSpec, type AssignedGpu } from '../sandbox/container-spec.
 import { dockerUnreachable, engineFeatures, NVIDIA_TOOLKIT_HELP, resolveImage, type EngineFeatures } from '../sandbox/docker.js';
 import { assignGpus, gpusBackInService, gpusToTakeOutOfService, processBaseline } from '../sandbox/gpu-assign.js';
 import { Egress } from '../sandbox/egress/egress.js';
+import { canMountOutput, collectOutput, mountOutput, stageInputs, unmountOutput } from '../sandbox/job-files.js';
 import { LogDemuxer } from '../sandbox/log-demux.js';
 import { defaultSandboxPolicy, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
@@ -116,7 +117,7 @@ export class JobRunner {
    * more. A bad spec, a GPU request this machine cannot serve, or a network allow-list (not
    * supported yet, see docs/sandbox.md) is refused here, before anything is created.
    */
-  async submit(input: unknown): Promise<Job> {
+  async submit(input: unknown, files: { inputs?: Record<string, string | Uint8Array> } = {}): Promise<Job> {
     if (this.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
     const spec = parseJobSpec(input, () => crypto.randomUUID());
     if (this.store.exists(spec.id)) throw new AppError('invalid-input', `Invalid job: id: a job "${spec.id}" exists already.`);
@@ -150,6 +151,8 @@ export class JobRunner {
       }
     }
     const job = this.store.insert(spec, gpus.map((g) => g.key), this.now(), 'submitted', 'Queued: waiting to start.');
+    fs.mkdirSync(path.join(this.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
+    if (files.inputs) stageInputs(path.join(this.jobDir(spec.id), 'input'), files.inputs);
     const active = this.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
     active.gpuBaseline = baseline;
     this.emit(job);
@@ -386,7 +389,7 @@ export class JobRunner {
   }
 
   private track(spec: JobSpec, gpus: AssignedGpu[], state: JobState, remainingMs: number): Active {
-    fs.mkdirSync(path.join(this.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(this.jobDir(spec.id), { recursive: true, mode: 0o700 });
     let resolveDone!: (job: Job) => void;
     const done = new Promise<Job>((resolve) => (resolveDone = resolve));
     const active: Active = {
@@ -448,11 +451,21 @@ export class JobRunner {
       this.transition(a, 'starting', 'creating', 'Creating the hardened container.');
       const lease = a.spec.network === 'none' ? null : await this.egress.lease(a.id, a.spec.network.allow);
       a.egressIp = lease?.ip ?? null;
+      let outputDir: string | null = null;
+      if (a.spec.outputMiB > 0) {
+        if (canMountOutput()) {
+          outputDir = path.join(this.jobDir(a.id), 'output');
+          await mountOutput(outputDir, a.spec.outputMiB, this.policy.uid, this.policy.gid);
+        } else {
+          this.systemLog(a, '[offshift] no /output folder: mounting its size-capped folder needs an agent running as root; write to /scratch instead.\n');
+        }
+      }
       const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
         ...this.policy,
         useRunsc: this.policy.useRunsc && (await this.engine()).runsc,
         inputDir: path.join(this.jobDir(a.id), 'input'),
         egress: lease,
+        outputDir,
       });
       const container = await docker.createContainer(createOptions);
       a.containerId = container.id;
@@ -614,12 +627,19 @@ export class JobRunner {
       logDroppedBytes: a.log.dropped,
     });
     await container.remove({ force: true }).catch(() => {});
+    try {
+      const collected = await collectOutput(path.join(this.jobDir(a.id), 'output'));
+      if (collected.files) this.log.info('job output collected', { id: a.id, ...collected });
+    } catch (error) {
+      this.log.warn('job output collection failed', { id: a.id, error });
+    }
     await this.checkGpusAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
     this.release(a);
   }
 
   private release(a: Active): void {
     if (a.egressIp) this.egress.release(a.egressIp);
+    void unmountOutput(path.join(this.jobDir(a.id), 'output')).catch(() => {});
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     this.active.delete(a.id);

@@ -66,6 +66,8 @@ export const jobSpecSchema = z
     memoryMiB: z.number().int().min(6, 'at least 6 MiB (Docker refuses less)').max(16 * 1024 * 1024).default(512),
     shmMiB: z.number().int().positive().max(1024 * 1024).default(64),
     diskMiB: z.number().int().positive().max(1024 * 1024).default(256),
+    /** Size of the /output folder collected when the job ends (0: none). */
+    outputMiB: z.number().int().nonnegative().max(1024 * 1024).default(64),
     timeoutSeconds: z.number().int().positive().max(30 * 24 * 3600).default(3600),
     network: networkSchema.default('none'),
   })
@@ -143,5 +145,11 @@ export const jobIdInputSchema = z.object({ id: z.string().min(1) }).strict();
 export const jobsGetOutputSchema = z.object({ job: jobSchema, events: z.array(jobEventSchema) });
 export const jobsLogsOutputSchema = z.object({ id: z.string(), text: z.string(), droppedBytes: z.number().int() });
 export const jobsCancelOutputSchema = z.object({ job: jobSchema });
-export const jobsRunInputSchema = z.object({ spec: jobSpecSchema }).strict();
+export const jobsRunInputSchema = z
+  .object({
+    spec: jobSpecSchema,
+    /** Files staged read-only at /input: relative path → UTF-8 text. */
+    inputs: z.record(z.string().min(1).max(4096), z.string()).optional(),
+  })
+  .strict();
 export const jobsRunOutputSchema = z.object({ job: jobSchema });

@@ -63,7 +63,7 @@ export function createJobsService(options: {
     },
     'jobs.logs': async ({ id }) => runner.logs(id),
     'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
-    'jobs.run': async ({ spec }) => ({ job: await runner.submit(spec) }),
+    'jobs.run': async ({ spec, inputs }) => ({ job: await runner.submit(spec, { inputs }) }),
   };
 
   return {

@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import type { JobSpec } from '../jobs/schema.js';
-import { INPUT_DIR, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, SCRATCH_DIR, type SandboxPolicy } from './policy.js';
+import { INPUT_DIR, OUTPUT_DIR, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, SCRATCH_DIR, type SandboxPolicy } from './policy.js';
 
 /** A GPU given to one job. NVIDIA GPUs are named by UUID; AMD ones by their render node. */
 export type AssignedGpu =
@@ -29,6 +29,8 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
   const binds: string[] = [];
   // Staged inputs: the only host folder a job sees, and read-only.
   if (policy.inputDir) binds.push(`${policy.inputDir}:${INPUT_DIR}:ro`);
+  // Outputs: the job's own size-capped folder, collected by the agent when the job ends.
+  if (policy.outputDir) binds.push(`${policy.outputDir}:${OUTPUT_DIR}:rw`);
 
   const hostConfig: Docker.HostConfig = {
     // Isolation: no network (or only the internal egress network, whose one reachable address is

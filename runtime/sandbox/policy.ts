@@ -17,9 +17,11 @@ export interface SandboxPolicy {
   inputDir: string | null;
   /** For an allow-list job: its address on the egress network and the proxy to use. */
   egress?: { network: string; ip: string; proxyUrl: string } | null;
+  /** The job's output folder on the host (a size-capped tmpfs the agent mounted), at /output. */
+  outputDir?: string | null;
 }
 
-export const defaultSandboxPolicy: Omit<SandboxPolicy, 'agentInstance' | 'inputDir' | 'egress'> = {
+export const defaultSandboxPolicy: Omit<SandboxPolicy, 'agentInstance' | 'inputDir' | 'egress' | 'outputDir'> = {
   uid: 65534,
   gid: 65534,
   pidsLimit: 256,
@@ -35,3 +37,4 @@ export const LABEL_AGENT = 'io.offshift.agent';
 /** Where a job sees its folders. */
 export const SCRATCH_DIR = '/scratch';
 export const INPUT_DIR = '/input';
+export const OUTPUT_DIR = '/output';

@@ -62,6 +62,10 @@ describe('buildContainerSpec: filesystem', () => {
     expect(JSON.stringify(spec)).not.toContain('docker.sock');
     expect(buildContainerSpec(job, [], { ...policy, inputDir: null }).HostConfig!.Binds).toEqual([]);
   });
+  it('mounts the job output folder read-write at /output when the agent prepared one', () => {
+    const b = buildContainerSpec(job, [], { ...policy, outputDir: '/home/u/.offshift/jobs/j1/output' }).HostConfig!.Binds;
+    expect(b).toEqual(['/home/u/.offshift/jobs/j1/input:/input:ro', '/home/u/.offshift/jobs/j1/output:/output:rw']);
+  });
   it('sets shared memory from the job', () => {
     expect(host.ShmSize).toBe(32 * 1024 * 1024);
   });

@@ -1,0 +1,52 @@
+/** Inputs staged read-only at /input; outputs collected from a size-capped /output. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canMountOutput } from '../../../runtime/sandbox/job-files.js';
+import { sandboxTestImage } from '../../helpers/test-images.js';
+import { makeHarness, skipReason, type Harness } from '../jobs/harness.js';
+
+let h: Harness;
+let image: string;
+
+describe.skipIf(skipReason !== null)('job inputs and outputs', () => {
+  beforeAll(() => {
+    image = sandboxTestImage();
+    h = makeHarness();
+    if (!canMountOutput()) console.warn('[files.test] the agent is not root here: /output is not mounted; output tests are skipped');
+  });
+  afterAll(async () => {
+    await h?.cleanup();
+  });
+
+  it('stages inputs read-only and refuses paths that escape /input', async () => {
+    const job = await h.runner.submit(
+      { image, command: ['sh', '-c', 'cat /input/data/in.txt; echo x > /input/data/in.txt'], outputMiB: 0 },
+      { inputs: { 'data/in.txt': 'hello input\n' } },
+    );
+    const done = await h.runner.wait(job.id);
+    expect(done.state).toBe('failed');
+    expect(h.runner.logs(job.id).text).toMatch(/hello input[\s\S]*Read-only file system/);
+    await expect(h.runner.submit({ image, command: ['true'] }, { inputs: { '../escape': 'x' } })).rejects.toThrow(/relative path inside \/input/);
+    await expect(h.runner.submit({ image, command: ['true'] }, { inputs: { '/etc/passwd': 'x' } })).rejects.toThrow(/relative path/);
+  });
+
+  it('collects /output into the job folder; links are not followed; the folder is size-capped', async (ctx) => {
+    if (!canMountOutput()) ctx.skip();
+    const job = await h.runner.submit({
+      image,
+      outputMiB: 4,
+      command: ['sh', '-c', 'echo result > /output/r.txt; mkdir /output/sub; echo deep > /output/sub/d.txt; ln -s /etc/passwd /output/link; dd if=/dev/zero of=/output/big bs=1M count=20'],
+    });
+    const done = await h.runner.wait(job.id);
+    expect(done.state).toBe('failed'); // dd ran out of room
+    expect(h.runner.logs(job.id).text).toMatch(/No space left on device/);
+    const out = path.join(h.home, 'jobs', job.id, 'output');
+    expect(fs.readFileSync(path.join(out, 'r.txt'), 'utf8')).toBe('result\n');
+    expect(fs.readFileSync(path.join(out, 'sub/d.txt'), 'utf8')).toBe('deep\n');
+    expect(fs.existsSync(path.join(out, 'link'))).toBe(false);
+    expect(fs.statSync(path.join(out, 'big')).size).toBeLessThanOrEqual(4 * 1024 * 1024);
+    // Collected into a plain folder: nothing stays mounted.
+    expect(fs.readFileSync('/proc/self/mounts', 'utf8')).not.toContain(out);
+  });
+});
