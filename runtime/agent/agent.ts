@@ -11,6 +11,7 @@ import { createJobsService, type JobsService } from '../jobs/service.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
+import { createMoneyService, type MoneyService } from '../wallet/money.js';
 import { AgentStateMachine } from './state.js';
 
 export interface AgentOptions {
@@ -39,6 +40,7 @@ export interface Agent {
   readonly gpu: GpuService;
   readonly jobs: JobsService;
   readonly schedule: ScheduleService;
+  readonly money: MoneyService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
   client(): Client;
@@ -89,12 +91,16 @@ export function createAgent(options: AgentOptions): Agent {
   });
   schedule.setJobs(jobs.runner);
 
+  // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
+  const money = createMoneyService({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
+
   const handlers: Handlers = {
     'agent.info': async () => ({ version: VERSION, home: options.home, pid: process.pid, startedAt, platform: process.platform }),
     'agent.state': async () => state.value,
     'gpu.list': async () => ({ gpus: await gpu.list() }),
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
     ...jobs.handlers,
+    ...money.handlers,
     'system.check': async () => {
       const check = await runSystemCheck({ env, home: options.home, gpu });
       return { ...check, items: [...check.items, schedule.policyCheckItem()] };
@@ -116,6 +122,7 @@ export function createAgent(options: AgentOptions): Agent {
     gpu,
     schedule,
     jobs,
+    money,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
     async start() {
@@ -123,11 +130,13 @@ export function createAgent(options: AgentOptions): Agent {
       state.update({ started: true, gpuCount: gpus.length });
       await jobs.start();
       schedule.start();
+      money.start();
     },
     async stop() {
       unsubscribeTelemetry();
       await schedule.stop();
       await jobs.stop();
+      await money.stop();
       await gpu.stop();
     },
   };

@@ -21,6 +21,42 @@ import {
   jobsRunOutputSchema,
 } from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
+import {
+  earningsByGpuInput,
+  earningsByGpuOutput,
+  earningsExportInput,
+  earningsExportOutput,
+  earningsJobsInput,
+  earningsJobsOutput,
+  earningsSeriesInput,
+  earningsSeriesOutput,
+  earningsSummaryInput,
+  earningsSummaryOutput,
+} from '../ledger/schema.js';
+import {
+  prepareWithdrawOutput,
+  walletAddressOutput,
+  walletAddVoucherInput,
+  walletAddVoucherOutput,
+  walletCreateInput,
+  walletCreateOutput,
+  walletExportInput,
+  walletExportOutput,
+  walletImportInput,
+  walletLockOutput,
+  walletReconcileInput,
+  walletReconcileOutput,
+  walletRedeemInput,
+  walletRedeemOutput,
+  walletSettingsInput,
+  walletSettingsOutput,
+  walletStatusSchema,
+  walletUnlockInput,
+  walletUpdateEvent,
+  walletWithdrawInput,
+  walletWithdrawOutput,
+  withdrawInput,
+} from '../wallet/schema.js';
 
 const empty = z.object({}).strict();
 
@@ -57,6 +93,33 @@ export const commands = {
   /** Snooze: for some minutes, until a time, or (neither) until `agent.resume`. */
   'agent.pause': { input: pauseInputSchema, output: scheduleViewSchema },
   'agent.resume': { input: empty, output: scheduleViewSchema },
+
+  // ── wallet (amounts: decimal strings of base units; no command returns a key but create's
+  //    one-time mnemonic and the password-checked export) ─────────────────
+  'wallet.status': { input: empty, output: walletStatusSchema },
+  'wallet.create': { input: walletCreateInput, output: walletCreateOutput },
+  'wallet.import': { input: walletImportInput, output: walletAddressOutput },
+  'wallet.unlock': { input: walletUnlockInput, output: walletAddressOutput },
+  'wallet.lock': { input: empty, output: walletLockOutput },
+  'wallet.export': { input: walletExportInput, output: walletExportOutput },
+  /** Stores a voucher (checked against the network and this wallet) without sending anything. */
+  'wallet.addVoucher': { input: walletAddVoucherInput, output: walletAddVoucherOutput },
+  /** A voucher's content, stored ids, or (neither) every redeemable voucher. */
+  'wallet.redeem': { input: walletRedeemInput, output: walletRedeemOutput },
+  'wallet.reconcile': { input: walletReconcileInput, output: walletReconcileOutput },
+  /** Step one of a withdrawal: checks and the fee; nothing is sent. */
+  'wallet.prepareWithdraw': { input: withdrawInput, output: prepareWithdrawOutput },
+  /** Step two: sends the prepared withdrawal. */
+  'wallet.withdraw': { input: walletWithdrawInput, output: walletWithdrawOutput },
+  /** Empty input reads; otherwise changes (a new network's chain id is checked against its RPC). */
+  'wallet.settings': { input: walletSettingsInput, output: walletSettingsOutput },
+
+  // ── earnings ───────────────────────────────────────────────────────────
+  'earnings.summary': { input: earningsSummaryInput, output: earningsSummaryOutput },
+  'earnings.series': { input: earningsSeriesInput, output: earningsSeriesOutput },
+  'earnings.byGpu': { input: earningsByGpuInput, output: earningsByGpuOutput },
+  'earnings.jobs': { input: earningsJobsInput, output: earningsJobsOutput },
+  'earnings.exportCsv': { input: earningsExportInput, output: earningsExportOutput },
 } as const;
 
 export const events = {
@@ -66,6 +129,7 @@ export const events = {
   notice: noticeSchema,
   'job.update': jobSchema,
   'job.log': jobLogEventSchema,
+  'wallet.update': walletUpdateEvent,
 } as const;
 
 export type Commands = typeof commands;

@@ -146,3 +146,7 @@ export const walletUpdateEvent = z.object({
   reason: z.enum(['created', 'imported', 'unlocked', 'locked', 'redeemed', 'withdrawn', 'reconciled', 'settings']),
   address: addressSchema.nullable(),
 });
+
+export const walletLockOutput = z.object({ locked: z.literal(true) });
+export const walletReconcileInput = z.object({ full: z.boolean().optional() }).strict();
+export const walletReconcileOutput = z.object({ added: z.number().int(), toBlock: z.number().int() });

@@ -1,0 +1,124 @@
+/**
+ * The agent's money capability: one database connection, the ledger, the wallet and the
+ * earnings queries, their API handlers, and the reconciliation loop (on start, then every few
+ * minutes, followed by the automatic redeem when the owner set a threshold).
+ */
+import path from 'node:path';
+import type { Handler } from '../api/dispatcher.js';
+import type { EventBus } from '../api/events.js';
+import { Ledger } from '../ledger/ledger.js';
+import { EarningsService } from '../ledger/service.js';
+import type { Logger } from '../log.js';
+import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
+import { WalletService } from './service.js';
+
+export const RECONCILE_INTERVAL_MS = 3 * 60_000;
+
+type MoneyCommand =
+  | 'wallet.status'
+  | 'wallet.create'
+  | 'wallet.import'
+  | 'wallet.unlock'
+  | 'wallet.lock'
+  | 'wallet.export'
+  | 'wallet.addVoucher'
+  | 'wallet.redeem'
+  | 'wallet.reconcile'
+  | 'wallet.prepareWithdraw'
+  | 'wallet.withdraw'
+  | 'wallet.settings'
+  | 'earnings.summary'
+  | 'earnings.series'
+  | 'earnings.byGpu'
+  | 'earnings.jobs'
+  | 'earnings.exportCsv';
+
+export interface MoneyService {
+  db: Db;
+  ledger: Ledger;
+  wallet: WalletService;
+  earnings: EarningsService;
+  handlers: { [K in MoneyCommand]: Handler<K> };
+  /** One reconciliation (and auto-redeem) pass; errors are logged, never thrown. */
+  tick(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db }): MoneyService {
+  const { log, bus } = options;
+  const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
+  const ledger = new Ledger(db);
+  const wallet = new WalletService({
+    home: options.home,
+    ledger,
+    log,
+    scryptN: options.scryptN,
+    onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }),
+  });
+  const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+
+  async function tick(): Promise<void> {
+    if (!wallet.address()) return;
+    try {
+      await wallet.reconcile();
+      await wallet.settlePendingWithdrawals();
+      const redeemed = await wallet.autoRedeem();
+      if (redeemed && redeemed.length > 0) log.info('auto-redeem', { results: redeemed.map((r) => ({ voucherId: r.voucherId, outcome: r.outcome, paid: r.paid })) });
+    } catch (error) {
+      log.warn('wallet reconciliation failed', { error: (error as Error).message });
+    }
+  }
+
+  const handlers: MoneyService['handlers'] = {
+    'wallet.status': async () => wallet.status(),
+    'wallet.create': async ({ password }) => wallet.create(password),
+    'wallet.import': async ({ password, mnemonic, privateKey }) => wallet.import(password, { mnemonic, privateKey }),
+    'wallet.unlock': async ({ password }) => wallet.unlock(password),
+    'wallet.lock': async () => {
+      wallet.lock();
+      return { locked: true as const };
+    },
+    'wallet.export': async ({ password }) => wallet.exportKey(password),
+    'wallet.addVoucher': async ({ voucher }) => {
+      const stored = wallet.addVoucher(voucher);
+      return { voucherId: stored.id, status: stored.status };
+    },
+    'wallet.redeem': async ({ voucher, voucherIds }) => {
+      if (voucher) return { results: [await wallet.redeemVoucher(voucher)] };
+      return { results: await wallet.redeem(voucherIds) };
+    },
+    'wallet.reconcile': async ({ full }) => wallet.reconcile({ full }),
+    'wallet.prepareWithdraw': async ({ to, amount }) => wallet.prepareWithdraw(to, amount),
+    'wallet.withdraw': async ({ quoteId }) => wallet.withdraw(quoteId),
+    'wallet.settings': async (change) => (Object.keys(change).length > 0 ? wallet.updateSettings(change) : wallet.settings()),
+    'earnings.summary': async ({ timeZone }) => earnings.summary(timeZone),
+    'earnings.series': async (input) => earnings.series(input),
+    'earnings.byGpu': async (input) => earnings.byGpu(input),
+    'earnings.jobs': async ({ limit, offset }) => earnings.jobs(limit, offset),
+    'earnings.exportCsv': async (input) => earnings.exportCsv(input),
+  };
+
+  return {
+    db,
+    ledger,
+    wallet,
+    earnings,
+    handlers,
+    tick,
+    start() {
+      ticking = tick();
+      timer = setInterval(() => {
+        ticking = tick();
+      }, options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await ticking;
+      if (!options.db) db.close();
+    },
+  };
+}
