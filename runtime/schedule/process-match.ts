@@ -1,9 +1,17 @@
 /** Matching process names against the exclusive-apps list and the compositor list. Pure. */
 
+const memo = new Map<string, string>();
+
 /** Base name, lower case, without a folder (either slash) or a trailing `.exe`. */
 export function normalizeProcessName(name: string): string {
+  const hit = memo.get(name);
+  if (hit !== undefined) return hit;
   const base = name.trim().split(/[\\/]/).pop() ?? '';
-  return base.toLowerCase().replace(/\.exe$/, '');
+  const out = base.toLowerCase().replace(/\.exe$/, '');
+  // Called for every running process on every tick: remember (bounded) what was seen.
+  if (memo.size > 4096) memo.clear();
+  memo.set(name, out);
+  return out;
 }
 
 /** Desktop compositors and display servers: they always hold some GPU memory, never count. */

@@ -214,7 +214,8 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
       const source = processes;
       if (!source) return [];
       const counts = new Map<string, { name: string; count: number }>();
-      const entries = source.list ? source.list().map((p) => p.names[p.names.length - 1] ?? '') : source.names();
+      // A Windows executable name (Wine/Proton) when there is one, else the process name.
+      const entries = source.list ? source.list().map((p) => p.names.find((n) => /\.exe$/i.test(n)) ?? p.names[0] ?? '') : source.names();
       for (const name of entries) {
         const key = normalizeProcessName(name);
         if (!key) continue;

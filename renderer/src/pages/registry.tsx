@@ -6,6 +6,7 @@ import type { ReactNode } from 'react';
 import { Icon } from '../components/icons.js';
 import { GpusPage } from './GpusPage.js';
 import { SystemCheckPage } from './SystemCheckPage.js';
+import { SchedulePage } from './SchedulePage.js';
 
 export interface PageDef {
   /** The route: `#/<id>`. */
@@ -18,5 +19,6 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
+  { id: 'schedule', title: 'Schedule', icon: <Icon name="check" />, element: <SchedulePage /> },
   { id: 'system', title: 'System check', icon: <Icon name="check" />, element: <SystemCheckPage /> },
 ];

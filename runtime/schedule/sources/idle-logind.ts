@@ -56,6 +56,7 @@ export class LogindIdleSource implements IdleSource {
   private session: LogindSession | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polls = 0;
+  private nextDiscoveryAt = 0;
 
   constructor(private readonly pollMs = 1000) {}
 
@@ -78,8 +79,10 @@ export class LogindIdleSource implements IdleSource {
   }
 
   private async poll(): Promise<void> {
+    // Without a graphical session (or without logind) look again only every 30 s: a headless
+    // rig should not pay for a process spawn every second.
+    if (!this.session && Date.now() < this.nextDiscoveryAt) return;
     try {
-      // Look for the graphical session every 30 polls; in between only re-read its hint.
       let id = this.session?.id;
       if (!id || this.polls++ % 30 === 0) {
         id = undefined;
@@ -87,7 +90,7 @@ export class LogindIdleSource implements IdleSource {
         for (const line of list.split('\n')) {
           const candidate = line.trim().split(/\s+/)[0];
           if (!candidate) continue;
-          const s = parseShowSession(candidate, await run('loginctl', ['show-session', candidate, '-p', 'Type', '-p', 'Active', '-p', 'Class', '-p', 'IdleHint', '-p', 'IdleSinceHint']));
+          const s = parseShowSession(candidate, await run('loginctl', ['show-session', candidate, ...PROPS]));
           if (isGraphical(s) && s.active) {
             id = candidate;
             break;
@@ -97,13 +100,17 @@ export class LogindIdleSource implements IdleSource {
       if (!id) {
         this.session = null;
         this.description = 'logind (no graphical session)';
+        this.nextDiscoveryAt = Date.now() + 30_000;
         return;
       }
-      this.session = parseShowSession(id, await run('loginctl', ['show-session', id, '-p', 'Type', '-p', 'Active', '-p', 'Class', '-p', 'IdleHint', '-p', 'IdleSinceHint']));
+      this.session = parseShowSession(id, await run('loginctl', ['show-session', id, ...PROPS]));
       this.description = `logind session ${id}`;
     } catch {
       this.session = null;
       this.description = 'logind (unavailable)';
+      this.nextDiscoveryAt = Date.now() + 30_000;
     }
   }
 }
+
+const PROPS = ['-p', 'Type', '-p', 'Active', '-p', 'Class', '-p', 'IdleHint', '-p', 'IdleSinceHint'];

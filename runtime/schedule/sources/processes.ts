@@ -25,12 +25,13 @@ export class ProcFsProcessSource implements ProcessSource {
   private lastFull = 0;
   private lastScan = 0;
   private current: string[] = [];
+  private readonly kernelThreads = new Set<number>();
 
   constructor(
     private readonly procDir = '/proc',
     private readonly fullRefreshMs = 5000,
     /** Scans at most this often; more frequent calls reuse the last scan. */
-    private readonly minScanMs = 200,
+    private readonly minScanMs = 450,
   ) {}
 
   names(): readonly string[] {
@@ -51,35 +52,42 @@ export class ProcFsProcessSource implements ProcessSource {
       const c = entry.charCodeAt(0);
       if (c < 48 || c > 57) continue;
       const pid = Number(entry);
-      let names = full ? undefined : this.cache.get(pid);
+      const cached = this.cache.get(pid);
+      let names = full ? undefined : cached;
       if (!names) {
-        names = this.readNames(pid);
+        names = this.readNames(pid, full ? cached : undefined);
         if (!names) continue;
       }
       next.set(pid, names);
       for (const n of names) out.push(n);
     }
     this.cache = next;
+    if (full) for (const pid of this.kernelThreads) if (!next.has(pid)) this.kernelThreads.delete(pid);
     this.current = out;
     return out;
   }
 
+  /** User processes only (kernel threads have no command line), for the picker. */
   list(): ReadonlyArray<{ pid: number; names: readonly string[] }> {
     this.lastScan = 0;
     this.names();
-    return [...this.cache].map(([pid, names]) => ({ pid, names }));
+    return [...this.cache].filter(([pid]) => !this.kernelThreads.has(pid)).map(([pid, names]) => ({ pid, names }));
   }
 
-  private readNames(pid: number): string[] | undefined {
+  private readNames(pid: number, previous?: string[]): string[] | undefined {
     let comm: string;
     try {
       comm = fs.readFileSync(`${this.procDir}/${pid}/comm`, 'utf8').trim();
     } catch {
       return undefined; // gone already
     }
+    // Same pid, same comm: the same program (an exec changes comm); skip re-reading cmdline.
+    if (previous && previous[0] === comm) return previous;
     const names = [comm];
     try {
       const cmdline = fs.readFileSync(`${this.procDir}/${pid}/cmdline`, 'utf8');
+      if (cmdline === '') this.kernelThreads.add(pid);
+      else this.kernelThreads.delete(pid);
       const first = cmdline.split('\0')[0] ?? '';
       const base = first.split(/[\\/]/).pop() ?? '';
       if (base && base !== comm) names.push(base);

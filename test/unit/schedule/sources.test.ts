@@ -38,7 +38,11 @@ describe('process source (/proc)', () => {
     expect(source.names()).toEqual(['systemd', 'init']);
     add(42, 'cs2.exe', 'C:\\Games\\Counter-Strike\\cs2.exe\0-novid\0');
     expect(source.names()).toEqual(['systemd', 'init', 'cs2.exe']);
+    add(2, 'kworker/0:1', '');
+    expect([...source.names()].sort()).toEqual(['cs2.exe', 'init', 'kworker/0:1', 'systemd']);
+    expect(source.list().map((p) => p.pid).sort((a, b) => a - b)).toEqual([1, 42]); // no kernel threads in the picker
     fs.rmSync(path.join(dir, '42'), { recursive: true });
+    fs.rmSync(path.join(dir, '2'), { recursive: true });
     expect(source.names()).toEqual(['systemd', 'init']);
   });
   it('a scan is cheap on this machine (a few ms at most)', () => {
