@@ -7,7 +7,8 @@ import { Icon } from '../components/icons.js';
 import { GpusPage } from './GpusPage.js';
 import { SystemCheckPage } from './SystemCheckPage.js';
 import { SchedulePage } from './SchedulePage.js';
-import { JobsPage } from './JobsPage.js';
+import { WalletPage } from './WalletPage.js';
+import { EarningsPage } from './EarningsPage.js';
 
 export interface PageDef {
   /** The route: `#/<id>`. */
@@ -20,7 +21,8 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
-  { id: 'jobs', title: 'Jobs', icon: <Icon name="gpu" />, element: <JobsPage /> },
   { id: 'schedule', title: 'Schedule', icon: <Icon name="check" />, element: <SchedulePage /> },
+  { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
+  { id: 'wallet', title: 'Wallet', icon: <Icon name="pass" />, element: <WalletPage /> },
   { id: 'system', title: 'System check', icon: <Icon name="check" />, element: <SystemCheckPage /> },
 ];

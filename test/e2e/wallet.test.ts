@@ -1,0 +1,140 @@
+/**
+ * The Wallet and Earnings pages end to end: a real local chain (`offshift devnet up`, a detached
+ * anvil), a real headless agent (`node dist/runtime/cli.js agent`), the built dashboard in real
+ * Chromium. Create a wallet, see its address, redeem a voucher, see the earnings, export the CSV,
+ * withdraw with the fee shown first.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../runtime/chain/anvil.js';
+import { runCli } from '../../runtime/cli.js';
+import { makeTempHome } from '../helpers/temp-home.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
+const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`[e2e] wallet tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+
+describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a real agent and chain', () => {
+  let home: ReturnType<typeof makeTempHome>;
+  let env: NodeJS.ProcessEnv;
+  let agent: ChildProcessWithoutNullStreams | null = null;
+  let agentStderr = '';
+  let url = '';
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let address = '';
+
+  async function cli(...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    if (code !== 0) throw new Error(`offshift ${argv.join(' ')} exited ${code}: ${stderr}`);
+    return stdout;
+  }
+
+  beforeAll(async () => {
+    for (const file of [CLI, DASHBOARD]) {
+      if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
+    }
+    home = makeTempHome('offshift-e2e-wallet-');
+    env = { ...process.env, OFFSHIFT_HOME: home.home, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024', OFFSHIFT_PORT: undefined };
+    await cli('devnet', 'up', '--port', String(await freePort()), '--json');
+    agent = spawn(process.execPath, [CLI, 'agent', '--port', '0'], { cwd: ROOT, env });
+    agent.stderr.on('data', (d: Buffer) => (agentStderr += d.toString()));
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`The agent printed no URL in 30 s:\n${agentStderr.slice(-2000)}`)), 30_000);
+      agent!.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise<void>((resolve) => agent!.once('exit', () => resolve()));
+      agent.kill('SIGTERM');
+      const timer = setTimeout(() => agent!.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await runCli(['devnet', 'down'], { env, stdout: () => {}, stderr: () => {} });
+    home?.cleanup();
+  });
+
+  it('creates a wallet, confirms the recovery phrase, and shows the address with a QR code', async () => {
+    await page.getByRole('link', { name: 'Wallet' }).click();
+    await page.getByTestId('wallet-password').fill('e2e wallet password');
+    await page.getByTestId('wallet-password-again').fill('e2e wallet password');
+    await page.getByTestId('wallet-submit').click();
+    const words = (await page.getByTestId('mnemonic-words').textContent({ timeout: 15_000 }))!.match(/\d+\. [a-z]+/g)!.map((w) => w.split(' ')[1]!);
+    expect(words).toHaveLength(12);
+    const index = Number(await page.getByTestId('mnemonic-confirm').getAttribute('data-word-index'));
+    await expect.poll(() => page.getByTestId('mnemonic-done').isDisabled()).toBe(true);
+    await page.getByTestId('mnemonic-confirm').fill(words[index]!);
+    await page.getByTestId('mnemonic-done').click();
+    address = (await page.getByTestId('wallet-address').textContent({ timeout: 10_000 }))!.trim();
+    expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    await expect.poll(() => page.getByTestId('wallet-qr').count()).toBe(1);
+    // The page shows the agent's own address.
+    const status = JSON.parse(await cli('wallet', 'status', '--json'));
+    expect(status.address).toBe(address);
+  });
+
+  it('redeems a voucher and shows the tokens', async () => {
+    await cli('devnet', 'fund', address, '--eth', '1');
+    const file = path.join(home.home, 'voucher.json');
+    await cli('devnet', 'voucher', '--provider', address, '--job', 'e2e-job-1', '--amount', '42.5', '--out', file);
+    await page.getByTestId('wallet-voucher').fill(fs.readFileSync(file, 'utf8'));
+    await page.getByTestId('wallet-redeem-voucher').click();
+    await expect.poll(() => page.getByTestId('wallet-notice').textContent(), { timeout: 20_000 }).toMatch(/Redeemed 42\.5 OFT/);
+    await expect.poll(() => page.getByTestId('wallet-token-balance').textContent(), { timeout: 10_000 }).toMatch(/^42\.5\s*OFT$/);
+  });
+
+  it('shows the earnings and exports them as CSV', async () => {
+    await page.getByRole('link', { name: 'Earnings' }).click();
+    await expect.poll(() => page.getByTestId('earnings-today').textContent(), { timeout: 10_000 }).toMatch(/^42\.5/);
+    expect(await page.getByTestId('earnings-redeemed').textContent()).toMatch(/^42\.5/);
+    const rows = page.getByTestId('earnings-job-row');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('redeemed');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('earnings-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^offshift-earnings-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toMatch(/,42\.5,OFT,redeemed,0x[0-9a-f]{64}$/);
+  });
+
+  it('withdraws with the fee shown before confirming', async () => {
+    await page.getByRole('link', { name: 'Wallet' }).click();
+    await page.getByTestId('wallet-withdraw-open').click();
+    await page.getByTestId('withdraw-to').fill('0x90F79bf6EB2c4f870365E785982E1f101E93b906');
+    await page.getByTestId('withdraw-amount').fill('2.5');
+    await page.getByTestId('withdraw-prepare').click();
+    await expect.poll(() => page.getByTestId('withdraw-fee').textContent(), { timeout: 10_000 }).toMatch(/Send 2\.5 OFT.*Network fee: at most [0-9.]+ ETH/);
+    await page.getByTestId('withdraw-confirm').click();
+    await expect.poll(() => page.getByTestId('wallet-notice').textContent(), { timeout: 20_000 }).toMatch(/Sent 2\.5 OFT/);
+    await expect.poll(() => page.getByTestId('wallet-token-balance').textContent(), { timeout: 10_000 }).toMatch(/^40\s*OFT$/);
+    expect(pageErrors).toEqual([]);
+  });
+});
