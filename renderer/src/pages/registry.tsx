@@ -9,6 +9,7 @@ import { SystemCheckPage } from './SystemCheckPage.js';
 import { SchedulePage } from './SchedulePage.js';
 import { WalletPage } from './WalletPage.js';
 import { EarningsPage } from './EarningsPage.js';
+import { JobsPage } from './JobsPage.js';
 
 export interface PageDef {
   /** The route: `#/<id>`. */
@@ -21,6 +22,7 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
+  { id: 'jobs', title: 'Jobs', icon: <Icon name="gpu" />, element: <JobsPage /> },
   { id: 'schedule', title: 'Schedule', icon: <Icon name="check" />, element: <SchedulePage /> },
   { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
   { id: 'wallet', title: 'Wallet', icon: <Icon name="pass" />, element: <WalletPage /> },
