@@ -90,7 +90,8 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
       process.kill(pid, 'SIGKILL');
       await waitFor('restarting status', () => statuses.at(-1)?.state === 'restarting');
       expect(statuses.at(-1)!.reason).toContain('SIGKILL');
-      expect(statuses.at(-1)!.reason).toContain(`attempt ${round}`);
+      // 200 ms, 400 ms, 800 ms: the delay doubles on each restart in a row.
+      expect(statuses.at(-1)!.reason).toContain(`restarting in ${200 * 2 ** (round - 1)} ms (attempt ${round})`);
       batches.length = 0;
       const newPid = await waitFor('a new reader', () => reader.pid !== undefined && reader.pid !== pid && reader.pid);
       expect(newPid).not.toBe(pid);
@@ -99,11 +100,10 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     }
     expect(statuses.at(-1)!.state).toBe('running');
     expect(reader.restarts).toBe(3);
-    // 200 ms, 400 ms, 800 ms backoff (plus process start): each gap longer than the one before.
+    // And it really waited that long before starting the next reader.
     expect(restartGaps[0]).toBeGreaterThanOrEqual(200);
     expect(restartGaps[1]).toBeGreaterThanOrEqual(400);
     expect(restartGaps[2]).toBeGreaterThanOrEqual(800);
-    expect(restartGaps[2]!).toBeGreaterThan(restartGaps[0]!);
   });
 
   it('a tool that cannot run: the status says so in words, and the rest works on', async () => {
