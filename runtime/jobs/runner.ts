@@ -90,6 +90,8 @@ export class JobRunner {
   private features: EngineFeatures | null = null;
   private readonly egress: Egress;
   private closed = false;
+  /** Set by pauseAll until resumeAll: a job that starts meanwhile is frozen as soon as it runs. */
+  private held: string | null = null;
 
   constructor(private readonly options: RunnerOptions) {
     this.store = new JobStore(options.db);
@@ -189,10 +191,12 @@ export class JobRunner {
 
   /** Freezes every running job (Docker pause: the cgroup freezer). */
   async pauseAll(detail = 'Paused: the owner is using this machine.'): Promise<void> {
+    this.held = detail;
     await Promise.all([...this.active.values()].filter((a) => a.state === 'running').map((a) => this.pause(a, detail)));
   }
 
   async resumeAll(detail = 'Resumed.'): Promise<void> {
+    this.held = null;
     await Promise.all([...this.active.values()].filter((a) => a.state === 'paused').map((a) => this.resume(a, detail)));
   }
 
@@ -491,6 +495,7 @@ export class JobRunner {
       this.transition(a, 'running', 'started', 'Running.', { startedAt });
       this.armTimeout(a);
       if (a.stop) void this.stop(a, a.stop, a.stopGraceMs);
+      else if (this.held !== null) await this.pause(a, this.held).catch(() => {});
       await this.finishWhenExited(a);
     } catch (error) {
       const appError = error instanceof AppError ? error : null;

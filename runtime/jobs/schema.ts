@@ -132,8 +132,6 @@ export const jobLogEventSchema = z.object({
 });
 export type JobLogEvent = z.infer<typeof jobLogEventSchema>;
 
-export const jobPullProgressSchema = z.object({ id: z.string(), status: z.string(), current: z.number().nullable(), total: z.number().nullable() });
-
 // ── command payloads ────────────────────────────────────────────────────
 export const jobsListInputSchema = z.object({ limit: z.number().int().positive().max(1000).optional() }).strict();
 export const jobsListOutputSchema = z.object({

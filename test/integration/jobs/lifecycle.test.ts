@@ -93,6 +93,29 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
     expect(done.usage!.runMs).toBeLessThan(done.usage!.wallMs);
   });
 
+  it('a job that starts while the runner is paused is frozen as soon as it runs', async () => {
+    await h.runner.pauseAll('Paused: test');
+    const job = await h.runner.submit({ image, command: ['sleep', '30'] });
+    await waitFor(() => h.runner.get(job.id)!.state === 'paused');
+    expect(h.runner.get(job.id)!.detail).toBe('Paused: test');
+    await h.runner.resumeAll();
+    expect(h.runner.get(job.id)!.state).toBe('running');
+    await h.runner.cancel(job.id);
+    expect((await h.runner.wait(job.id)).state).toBe('cancelled');
+  });
+
+  it('a digest reference that cannot be pulled fails with the reason, nothing created', async () => {
+    const ref = `offshift-test.invalid/none@sha256:${'1'.repeat(64)}`;
+    const seen: string[] = [];
+    const off = h.runner.onChange((j) => seen.push(j.state));
+    const job = await run({ image: ref, command: ['true'] });
+    off();
+    expect(job).toMatchObject({ state: 'failed', reason: 'image-pull-failed' });
+    expect(job.detail).toMatch(/Could not pull .*offshift-test.invalid/);
+    expect(seen).toEqual(['queued', 'pulling', 'failed']);
+    expect(h.logs.some((l) => l.id === job.id && l.stream === 'system' && l.text.includes('Pulling'))).toBe(true);
+  });
+
   it('preemptAll ends running and paused jobs preempted', async () => {
     const a = await h.runner.submit({ image, command: ['sleep', '60'] });
     const b = await h.runner.submit({ image, command: ['sleep', '60'] });
