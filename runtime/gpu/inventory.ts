@@ -3,7 +3,9 @@
  * systeminformation, never listing one device twice. With no GPU tool at all the inventory
  * is empty: not an error (the system check says why).
  */
-import si from 'systeminformation';
+// Only systeminformation's graphics module (lib/graphics.js, which needs only lib/util.js): the
+// package's index loads every module it has, about 7 MB more resident memory for the agent.
+import siGraphics from 'systeminformation/lib/graphics.js';
 import type { Logger } from '../log.js';
 import { gpusFromControllers, type GraphicsController } from './generic.js';
 import { readNvidiaInventory, type VendorReadResult } from './nvidia-inventory.js';
@@ -41,7 +43,7 @@ export interface InventoryOptions {
 }
 
 /** systeminformation's graphics(): lspci, clinfo, xrandr… on Linux, PowerShell on Windows. */
-export const systemGraphics = (): Promise<{ controllers: GraphicsController[] }> => si.graphics();
+export const systemGraphics = (): Promise<{ controllers: GraphicsController[] }> => siGraphics.graphics();
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

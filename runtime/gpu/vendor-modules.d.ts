@@ -1,4 +1,4 @@
-// Local declarations for two untyped CommonJS packages (no @types exist for node-nvidia-smi;
+// Local declarations for untyped CommonJS modules (no @types exist for node-nvidia-smi;
 // @types/xml2js is not installed). Only what Offshift calls is declared.
 declare module 'node-nvidia-smi' {
   /** Runs `nvidia-smi -q -x` (through the shell, PATH of this process) and parses it with xml2js. */
@@ -12,4 +12,10 @@ declare module 'xml2js' {
     options: { explicitArray?: boolean; trim?: boolean },
     callback: (error: Error | null, result: unknown) => void,
   ): void;
+}
+
+declare module 'systeminformation/lib/graphics.js' {
+  import type { Systeminformation } from 'systeminformation';
+  const graphicsModule: { graphics(): Promise<Systeminformation.GraphicsData> };
+  export default graphicsModule;
 }
