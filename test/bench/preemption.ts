@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import { JobRunner } from '../../runtime/jobs/runner.js';
 import { noPolicy } from '../../runtime/policy/schema.js';
 import { connectDocker } from '../../runtime/sandbox/docker.js';
+import type { JobControl } from '../../runtime/schedule/job-control.js';
 import { createAvailabilityLoop, type AvailabilityLoop } from '../../runtime/schedule/loop.js';
 import type { SchedulePatch } from '../../runtime/schedule/schema.js';
 import { SysfsBatterySource } from '../../runtime/schedule/sources/battery.js';
@@ -112,6 +113,14 @@ export default async function main(): Promise<void> {
   const runner = new JobRunner({ db, docker, home, graceMs: 1000 });
   const events = await watchEvents(docker);
   const idle = new ManualIdleSource(3600);
+  // The loop's own share: when the runner is asked to act, after the signal.
+  let asked = 0;
+  const jobs: JobControl = {
+    preemptAll: (g) => ((asked = performance.now()), runner.preemptAll(g)),
+    pauseAll: () => ((asked = performance.now()), runner.pauseAll()),
+    resumeAll: () => runner.resumeAll(),
+    runningCount: () => runner.runningCount(),
+  };
   let settings: SchedulePatch = { onUserReturn: 'pause', stopGraceSeconds: 1, exclusiveApps: ['cs2.exe'], windows: ALL_WEEK };
   const loop: AvailabilityLoop = createAvailabilityLoop({
     settings: () => ({ patch: settings, problem: null }),
@@ -120,7 +129,7 @@ export default async function main(): Promise<void> {
     processes: new ProcFsProcessSource(),
     gpu: null,
     battery: new SysfsBatterySource(),
-    jobs: runner,
+    jobs,
     onDecision: () => {},
   });
   const containerOf = async (jobId: string) => {
@@ -139,10 +148,12 @@ export default async function main(): Promise<void> {
 
   try {
     loop.start();
-    console.log(`preemption: real JobRunner on the real Docker engine, busy busybox jobs, ${TRIALS} trials each`);
+    console.log(`preemption: real JobRunner on the real Docker engine, busy busybox jobs, ${TRIALS} trials each (load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 
     // 1. pause → frozen
     const frozen: number[] = [];
+    const askedPause: number[] = [];
+    const askedStop: number[] = [];
     const job = await runner.submit({ image, command: BUSY, cpus: 0.5, memoryMiB: 64 });
     const container = await containerOf(job.id);
     await until('running', () => runner.get(job.id)?.state === 'running');
@@ -153,6 +164,7 @@ export default async function main(): Promise<void> {
       idle.activity();
       const t1 = await events.wait(container, 'pause');
       frozen.push(t1 - t0);
+      askedPause.push(asked - t0);
       await loop.settled();
       await backToIdle();
       await events.wait(container, 'unpause');
@@ -175,12 +187,14 @@ export default async function main(): Promise<void> {
       idle.activity();
       const [tDie, tGone] = await Promise.all([events.wait(c, 'die'), events.wait(c, 'destroy')]);
       died.push(tDie - t0);
+      askedStop.push(asked - t0);
       gone.push(tGone - t0);
       const done = await runner.wait(j.id);
       if (done.state !== 'preempted') throw new Error(`trial ${i}: job ended ${done.state}, not preempted`);
       await backToIdle();
     }
 
+    console.log(`signal → runner asked (the loop's share): pause p50 ${fmt(pct(askedPause, 50))} p99 ${fmt(pct(askedPause, 99))}; stop p50 ${fmt(pct(askedStop, 50))} p99 ${fmt(pct(askedStop, 99))}`);
     console.log(`signal → frozen (pause):          p50 ${fmt(pct(frozen, 50))}  p99 ${fmt(pct(frozen, 99))}  max ${fmt(Math.max(...frozen))}  (target p99 ≤ 0.500 s)`);
     console.log(`signal → exited (stop, 1 s grace): p50 ${fmt(pct(died, 50))}  p99 ${fmt(pct(died, 99))}`);
     console.log(`signal → gone (stop, 1 s grace):   p50 ${fmt(pct(gone, 50))}  p99 ${fmt(pct(gone, 99))}  max ${fmt(Math.max(...gone))}  (target p99 ≤ 1.500 s; the job ignores SIGTERM)`);
