@@ -395,13 +395,28 @@ export class Ledger {
     if (parseDateKey(from) && parseDateKey(to) && from > to) throw new AppError('invalid-input', `The range starts (${from}) after it ends (${to}).`);
     const points: SeriesPoint[] = [];
     const days = dateRange(from, to);
-    let start = localMidnightUtc(days[0]!.y, days[0]!.m, days[0]!.d, timeZone);
+    // Each local day is a range of 15-minute buckets; one statement sums them all.
+    const bounds: number[] = [];
+    for (const day of [...days, parseDateKey(addDays(to, 1))]) bounds.push(Math.floor(localMidnightUtc(day.y, day.m, day.d, timeZone) / BUCKET_MS));
+    const sums = new Map<number, { earned: bigint; redeemed: bigint; jobs: number }>();
+    for (let chunk = 0; chunk < days.length; chunk += 2000) {
+      const n = Math.min(2000, days.length - chunk);
+      const values = Array.from({ length: n }, () => '(?, ?, ?)').join(', ');
+      const params: number[] = [];
+      for (let i = chunk; i < chunk + n; i++) params.push(i, bounds[i]!, bounds[i + 1]!);
+      const rows = this.db
+        .prepare(
+          `WITH d(i, s, e) AS (VALUES ${values})
+           SELECT d.i AS i, sum(b.jobs) AS jobs, sum(b.earned_hi) AS eh, sum(b.earned_lo) AS el, sum(b.redeemed_hi) AS rh, sum(b.redeemed_lo) AS rl
+           FROM d JOIN ledger_buckets b ON b.bucket >= d.s AND b.bucket < d.e GROUP BY d.i`,
+        )
+        .safeIntegers(true)
+        .all(...params) as { i: bigint; jobs: bigint; eh: bigint; el: bigint; rh: bigint; rl: bigint }[];
+      for (const r of rows) sums.set(Number(r.i), { earned: join(r.eh, r.el), redeemed: join(r.rh, r.rl), jobs: Number(r.jobs) });
+    }
     let current: { period: string; earned: bigint; redeemed: bigint; jobs: number } | undefined;
-    for (const day of days) {
-      const next = parseDateKey(addDays(day.key, 1));
-      const end = localMidnightUtc(next.y, next.m, next.d, timeZone);
-      const sum = this.sumRange(start, end);
-      start = end;
+    days.forEach((day, i) => {
+      const sum = sums.get(i) ?? { earned: 0n, redeemed: 0n, jobs: 0 };
       const period = unit === 'day' ? day.key : unit === 'week' ? weekStart(day.key) : day.key.slice(0, 7);
       if (!current || current.period !== period) {
         if (current) points.push({ period: current.period, earned: current.earned.toString(), redeemed: current.redeemed.toString(), jobs: current.jobs });
@@ -410,7 +425,7 @@ export class Ledger {
       current.earned += sum.earned;
       current.redeemed += sum.redeemed;
       current.jobs += sum.jobs;
-    }
+    });
     if (current) points.push({ period: current.period, earned: current.earned.toString(), redeemed: current.redeemed.toString(), jobs: current.jobs });
     return points;
   }
@@ -451,7 +466,7 @@ export class Ledger {
   }
 
   private static readonly JOB_SELECT = `
-    SELECT e.market_job_id, e.job_id, e.at, e.vouched, e.owed, e.paid, e.status, e.redeem_tx, e.earned_hi, e.earned_lo,
+    SELECT e.market_job_id, e.job_id, e.at, e.vouched, e.owed, e.paid, e.status, e.redeem_tx, CAST(e.earned_hi AS TEXT) AS earned_hi, CAST(e.earned_lo AS TEXT) AS earned_lo,
            j.started_at, j.ended_at,
            (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus
     FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id`;
@@ -465,7 +480,7 @@ export class Ledger {
       at: Number(r.at),
       gpus: r.gpus ? String(r.gpus).split(';') : [],
       durationMs: started !== null && ended !== null ? Number(ended) - Number(started) : null,
-      earned: join(r.earned_hi as number, r.earned_lo as number).toString(),
+      earned: joinText(r.earned_hi as string, r.earned_lo as string),
       paid: String(r.paid),
       status: r.status as EarningStatus,
       redeemTx: (r.redeem_tx as string | null) ?? null,
@@ -485,30 +500,54 @@ export class Ledger {
    */
   exportCsv(options: { fromMs?: number; toMs?: number; timeZone: string; decimals: number; symbol: string }): { csv: string; rows: number } {
     const lines = ['date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx'];
-    const offsets = new Map<number, number>();
+    const offsets = new Map<number, { off: number; day: string; zone: string; dayStart: number }>();
     const symbol = csvField(options.symbol);
     const stmt = this.db
       .prepare(
         `SELECT e.at, e.market_job_id, e.job_id, (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus,
-                j.started_at, j.ended_at, e.earned_hi, e.earned_lo, e.status, e.redeem_tx
+                j.started_at, j.ended_at, CAST(e.earned_hi AS TEXT), CAST(e.earned_lo AS TEXT), e.status, e.redeem_tx
          FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`,
       )
       .raw(true);
     for (const raw of stmt.iterate(options.fromMs ?? 0, options.toMs ?? Number.MAX_SAFE_INTEGER)) {
-      const [at, marketJobId, jobId, gpus, started, ended, hi, lo, status, redeemTx] = raw as [number, string, string | null, string | null, number | null, number | null, number, number, string, string | null];
+      const [at, marketJobId, jobId, gpus, started, ended, hi, lo, status, redeemTx] = raw as [number, string, string | null, string | null, number | null, number | null, string, string, string, string | null];
       const bucket = Math.floor(at / BUCKET_MS);
-      let off = offsets.get(bucket);
-      if (off === undefined) {
-        off = offsetMs(bucket * BUCKET_MS, options.timeZone);
-        offsets.set(bucket, off);
+      let local = offsets.get(bucket);
+      if (local === undefined) {
+        const off = offsetMs(bucket * BUCKET_MS, options.timeZone);
+        // The local date and the zone suffix are the same for the whole bucket; only the time of day varies.
+        local = { off, day: isoLocal(bucket * BUCKET_MS, off).slice(0, 11), zone: isoLocal(bucket * BUCKET_MS, off).slice(19), dayStart: 0 };
+        const localMs = bucket * BUCKET_MS + off;
+        local.dayStart = localMs - (((localMs % 86_400_000) + 86_400_000) % 86_400_000);
+        offsets.set(bucket, local);
       }
       const duration = started !== null && ended !== null ? String(Math.round((ended - started) / 1000)) : '';
       lines.push(
-        `${isoLocal(at, off)},${marketJobId},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatTokens(join(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
+        `${local.day}${timeOfDay(at + local.off - local.dayStart)}${local.zone},${marketJobId},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatDigits(joinText(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
       );
     }
     return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
   }
+}
+
+/** hi and lo (as SQLite's exact text) to the amount's decimal digits, without float or BigInt. */
+function joinText(hi: string, lo: string): string {
+  return hi === '0' ? lo : hi + lo.padStart(12, '0');
+}
+
+function formatDigits(digitsIn: string, decimals: number): string {
+  if (decimals === 0) return digitsIn;
+  const digits = digitsIn.padStart(decimals + 1, '0');
+  const cut = digits.length - decimals;
+  let end = digits.length;
+  while (end > cut && digits.charCodeAt(end - 1) === 48) end--;
+  return end === cut ? digits.slice(0, cut) : `${digits.slice(0, cut)}.${digits.slice(cut, end)}`;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+function timeOfDay(msIntoDay: number): string {
+  const s = Math.floor(msIntoDay / 1000);
+  return `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
 }
 
 function isoLocal(utcMs: number, offset: number): string {

@@ -153,6 +153,14 @@ describe('ledger', () => {
     expect(lines[2]).toMatch(/^2026-11-23T13:00:00\+01:00,0x0+9,,,,0\.000000000000000003,OFT,redeemable,$/);
   });
 
+  it('amounts far beyond 2^53 stay exact in the job table and the CSV', () => {
+    const huge = 10n ** 30n + 1n; // 1e12 tokens and one base unit
+    ledger.recordVoucher(ctx, voucher(50, huge));
+    expect(ledger.jobs().jobs[0]!.earned).toBe(huge.toString());
+    const line = ledger.exportCsv({ timeZone: 'UTC', decimals: 18, symbol: 'OFT' }).csv.trim().split('\n')[1]!;
+    expect(line.split(',')[5]).toBe('1000000000000.000000000000000001');
+  });
+
   it('the trigger-kept totals equal a full recount after many changes', () => {
     for (let i = 1; i <= 200; i++) {
       ledger.recordVoucher(ctx, voucher(100 + i, BigInt(i) * E18 + BigInt(i)), now - i * 3_600_000);
