@@ -5,6 +5,7 @@
  */
 import { AppError } from '../api/errors.js';
 import type { Logger } from '../log.js';
+import { policyCheckItem } from '../policy/check-item.js';
 import { describePolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
 import type { LoadedPolicy } from '../policy/schema.js';
@@ -226,10 +227,7 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
       return [...counts.values()].sort((a, b) => a.name.localeCompare(b.name));
     },
     policyCheckItem() {
-      const p = policy.current;
-      const base = { id: 'admin-policy', title: 'Administrator policy' };
-      if (p.state === 'invalid') return { ...base, status: 'fail', message: describePolicy(p), detail: p.file };
-      return { ...base, status: 'pass', message: describePolicy(p), detail: p.file };
+      return policyCheckItem(policy.current);
     },
     start() {
       loop.start();

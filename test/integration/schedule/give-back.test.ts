@@ -5,6 +5,7 @@
  * "pause": the container is frozen (Docker says Paused) and thawed when idle returns; frozen for
  * longer than pauseGraceMinutes → stopped.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
@@ -125,6 +126,25 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     expect(done.state).toBe('preempted');
     idle.set(3600);
     await waitFor('available again', () => agent.state.value.state === 'available', 3000);
+  });
+
+  it('an admin policy file that turns malformed is seen at once: work stops, the system check fails; fixed → available', async () => {
+    const policyFile = path.join(temp.home, 'no-policy.json');
+    await agent.client().call('schedule.set', { onUserReturn: 'stop', stopGraceSeconds: 1 });
+    const job = await startBusyJob();
+    fs.writeFileSync(policyFile, '{ "mandatory": { "schedule": { "mode": "sometimes" } } }');
+    await waitFor('policy-invalid', () => agent.state.value.reason === 'policy-invalid', 5000);
+    expect(agent.state.value.detail).toContain('mandatory.schedule.mode');
+    expect((await agent.jobs.runner.wait(job.id)).state).toBe('preempted');
+    const check = await agent.client().call('system.check');
+    expect(check.items.find((i) => i.id === 'admin-policy')).toMatchObject({ status: 'fail', detail: policyFile });
+    await expect(agent.client().call('schedule.set', { idle: { minutes: 3 } })).rejects.toMatchObject({ code: 'policy-invalid' });
+
+    fs.writeFileSync(policyFile, JSON.stringify({ mandatory: { schedule: { pauseOnBattery: true } } }));
+    await waitFor('available again', () => agent.state.value.state === 'available', 5000);
+    expect((await agent.client().call('schedule.get')).locked).toEqual(['schedule.pauseOnBattery']);
+    fs.rmSync(policyFile);
+    await waitFor('no policy', async () => (await agent.client().call('schedule.get')).policy.state === 'none', 5000);
   });
 
   it('a snooze through the API gives the GPU back too, and resume makes the agent available', async () => {
