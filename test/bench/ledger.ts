@@ -76,7 +76,7 @@ export async function main(jobCount = Number(process.argv[2] ?? process.env.OFFS
     const paid = recount.reduce((s, v) => s + BigInt(v), 0n);
     if (paid.toString() !== totals.value.redeemed) throw new Error(`totals disagree: ${totals.value.redeemed} vs recount ${paid}`);
 
-    const row = (name: string, ms: number, target: number) => console.log(`  ${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms   (target < ${target} ms) ${ms < target ? 'OK' : 'SLOW'}`);
+    const row = (name: string, ms: number, target: number) => console.log(`  ${name.padEnd(44)} ${(ms < 1 ? ms.toFixed(3) : ms.toFixed(1)).padStart(8)} ms   (target < ${target} ms) ${ms < target ? 'OK' : 'SLOW'}`);
     row(`earnings by day, last 365 days (${byDay.value.length} days)`, byDay.ms, 50);
     row(`all-time totals (${totals.value.jobs.toLocaleString('en')} jobs)`, totals.ms, 50);
     row(`CSV export (${csv.value.rows.toLocaleString('en')} rows, ${(csv.value.csv.length / 1e6).toFixed(1)} MB)`, csv.ms, 2000);
