@@ -89,7 +89,7 @@ export function EarningsPage() {
     <div className="page">
       <div className="toolbar">
         <p className="muted">
-          {summary.totals.jobs} paid job{summary.totals.jobs === 1 ? '' : 's'} · days in {timeZone()}
+          {summary.totals.jobs} job{summary.totals.jobs === 1 ? '' : 's'} with earnings · days in {timeZone()}
         </p>
         <button type="button" className="button button-primary" onClick={() => void exportCsv()} disabled={exporting} data-testid="earnings-export">
           {exporting ? 'Exporting…' : 'Export CSV'}
