@@ -8,7 +8,8 @@
  *  - onUserReturn "stop": `preemptAll(stopGraceSeconds)` (SIGTERM, grace, SIGKILL → `preempted`);
  *    while work may not run, any job that is still running is stopped again.
  *  - onUserReturn "pause": `pauseAll()` (frozen, memory kept); `resumeAll()` when work may run
- *    again; `preemptAll` once it has been frozen for pauseGraceMinutes.
+ *    again (also after the grace below, to release the runner's hold on new jobs);
+ *    `preemptAll` once it has been frozen for pauseGraceMinutes.
  */
 import type { Logger } from '../log.js';
 import type { LoadedPolicy } from '../policy/schema.js';
@@ -69,6 +70,8 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
   let action: Promise<void> = Promise.resolve();
   let preempting = false;
   let pausing = false;
+  /** pauseAll was called and resumeAll not yet: the runner also holds new jobs frozen until then. */
+  let held = false;
   let started = false;
 
   const computeEffective = () => {
@@ -109,14 +112,18 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     if (!next.run && wasRunAllowed) {
       if (onReturn === 'pause') {
         frozenAt = now().getTime();
+        held = true;
         pausing = true;
         void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
       } else {
         preempting = true;
         void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
       }
-    } else if (next.run && !wasRunAllowed && frozenAt !== null) {
+    } else if (next.run && !wasRunAllowed && (frozenAt !== null || held)) {
+      // Thaw what is frozen, and release the runner's hold on new jobs (also after the pause
+      // grace stopped the frozen ones).
       frozenAt = null;
+      held = false;
       void runAction('resume', () => jobs.resumeAll());
     }
   };
@@ -135,6 +142,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       } else if (!pausing && jobs.runningCount() > 0) {
         // A job started while work may not run: freeze it too.
         pausing = true;
+        held = true;
         void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
       }
     } else if (!preempting && jobs.runningCount() > 0) {

@@ -82,7 +82,7 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
       ? null
       : isGpuSignalSource(options.gpu)
         ? options.gpu
-        : new PolledGpuSignalSource(options.gpu, process.platform === 'linux' ? createOwnJobMatcher(listManagedContainerIds) : () => false);
+        : new PolledGpuSignalSource(options.gpu, process.platform === 'linux' ? createOwnJobMatcher(() => listManagedContainerIds(options.env)) : () => false);
   const battery = options.battery !== undefined ? options.battery : createBatterySource();
   let jobs: JobControl | null = options.jobs ?? null;
   const jobsProxy: JobControl = {

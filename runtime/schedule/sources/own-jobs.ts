@@ -5,6 +5,8 @@
  * made when a GPU process needs attributing.
  */
 import fs from 'node:fs';
+import { connectDocker } from '../../sandbox/docker.js';
+import { LABEL_MANAGED } from '../../sandbox/policy.js';
 
 const CONTAINER_ID = /([0-9a-f]{64})/;
 
@@ -41,10 +43,9 @@ export function createOwnJobMatcher(listManagedIds: () => Promise<readonly strin
   };
 }
 
-/** The ids of containers labelled `io.offshift.managed`, via the Docker engine. */
-export async function listManagedContainerIds(): Promise<string[]> {
-  const { default: Docker } = await import('dockerode');
-  const docker = new Docker();
-  const list = await docker.listContainers({ all: true, filters: { label: ['io.offshift.managed'] } });
+/** The ids of containers labelled `io.offshift.managed`, via the Docker engine the runner uses. */
+export async function listManagedContainerIds(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const docker = connectDocker(env);
+  const list = await docker.listContainers({ all: true, filters: { label: [LABEL_MANAGED] } });
   return list.map((c) => c.Id);
 }

@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
 import type { AgentState } from '../../../runtime/agent/schema.js';
 import type { Job } from '../../../runtime/jobs/schema.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
+import { createOwnJobMatcher, listManagedContainerIds } from '../../../runtime/schedule/sources/own-jobs.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
@@ -71,9 +72,19 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     temp?.cleanup();
   });
 
+  // Whatever a test leaves behind (a failure half-way), the next one starts clean.
+  afterEach(async () => {
+    await agent.jobs.runner.preemptAll(0).catch(() => {});
+    idle.set(3600);
+    await waitFor('available between tests', () => agent.state.value.state === 'available', 10_000).catch(() => {});
+  });
+
   const startBusyJob = async (): Promise<Job> => {
     const job = await agent.jobs.runner.submit({ image, command: BUSY, cpus: 0.5, memoryMiB: 64 });
-    await waitFor('the job running', () => agent.jobs.runner.get(job.id)?.state === 'running');
+    await waitFor('the job running', () => agent.jobs.runner.get(job.id)?.state === 'running', 20_000).catch((error: unknown) => {
+      const j = agent.jobs.runner.get(job.id);
+      throw new Error(`${String(error)}: the job is ${j?.state} (${j?.detail}); the agent is ${agent.state.value.state} (${agent.state.value.detail})`);
+    });
     await waitFor('state working', () => agent.state.value.state === 'working');
     return job;
   };
@@ -105,7 +116,7 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     const container = await waitFor('the container', async () => (await docker.listContainers({ filters: { label: [`io.offshift.job=${job.id}`] } }))[0]?.Id);
     idle.activity();
     await waitFor('frozen', async () => (await docker.getContainer(container).inspect()).State.Paused, 5000);
-    expect(agent.jobs.runner.get(job.id)?.state).toBe('paused');
+    await waitFor('the job paused', () => agent.jobs.runner.get(job.id)?.state === 'paused', 5000);
     expect(agent.state.value).toMatchObject({ state: 'paused', reason: 'user-active' });
 
     idle.set(3600);
@@ -126,6 +137,12 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     expect(done.state).toBe('preempted');
     idle.set(3600);
     await waitFor('available again', () => agent.state.value.state === 'available', 3000);
+    // The next job runs (is not held frozen by the earlier pause).
+    const next = await startBusyJob();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(agent.jobs.runner.get(next.id)?.state).toBe('running');
+    await agent.jobs.runner.cancel(next.id);
+    await agent.jobs.runner.wait(next.id);
   });
 
   it('an admin policy file that turns malformed is seen at once: work stops, the system check fails; fixed → available', async () => {
@@ -145,6 +162,19 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     expect((await agent.client().call('schedule.get')).locked).toEqual(['schedule.pauseOnBattery']);
     fs.rmSync(policyFile);
     await waitFor('no policy', async () => (await agent.client().call('schedule.get')).policy.state === 'none', 5000);
+  });
+
+  it("a job's processes are recognised as Offshift's own (they never count as foreign GPU use)", async () => {
+    await agent.client().call('schedule.set', { onUserReturn: 'stop', stopGraceSeconds: 1 });
+    const job = await startBusyJob();
+    const docker = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const id = await waitFor('the container', async () => (await docker.listContainers({ filters: { label: [`io.offshift.job=${job.id}`] } }))[0]?.Id);
+    const pid = (await docker.getContainer(id).inspect()).State.Pid;
+    const isOwn = createOwnJobMatcher(() => listManagedContainerIds());
+    expect(await isOwn(pid)).toBe(true);
+    expect(await isOwn(process.pid)).toBe(false);
+    await agent.jobs.runner.cancel(job.id);
+    await agent.jobs.runner.wait(job.id);
   });
 
   it('a snooze through the API gives the GPU back too, and resume makes the agent available', async () => {

@@ -128,11 +128,11 @@ describe('availability loop', () => {
     t.loop.tick();
     await t.loop.settled();
     expect(t.jobs.calls).toEqual(['pause', 'preempt:2000']);
-    // Idle again later: nothing frozen to thaw.
+    // Idle again later: nothing frozen to thaw, but the runner's hold on new jobs is released.
     t.idle.set(600);
     t.loop.tick();
     await t.loop.settled();
-    expect(t.jobs.calls).toEqual(['pause', 'preempt:2000']);
+    expect(t.jobs.calls).toEqual(['pause', 'preempt:2000', 'resume']);
   });
 
   it('"pause": a job that starts while frozen is frozen too', async () => {
