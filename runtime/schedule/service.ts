@@ -49,7 +49,7 @@ export interface ScheduleService {
   readonly settings: SettingsStore;
   readonly policy: PolicyWatcher;
   /** Feed GPU telemetry samples (temperatures) in. */
-  onTelemetry(samples: ReadonlyArray<{ gpuIndex: number; temperatureC: number | null }>): void;
+  onTelemetry(samples: ReadonlyArray<{ gpuIndex: number; temperatureC: number | null; memoryUsedMiB?: number | null }>): void;
   /** Attach the job runner once it exists. */
   setJobs(jobs: JobControl | null): void;
   view(): ScheduleView;

@@ -126,6 +126,28 @@ describe('GPU signals', () => {
     source.onSamples([{ gpuIndex: 1, temperatureC: 88 }]);
     expect(source.temperatureC()).toBe(88);
   });
+  it('polls the process list slowly, and at once when a GPU\'s used memory grows (a game starting)', async () => {
+    let procs = [{ pid: 10, name: 'Xorg', usedMemoryMiB: 200 }];
+    const source = new PolledGpuSignalSource({ list: async () => [{ temperatureC: 50, processes: procs }] }, () => false, 60_000, 256, 50);
+    source.start();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(source.polls).toBe(1);
+    source.onSamples([{ gpuIndex: 0, temperatureC: 50, memoryUsedMiB: 300 }]); // the baseline
+    source.onSamples([{ gpuIndex: 0, temperatureC: 50, memoryUsedMiB: 500 }]); // +200: not enough
+    await new Promise((r) => setTimeout(r, 80));
+    expect(source.polls).toBe(1);
+    procs = [...procs, { pid: 11, name: 'cs2', usedMemoryMiB: 3000 }];
+    source.onSamples([{ gpuIndex: 0, temperatureC: 50, memoryUsedMiB: 3300 }]); // a game allocates
+    await new Promise((r) => setTimeout(r, 120));
+    expect(source.polls).toBe(2);
+    expect(source.processes().map((p) => p.name)).toEqual(['Xorg', 'cs2']);
+    // The new level is the baseline: no more polls while it stays.
+    source.onSamples([{ gpuIndex: 0, temperatureC: 50, memoryUsedMiB: 3300 }]);
+    source.onSamples([{ gpuIndex: 0, temperatureC: 50, memoryUsedMiB: 3350 }]);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(source.polls).toBe(2);
+    source.stop();
+  });
   it('finds the container id in a cgroup file (v1 and v2 layouts)', () => {
     const id = 'a'.repeat(64);
     expect(containerIdFromCgroup(`0::/system.slice/docker-${id}.scope\n`)).toBe(id);
