@@ -14,6 +14,16 @@ import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import './schedule.css';
 
+/** The navigation icon: a clock. */
+export function ScheduleIcon() {
+  return (
+    <svg width={18} height={18} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" focusable="false">
+      <circle cx="12" cy="12" r="9" />
+      <path d="M12 7v5l3 2" />
+    </svg>
+  );
+}
+
 const client = () => startSession().client;
 const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 

@@ -6,7 +6,7 @@ import type { ReactNode } from 'react';
 import { Icon } from '../components/icons.js';
 import { GpusPage } from './GpusPage.js';
 import { SystemCheckPage } from './SystemCheckPage.js';
-import { SchedulePage } from './SchedulePage.js';
+import { SchedulePage, ScheduleIcon } from './SchedulePage.js';
 import { WalletPage } from './WalletPage.js';
 import { EarningsPage } from './EarningsPage.js';
 import { JobsPage } from './JobsPage.js';
@@ -23,7 +23,7 @@ export interface PageDef {
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
   { id: 'jobs', title: 'Jobs', icon: <Icon name="gpu" />, element: <JobsPage /> },
-  { id: 'schedule', title: 'Schedule', icon: <Icon name="check" />, element: <SchedulePage /> },
+  { id: 'schedule', title: 'Schedule', icon: <ScheduleIcon />, element: <SchedulePage /> },
   { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
   { id: 'wallet', title: 'Wallet', icon: <Icon name="pass" />, element: <WalletPage /> },
   { id: 'system', title: 'System check', icon: <Icon name="check" />, element: <SystemCheckPage /> },
