@@ -101,10 +101,7 @@ export function createAgent(options: AgentOptions): Agent {
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
     ...jobs.handlers,
     ...money.handlers,
-    'system.check': async () => {
-      const check = await runSystemCheck({ env, home: options.home, gpu });
-      return { ...check, items: [...check.items, schedule.policyCheckItem()] };
-    },
+    'system.check': async () => runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }),
     'system.processes': async () => ({ processes: schedule.runningProcesses() }),
     'schedule.get': async () => schedule.view(),
     'schedule.set': async (patch) => schedule.set(patch),

@@ -43,7 +43,7 @@ export function deriveState(inputs: StateInputs): { state: AgentStateName; reaso
   if (inputs.runningJobs > 0) {
     return { state: 'working', reason: 'jobs-running', detail: `Working: ${inputs.runningJobs} job${inputs.runningJobs === 1 ? '' : 's'} running.` };
   }
-  return { state: 'available', reason: inputs.availability?.reason ?? 'ok', detail: 'Available: waiting for work.' };
+  return { state: 'available', reason: inputs.availability?.reason ?? 'ok', detail: inputs.availability?.detail ?? 'Available: waiting for work.' };
 }
 
 /** Holds the inputs and emits only when the derived state changes. */

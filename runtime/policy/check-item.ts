@@ -4,8 +4,7 @@ import type { LoadedPolicy } from './schema.js';
 
 /**
  * The system check's line about the admin policy: fail when it is malformed (the agent then
- * runs no work), pass otherwise. `offshift check` can add it with
- * `policyCheckItem(loadPolicy(policyFilePath(env)))`.
+ * runs no work), pass otherwise. runSystemCheck adds it.
  */
 export function policyCheckItem(policy: LoadedPolicy): CheckItem {
   const base = { id: 'admin-policy', title: 'Administrator policy', detail: policy.file };

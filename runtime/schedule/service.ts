@@ -5,12 +5,10 @@
  */
 import { AppError } from '../api/errors.js';
 import type { Logger } from '../log.js';
-import { policyCheckItem } from '../policy/check-item.js';
 import { describePolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { watchPolicy, type PolicyWatcher } from '../policy/watcher.js';
-import type { CheckItem } from '../system/schema.js';
 import { effectiveSection } from '../settings/effective.js';
 import { describeIssues } from '../settings/issues.js';
 import { deepMerge, isLocked, leafPaths } from '../settings/merge.js';
@@ -58,7 +56,6 @@ export interface ScheduleService {
   resume(): ScheduleView;
   runningProcesses(): Array<{ name: string; count: number }>;
   /** The system check's line about the admin policy. */
-  policyCheckItem(): CheckItem;
   start(): void;
   stop(): Promise<void>;
 }
@@ -225,9 +222,6 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
         counts.set(key, c);
       }
       return [...counts.values()].sort((a, b) => a.name.localeCompare(b.name));
-    },
-    policyCheckItem() {
-      return policyCheckItem(policy.current);
     },
     start() {
       loop.start();

@@ -8,6 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { GpuService } from '../gpu/service.js';
 import type { Gpu } from '../gpu/schema.js';
+import { policyCheckItem } from '../policy/check-item.js';
+import { loadPolicy } from '../policy/load.js';
+import { policyFilePath } from '../policy/paths.js';
+import type { LoadedPolicy } from '../policy/schema.js';
 import { probeDocker, type DockerProbe } from './docker-probe.js';
 import type { CheckItem, SystemCheck } from './schema.js';
 
@@ -17,6 +21,8 @@ export interface SystemCheckOptions {
   gpu: GpuService;
   dockerTimeoutMs?: number;
   platform?: NodeJS.Platform;
+  /** The admin policy as the agent watches it; default: read the policy file now. */
+  policy?: LoadedPolicy;
 }
 
 const GiB = 1024 ** 3;
@@ -212,5 +218,6 @@ export async function runSystemCheck(opts: SystemCheckOptions): Promise<SystemCh
   const tools = await opts.gpu.tools();
   const items: CheckItem[] = [gpuDriverItem(gpus, tools), dockerItem(probe), containerGpuItem(gpus, probe), disk];
   if (wsl) items.push(wsl);
+  items.push(policyCheckItem(opts.policy ?? loadPolicy(policyFilePath(opts.env, platform))));
   return { checkedAt: new Date().toISOString(), items };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../runtime/api/errors.js';
+import { policyCheckItem } from '../../../runtime/policy/check-item.js';
 import { silentLogger } from '../../../runtime/log.js';
 import type { Decision } from '../../../runtime/schedule/schema.js';
 import { createScheduleService, type ScheduleService } from '../../../runtime/schedule/service.js';
@@ -89,7 +90,7 @@ describe('schedule service', () => {
     fs.writeFileSync(policyFile, '{ "mandatory": ');
     make();
     expect(service.loop.tick()).toMatchObject({ run: false, reason: 'policy-invalid' });
-    expect(service.policyCheckItem()).toMatchObject({ id: 'admin-policy', status: 'fail', detail: policyFile });
+    expect(policyCheckItem(service.policy.current)).toMatchObject({ id: 'admin-policy', status: 'fail', detail: policyFile });
     expect(service.view().policy.state).toBe('invalid');
     expectAppError(() => service.set({ mode: 'never' }), 'policy-invalid');
   });
