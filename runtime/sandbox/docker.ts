@@ -3,14 +3,13 @@
  * (a local id that must exist, or a digest reference pulled and verified), and what the
  * engine can do (the NVIDIA runtime, gVisor).
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { AppError } from '../api/errors.js';
+import { createDockerClient } from '../system/docker-probe.js';
 import { DIGEST_REF, LOCAL_ID } from '../jobs/schema.js';
 
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
-  const host = env.DOCKER_HOST;
-  if (host?.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
-  return new Docker();
+  return createDockerClient(env).docker;
 }
 
 export interface EngineFeatures {

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { loadDockerode } from './dockerode.js';
 import { z } from 'zod';
 
 export interface DockerEndpoint {
@@ -52,7 +53,8 @@ export function dockerOptionsFromEnv(env: NodeJS.ProcessEnv, platform: NodeJS.Pl
 
 export function createDockerClient(env: NodeJS.ProcessEnv, timeoutMs?: number): { docker: Docker; endpoint: DockerEndpoint } {
   const endpoint = dockerOptionsFromEnv(env);
-  return { docker: new Docker({ ...endpoint.options, ...(timeoutMs ? { timeout: timeoutMs } : {}) }), endpoint };
+  const Dockerode = loadDockerode();
+  return { docker: new Dockerode({ ...endpoint.options, ...(timeoutMs ? { timeout: timeoutMs } : {}) }), endpoint };
 }
 
 const infoSchema = z

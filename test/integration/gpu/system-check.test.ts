@@ -86,11 +86,12 @@ describe('runSystemCheck', () => {
     const fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml' });
     const { home, cleanup } = makeTempHome();
     try {
-      const env = fake.env(process.env);
+      const env = fake.env({ ...process.env, OFFSHIFT_POLICY_FILE: `${home}/no-policy.json` });
       const gpu = createGpuService({ env, log: silentLogger, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
       const check = systemCheckSchema.parse(await runSystemCheck({ env, home, gpu }));
       const byId = Object.fromEntries(check.items.map((i) => [i.id, i]));
-      expect(Object.keys(byId)).toEqual(['gpu-driver', 'docker', 'container-gpu', 'disk']);
+      expect(Object.keys(byId)).toEqual(['gpu-driver', 'docker', 'container-gpu', 'disk', 'admin-policy']);
+      expect(byId['admin-policy']).toMatchObject({ status: 'pass' });
       expect(byId['gpu-driver']).toMatchObject({ status: 'pass', message: 'nvidia-smi (driver 410.73, CUDA 10.0) sees 2 NVIDIA GPUs.' });
       expect(byId.docker!.status).toBe('pass');
       expect(byId.docker!.message).toMatch(/^Docker \S+ is reachable at unix:\/\/\/var\/run\/docker\.sock/);
