@@ -1,5 +1,5 @@
 /**
- * anvil (npm @foundry-rs/anvil): finds the platform binary, starts it on a port, waits until
+ * anvil (npm @foundry-rs/anvil-<platform>-<arch>, an optional dependency: the registry reached here serves only linux-amd64, so the project depends on that package directly rather than on the @foundry-rs/anvil wrapper whose other platform packages npm ci cannot resolve): finds the platform binary, starts it on a port, waits until
  * its JSON-RPC answers, and stops it. Used by `offshift devnet` (detached, outliving the CLI)
  * and by the tests (attached, stopped at the end).
  */

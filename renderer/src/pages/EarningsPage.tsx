@@ -3,11 +3,12 @@
  * withdrawn; a chart by day; earnings per GPU; the job table; CSV export. Days are in this
  * computer's time zone.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
+import type { CommandOutput } from '../../../runtime/api/contract.js';
+import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { EarningRow, SeriesPoint } from '../../../runtime/ledger/schema.js';
 import { formatDuration, formatTokens, shortHash } from '../lib/money.js';
-import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import './money.css';
 
@@ -15,18 +16,9 @@ const client = () => startSession().client;
 const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-interface Summary {
-  today: string;
-  last7Days: string;
-  last30Days: string;
-  allTime: string;
-  totals: { pending: string; redeemable: string; redeemed: string; expired: string; withdrawn: string; jobs: number };
-  tokenSymbol: string;
-  tokenDecimals: number;
-}
+type Summary = CommandOutput<'earnings.summary'>;
 
 export function EarningsPage() {
-  const connected = useDashboard((s) => s.connection.phase === 'connected');
   const [summary, setSummary] = useState<Summary | null>(null);
   const [points, setPoints] = useState<SeriesPoint[]>([]);
   const [gpus, setGpus] = useState<{ gpuKey: string; earned: string; jobs: number }[]>([]);
@@ -53,11 +45,7 @@ export function EarningsPage() {
     }
   }, []);
 
-  useEffect(() => {
-    if (!connected) return;
-    void refresh();
-    return client().on('wallet.update', () => void refresh());
-  }, [connected, refresh]);
+  useLiveRefresh(refresh, 'wallet.update');
 
   async function exportCsv() {
     setExporting(true);

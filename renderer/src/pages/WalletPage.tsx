@@ -4,11 +4,12 @@
  * network fee shown before anything is sent.
  */
 import QRCode from 'qrcode';
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
+import type { CommandOutput } from '../../../runtime/api/contract.js';
+import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { WalletStatus } from '../../../runtime/wallet/schema.js';
 import { formatTokens, parseTokens, shortHash } from '../lib/money.js';
-import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import './money.css';
 
@@ -16,7 +17,6 @@ const client = () => startSession().client;
 const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 
 export function WalletPage() {
-  const connected = useDashboard((s) => s.connection.phase === 'connected');
   const [status, setStatus] = useState<WalletStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [mnemonic, setMnemonic] = useState<string | null>(null);
@@ -30,11 +30,7 @@ export function WalletPage() {
     }
   }, []);
 
-  useEffect(() => {
-    if (!connected) return;
-    void refresh();
-    return client().on('wallet.update', () => void refresh());
-  }, [connected, refresh]);
+  useLiveRefresh(refresh, 'wallet.update');
 
   if (mnemonic) return <ShowMnemonic mnemonic={mnemonic} onDone={() => setMnemonic(null)} />;
 
@@ -353,15 +349,7 @@ function Unlock({ onUnlocked }: { onUnlocked: () => void }) {
   );
 }
 
-interface Quote {
-  quoteId: string;
-  to: string;
-  amount: string;
-  gasLimit: string;
-  maxFeePerGas: string;
-  maxFee: string;
-  nativeBalance: string;
-}
+type Quote = CommandOutput<'wallet.prepareWithdraw'>;
 
 function WithdrawDialog({ status, onClose, onSent }: { status: WalletStatus; onClose: () => void; onSent: (text: string) => void }) {
   const [to, setTo] = useState('');
