@@ -1,5 +1,6 @@
 /** Deploys the test token and the escrow, and funds accounts: the local chain's setup steps. */
 import { Contract, ContractFactory, parseEther, parseUnits, type Signer } from 'ethers';
+import { mined } from './provider.js';
 import { ESCROW_ABI, TOKEN_ABI } from './abi.js';
 import { artifact, type Artifacts } from './compile.js';
 
@@ -17,10 +18,10 @@ export async function deployContracts(deployer: Signer, artifacts: Artifacts, op
   const tokenArtifact = artifact(artifacts, 'TestToken');
   const escrowArtifact = artifact(artifacts, 'OffshiftEscrow');
   const token = await new ContractFactory(tokenArtifact.abi as never, tokenArtifact.bytecode, deployer).deploy('Offshift Test Token', 'OFT');
-  await token.waitForDeployment();
+  await mined(token.deploymentTransaction()!);
   const tokenAddress = await token.getAddress();
   const escrow = await new ContractFactory(escrowArtifact.abi as never, escrowArtifact.bytecode, deployer).deploy(tokenAddress, noticePeriod);
-  await escrow.waitForDeployment();
+  await mined(escrow.deploymentTransaction()!);
   return { token: tokenAddress, escrow: await escrow.getAddress(), noticePeriod };
 }
 
@@ -34,18 +35,18 @@ export function escrowContract(address: string, runner: Signer | import('ethers'
 /** Mints `tokens` (whole tokens) to `to` with the minter's key. */
 export async function mintTokens(minter: Signer, token: string, to: string, baseUnits: bigint): Promise<void> {
   const tx = await tokenContract(token, minter).getFunction('mint')(to, baseUnits);
-  await tx.wait();
+  await mined(tx);
 }
 
 export async function sendEth(from: Signer, to: string, wei: bigint): Promise<void> {
   const tx = await from.sendTransaction({ to, value: wei });
-  await tx.wait();
+  await mined(tx);
 }
 
 /** Approves and deposits `baseUnits` into the escrow from `buyer`. */
 export async function depositToEscrow(buyer: Signer, token: string, escrow: string, baseUnits: bigint): Promise<void> {
-  await (await tokenContract(token, buyer).getFunction('approve')(escrow, baseUnits)).wait();
-  await (await escrowContract(escrow, buyer).getFunction('deposit')(baseUnits)).wait();
+  await mined(await tokenContract(token, buyer).getFunction('approve')(escrow, baseUnits));
+  await mined(await escrowContract(escrow, buyer).getFunction('deposit')(baseUnits));
 }
 
 export const tokens = (n: string | number): bigint => parseUnits(String(n), TOKEN_DECIMALS);

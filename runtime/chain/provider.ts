@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network } from 'ethers';
+import { JsonRpcProvider, Network, type Provider, type TransactionReceipt, type TransactionResponse } from 'ethers';
 import { AppError } from '../api/errors.js';
 import { rpcCall } from './anvil.js';
 
@@ -29,4 +29,28 @@ export async function checkChainId(rpcUrl: string, expected: number): Promise<vo
   if (actual !== expected) {
     throw new AppError('chain-mismatch', `The RPC at ${rpcUrl} serves chain ${actual}, but this network is configured for chain ${expected}. Fix the RPC URL or the chain id in the network settings.`);
   }
+}
+
+/**
+ * Waits for a transaction's receipt by asking for it until it comes or the time is up (null).
+ * Not ethers' waitForTransaction: that one waits for a *next* block event after a first miss,
+ * and on an automining local chain (anvil) no further block may ever come, so a receipt that
+ * landed between its first look and its first poll was never seen (a 20 s hang, seen under load).
+ */
+export async function waitForReceipt(provider: Pick<Provider, 'getTransactionReceipt'>, hash: string, timeoutMs: number, pollMs = 250): Promise<TransactionReceipt | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    if (Date.now() + pollMs > deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Waits until a sent transaction is mined and succeeded (deployment and devnet set-up). */
+export async function mined(tx: TransactionResponse, timeoutMs = 60_000): Promise<TransactionReceipt> {
+  const receipt = await waitForReceipt(tx.provider, tx.hash, timeoutMs);
+  if (!receipt) throw new AppError('tx-timeout', `Transaction ${tx.hash} was not mined within ${timeoutMs / 1000} s. Is the chain running?`);
+  if (receipt.status !== 1) throw new AppError('tx-reverted', `Transaction ${tx.hash} was reverted by the chain.`);
+  return receipt;
 }

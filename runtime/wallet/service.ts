@@ -8,7 +8,7 @@ import { Contract, getAddress, isAddress, Transaction, ZeroAddress, type JsonRpc
 import { AppError } from '../api/errors.js';
 import { ESCROW_ABI, TOKEN_ABI } from '../chain/abi.js';
 import { DEVNET_FILE, readDevnet } from '../chain/devnet.js';
-import { checkChainId, makeProvider } from '../chain/provider.js';
+import { checkChainId, makeProvider, waitForReceipt } from '../chain/provider.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { chainError, isNetworkError } from './errors.js';
@@ -358,7 +358,7 @@ export class WalletService {
       // "already known": the same transaction is in the pool; wait for it like any other.
       if (!/already known|known transaction/i.test(String((error as Error).message))) throw error;
     }
-    const receipt = await provider.waitForTransaction(hash, 1, this.options.receiptTimeoutMs ?? 120_000);
+    const receipt = await waitForReceipt(provider, hash, this.options.receiptTimeoutMs ?? 120_000);
     if (!receipt) throw new AppError('tx-timeout', `The redeem transaction ${hash} was not mined in time. Run redeem again later: it completes that transaction, never pays twice.`);
     if (receipt.status !== 1) throw new AppError('tx-reverted', `The redeem transaction ${hash} was reverted by the chain.`);
     const paid = await this.recordReceipt(receipt, net, provider);
@@ -527,7 +527,7 @@ export class WalletService {
         const id = this.ledger.recordWithdrawal({ chainId: net.chainId, token: net.token, from: wallet.address, to: quote.to, amount: BigInt(quote.amount), txHash: hash });
         this.options.log.info('withdrawal sent', { txHash: hash, to: quote.to, amount: quote.amount });
         await provider.broadcastTransaction(raw);
-        const receipt = await provider.waitForTransaction(hash, 1, this.options.receiptTimeoutMs ?? 120_000);
+        const receipt = await waitForReceipt(provider, hash, this.options.receiptTimeoutMs ?? 120_000);
         if (!receipt) throw new AppError('tx-timeout', `The withdrawal ${hash} was not mined in time; it is recorded and will be checked again.`);
         if (receipt.status !== 1) {
           this.ledger.settleWithdrawal(id, { error: 'reverted' });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escrowContract, tokenContract, tokens } from '../../../runtime/chain/deploy.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
 import type { VoucherData } from '../../../runtime/wallet/schema.js';
+import { mined } from '../../../runtime/chain/provider.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 
 /** The escrow on a real anvil chain: each way a voucher pays, and each way it is refused. */
@@ -34,7 +35,7 @@ describe('OffshiftEscrow on anvil', () => {
     return signVoucher(signer, chain.chainId, chain.escrow, data);
   }
   const asStruct = (v: VoucherData) => ({ ...v, cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) });
-  const redeem = async (s: Awaited<ReturnType<typeof voucher>>) => (await escrow.getFunction('redeem')(asStruct(s.voucher), s.signature)).wait();
+  const redeem = async (s: Awaited<ReturnType<typeof voucher>>) => mined(await escrow.getFunction('redeem')(asStruct(s.voucher), s.signature));
   const revertName = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -50,7 +51,7 @@ describe('OffshiftEscrow on anvil', () => {
     const before = (await token.getFunction('balanceOf')(provider.address)) as bigint;
     const first = await voucher({ jobId: id, cumulativeAmount: tokens(3).toString() });
     const receipt = await redeem(first);
-    const event = receipt.logs.map((l: { topics: string[]; data: string }) => escrow.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'Redeemed');
+    const event = receipt.logs.map((l) => escrow.interface.parseLog(l)).find((e) => e?.name === 'Redeemed')!;
     expect(event.args.amount).toBe(tokens(3));
     expect(event.args.cumulative).toBe(tokens(3));
     expect(event.args.buyer).toBe(chain.buyer.address);
@@ -109,14 +110,14 @@ describe('OffshiftEscrow on anvil', () => {
     const buyerEscrow = escrowContract(chain.escrow, chain.buyer);
     const available = (await escrow.getFunction('deposits')(chain.buyer.address)) as bigint;
     expect(await revertName(buyerEscrow.getFunction('withdraw')())).toBe('NoWithdrawalRequested');
-    await (await buyerEscrow.getFunction('requestWithdrawal')(available)).wait();
+    await mined(await buyerEscrow.getFunction('requestWithdrawal')(available));
     expect(await revertName(buyerEscrow.getFunction('withdraw')())).toBe('NoticePeriodNotOver');
     // During the notice, a provider still redeems what it was promised.
     await redeem(await voucher({ cumulativeAmount: tokens(1).toString() }));
     await chain.advance(chain.noticePeriod + 1);
     const before = (await token.getFunction('balanceOf')(chain.buyer.address)) as bigint;
-    const receipt = await (await buyerEscrow.getFunction('withdraw')()).wait();
-    expect(receipt.logs.map((l: { topics: string[]; data: string }) => escrow.interface.parseLog(l)?.name)).toContain('Withdrawn');
+    const receipt = await mined(await buyerEscrow.getFunction('withdraw')());
+    expect(receipt.logs.map((l) => escrow.interface.parseLog(l)?.name)).toContain('Withdrawn');
     expect((await token.getFunction('balanceOf')(chain.buyer.address)) - before).toBe(available - tokens(1));
     expect(await escrow.getFunction('deposits')(chain.buyer.address)).toBe(0n);
   });

@@ -13,6 +13,7 @@ import { keystorePath } from '../../../runtime/wallet/keystore.js';
 import type { SignedVoucher, VoucherData } from '../../../runtime/wallet/schema.js';
 import { WalletService } from '../../../runtime/wallet/service.js';
 import { contractVoucher, signVoucher } from '../../../runtime/wallet/voucher.js';
+import { mined } from '../../../runtime/chain/provider.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
@@ -195,7 +196,7 @@ describe('wallet on a real anvil chain and a real database', () => {
     const v = await voucher(job, tokens(7));
     wallet.addVoucher(v);
     const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.deployer);
-    await (await escrow.getFunction('redeem')(contractVoucher(v.voucher), v.signature)).wait();
+    await mined(await escrow.getFunction('redeem')(contractVoucher(v.voucher), v.signature));
     expect(ledger.totals().redeemable).toBe(tokens(7).toString());
     expect((await wallet.reconcile()).added).toBe(1);
     expect(ledger.totals()).toMatchObject({ redeemable: '0' });
