@@ -5,6 +5,7 @@
  */
 import { createAgent } from '../runtime/agent/agent.js';
 import { createLogger } from '../runtime/log.js';
+import { ManualIdleSource } from '../runtime/schedule/sources/idle.js';
 import { resolveHome } from '../runtime/storage/home.js';
 import { homeFromArgv } from './agent/messages.js';
 import { serveAgent, type ParentPortLike } from './agent/serve-agent.js';
@@ -17,13 +18,22 @@ if (!parentPort) {
 
 const log = createLogger((line) => process.stderr.write(line), process.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
 const home = homeFromArgv(process.argv) ?? resolveHome(process.env);
-const agent = createAgent({ home, env: process.env, log });
+// Idle time comes from main's powerMonitor; until its first reading, assume the owner is present.
+const idle = new ManualIdleSource(0);
+let lastIdleSeconds = 0;
+const agent = createAgent({ home, env: process.env, log, idleSource: idle });
 
 serveAgent({
   parentPort,
   agent,
   exit: (code) => process.exit(code),
   warn: (message, fields) => log.warn(message, fields),
+  onIdle: (seconds) => {
+    // Idle time that went down means the owner came back: tell the availability loop now.
+    if (seconds < lastIdleSeconds) idle.activity();
+    idle.set(seconds);
+    lastIdleSeconds = seconds;
+  },
 });
 
 try {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, powerMonitor, protocol, session, shell } from 'electron';
 import { createLogger } from '../runtime/log.js';
 import { AgentHost, type AgentHostStatus } from './agent/agent-host.js';
 import { createAgentLog } from './agent/agent-log.js';
@@ -24,6 +24,9 @@ export interface RunningApp {
 }
 
 /** The agent's data folder: OFFSHIFT_HOME when set (tests, several profiles), else userData. */
+/** How often main forwards the owner's input idle time to the agent. */
+export const IDLE_POLL_MS = 500;
+
 export function agentHome(env: NodeJS.ProcessEnv, userData: string): string {
   return env.OFFSHIFT_HOME ? path.resolve(env.OFFSHIFT_HOME) : userData;
 }
@@ -146,6 +149,9 @@ export function runApp(mainModuleUrl: string): RunningApp | null {
       warn('no system tray', { error });
     }
     host.start();
+    // The agent's utilityProcess has no powerMonitor: main reads the idle time twice a second
+    // and forwards it, so a return to the keyboard reaches the availability loop at once.
+    setInterval(() => host.sendIdle(powerMonitor.getSystemIdleTime()), IDLE_POLL_MS).unref();
     showWindow();
   });
 

@@ -68,6 +68,14 @@ export class AgentHost {
     this.fork();
   }
 
+  /**
+   * Forwards the owner's input idle time to the agent. Sent on every reading (main polls
+   * powerMonitor twice a second), so a return to the keyboard reaches the agent at once.
+   */
+  sendIdle(seconds: number): void {
+    this.child?.postMessage({ type: 'idle', seconds } satisfies MainToAgent);
+  }
+
   /** Gives `target` a port to the agent now (if it runs) and after every restart. */
   connect(target: PortTarget): void {
     this.targets.set(target.id, target);

@@ -9,6 +9,8 @@ import { agentStateSchema } from '../../runtime/agent/schema.js';
 export const mainToAgentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('connect'), connectionId: z.number().int().nonnegative() }),
   z.object({ type: z.literal('shutdown') }),
+  /** The owner's input idle time from Electron's powerMonitor (the agent process has none). */
+  z.object({ type: z.literal('idle'), seconds: z.number().nonnegative() }),
 ]);
 export type MainToAgent = z.infer<typeof mainToAgentSchema>;
 

@@ -37,6 +37,8 @@ export interface ServeAgentOptions {
   /** Called after a requested shutdown has stopped the agent. */
   exit: (code: number) => void;
   warn?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Input idle seconds forwarded by main (Electron's powerMonitor). */
+  onIdle?: (seconds: number) => void;
 }
 
 export function serveAgent(options: ServeAgentOptions): { connections(): number } {
@@ -55,6 +57,10 @@ export function serveAgent(options: ServeAgentOptions): { connections(): number 
       return;
     }
     const message = parsed.data;
+    if (message.type === 'idle') {
+      options.onIdle?.(message.seconds);
+      return;
+    }
     if (message.type === 'shutdown') {
       if (stopping) return;
       stopping = true;

@@ -135,6 +135,14 @@ describe('the Electron main process (electron mocked)', () => {
     expect(contents.postMessage).toHaveBeenCalledWith(CHANNELS.port, { generation: 1 }, [channel.port2]);
   });
 
+  it("forwards the owner's input idle time from powerMonitor to the agent twice a second", async () => {
+    fake.powerMonitor.getSystemIdleTime.mockReturnValue(42);
+    runApp(MAIN_URL);
+    await tick();
+    const child = fake.utilityProcess.children[0]!;
+    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ type: 'idle', seconds: 42 }), { timeout: 2000 });
+  });
+
   it('quitting while the agent waits to restart cancels the restart', async () => {
     vi.useFakeTimers();
     try {

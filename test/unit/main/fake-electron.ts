@@ -109,6 +109,7 @@ export const protocol = {
 };
 
 export const shell = { openExternal: vi.fn(async (_url: string) => undefined) };
+export const powerMonitor = { getSystemIdleTime: vi.fn(() => 0) };
 
 class FakeApp extends EventEmitter {
   isPackaged = false;
@@ -158,4 +159,4 @@ export function resetFakeElectron(): void {
   ipcRenderer.removeAllListeners();
 }
 
-export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, Tray, Menu, nativeImage, contextBridge, ipcRenderer };
+export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, powerMonitor, Tray, Menu, nativeImage, contextBridge, ipcRenderer };

@@ -80,6 +80,18 @@ describe('serveAgent (the utilityProcess side)', () => {
     expect(agent.stop).toHaveBeenCalledOnce();
   });
 
+  it("passes main's input idle readings to the agent, refusing malformed ones", () => {
+    const parentPort = Object.assign(new EventEmitter(), { postMessage: vi.fn() });
+    const onIdle = vi.fn();
+    const warn = vi.fn();
+    serveAgent({ parentPort, agent: fakeAgent(), exit: vi.fn(), warn, onIdle });
+    parentPort.emit('message', { data: { type: 'idle', seconds: 312 }, ports: [] });
+    parentPort.emit('message', { data: { type: 'idle', seconds: -1 }, ports: [] });
+    parentPort.emit('message', { data: { type: 'idle', seconds: 'a while' }, ports: [] });
+    expect(onIdle.mock.calls).toEqual([[312]]);
+    expect(warn).toHaveBeenCalledTimes(2);
+  });
+
   it('reads the data folder from its argv', () => {
     expect(homeFromArgv(['node', 'x.js', '--offshift-home=/data/o'])).toBe('/data/o');
     expect(homeFromArgv(['node', 'x.js'])).toBeNull();
