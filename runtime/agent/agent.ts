@@ -8,6 +8,7 @@ import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { runSystemCheck } from '../system/check.js';
 import { createJobsService, type JobsService } from '../jobs/service.js';
+import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
@@ -88,6 +89,7 @@ export function createAgent(options: AgentOptions): Agent {
     bus,
     listGpus: () => gpu.list(),
     onRunningCount: (runningJobs) => state.update({ runningJobs }),
+    sandboxSettings: () => effectiveSandboxSettings(schedule.settings, schedule.policy.current),
   });
   schedule.setJobs(jobs.runner);
 

@@ -17,6 +17,7 @@ import { assignGpus, gpusBackInService, gpusToTakeOutOfService, processBaseline 
 import { Egress } from '../sandbox/egress/egress.js';
 import { canMountOutput, collectOutput, mountOutput, stageInputs, unmountOutput } from '../sandbox/job-files.js';
 import { LogDemuxer } from '../sandbox/log-demux.js';
+import { GVISOR_MISSING_HELP, type SandboxSettings } from '../sandbox/settings.js';
 import { defaultSandboxPolicy, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
 import { DEFAULT_LOG_CAP_BYTES, JobLog } from './job-log.js';
@@ -39,6 +40,8 @@ export interface RunnerOptions {
   onLog?: (event: JobLogEvent) => void;
   graceMs?: number;
   logCapBytes?: number;
+  /** The effective sandbox settings (runtime: default or gVisor), read at each job's submit. */
+  sandboxSettings?: () => SandboxSettings;
   /** Policy overrides (uid, pids, tmp size, log cap, runsc). */
   policy?: Partial<Omit<SandboxPolicy, 'agentInstance' | 'inputDir'>>;
   /**
@@ -69,6 +72,8 @@ interface Active {
   meter: UsageMeter | null;
   /** The processes on the job's GPUs before it started (not its leftovers). */
   gpuBaseline: Map<string, Set<number>>;
+  /** Run under gVisor (decided at submit: the settings asked and the engine has runsc). */
+  useRunsc: boolean;
   log: JobLog;
   logStream: Readable | null;
   logDone: Promise<void>;
@@ -133,6 +138,8 @@ export class JobRunner {
       }
     }
     const engine = await this.engine();
+    const useRunsc = this.policy.useRunsc || this.options.sandboxSettings?.().runtime === 'gvisor';
+    if (useRunsc && !engine.runsc) throw new AppError('gvisor-missing', GVISOR_MISSING_HELP);
     if (engine.cpus > 0 && spec.cpus > engine.cpus) {
       throw new AppError('invalid-input', `Invalid job: cpus: ${spec.cpus} asked, but this machine has ${engine.cpus} CPUs.`);
     }
@@ -157,6 +164,7 @@ export class JobRunner {
     if (files.inputs) stageInputs(path.join(this.jobDir(spec.id), 'input'), files.inputs);
     const active = this.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
     active.gpuBaseline = baseline;
+    active.useRunsc = useRunsc;
     this.emit(job);
     void this.run(active).catch((error: unknown) => this.log.error('job run crashed', { id: spec.id, error }));
     return job;
@@ -411,6 +419,7 @@ export class JobRunner {
       egressIp: null,
       meter: null,
       gpuBaseline: new Map(),
+      useRunsc: false,
       log: new JobLog(this.logFile(spec.id), this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES),
       logStream: null,
       logDone: Promise.resolve(),
@@ -466,7 +475,7 @@ export class JobRunner {
       }
       const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
         ...this.policy,
-        useRunsc: this.policy.useRunsc && (await this.engine()).runsc,
+        useRunsc: a.useRunsc,
         inputDir: path.join(this.jobDir(a.id), 'input'),
         egress: lease,
         outputDir,

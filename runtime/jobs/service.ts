@@ -10,6 +10,7 @@ import type { EventBus } from '../api/events.js';
 import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import type { Logger } from '../log.js';
 import { connectDocker } from '../sandbox/docker.js';
+import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import { JobRunner } from './runner.js';
 
@@ -31,6 +32,8 @@ export function createJobsService(options: {
   bus: EventBus;
   listGpus: () => Promise<Gpu[]>;
   onRunningCount: (count: number) => void;
+  /** The effective sandbox settings (gVisor or not), read at each job's submit. */
+  sandboxSettings?: () => SandboxSettings;
   db?: Db;
 }): JobsService {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
@@ -41,7 +44,7 @@ export function createJobsService(options: {
     log: options.log,
     listGpus: options.listGpus,
     onLog: (event) => options.bus.emit('job.log', event),
-    policy: { useRunsc: options.env.OFFSHIFT_SANDBOX_RUNTIME === 'runsc' },
+    sandboxSettings: options.sandboxSettings,
   });
   runner.onChange((job) => {
     options.bus.emit('job.update', job);

@@ -5,7 +5,7 @@
 import type { LoadedPolicy } from '../policy/schema.js';
 import { describeIssues } from './issues.js';
 import { deepMerge, leafPaths } from './merge.js';
-import { settingsSections, type SectionName, type SectionPatch, type SectionValue } from './sections.js';
+import { settingsSections, type SectionName, type SectionPatch, type SectionValue, type SettingsSection } from './sections.js';
 
 export type Effective<K extends SectionName> =
   | {
@@ -19,7 +19,7 @@ export type Effective<K extends SectionName> =
   | { ok: false; message: string; locked: string[]; recommended: string[] };
 
 export function effectiveSection<K extends SectionName>(name: K, user: SectionPatch<K> | undefined, policy: LoadedPolicy): Effective<K> {
-  const section = settingsSections[name];
+  const section: SettingsSection<unknown, unknown> = settingsSections[name];
   const mandatory = policy.state === 'ok' ? policy.mandatory[name] : undefined;
   const recommendedLayer = policy.state === 'ok' ? policy.recommended[name] : undefined;
   const locked = leafPaths(mandatory).map((p) => `${name}.${p}`);

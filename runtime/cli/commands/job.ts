@@ -15,6 +15,10 @@ import { JobRunner } from '../../jobs/runner.js';
 import { isFinalState, type Job, type JobLogEvent, type JobSpecInput } from '../../jobs/schema.js';
 import { silentLogger } from '../../log.js';
 import { connectDocker } from '../../sandbox/docker.js';
+import { effectiveSandboxSettings } from '../../sandbox/effective-settings.js';
+import { loadPolicy } from '../../policy/load.js';
+import { policyFilePath } from '../../policy/paths.js';
+import { openSettingsStore } from '../../settings/store.js';
 import { DATABASE_FILE, openDatabase } from '../../storage/database.js';
 import { resolveHome } from '../../storage/home.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
@@ -36,7 +40,9 @@ async function agentClient(io: CliIO): Promise<Client | null> {
 function localRunner(io: CliIO, onLog?: (e: JobLogEvent) => void): { runner: JobRunner; close: () => Promise<void> } {
   const home = resolveHome(io.env);
   const db = openDatabase(path.join(home, DATABASE_FILE));
-  const runner = new JobRunner({ db, docker: connectDocker(io.env), home, log: silentLogger, onLog });
+  // The same sandbox settings as the agent: the user's settings file under the admin policy.
+  const sandboxSettings = () => effectiveSandboxSettings(openSettingsStore(home), loadPolicy(policyFilePath(io.env)));
+  const runner = new JobRunner({ db, docker: connectDocker(io.env), home, log: silentLogger, onLog, sandboxSettings });
   return {
     runner,
     close: async () => {

@@ -8,7 +8,7 @@ import { isValidTimeZone, type ScheduleView } from '../../schedule/schema.js';
 import type { GpuProcessSignal, Signals } from '../../schedule/signals.js';
 import { systemTimeZone } from '../../schedule/windows.js';
 import { effectiveSection } from '../../settings/effective.js';
-import { parseSettings } from '../../settings/store.js';
+import { parseSettings, type SectionState } from '../../settings/store.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { snoozeLine, withTarget } from './schedule-common.js';
@@ -51,7 +51,7 @@ export const scheduleDecideCommand: CliCommand = {
       throw new AppError('usage', `Cannot read the settings file ${settingsFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
     }
     const parsed = parseSettings(text);
-    const section = parsed.sections.get('schedule')!;
+    const section = parsed.sections.get('schedule') as SectionState<'schedule'>;
     if (section.problem) throw new AppError('invalid-input', `Invalid settings in ${settingsFile}: ${section.problem}.`);
 
     let policy: LoadedPolicy = noPolicy;
