@@ -8,19 +8,37 @@ import { AppError } from './api/errors.js';
 import { parseArgs } from './cli/args.js';
 import type { CliCommand, CliIO } from './cli/command.js';
 import { agentCommand } from './cli/commands/agent.js';
-import { devnetCommands } from './cli/commands/devnet.js';
-import { earningsCommands } from './cli/commands/earnings.js';
 import { checkCommand } from './cli/commands/check.js';
 import { gpusCommand } from './cli/commands/gpus.js';
 import { jobCommands } from './cli/commands/job.js';
 import { pauseCommand } from './cli/commands/pause.js';
 import { resumeCommand } from './cli/commands/resume.js';
 import { scheduleDecideCommand, scheduleShowCommand } from './cli/commands/schedule.js';
-import { walletCommands } from './cli/commands/wallet.js';
 
-export const cliCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands, ...walletCommands, ...devnetCommands, ...earningsCommands];
+const coreCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands];
 
-function help(io: CliIO): void {
+/**
+ * The money commands pull in ethers (about 11 MB of resident memory): they are loaded only when
+ * one of them runs (or for help), so `offshift agent` without a wallet never loads it.
+ */
+const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
+  wallet: () => import('./cli/commands/wallet.js').then((m) => m.walletCommands),
+  devnet: () => import('./cli/commands/devnet.js').then((m) => m.devnetCommands),
+  earnings: () => import('./cli/commands/earnings.js').then((m) => m.earningsCommands),
+};
+
+export async function allCommands(): Promise<CliCommand[]> {
+  const groups = await Promise.all(Object.values(lazyGroups).map((load) => load()));
+  return [...coreCommands, ...groups.flat()];
+}
+
+async function commandsFor(name: string): Promise<CliCommand[]> {
+  const load = lazyGroups[name];
+  return load ? load() : coreCommands;
+}
+
+async function help(io: CliIO): Promise<void> {
+  const cliCommands = await allCommands();
   const width = Math.max(...cliCommands.map((c) => c.name.length));
   io.stdout(
     'Usage: offshift <command> [options]\n\nCommands:\n' +
@@ -32,10 +50,11 @@ function help(io: CliIO): void {
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    help(io);
+    await help(io);
     return name ? 0 : 2;
   }
   // Two-word commands (`job run`, `wallet status`) are matched first.
+  const cliCommands = await commandsFor(name);
   const two = rest[0] ? cliCommands.find((c) => c.name === `${name} ${rest[0]}`) : undefined;
   const command = two ?? cliCommands.find((c) => c.name === name);
   if (!command) {

@@ -12,7 +12,7 @@ import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
-import { createMoneyService, type MoneyService } from '../wallet/money.js';
+import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
 import { AgentStateMachine } from './state.js';
 
 export interface AgentOptions {
@@ -41,7 +41,7 @@ export interface Agent {
   readonly gpu: GpuService;
   readonly jobs: JobsService;
   readonly schedule: ScheduleService;
-  readonly money: MoneyService;
+  readonly money: LazyMoney;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
   client(): Client;
@@ -94,7 +94,7 @@ export function createAgent(options: AgentOptions): Agent {
   schedule.setJobs(jobs.runner);
 
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
-  const money = createMoneyService({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
+  const money = createLazyMoney({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
 
   const handlers: Handlers = {
     'agent.info': async () => ({ version: VERSION, home: options.home, pid: process.pid, startedAt, platform: process.platform }),

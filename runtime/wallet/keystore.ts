@@ -4,22 +4,15 @@
  * keystore is reported and kept as it is: never overwritten.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { encryptKeystoreJson, getAddress, HDNodeWallet, Mnemonic, Wallet, type KeystoreAccount } from 'ethers';
 import { AppError } from '../api/errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { keystoreExists, keystorePath } from './keystore-file.js';
 
-export const KEYSTORE_FILE = 'wallet-keystore.json';
+export { KEYSTORE_FILE, keystoreExists, keystorePath } from './keystore-file.js';
 
 export type Signer = Wallet | HDNodeWallet;
 
-export function keystorePath(home: string): string {
-  return path.join(home, KEYSTORE_FILE);
-}
-
-export function keystoreExists(home: string): boolean {
-  return fs.existsSync(keystorePath(home));
-}
 
 /** The keystore's JSON and address, or a clear error when it is damaged. */
 export function readKeystore(home: string): { json: string; address: string } {

@@ -14,7 +14,7 @@ import { WalletService } from './service.js';
 
 export const RECONCILE_INTERVAL_MS = 3 * 60_000;
 
-type MoneyCommand =
+export type MoneyCommand =
   | 'wallet.status'
   | 'wallet.create'
   | 'wallet.import'
