@@ -11,6 +11,7 @@ import { systemCheckSchema } from '../system/schema.js';
 import {
   jobIdInputSchema,
   jobLogEventSchema,
+  jobProgressEventSchema,
   jobSchema,
   jobsCancelOutputSchema,
   jobsGetOutputSchema,
@@ -129,6 +130,7 @@ export const events = {
   notice: noticeSchema,
   'job.update': jobSchema,
   'job.log': jobLogEventSchema,
+  'job.progress': jobProgressEventSchema,
   'wallet.update': walletUpdateEvent,
 } as const;
 

@@ -13,6 +13,7 @@ import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import { buildContainerSpec, type AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable, engineFeatures, NVIDIA_TOOLKIT_HELP, resolveImage, type EngineFeatures } from '../sandbox/docker.js';
+import { PullProgress, type PullEvent } from '../sandbox/pull-progress.js';
 import { assignGpus, gpusBackInService, gpusToTakeOutOfService, processBaseline } from '../sandbox/gpu-assign.js';
 import { Egress } from '../sandbox/egress/egress.js';
 import { canMountOutput, collectOutput, mountOutput, stageInputs, unmountOutput } from '../sandbox/job-files.js';
@@ -23,7 +24,7 @@ import type { Db } from '../storage/database.js';
 import { DEFAULT_LOG_CAP_BYTES, JobLog } from './job-log.js';
 import { UsageMeter } from './metering.js';
 import { decideOutcome, parseJobSpec, stopReasons, stopStateFromReason, type StopRequest } from './outcome.js';
-import { isFinalState, type Job, type JobLogEvent, type JobSpec, type JobState } from './schema.js';
+import { isFinalState, type Job, type JobLogEvent, type JobProgressEvent, type JobSpec, type JobState } from './schema.js';
 import { JobStore, ranMsFromEvents } from './store.js';
 
 export const DEFAULT_GRACE_MS = 2000;
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   listGpus?: () => Promise<Gpu[]>;
   /** Live job logs (the agent forwards them as `job.log`). */
   onLog?: (event: JobLogEvent) => void;
+  /** Progress of an image pull (the agent forwards it as `job.progress`), at most 4 a second. */
+  onProgress?: (event: JobProgressEvent) => void;
   graceMs?: number;
   logCapBytes?: number;
   /** The effective sandbox settings (runtime: default or gVisor), read at each job's submit. */
@@ -449,6 +452,30 @@ export class JobRunner {
   }
 
   /** Agent lines (pull progress) go to live viewers only: the log file holds the container's output alone. */
+  /** Turns the engine's per-layer pull events into `job.progress` (throttled) and a log line per quarter. */
+  private pullReporter(a: Active): (event: PullEvent) => void {
+    const progress = new PullProgress();
+    let lastSent = 0;
+    let lastQuarter = -1;
+    return (event) => {
+      const summary = progress.update(event);
+      if (!summary) {
+        if (event.status && event.current === null) this.systemLog(a, `[pull] ${event.status}\n`);
+        return;
+      }
+      const now = Date.now();
+      const quarter = summary.fraction === null ? -1 : Math.floor(summary.fraction * 4);
+      if (quarter > lastQuarter) {
+        lastQuarter = quarter;
+        this.systemLog(a, `[pull] ${summary.detail}\n`);
+      }
+      if (now - lastSent >= 250 || summary.fraction === 1) {
+        lastSent = now;
+        this.options.onProgress?.({ id: a.id, phase: 'pull', fraction: summary.fraction, detail: summary.detail });
+      }
+    };
+  }
+
   private systemLog(a: Active, text: string): void {
     this.options.onLog?.({ id: a.id, stream: 'system', text });
   }
@@ -457,9 +484,7 @@ export class JobRunner {
     const docker = this.options.docker;
     try {
       this.transition(a, 'pulling', 'image', `Checking the image ${a.spec.image}.`);
-      const imageId = await resolveImage(docker, a.spec.image, (p) => {
-        if (p.status && p.current === null) this.systemLog(a, `[pull] ${p.status}\n`);
-      });
+      const imageId = await resolveImage(docker, a.spec.image, this.pullReporter(a));
       if (a.stop) return await this.endBeforeStart(a);
       this.transition(a, 'starting', 'creating', 'Creating the hardened container.');
       const lease = a.spec.network === 'none' ? null : await this.egress.lease(a.id, a.spec.network.allow);

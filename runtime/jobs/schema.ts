@@ -125,6 +125,16 @@ export type Job = z.infer<typeof jobSchema>;
 
 export const jobEventSchema = z.object({ at: z.number(), state: jobStateSchema, reason: z.string() });
 
+/** How far a long step of a job is (today: the image pull), for a progress bar. */
+export const jobProgressEventSchema = z.object({
+  id: z.string(),
+  phase: z.literal('pull'),
+  /** 0…1, or null while unknown. */
+  fraction: z.number().min(0).max(1).nullable(),
+  detail: z.string(),
+});
+export type JobProgressEvent = z.infer<typeof jobProgressEventSchema>;
+
 export const jobLogEventSchema = z.object({
   id: z.string(),
   stream: z.enum(['stdout', 'stderr', 'system']),

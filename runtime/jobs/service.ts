@@ -44,6 +44,7 @@ export function createJobsService(options: {
     log: options.log,
     listGpus: options.listGpus,
     onLog: (event) => options.bus.emit('job.log', event),
+    onProgress: (event) => options.bus.emit('job.progress', event),
     sandboxSettings: options.sandboxSettings,
   });
   runner.onChange((job) => {

@@ -43,11 +43,8 @@ export const NVIDIA_TOOLKIT_HELP =
   'Install the NVIDIA Container Toolkit (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html: ' +
   'apt-get install nvidia-container-toolkit), run `sudo nvidia-ctk runtime configure --runtime=docker` and `sudo systemctl restart docker`, then try again.';
 
-export interface PullProgress {
-  status: string;
-  current: number | null;
-  total: number | null;
-}
+export type { PullEvent as PullProgress } from './pull-progress.js';
+import type { PullEvent as PullProgress } from './pull-progress.js';
 
 /**
  * The image id to create the job's container from. A local id must already exist; a digest
@@ -78,8 +75,8 @@ export async function resolveImage(docker: Docker, ref: string, onProgress: (p: 
       docker.modem.followProgress(
         stream,
         (error: Error | null) => (error ? reject(error) : resolve()),
-        (event: { status?: string; progressDetail?: { current?: number; total?: number } }) =>
-          onProgress({ status: event.status ?? '', current: event.progressDetail?.current ?? null, total: event.progressDetail?.total ?? null }),
+        (event: { id?: string; status?: string; progressDetail?: { current?: number; total?: number } }) =>
+          onProgress({ id: event.id, status: event.status ?? '', current: event.progressDetail?.current ?? null, total: event.progressDetail?.total ?? null }),
       );
     });
   } catch (error) {

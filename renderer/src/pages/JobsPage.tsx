@@ -22,6 +22,8 @@ export function JobsPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [log, setLog] = useState<{ text: string; trimmed: boolean; dropped: number }>({ text: '', trimmed: false, dropped: 0 });
   const [error, setError] = useState<string | null>(null);
+  /** The latest image-pull progress per job, while it pulls. */
+  const [pulls, setPulls] = useState<Record<string, { fraction: number | null; detail: string }>>({});
   const [now, setNow] = useState(() => Date.now());
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected;
@@ -44,6 +46,7 @@ export function JobsPage() {
       (e: unknown) => setError(message(e)),
     );
     const offUpdate = c.on('job.update', (job) => setJobs((list) => mergeJob(list, job)));
+    const offProgress = c.on('job.progress', (p) => setPulls((all) => ({ ...all, [p.id]: { fraction: p.fraction, detail: p.detail } })));
     // Live lines are batched into one state update per animation frame.
     let pending = '';
     let frame: number | null = null;
@@ -63,6 +66,7 @@ export function JobsPage() {
     const tick = setInterval(() => setNow(Date.now()), 1000);
     return () => {
       offUpdate();
+      offProgress();
       offLog();
       clearInterval(tick);
       if (frame !== null) cancelAnimationFrame(frame);
@@ -150,6 +154,14 @@ export function JobsPage() {
                 <span className={`job-state tone-${stateTone(job.state)}`}>{job.state}</span> — {job.detail}
                 {job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}
               </p>
+              {job.state === 'pulling' && pulls[job.id] ? (
+                <div data-testid="job-pull-progress">
+                  <div className="meter" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round((pulls[job.id]!.fraction ?? 0) * 100)}>
+                    <div className="meter-fill" style={{ width: `${Math.round((pulls[job.id]!.fraction ?? 0) * 100)}%` }} />
+                  </div>
+                  <p className="muted small">{pulls[job.id]!.detail}</p>
+                </div>
+              ) : null}
               <p className="muted small">{limitsLine(job)}</p>
               <p className="muted small job-image">Image {job.spec.image}</p>
               {job.gpus.length ? <p className="muted small">GPUs: {job.gpus.join(', ')}</p> : null}
