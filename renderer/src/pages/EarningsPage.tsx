@@ -6,6 +6,7 @@
 import { useCallback, useState } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
+import { Stat } from '../components/Stat.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { EarningRow, SeriesPoint } from '../../../runtime/ledger/schema.js';
 import { formatDuration, formatTokens, shortHash } from '../lib/money.js';
@@ -180,18 +181,6 @@ export function EarningsPage() {
             )}
           </tbody>
         </table>
-      </div>
-    </div>
-  );
-}
-
-function Stat({ label, value, unit, testId }: { label: string; value: string; unit: string; testId?: string }) {
-  return (
-    <div className="card money-stat">
-      <div className="label">{label}</div>
-      <div className="value" data-testid={testId}>
-        {value}
-        <span className="unit">{unit}</span>
       </div>
     </div>
   );

@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
+import { Stat } from '../components/Stat.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { WalletStatus } from '../../../runtime/wallet/schema.js';
 import { formatTokens, parseTokens, shortHash } from '../lib/money.js';
@@ -303,17 +304,6 @@ function WalletView({ status, refresh }: { status: WalletStatus; refresh: () => 
   );
 }
 
-function Stat({ label, value, unit, testId }: { label: string; value: string; unit: string; testId?: string }) {
-  return (
-    <div className="card money-stat">
-      <div className="label">{label}</div>
-      <div className="value" data-testid={testId}>
-        {value}
-        <span className="unit">{unit}</span>
-      </div>
-    </div>
-  );
-}
 
 function Unlock({ onUnlocked }: { onUnlocked: () => void }) {
   const [password, setPassword] = useState('');
