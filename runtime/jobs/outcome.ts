@@ -15,8 +15,19 @@ export const stopReasons: Record<StopRequest['state'], string> = {
   preempted: 'preempted',
 };
 
+/**
+ * Reasons a marketplace job is stopped for, besides the owner's: each ends `cancelled` (the job
+ * did not fail on its own) with a reason the buyer, the market and the owner can read.
+ */
+export const marketStopReasons = {
+  unpaid: 'unpaid',
+  marketUnreachable: 'market-unreachable',
+  buyerCancelled: 'cancelled-by-buyer',
+} as const;
+
 export function stopStateFromReason(reason: string): StopRequest['state'] | null {
   for (const [state, r] of Object.entries(stopReasons)) if (r === reason) return state as StopRequest['state'];
+  if ((Object.values(marketStopReasons) as string[]).includes(reason)) return 'cancelled';
   return null;
 }
 

@@ -193,6 +193,18 @@ export class JobRunner {
     return this.store.get(id)!;
   }
 
+  /** Stops one job for a reason of the caller's (a marketplace job that is not paid, say). */
+  async stopJob(id: string, request: StopRequest, graceMs: number = this.graceMs): Promise<Job> {
+    const active = this.active.get(id);
+    if (!active) {
+      const job = this.store.get(id);
+      if (!job) throw notFound(id);
+      return job;
+    }
+    await this.stop(active, request, graceMs);
+    return this.store.get(id)!;
+  }
+
   /** Running and paused jobs end `preempted` (SIGTERM, grace, SIGKILL); resolves when all have ended. */
   async preemptAll(graceMs: number = this.graceMs, detail = 'Preempted: the owner needs the GPU back.'): Promise<void> {
     const all = [...this.active.values()];
