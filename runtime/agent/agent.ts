@@ -1,18 +1,22 @@
 import fs from 'node:fs';
 import { createClient, type Client } from '../api/client.js';
+import { AppError } from '../api/errors.js';
 import { createDispatcher, type Dispatch, type Handlers } from '../api/dispatcher.js';
 import { EventBus } from '../api/events.js';
 import { inProcessTransport } from '../api/transports/in-process.js';
+import { createDesktopService, type DesktopService } from '../desktop/service.js';
 import { createGpuService, type GpuService } from '../gpu/service.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { runSystemCheck } from '../system/check.js';
+import type { SystemCheck } from '../system/schema.js';
 import { createJobsService, type JobsService } from '../jobs/service.js';
 import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
 import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
+import { takeCrashRecord, type CrashRecord } from './crash.js';
 import { AgentStateMachine } from './state.js';
 
 export interface AgentOptions {
@@ -26,6 +30,8 @@ export interface AgentOptions {
   idleSource?: IdleSource | null;
   /** The admin policy file; default: OFFSHIFT_POLICY_FILE or the OS path. */
   policyFile?: string;
+  /** The desktop app's hook for `desktop.rememberPassword` (absent headless: the command says so). */
+  desktop?: { rememberPassword(password: string): void };
 }
 
 /**
@@ -42,6 +48,7 @@ export interface Agent {
   readonly jobs: JobsService;
   readonly schedule: ScheduleService;
   readonly money: LazyMoney;
+  readonly desktop: DesktopService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
   client(): Client;
@@ -54,6 +61,7 @@ export function createAgent(options: AgentOptions): Agent {
   const log = options.log ?? createLogger();
   fs.mkdirSync(options.home, { recursive: true, mode: 0o700 });
   const startedAt = new Date().toISOString();
+  const lastCrash = takeCrashRecord(options.home, log);
   const bus = new EventBus();
   const state = new AgentStateMachine((s) => {
     log.info('agent state', { state: s.state, reason: s.reason });
@@ -96,19 +104,40 @@ export function createAgent(options: AgentOptions): Agent {
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
   const money = createLazyMoney({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
 
+  // The desktop app's settings (stored here, applied by the app) and its report about itself.
+  const desktop = createDesktopService({ settings: schedule.settings, policy: () => schedule.policy.current, onChange: (view) => bus.emit('desktop.settings', view) });
+  schedule.settings.onChange((section) => {
+    if (section === 'desktop') bus.emit('desktop.settings', desktop.view());
+  });
+
   const handlers: Handlers = {
-    'agent.info': async () => ({ version: VERSION, home: options.home, pid: process.pid, startedAt, platform: process.platform }),
+    'agent.info': async () => ({
+      version: VERSION,
+      home: options.home,
+      pid: process.pid,
+      startedAt,
+      platform: process.platform,
+      lastCrash: lastCrash && { at: lastCrash.at, kind: lastCrash.kind, name: lastCrash.name, message: lastCrash.message },
+    }),
     'agent.state': async () => state.value,
     'gpu.list': async () => ({ gpus: await gpu.list() }),
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
     ...jobs.handlers,
     ...money.handlers,
-    'system.check': async () => runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }),
+    'system.check': async () => withCrashItem(await runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }), lastCrash),
     'system.processes': async () => ({ processes: schedule.runningProcesses() }),
     'schedule.get': async () => schedule.view(),
     'schedule.set': async (patch) => schedule.set(patch),
     'agent.pause': async (input) => schedule.pause(input),
     'agent.resume': async () => schedule.resume(),
+    'desktop.settings': async (patch) => desktop.set(patch),
+    'desktop.host': async ({ host }) => desktop.setHost(host),
+    'desktop.rememberPassword': async ({ password }) => {
+      if (!options.desktop) throw new AppError('unavailable', 'Only the desktop app can keep the wallet password in the OS keychain; this agent runs without it.');
+      await money.handlers['wallet.unlock']({ password });
+      options.desktop.rememberPassword(password);
+      return desktop.set({ rememberWalletPassword: true });
+    },
   };
 
   const dispatch = createDispatcher(handlers, (command, error) => log.error('command failed', { command, error }));
@@ -122,6 +151,7 @@ export function createAgent(options: AgentOptions): Agent {
     schedule,
     jobs,
     money,
+    desktop,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
     async start() {
@@ -139,4 +169,11 @@ export function createAgent(options: AgentOptions): Agent {
       await gpu.stop();
     },
   };
+}
+
+/** The system check names an unexpected stop since the last start (the record is in the data folder). */
+function withCrashItem(check: SystemCheck, crash: CrashRecord | null): SystemCheck {
+  if (!crash) return check;
+  const item = { id: 'last-crash', title: 'Last stop', status: 'warn' as const, message: `The agent stopped on an unexpected error at ${crash.at} and was restarted: ${crash.name}: ${crash.message}`, detail: 'The record is crash.reported.json in the data folder; please include it in a bug report.' };
+  return { ...check, items: [...check.items, item] };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
+import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../desktop/settings.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
 import {
@@ -121,6 +122,14 @@ export const commands = {
   'earnings.byGpu': { input: earningsByGpuInput, output: earningsByGpuOutput },
   'earnings.jobs': { input: earningsJobsInput, output: earningsJobsOutput },
   'earnings.exportCsv': { input: earningsExportInput, output: earningsExportOutput },
+
+  // ── desktop (the app's own settings; the agent stores them, the desktop app applies them) ──
+  /** Empty input reads; any subset changes (`locked-by-policy` for an admin's field). */
+  'desktop.settings': { input: desktopSettingsInput, output: desktopViewSchema },
+  /** The desktop app reports itself (mode, keychain, updates); `null` when it detaches. */
+  'desktop.host': { input: z.object({ host: desktopHostSchema.nullable() }).strict(), output: desktopViewSchema },
+  /** Checks the password by unlocking the wallet, then hands it to the desktop app for the OS keychain. */
+  'desktop.rememberPassword': { input: z.object({ password: z.string().min(1).max(1024) }).strict(), output: desktopViewSchema },
 } as const;
 
 export const events = {
@@ -132,6 +141,7 @@ export const events = {
   'job.log': jobLogEventSchema,
   'job.progress': jobProgressEventSchema,
   'wallet.update': walletUpdateEvent,
+  'desktop.settings': desktopViewSchema,
 } as const;
 
 export type Commands = typeof commands;

@@ -5,6 +5,7 @@
  * defaults. Pure zod: the policy schema and the renderer derive from this list.
  */
 import type { z } from 'zod';
+import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/settings.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
 
@@ -22,6 +23,7 @@ export interface SettingsSection<Full, Patch> {
 export const settingsSections = {
   schedule: { full: scheduleSettingsSchema, patch: schedulePatchSchema, defaults: defaultScheduleSettings, reconcile: reconcileSchedule },
   sandbox: { full: sandboxSettingsSchema, patch: sandboxPatchSchema, defaults: defaultSandboxSettings },
+  desktop: { full: desktopSettingsSchema, patch: desktopPatchSchema, defaults: defaultDesktopSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
 /** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */
