@@ -20,15 +20,15 @@ const imageSchema = z.string().superRefine((value, ctx) => {
   });
 });
 
-/** host or host:port, lower-case DNS name or IPv4, no scheme, no path. */
-const HOST_PORT = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::(?:[1-9]\d{0,4}))?$/;
+/** host or host:port (port 1 to 65535), lower-case DNS name or IPv4, no scheme, no path. */
+const HOST_PORT = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?$/;
 
 export const networkSchema = z.union([
   z.literal('none'),
   z
     .object({
       allow: z
-        .array(z.string().regex(HOST_PORT, 'each allowed destination is host or host:port (no scheme, no path)'))
+        .array(z.string().regex(HOST_PORT, 'each allowed destination is host or host:port, the port 1 to 65535 (no scheme, no path)'))
         .min(1, 'an allow-list needs at least one host'),
     })
     .strict(),

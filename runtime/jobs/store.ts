@@ -140,7 +140,7 @@ export class JobStore {
     return {
       id: row.id,
       marketJobId: row.market_job_id,
-      spec: jobSpecSchema.parse(JSON.parse(row.spec)),
+      spec: storedSpec(row.spec),
       state: row.state as JobState,
       reason: row.reason,
       detail: row.detail,
@@ -156,6 +156,17 @@ export class JobStore {
       usage: row.usage ? jobUsageSchema.parse(JSON.parse(row.usage)) : null,
     };
   }
+}
+
+/**
+ * A stored spec passed the schema of the version that stored it. One a later, stricter schema
+ * refuses (an allow-list port above 65535, say) is kept as it was, so that its record can still
+ * be listed and ended: the parts that use it (the egress proxy) check it again themselves.
+ */
+function storedSpec(text: string): Job['spec'] {
+  const raw: unknown = JSON.parse(text);
+  const parsed = jobSpecSchema.safeParse(raw);
+  return parsed.success ? parsed.data : (raw as Job['spec']);
 }
 
 /** How long a job has run (pauses excluded) from its recorded state changes: for re-adoption. */

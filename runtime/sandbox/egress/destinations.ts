@@ -3,11 +3,19 @@
  * addresses are never reached (private, loopback, link-local, …) unless policy allows them.
  */
 import net from 'node:net';
+import os from 'node:os';
 
-/** host[:port] → its host and the ports it allows (no port: HTTPS and HTTP, 443 and 80). */
+/** A TCP port a connection can name: 1 to 65535. */
+export function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65_535;
+}
+
+/** host[:port] → its host and the ports it allows (no port: HTTPS and HTTP, 443 and 80; a port out of range: none). */
 export function parseAllowEntry(entry: string): { host: string; ports: number[] } {
   const m = /^(.*?)(?::(\d{1,5}))?$/.exec(entry.toLowerCase())!;
-  return { host: m[1]!, ports: m[2] ? [Number(m[2])] : [443, 80] };
+  if (!m[2]) return { host: m[1]!, ports: [443, 80] };
+  const port = Number(m[2]);
+  return { host: m[1]!, ports: isPort(port) ? [port] : [] };
 }
 
 export function isAllowed(allow: readonly string[], host: string, port: number): boolean {
@@ -43,6 +51,14 @@ const FORBIDDEN_V6: [string, number][] = [
   ['ff00::', 8],
   ['64:ff9b::', 96],
   ['2001:db8::', 32],
+  // IPv4 inside IPv6: IPv4-compatible (::7f00:1 is ::127.0.0.1), 6to4 (2002:AABB:CCDD::), Teredo
+  // (an obfuscated IPv4), local-use NAT64: each can carry this machine's or its LAN's address.
+  ['::', 96],
+  ['2002::', 16],
+  ['2001::', 32],
+  ['64:ff9b:1::', 48],
+  // Site-local (deprecated, still routed on some LANs).
+  ['fec0::', 10],
 ];
 
 export function forbiddenAddresses(): net.BlockList {
@@ -56,20 +72,66 @@ export function forbiddenAddresses(): net.BlockList {
  * Whether a resolved address may be connected to. `allowedPrivate` (admin policy) lists
  * addresses or CIDRs that are reachable even though private (a LAN data store, say).
  */
-export function destinationRefusal(address: string, forbidden: net.BlockList, allowedPrivate: readonly string[] = []): string | null {
-  const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-  // IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 it maps.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped ? mapped[1]! : address;
-  const fam = mapped ? 'ipv4' : family;
-  if (!forbidden.check(ip, fam)) return null;
-  for (const entry of allowedPrivate) {
+/**
+ * Whether a resolved address may be connected to. Refused: the ranges above and `ownAddresses`
+ * (every address of this machine, public ones included: the proxy connects from the host, where
+ * the job's firewall rule does not apply). `allowedPrivate` (admin policy) lists addresses or
+ * CIDRs that are reachable all the same (a LAN data store, say). Never throws: an address that is
+ * not an IP is refused.
+ */
+export function destinationRefusal(
+  address: string,
+  forbidden: net.BlockList,
+  allowedPrivate: readonly string[] = [],
+  ownAddresses: ReadonlySet<string> = new Set(),
+): string | null {
+  const family = net.isIP(address);
+  if (family === 0) return `${address} is not an IP address`;
+  // IPv4-mapped IPv6 (::ffff:10.0.0.1, ::ffff:a00:1) is judged as the IPv4 it maps.
+  const mapped = family === 6 ? mappedIpv4(canonical(address)) : null;
+  const ip = mapped ?? address;
+  const fam = mapped || family === 4 ? 'ipv4' : 'ipv6';
+  const own = ownAddresses.has(canonical(ip));
+  if (!own && !forbidden.check(ip, fam)) return null;
+  if (allowedPrivate.some((entry) => entryMatches(entry, ip, fam))) return null;
+  if (own) return `${ip} is an address of this machine: never reached from a job`;
+  return `${ip} is a private, loopback, link-local or reserved address (this machine, its LAN or cloud metadata): never reached from a job`;
+}
+
+function entryMatches(entry: string, ip: string, fam: 'ipv4' | 'ipv6'): boolean {
+  try {
     const [base, bits] = entry.split('/');
     const allow = new net.BlockList();
     const baseFam = net.isIPv6(base!) ? 'ipv6' : 'ipv4';
     if (bits) allow.addSubnet(base!, Number(bits), baseFam);
     else allow.addAddress(base!, baseFam);
-    if (allow.check(ip, fam)) return null;
+    return allow.check(ip, fam);
+  } catch {
+    return false; // a malformed policy entry allows nothing
   }
-  return `${ip} is a private, loopback, link-local or reserved address (this machine, its LAN or cloud metadata): never reached from a job`;
+}
+
+function mappedIpv4(ip: string): string | null {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (!m) return null;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** One spelling per address (IPv6 compressed and lower-case), to compare addresses as text. */
+export function canonical(ip: string): string {
+  if (!net.isIPv6(ip)) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
+}
+
+/** This machine's own addresses (every interface, up or not), canonical. */
+export function hostAddresses(interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(interfaces)) for (const i of list ?? []) out.add(canonical(i.address.replace(/%.*$/, '')));
+  return out;
 }

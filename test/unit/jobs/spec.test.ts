@@ -40,6 +40,10 @@ describe('job spec', () => {
     expect(() => parse({ image: IMAGE, command: ['x'], network: { allow: ['http://x.com/'] } })).toThrow(/network/);
     expect(() => parse({ image: IMAGE, command: ['x'], network: 'host' })).toThrow(/network/);
   });
+  it('an allow-list port is 1 to 65535 (99999 once reached the egress proxy and crashed the agent)', () => {
+    for (const port of [1, 443, 65535]) expect(parse({ image: IMAGE, command: ['x'], network: { allow: [`a.example:${port}`] } }).network).toEqual({ allow: [`a.example:${port}`] });
+    for (const port of [0, 65536, 70000, 99999]) expect(() => parse({ image: IMAGE, command: ['x'], network: { allow: [`a.example:${port}`] } })).toThrow(/port 1 to 65535/);
+  });
   it('accepts GPU requests as a count, all, or UUIDs', () => {
     expect(parse({ image: IMAGE, command: ['x'], gpus: 2 }).gpus).toBe(2);
     expect(parse({ image: IMAGE, command: ['x'], gpus: 'all' }).gpus).toBe('all');
