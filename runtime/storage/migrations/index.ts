@@ -2,9 +2,10 @@ import type { Migration } from '../database.js';
 import { init001 } from './001-init.js';
 import { jobs002 } from './002-jobs.js';
 import { ledger003 } from './003-ledger.js';
+import { market004 } from './004-market.js';
 
 /**
  * The one migration sequence for the whole agent (jobs, ledger, …). Append only: a released
  * migration is never edited; a change is a new, higher number.
  */
-export const migrations: Migration[] = [init001, jobs002, ledger003];
+export const migrations: Migration[] = [init001, jobs002, ledger003, market004];
