@@ -14,8 +14,9 @@ import { jobCommands } from './cli/commands/job.js';
 import { pauseCommand } from './cli/commands/pause.js';
 import { resumeCommand } from './cli/commands/resume.js';
 import { scheduleDecideCommand, scheduleShowCommand } from './cli/commands/schedule.js';
+import { serviceCommands } from './cli/commands/service.js';
 
-const coreCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands];
+const coreCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands, ...serviceCommands];
 
 /**
  * The money commands pull in ethers (about 11 MB of resident memory): they are loaded only when

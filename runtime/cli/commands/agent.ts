@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chmodSync } from 'node:fs';
 import { createAgent } from '../../agent/agent.js';
 import { clearEndpoint, writeEndpoint } from '../../agent/discovery.js';
-import { loadOrCreateToken } from '../../api/token.js';
+import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
 import { createLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
@@ -41,6 +42,8 @@ export const agentCommand: CliCommand = {
       throw error;
     });
     writeEndpoint(home, { port: server.port, pid: process.pid, url: server.url });
+    // The system service's token is readable by its group: the desktop app of its members attaches (docs/service.md).
+    if (io.env.OFFSHIFT_TOKEN_MODE === '0640') chmodSync(path.join(home, TOKEN_FILE), 0o640);
     await agent.start();
     io.stdout(`Offshift agent ${agent.state.value.state}: ${agent.state.value.detail}\n`);
     io.stdout(`Dashboard: ${server.url}#token=${token}\n`);
