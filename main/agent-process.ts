@@ -4,9 +4,11 @@
  * imports electron, so the agent's code is the same that runs headless.
  */
 import { createAgent } from '../runtime/agent/agent.js';
+import { installCrashHandler } from '../runtime/agent/crash.js';
 import { createLogger } from '../runtime/log.js';
 import { ManualIdleSource } from '../runtime/schedule/sources/idle.js';
 import { resolveHome } from '../runtime/storage/home.js';
+import { VERSION } from '../runtime/version.js';
 import { homeFromArgv } from './agent/messages.js';
 import { serveAgent, type ParentPortLike } from './agent/serve-agent.js';
 
@@ -18,6 +20,9 @@ if (!parentPort) {
 
 const log = createLogger((line) => process.stderr.write(line), process.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
 const home = homeFromArgv(process.argv) ?? resolveHome(process.env);
+// The last resort: an uncaught error is logged, recorded (crash.json in the data folder) and
+// ends this process; main sees the exit and starts a fresh agent, which reports the record.
+installCrashHandler({ home, log, version: VERSION });
 // Idle time comes from main's powerMonitor; until its first reading, assume the owner is present.
 const idle = new ManualIdleSource(0);
 let lastIdleSeconds = 0;

@@ -27,4 +27,6 @@ export const agentInfoSchema = z.object({
   pid: z.number().int(),
   startedAt: z.string(),
   platform: z.string(),
+  /** The unexpected error that stopped the agent before this start, if any (runtime/agent/crash.ts). */
+  lastCrash: z.object({ at: z.string(), kind: z.string(), name: z.string(), message: z.string() }).nullable().optional(),
 });

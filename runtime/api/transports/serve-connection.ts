@@ -1,6 +1,20 @@
 import type { Dispatch } from '../dispatcher.js';
 import type { EventBus } from '../events.js';
-import { parseRequest, type ServerMessage } from '../protocol.js';
+import { parseRequest, type RequestMessage, type ServerMessage } from '../protocol.js';
+
+/** What one connection may ask of the agent at once: a flood is answered, never queued without bound. */
+export interface ConnectionLimits {
+  /** Requests dispatched and not yet answered; more wait in a queue. */
+  maxInFlight: number;
+  /** Requests waiting for one in flight to end; more are answered `busy` at once. */
+  maxQueued: number;
+  /** Sustained requests per second (a token bucket); more are answered `rate-limited`. */
+  ratePerSecond: number;
+  /** The bucket's size: a burst a dashboard's page load may need. */
+  burst: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxInFlight: 16, maxQueued: 256, ratePerSecond: 200, burst: 400 };
 
 /**
  * Serves one client connection, whatever carries it (a WebSocket, an Electron MessagePort):
@@ -12,15 +26,46 @@ export function serveConnection(
   bus: EventBus,
   send: (message: ServerMessage) => void,
   onMessage: (handler: (raw: string) => void) => void,
+  limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  now: () => number = () => Date.now(),
 ): () => void {
+  let inFlight = 0;
+  const queue: RequestMessage[] = [];
+  const run = (request: RequestMessage) => {
+    inFlight++;
+    void dispatch(request.command, request.input)
+      .catch((error: unknown) => ({ ok: false as const, error: { code: 'internal', message: `Unexpected error: ${error instanceof Error ? error.message : String(error)}.` } }))
+      .then((response) => {
+        inFlight--;
+        const next = queue.shift();
+        if (next) run(next);
+        send({ type: 'response', id: request.id, ...response });
+      });
+  };
+  let tokens = limits.burst;
+  let refilledAt = now();
+  const takeToken = (): boolean => {
+    const t = now();
+    tokens = Math.min(limits.burst, tokens + ((t - refilledAt) / 1000) * limits.ratePerSecond);
+    refilledAt = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
   onMessage((raw) => {
     const parsed = parseRequest(raw);
     if (!parsed.ok) {
       send(parsed.response);
       return;
     }
-    const { id, command, input } = parsed.request;
-    void dispatch(command, input).then((response) => send({ type: 'response', id, ...response }));
+    const { id } = parsed.request;
+    if (!takeToken()) {
+      send({ type: 'response', id, ok: false, error: { code: 'rate-limited', message: `Too many requests: at most ${limits.ratePerSecond} a second. Wait a moment and retry.` } });
+      return;
+    }
+    if (inFlight < limits.maxInFlight) run(parsed.request);
+    else if (queue.length < limits.maxQueued) queue.push(parsed.request);
+    else send({ type: 'response', id, ok: false, error: { code: 'busy', message: `Too many requests waiting (at most ${limits.maxInFlight + limits.maxQueued}): wait for answers before sending more.` } });
   });
   return bus.subscribe((event, payload) => send({ type: 'event', event, payload }));
 }

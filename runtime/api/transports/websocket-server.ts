@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch } from '../dispatcher.js';
 import type { EventBus } from '../events.js';
+import { silentLogger, type Logger } from '../../log.js';
+import type { ServerMessage } from '../protocol.js';
 import { tokensEqual } from '../token.js';
 import { serveConnection } from './serve-connection.js';
 
@@ -22,6 +25,8 @@ export interface WebSocketServerOptions {
   staticDir: string | null;
   /** Extra origins allowed to connect (e.g. a Vite dev server). */
   extraOrigins?: string[];
+  /** Refusals worth knowing about (a dropped client, too many connections). */
+  log?: Logger;
 }
 
 export interface RunningServer {
@@ -43,14 +48,31 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
+/** Bounds on what clients may cost the agent (each refusal is answered, never a crash). */
+export const SERVER_LIMITS = {
+  /** One WebSocket message (a frame or a fragmented message), bytes. */
+  maxPayload: 1024 * 1024,
+  /** Open WebSocket connections; more are refused with 503. */
+  maxConnections: 32,
+  /** Bytes queued to a client that does not read its events: over this it is dropped. */
+  maxBufferedBytes: 8 * 1024 * 1024,
+  /** Open TCP connections (HTTP and WebSocket together). */
+  maxSockets: 128,
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: 10_000,
+};
+
 /**
  * The headless agent's API and dashboard: HTTP on 127.0.0.1 only. The dashboard's files are
- * public (they hold no secret); the WebSocket at /api needs the token and a same-origin page.
+ * public (they hold no secret); the WebSocket at /api needs the token, the `offshift`
+ * subprotocol and a same-origin page. Every request is hostile: a malformed one is answered
+ * with a 4xx, a client that floods or does not read is bounded or dropped.
  */
 export async function startWebSocketServer(options: WebSocketServerOptions): Promise<RunningServer> {
+  const log = options.log ?? silentLogger;
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 1024 * 1024,
+    maxPayload: SERVER_LIMITS.maxPayload,
     handleProtocols: (protocols) => (protocols.has(API_SUBPROTOCOL) ? API_SUBPROTOCOL : false),
   });
   let port = options.port;
@@ -58,34 +80,68 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`, ...(options.extraOrigins ?? [])]);
 
-  const server = http.createServer((req, res) => serveStatic(options.staticDir, req, res, allowedHosts()));
+  const server = http.createServer((req, res) => {
+    res.on('error', () => req.socket.destroy());
+    try {
+      serveStatic(options.staticDir, req, res, allowedHosts());
+    } catch (error) {
+      log.warn('a dashboard request failed', { error });
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  });
+  server.maxConnections = SERVER_LIMITS.maxSockets;
+  server.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
+  server.requestTimeout = SERVER_LIMITS.headersTimeoutMs * 3;
+  // A peer that resets mid-request must not become an unhandled 'error' event.
+  server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
 
   server.on('upgrade', (req, socket, head) => {
+    // After 'upgrade' Node no longer listens for this socket's errors: a reset would crash the agent.
+    socket.on('error', () => socket.destroy());
     const reject = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== API_PATH) return reject(404, 'Not Found');
     if (!allowedHosts().has(req.headers.host ?? '')) return reject(403, 'Forbidden');
+    if (requestPath(req.url) !== API_PATH) return reject(404, 'Not Found');
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return reject(403, 'Forbidden');
     const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const presented = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
     if (!presented || !tokensEqual(presented, options.token)) return reject(401, 'Unauthorized');
+    if (!protocols.includes(API_SUBPROTOCOL)) return reject(400, 'Bad Request');
+    if (wss.clients.size >= SERVER_LIMITS.maxConnections) {
+      log.warn('a WebSocket connection was refused: too many open', { open: wss.clients.size });
+      return reject(503, 'Service Unavailable');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
   const attach = (ws: WebSocket) => {
-    const detach = serveConnection(
-      options.dispatch,
-      options.bus,
-      (message) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-      },
-      (handler) => ws.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString())),
+    let detached = false;
+    const send = (message: ServerMessage) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > SERVER_LIMITS.maxBufferedBytes) {
+        // The client does not read what it is sent: drop it rather than buffer without bound.
+        log.warn('dropped a WebSocket client that does not read its messages', { bufferedBytes: ws.bufferedAmount });
+        ws.terminate();
+        return;
+      }
+      ws.send(serialize(message));
+    };
+    const detach = serveConnection(options.dispatch, options.bus, send, (handler) =>
+      ws.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString())),
     );
-    ws.on('close', detach);
-    ws.on('error', detach);
+    const done = () => {
+      if (detached) return;
+      detached = true;
+      detach();
+    };
+    ws.on('close', done);
+    ws.on('error', () => {
+      done();
+      ws.terminate();
+    });
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -95,6 +151,7 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       resolve();
     });
   });
+  server.on('error', (error) => log.error('the API server failed', { error }));
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
 
@@ -109,6 +166,28 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
         server.closeAllConnections();
       }),
   };
+}
+
+/** A message as JSON; one that cannot be (a bigint, a cycle) becomes an error answer, not a throw. */
+function serialize(message: ServerMessage): string {
+  try {
+    return JSON.stringify(message);
+  } catch {
+    const id = message.type === 'response' ? message.id : -1;
+    return JSON.stringify({ type: 'response', id, ok: false, error: { code: 'internal', message: 'The answer could not be encoded. See the agent log.' } });
+  }
+}
+
+/**
+ * The decoded path of a request target, or null when it is not one (`//[`, `http://[::1`, a
+ * malformed percent-encoding such as `/%E0%A4%A`): the caller answers 400.
+ */
+export function requestPath(target: string | undefined): string | null {
+  try {
+    return decodeURIComponent(new URL(target ?? '/', 'http://127.0.0.1').pathname);
+  } catch {
+    return null;
+  }
 }
 
 function serveStatic(staticDir: string | null, req: http.IncomingMessage, res: http.ServerResponse, hosts: Set<string>): void {
@@ -127,21 +206,33 @@ function serveStatic(staticDir: string | null, req: http.IncomingMessage, res: h
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-cache',
   };
+  const pathname = requestPath(req.url);
+  if (pathname === null || pathname.includes('\0')) {
+    res.writeHead(400, headers).end();
+    return;
+  }
   if (!staticDir || !fs.existsSync(path.join(staticDir, 'index.html'))) {
     res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('The dashboard is not built. Run `npm run build` (or `npm run agent`, which builds it) and reload.\n');
     return;
   }
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
   const root = path.resolve(staticDir);
   let file = path.resolve(root, '.' + pathname);
   if (!file.startsWith(root + path.sep) && file !== root) {
     res.writeHead(403, headers).end();
     return;
   }
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html');
+  if (!isFile(file)) file = path.join(root, 'index.html');
   const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
   res.writeHead(200, { ...headers, 'Content-Type': type });
   if (req.method === 'HEAD') res.end();
-  else fs.createReadStream(file).pipe(res);
+  else pipeline(fs.createReadStream(file), res, () => undefined);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,12 +1,15 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chmodSync } from 'node:fs';
 import { createAgent } from '../../agent/agent.js';
+import { installCrashHandler } from '../../agent/crash.js';
 import { clearEndpoint, writeEndpoint } from '../../agent/discovery.js';
 import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
 import { createLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
+import { VERSION } from '../../version.js';
 import { numberOption } from '../args.js';
 import type { CliCommand } from '../command.js';
 
@@ -25,8 +28,12 @@ export const agentCommand: CliCommand = {
   async run(args, io) {
     const home = resolveHome(io.env);
     const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+    // An uncaught error is logged, recorded in the data folder and ends the process (exit 70)
+    // for systemd (Restart=on-failure) to start a fresh agent.
+    const removeCrashHandler = installCrashHandler({ home, log, version: VERSION });
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const token = loadOrCreateToken(home, log);
     const agent = createAgent({ home, env: io.env, log });
-    const token = loadOrCreateToken(home);
     const port = numberOption(args, 'port') ?? (io.env.OFFSHIFT_PORT ? Number(io.env.OFFSHIFT_PORT) : DEFAULT_PORT);
     const server = await startWebSocketServer({
       dispatch: agent.dispatch,
@@ -35,6 +42,7 @@ export const agentCommand: CliCommand = {
       port,
       staticDir: io.env.OFFSHIFT_DASHBOARD_DIR ?? defaultStaticDir(),
       extraOrigins: io.env.OFFSHIFT_DEV_ORIGIN ? [io.env.OFFSHIFT_DEV_ORIGIN] : [],
+      log,
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         throw new Error(`port ${port} is in use: is another agent running? Use --port N to pick another.`);
@@ -58,6 +66,7 @@ export const agentCommand: CliCommand = {
     await agent.stop();
     await server.close();
     clearEndpoint(home);
+    removeCrashHandler();
     return 0;
   },
 };
