@@ -21,6 +21,9 @@ import {
   jobsLogsOutputSchema,
   jobsRunInputSchema,
   jobsRunOutputSchema,
+  jobsOutputsOutputSchema,
+  jobsOutputFileInputSchema,
+  jobsOutputFileOutputSchema,
 } from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
 import {
@@ -85,6 +88,10 @@ export const commands = {
   'jobs.cancel': { input: jobIdInputSchema, output: jobsCancelOutputSchema },
   /** Runs a job through the same runner as marketplace jobs; returns the queued record. */
   'jobs.run': { input: jobsRunInputSchema, output: jobsRunOutputSchema },
+  /** The files the job left in its output folder (links skipped), newest first. */
+  'jobs.outputs': { input: jobIdInputSchema, output: jobsOutputsOutputSchema },
+  /** One picture from the output folder as a data URL (PNG/JPEG/GIF/WebP up to 4 MiB; paths that leave the folder or go through a link are refused). */
+  'jobs.outputFile': { input: jobsOutputFileInputSchema, output: jobsOutputFileOutputSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 

@@ -161,3 +161,29 @@ export const jobsRunInputSchema = z
   })
   .strict();
 export const jobsRunOutputSchema = z.object({ job: jobSchema });
+
+/** A file the job left in its output folder (jobs.outputs). */
+export const jobOutputFileSchema = z.object({
+  /** Relative to the output folder, with `/`. */
+  path: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  /** image/png, image/jpeg, … (pictures by their bytes), else from the name; application/octet-stream when unknown. */
+  mimeType: z.string(),
+  modifiedAt: z.number(),
+});
+export type JobOutputFile = z.infer<typeof jobOutputFileSchema>;
+export const jobsOutputsOutputSchema = z.object({
+  id: z.string(),
+  files: z.array(jobOutputFileSchema),
+  /** More files were there than are listed. */
+  truncated: z.boolean(),
+});
+export const jobsOutputFileInputSchema = z.object({ id: z.string().min(1).max(64), path: z.string().min(1).max(1024) }).strict();
+export const jobsOutputFileOutputSchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  mimeType: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  /** `data:image/…;base64,…` (pictures up to 4 MiB). */
+  dataUrl: z.string(),
+});

@@ -12,9 +12,10 @@ import type { Logger } from '../log.js';
 import { connectDocker } from '../sandbox/docker.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
+import { listOutputs, readOutputImage } from './outputs.js';
 import { JobRunner } from './runner.js';
 
-export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run'>;
+export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile'>;
 
 export interface JobsService {
   readonly runner: JobRunner;
@@ -55,6 +56,8 @@ export function createJobsService(options: {
     if (event === 'gpu.telemetry') runner.feedTelemetry((payload as { samples: TelemetrySample[] }).samples);
   });
 
+  // The runner's ids are checked at submit (letters, digits, _ . -), so this stays in <home>/jobs.
+  const outputDir = (id: string) => path.join(options.home, 'jobs', id, 'output');
   const handlers: JobHandlers = {
     'jobs.list': async ({ limit }) => ({
       jobs: runner.list(limit),
@@ -68,6 +71,14 @@ export function createJobsService(options: {
     'jobs.logs': async ({ id }) => runner.logs(id),
     'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
     'jobs.run': async ({ spec, inputs }) => ({ job: await runner.submit(spec, { inputs }) }),
+    'jobs.outputs': async ({ id }) => {
+      if (!runner.get(id)) throw notFound(id);
+      return { id, ...listOutputs(outputDir(id)) };
+    },
+    'jobs.outputFile': async ({ id, path: rel }) => {
+      if (!runner.get(id)) throw notFound(id);
+      return { id, ...readOutputImage(outputDir(id), rel) };
+    },
   };
 
   return {
