@@ -1,0 +1,118 @@
+/**
+ * The market's side of the first exchange: issuing single-use nonces (challenges) and checking
+ * an EIP-4361 sign-in against the challenge this connection was given. The signature is
+ * recovered with ethers' `verifyMessage`; the market never signs anything.
+ */
+import crypto from 'node:crypto';
+import { getAddress, verifyMessage } from 'ethers';
+import { NONCE_TTL_MS, parseSignInMessage, PROTOCOL_VERSION, type Role } from '../runtime/market/protocol.js';
+
+export interface Challenge {
+  type: 'challenge';
+  version: number;
+  nonce: string;
+  domain: string;
+  uri: string;
+  chainId: number;
+  issuedAt: string;
+  expiresAt: string;
+}
+
+const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 32 random letters and digits (about 190 bits). */
+export function newNonce(): string {
+  const bytes = crypto.randomBytes(32);
+  let out = '';
+  for (const b of bytes) out += ALPHANUM[b % ALPHANUM.length];
+  return out;
+}
+
+/** Clock skew tolerated on the sign-in message's Issued At. */
+const SKEW_MS = 60_000;
+
+/**
+ * Nonces issued and not yet used. A nonce is consumed by the first sign-in that names it,
+ * whether that sign-in succeeds or not, and is forgotten once expired.
+ */
+export class NonceBook {
+  private readonly issued = new Map<string, number>();
+  private readonly used = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs = NONCE_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issue(domain: string, uri: string, chainId: number): Challenge {
+    this.sweep();
+    const nonce = newNonce();
+    const at = this.now();
+    const expires = at + this.ttlMs;
+    this.issued.set(nonce, expires);
+    return { type: 'challenge', version: PROTOCOL_VERSION, nonce, domain, uri, chainId, issuedAt: new Date(at).toISOString(), expiresAt: new Date(expires).toISOString() };
+  }
+
+  /** 'ok' once; then 'used'. 'unknown' for a nonce never issued, 'expired' past its time. */
+  consume(nonce: string): 'ok' | 'used' | 'unknown' | 'expired' {
+    if (this.used.has(nonce)) return 'used';
+    const expires = this.issued.get(nonce);
+    if (expires === undefined) return 'unknown';
+    this.issued.delete(nonce);
+    this.used.set(nonce, expires + SKEW_MS);
+    return this.now() > expires ? 'expired' : 'ok';
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    if (this.issued.size + this.used.size < 1024) return;
+    for (const [n, e] of this.issued) if (now > e + SKEW_MS) this.issued.delete(n);
+    for (const [n, e] of this.used) if (now > e) this.used.delete(n);
+  }
+
+  get size(): number {
+    return this.issued.size + this.used.size;
+  }
+}
+
+export type SignInResult = { ok: true; address: string } | { ok: false; reason: string };
+
+/**
+ * Checks a sign-in against the challenge sent on this connection: the text is an EIP-4361
+ * message of our form, names our domain, URI and chain, this connection's nonce (unused and
+ * unexpired), the role of the path dialed and sane dates; the signature recovers the address the
+ * message names.
+ */
+export function checkSignIn(input: { message: string; signature: string; challenge: Challenge; role: Role; nonces: NonceBook; now?: number }): SignInResult {
+  const { challenge, role } = input;
+  const now = input.now ?? Date.now();
+  const fields = parseSignInMessage(input.message);
+  if (!fields) return { ok: false, reason: 'The sign-in text is not an EIP-4361 message of the form the challenge asks for.' };
+  if (fields.domain !== challenge.domain) return { ok: false, reason: `The sign-in names the domain "${fields.domain.slice(0, 100)}", not this market's "${challenge.domain}".` };
+  if (fields.uri !== challenge.uri) return { ok: false, reason: `The sign-in names the URI "${fields.uri.slice(0, 200)}", not "${challenge.uri}".` };
+  if (fields.chainId !== challenge.chainId) return { ok: false, reason: `The sign-in is for chain ${fields.chainId}; this market is on chain ${challenge.chainId}.` };
+  if (fields.role !== role) return { ok: false, reason: `The sign-in is for a ${fields.role}, but this is the ${role} endpoint.` };
+  if (fields.nonce !== challenge.nonce) {
+    // Someone else's nonce (a replay): burn it too.
+    const state = input.nonces.consume(fields.nonce);
+    return { ok: false, reason: state === 'used' ? 'The nonce was already used: sign in again with the new challenge.' : 'The nonce is not the one this connection was given.' };
+  }
+  const state = input.nonces.consume(fields.nonce);
+  if (state === 'used') return { ok: false, reason: 'The nonce was already used: sign in again with the new challenge.' };
+  if (state === 'expired') return { ok: false, reason: `The nonce expired (nonces stand ${Math.round(NONCE_TTL_MS / 1000)} s): reconnect for a new challenge.` };
+  if (state === 'unknown') return { ok: false, reason: 'The nonce is unknown.' };
+  const issued = Date.parse(fields.issuedAt);
+  const expires = Date.parse(fields.expirationTime);
+  if (!Number.isFinite(issued) || !Number.isFinite(expires)) return { ok: false, reason: 'The sign-in dates are not ISO-8601 times.' };
+  if (issued > now + SKEW_MS) return { ok: false, reason: 'The sign-in is issued in the future: check this computer’s clock.' };
+  if (expires <= now) return { ok: false, reason: 'The sign-in has expired: reconnect for a new challenge.' };
+  let recovered: string;
+  try {
+    recovered = verifyMessage(input.message, input.signature);
+  } catch {
+    return { ok: false, reason: 'The signature cannot be read.' };
+  }
+  const claimed = getAddress(fields.address.toLowerCase());
+  if (recovered !== claimed) return { ok: false, reason: `The signature is not ${claimed}'s (it recovers ${recovered}).` };
+  return { ok: true, address: claimed };
+}

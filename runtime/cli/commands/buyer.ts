@@ -1,0 +1,122 @@
+/**
+ * `offshift buyer submit`: a buyer from a shell. Signs in to a market with the buyer's own key,
+ * submits one job, stays attached while it runs, checks each usage report and pays it with a
+ * voucher, writes the output files, and prints the result as JSON. Progress goes to stderr.
+ */
+import { Wallet } from 'ethers';
+import { AppError } from '../../api/errors.js';
+import { formatTokens } from '../../ledger/ledger.js';
+import { jobRequestSchema, type JobRequestInput } from '../../market/protocol.js';
+import { numberOption, option, type ParsedArgs } from '../args.js';
+import type { CliCommand } from '../command.js';
+import { parseTokenAmount, printJson, readSecret } from './wallet-common.js';
+
+const TOKEN_DECIMALS = 18;
+/** 1 token per hour for the whole job, unless --price-per-hour says otherwise. */
+const DEFAULT_PRICE_PER_HOUR = '1';
+
+function intOption(args: ParsedArgs, name: string, min: number): number | undefined {
+  const n = numberOption(args, name);
+  if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new AppError('usage', `--${name} must be a whole number, at least ${min}.`);
+  return n;
+}
+
+function readKey(args: ParsedArgs): Wallet {
+  const text = readSecret(args, 'key-file', 'key');
+  if (text === undefined) throw new AppError('usage', "Give --key-file FILE: a file holding the buyer's private key (0x and 64 hex digits).");
+  const key = text.trim();
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new AppError('usage', 'The key file must hold one private key: 0x and 64 hex digits.');
+  return new Wallet(key.startsWith('0x') ? key : `0x${key}`);
+}
+
+/** The job request from the flags; zod has the last word on every limit. */
+export function jobFromArgs(args: ParsedArgs): { job: JobRequestInput; outputDir: string | null } {
+  const image = option(args, 'image');
+  if (!image) throw new AppError('usage', 'Give --image sha256:… (a local image id) or repo@sha256:… (pinned by digest).');
+  if (args.rest.length === 0) throw new AppError('usage', 'Give the command after --, for example: -- /render --out /output/frame.png');
+  const cpus = numberOption(args, 'cpus');
+  const job: JobRequestInput = {
+    image,
+    command: args.rest,
+    gpus: intOption(args, 'gpus', 0),
+    cpus,
+    memoryMiB: intOption(args, 'memory', 1),
+    maxDurationSeconds: intOption(args, 'max-duration', 1),
+    reportIntervalSeconds: intOption(args, 'report-interval', 1),
+    pricePerHour: parseTokenAmount(option(args, 'price-per-hour') ?? DEFAULT_PRICE_PER_HOUR, TOKEN_DECIMALS, '--price-per-hour').toString(),
+  };
+  for (const key of Object.keys(job) as (keyof JobRequestInput)[]) if (job[key] === undefined) delete job[key];
+  const parsed = jobRequestSchema.safeParse(job);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = { memoryMiB: '--memory', maxDurationSeconds: '--max-duration', reportIntervalSeconds: '--report-interval', gpus: '--gpus', cpus: '--cpus', image: '--image', command: 'the command' }[String(issue?.path[0]) as 'gpus'];
+    throw new AppError('usage', `${flag ?? String(issue?.path.join('.') || 'the job')}: ${issue?.message ?? 'invalid'}`);
+  }
+  return { job, outputDir: option(args, 'output-dir') ?? null };
+}
+
+export const buyerSubmitCommand: CliCommand = {
+  name: 'buyer submit',
+  summary: 'Submit a job to a market as a buyer, pay it by vouchers as it runs, print the result.',
+  usage:
+    'buyer submit --market URL --key-file FILE --image sha256:… [--gpus N] [--cpus N] [--memory MiB] [--max-duration S] [--price-per-hour TOKENS] [--report-interval S] [--output-dir DIR] [--json] -- COMMAND…\n\n' +
+    'TOKENS is for the whole job per hour (default 1). --gpus 0 is a CPU-only job. Without --output-dir the job asks for no output.\n' +
+    'Prints { "jobId", "state", "reason", "provider", "usageSeconds", "paid" } (paid: base units) and exits 0 only if the job succeeded. Ctrl-C cancels the job.',
+  async run(args, io) {
+    const market = option(args, 'market');
+    if (!market) throw new AppError('usage', 'Give --market URL (for example ws://127.0.0.1:8600, printed by `offshift market serve`).');
+    const { job, outputDir } = jobFromArgs(args);
+    const signer = readKey(args);
+    const { submitJob } = await import('../../../market/buyer-client.js');
+    const say = (line: string) => io.stderr(line + '\n');
+    const tok = (units: string) => `${formatTokens(BigInt(units), TOKEN_DECIMALS)} tokens`;
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) return;
+      say('Cancelling the job… (it is paid up to where it stopped)');
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await submitJob({
+        market,
+        signer,
+        agent: 'offshift-buyer-cli',
+        job,
+        outputDir,
+        signal: abort.signal,
+        onEvent: (e) => {
+          switch (e.type) {
+            case 'submitted':
+              return say(`Submitted job ${e.jobId} as ${signer.address}.`);
+            case 'update':
+              return say(`Job ${e.jobId}: ${e.state}${e.provider ? ` on ${e.provider}` : ''} (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
+            case 'usage':
+              return say(e.paid ? `Usage ${e.report.usageSeconds} s, ${tok(e.report.amountDue)} due: paid by voucher.` : `Usage report ${e.report.seq} not paid: ${e.problem}`);
+            case 'output':
+              return say(`Output ${e.path}: ${e.bytes} bytes → ${e.file}`);
+            case 'output-refused':
+              return say(`Output ${e.path} refused: ${e.reason}`);
+            case 'market-error':
+              return say(`Market: ${e.code}: ${e.message}`);
+            case 'disconnected':
+              return say(`Lost the market (${e.reason}); reconnecting…`);
+            case 'reconnected':
+              return say('Reconnected to the market.');
+            case 'voucher':
+              return;
+          }
+        },
+      });
+      printJson(io, { jobId: result.jobId, state: result.state, reason: result.reason, provider: result.provider, usageSeconds: result.usageSeconds, paid: result.paid });
+      if (!args.flags.has('json')) say(`Job ${result.jobId} ${result.state}; paid ${tok(result.paid)} for ${result.usageSeconds} s.`);
+      return result.state === 'succeeded' ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+export const buyerCommands: CliCommand[] = [buyerSubmitCommand];
