@@ -26,6 +26,10 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
   wallet: () => import('./cli/commands/wallet.js').then((m) => m.walletCommands),
   devnet: () => import('./cli/commands/devnet.js').then((m) => m.devnetCommands),
   earnings: () => import('./cli/commands/earnings.js').then((m) => m.earningsCommands),
+  // `market serve|jobs|providers` (the reference market) and `market config` (the agent's settings).
+  market: () =>
+    Promise.all([import('./cli/commands/market.js'), import('./cli/commands/market-config.js')]).then(([serve, config]) => [...serve.marketCommands, config.marketConfigCommand]),
+  buyer: () => import('./cli/commands/buyer.js').then((m) => m.buyerCommands),
 };
 
 export async function allCommands(): Promise<CliCommand[]> {
