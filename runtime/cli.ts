@@ -30,6 +30,8 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
   market: () =>
     Promise.all([import('./cli/commands/market.js'), import('./cli/commands/market-config.js')]).then(([serve, config]) => [...serve.marketCommands, config.marketConfigCommand]),
   buyer: () => import('./cli/commands/buyer.js').then((m) => m.buyerCommands),
+  bench: () => import('./cli/commands/bench.js').then((m) => m.benchCommands),
+  demo: () => import('./cli/commands/demo.js').then((m) => m.demoCommands),
 };
 
 export async function allCommands(): Promise<CliCommand[]> {

@@ -13,6 +13,7 @@ import type { SystemCheck } from '../system/schema.js';
 import { createJobsService, type JobsService } from '../jobs/service.js';
 import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
+import { createBenchService, type BenchService } from '../bench/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
 import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
@@ -48,6 +49,7 @@ export interface Agent {
   readonly jobs: JobsService;
   readonly schedule: ScheduleService;
   readonly money: LazyMoney;
+  readonly bench: BenchService;
   readonly desktop: DesktopService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
@@ -104,6 +106,17 @@ export function createAgent(options: AgentOptions): Agent {
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
   const money = createLazyMoney({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
 
+  // Benchmarks: the CUDA program on the host (never while a job uses the GPUs), WebGPU results from the dashboard.
+  const bench = createBenchService({
+    home: options.home,
+    env,
+    log,
+    gpu,
+    onProgress: (event) => bus.emit('bench.progress', event),
+    busyReason: () =>
+      jobs.runner.runningCount() > 0 ? 'A job is running on this machine: the benchmark waits until it ends (it would slow the job and measure too low).' : null,
+  });
+
   // The desktop app's settings (stored here, applied by the app) and its report about itself.
   const desktop = createDesktopService({ settings: schedule.settings, policy: () => schedule.policy.current, onChange: (view) => bus.emit('desktop.settings', view) });
   schedule.settings.onChange((section) => {
@@ -124,6 +137,10 @@ export function createAgent(options: AgentOptions): Agent {
     'gpu.telemetry': async ({ sinceMs }) => gpu.telemetry(sinceMs),
     ...jobs.handlers,
     ...money.handlers,
+    'bench.run': async (input) => bench.run(input),
+    'bench.history': async (input) => ({ entries: bench.history(input) }),
+    'bench.selfTest': async () => bench.selfTest(),
+    'bench.submitWebgpu': async (input) => bench.submitWebgpu(input),
     'system.check': async () => withCrashItem(await runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }), lastCrash),
     'system.processes': async () => ({ processes: schedule.runningProcesses() }),
     'schedule.get': async () => schedule.view(),
@@ -151,6 +168,7 @@ export function createAgent(options: AgentOptions): Agent {
     schedule,
     jobs,
     money,
+    bench,
     desktop,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
@@ -166,6 +184,7 @@ export function createAgent(options: AgentOptions): Agent {
       await schedule.stop();
       await jobs.stop();
       await money.stop();
+      bench.close();
       await gpu.stop();
     },
   };

@@ -10,6 +10,16 @@ import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../d
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
 import {
+  benchGpuResultSchema,
+  benchHistoryInputSchema,
+  benchHistoryOutputSchema,
+  benchProgressEventSchema,
+  benchRunInputSchema,
+  benchRunOutputSchema,
+  selfTestOutputSchema,
+  webgpuSubmitInputSchema,
+} from '../bench/schema.js';
+import {
   jobIdInputSchema,
   jobLogEventSchema,
   jobProgressEventSchema,
@@ -21,9 +31,6 @@ import {
   jobsLogsOutputSchema,
   jobsRunInputSchema,
   jobsRunOutputSchema,
-  jobsOutputsOutputSchema,
-  jobsOutputFileInputSchema,
-  jobsOutputFileOutputSchema,
 } from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
 import {
@@ -88,10 +95,6 @@ export const commands = {
   'jobs.cancel': { input: jobIdInputSchema, output: jobsCancelOutputSchema },
   /** Runs a job through the same runner as marketplace jobs; returns the queued record. */
   'jobs.run': { input: jobsRunInputSchema, output: jobsRunOutputSchema },
-  /** The files the job left in its output folder (links skipped), newest first. */
-  'jobs.outputs': { input: jobIdInputSchema, output: jobsOutputsOutputSchema },
-  /** One picture from the output folder as a data URL (PNG/JPEG/GIF/WebP up to 4 MiB; paths that leave the folder or go through a link are refused). */
-  'jobs.outputFile': { input: jobsOutputFileInputSchema, output: jobsOutputFileOutputSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 
@@ -123,6 +126,16 @@ export const commands = {
   /** Empty input reads; otherwise changes (a new network's chain id is checked against its RPC). */
   'wallet.settings': { input: walletSettingsInput, output: walletSettingsOutput },
 
+  // ── bench (progress as `bench.progress` events) ───────────────────────
+  /** Runs the CUDA benchmark on the NVIDIA GPUs (or one); optionally also in the job container. */
+  'bench.run': { input: benchRunInputSchema, output: benchRunOutputSchema },
+  /** Stored results, newest first. */
+  'bench.history': { input: benchHistoryInputSchema, output: benchHistoryOutputSchema },
+  /** Ready to earn: each requirement with a verdict and what to do. */
+  'bench.selfTest': { input: empty, output: selfTestOutputSchema },
+  /** The dashboard's WebGPU benchmark result (checked, scored, stored). */
+  'bench.submitWebgpu': { input: webgpuSubmitInputSchema, output: benchGpuResultSchema },
+
   // ── earnings ───────────────────────────────────────────────────────────
   'earnings.summary': { input: earningsSummaryInput, output: earningsSummaryOutput },
   'earnings.series': { input: earningsSeriesInput, output: earningsSeriesOutput },
@@ -147,6 +160,7 @@ export const events = {
   'job.update': jobSchema,
   'job.log': jobLogEventSchema,
   'job.progress': jobProgressEventSchema,
+  'bench.progress': benchProgressEventSchema,
   'wallet.update': walletUpdateEvent,
   'desktop.settings': desktopViewSchema,
 } as const;
