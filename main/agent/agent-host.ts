@@ -13,6 +13,8 @@ import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from './res
 export interface PortTarget {
   readonly id: number;
   isDestroyed(): boolean;
+  /** The page's URL: the port is handed only to the app's own origin (app://offshift). */
+  getURL(): string;
   postMessage(channel: string, message: unknown, transfer?: MessagePortMain[]): void;
   send(channel: string, ...args: unknown[]): void;
 }
@@ -43,9 +45,32 @@ export interface AgentHostOptions {
   output?: (chunk: Buffer | string) => void;
   onStatus?: (status: AgentHostStatus) => void;
   onAgentState?: (state: AgentState) => void;
+  /** The agent checked a wallet password (`desktop.rememberPassword`) for the OS keychain. */
+  onRememberPassword?: (password: string) => void;
+  warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-export class AgentHost {
+/** What app.ts needs of wherever the agent lives: hosted here (AgentHost) or the service (ServiceLink). */
+export interface AgentLinkHost {
+  readonly running: boolean;
+  start(): void;
+  stop(timeoutMs?: number): Promise<void>;
+  connect(target: PortTarget): void;
+  disconnect(target: PortTarget): void;
+  sendIdle(seconds: number): void;
+}
+
+/** True when `url` is a page of the app's own origin: the only pages that get an agent port. */
+export function isAppPage(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'app:' && u.host === 'offshift';
+  } catch {
+    return false;
+  }
+}
+
+export class AgentHost implements AgentLinkHost {
   private child: UtilityProcess | null = null;
   private readonly targets = new Map<number, PortTarget>();
   private readonly crashTimes: number[] = [];
@@ -130,6 +155,7 @@ export class AgentHost {
       const parsed = agentToMainSchema.safeParse(data);
       if (!parsed.success) return;
       if (parsed.data.type === 'state') this.options.onAgentState?.(parsed.data.state);
+      else if (parsed.data.type === 'remember-password') this.options.onRememberPassword?.(parsed.data.password);
       else if (parsed.data.type === 'fatal') this.options.log.error('the agent reported a fatal error', { message: parsed.data.message });
     });
     child.on('error', (type: string, location: string) => {
@@ -142,6 +168,12 @@ export class AgentHost {
   private sendPort(child: UtilityProcess, target: PortTarget): void {
     if (target.isDestroyed()) {
       this.targets.delete(target.id);
+      return;
+    }
+    // A frame that navigated away from the app (it cannot: navigation is denied; but check the
+    // URL at the moment of handing over) gets no port to the agent.
+    if (!isAppPage(target.getURL())) {
+      this.options.warn?.('refused an agent port to a page outside the app', { url: target.getURL().slice(0, 200) });
       return;
     }
     const { port1, port2 } = new MessageChannelMain();

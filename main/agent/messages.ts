@@ -19,6 +19,8 @@ export const agentToMainSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
   z.object({ type: z.literal('state'), state: agentStateSchema }),
   z.object({ type: z.literal('fatal'), message: z.string() }),
+  /** A wallet password the agent has just checked, for main to keep in the OS keychain. */
+  z.object({ type: z.literal('remember-password'), password: z.string().min(1).max(1024) }),
 ]);
 export type AgentToMain = z.infer<typeof agentToMainSchema>;
 

@@ -46,6 +46,12 @@ export function hardenWebContents(contents: WebContents, openExternal: OpenExter
   };
   contents.on('will-navigate', deny('navigation'));
   contents.on('will-redirect', deny('redirect'));
+  // Navigation in any frame (subframes included): denied like the top frame's.
+  contents.on('will-frame-navigate', (event: { preventDefault(): void; url?: string }, url?: string) => {
+    event.preventDefault();
+    const target = typeof url === 'string' ? url : (event.url ?? '');
+    apply(decideNavigation(target), openExternal, warn, 'frame navigation', target);
+  });
   contents.setWindowOpenHandler(({ url }) => {
     apply(decideWindowOpen(url), openExternal, warn, 'new window', url);
     return { action: 'deny' };

@@ -85,7 +85,33 @@ function appIcon(x, y) {
 }
 
 const STATES = { available: '#3ddc97', working: '#4da3ff', paused: '#f5b942', error: '#ff5c5c', starting: '#9aa4b2' };
-const tray = (color) => (x, y) => (ring(x, y, 0.46, 0.28) ? [...hex(color), 1] : [0, 0, 0, 0]);
+
+/**
+ * Each state has its own glyph inside the ring (so the state reads without colour: macOS
+ * template images are black and alpha only, and colour-blind owners): available, the plain
+ * ring; working, a filled centre; paused, two bars; error, an exclamation mark; starting, a
+ * dotted ring. Coloured images get a dark outline, so they read on light and dark panels alike.
+ */
+function glyph(state, x, y) {
+  const dx = x - 0.5, dy = y - 0.5;
+  if (state === 'working') return Math.hypot(dx, dy) < 0.16;
+  if (state === 'paused') return Math.abs(dy) < 0.15 && ((dx > -0.13 && dx < -0.04) || (dx > 0.04 && dx < 0.13));
+  if (state === 'error') return Math.abs(dx) < 0.05 && ((dy > -0.17 && dy < 0.04) || (dy > 0.09 && dy < 0.16));
+  return false;
+}
+function shape(state, x, y) {
+  if (glyph(state, x, y)) return true;
+  if (!ring(x, y, 0.46, 0.3)) return false;
+  if (state === 'starting') return Math.floor(((Math.atan2(y - 0.5, x - 0.5) + Math.PI) / (2 * Math.PI)) * 12) % 2 === 0;
+  return true;
+}
+/** Inside `shape` grown by `w`: the outline. */
+function near(state, x, y, w) {
+  for (const [ox, oy] of [[w, 0], [-w, 0], [0, w], [0, -w], [w * 0.7, w * 0.7], [-w * 0.7, w * 0.7], [w * 0.7, -w * 0.7], [-w * 0.7, -w * 0.7]]) if (shape(state, x + ox, y + oy)) return true;
+  return false;
+}
+const coloured = (state, color, size) => (x, y) => (shape(state, x, y) ? [...hex(color), 1] : near(state, x, y, 1.2 / size) ? [20, 24, 33, 0.85] : [0, 0, 0, 0]);
+const template = (state) => (x, y) => (shape(state, x, y) ? [0, 0, 0, 1] : [0, 0, 0, 0]);
 
 const write = (file, buf) => {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -93,7 +119,10 @@ const write = (file, buf) => {
 };
 write(path.join(here, 'icon.png'), png(512, render(512, appIcon)));
 for (const [state, color] of Object.entries(STATES)) {
-  write(path.join(here, '..', 'tray', `${state}.png`), png(16, render(16, tray(color))));
-  write(path.join(here, '..', 'tray', `${state}@2x.png`), png(32, render(32, tray(color))));
+  for (const [suffix, size] of [['', 16], ['@2x', 32]]) {
+    write(path.join(here, '..', 'tray', `${state}${suffix}.png`), png(size, render(size, coloured(state, color, size))));
+    // macOS: a name ending in "Template" makes a template image (the menu bar tints it).
+    write(path.join(here, '..', 'tray', `${state}Template${suffix}.png`), png(size, render(size, template(state))));
+  }
 }
 console.log('wrote resources/icons/icon.png and resources/tray/*.png');

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./fake-electron.js'));
+// Never attach to a system service that may run on the developer's machine.
+process.env.OFFSHIFT_AGENT_MODE = 'embedded';
 
 const fake = await import('./fake-electron.js');
 const { runApp } = await import('../../../main/app.js');
@@ -127,12 +129,33 @@ describe('the Electron main process (electron mocked)', () => {
     expect(child.modulePath).toBe('/opt/offshift/dist/main/agent-process.js');
     expect(child.args).toEqual(['--offshift-home=/tmp/offshift-fake-userdata']);
 
+    // main's own connection (tray, notifications, desktop settings) comes first.
+    expect(child.postMessage).toHaveBeenCalledWith({ type: 'connect', connectionId: 1 }, [fake.MessageChannelMain.created[0]!.port1]);
     const contents = fake.BrowserWindow.instances[0]!.webContents;
     expect(contents.postMessage).not.toHaveBeenCalled();
     contents.emit('did-finish-load');
-    const channel = fake.MessageChannelMain.created[0]!;
-    expect(child.postMessage).toHaveBeenCalledWith({ type: 'connect', connectionId: 1 }, [channel.port1]);
+    const channel = fake.MessageChannelMain.created[1]!;
+    expect(child.postMessage).toHaveBeenCalledWith({ type: 'connect', connectionId: 2 }, [channel.port1]);
     expect(contents.postMessage).toHaveBeenCalledWith(CHANNELS.port, { generation: 1 }, [channel.port2]);
+  });
+
+  it('hands the agent port only to the app\'s own origin: a frame that is somewhere else gets none', async () => {
+    runApp(MAIN_URL);
+    await tick();
+    const contents = fake.BrowserWindow.instances[0]!.webContents;
+    contents.url = 'https://evil.example/';
+    contents.emit('did-finish-load');
+    expect(contents.postMessage).not.toHaveBeenCalled();
+    contents.url = 'app://offshift/index.html#/jobs';
+    contents.emit('did-finish-load');
+    expect(contents.postMessage).toHaveBeenCalledOnce();
+  });
+
+  it('denies will-frame-navigate too (a subframe cannot navigate anywhere)', () => {
+    runApp(MAIN_URL);
+    const contents = new fake.FakeWebContents();
+    fake.app.emit('web-contents-created', {}, contents);
+    expect(contents.fire('will-frame-navigate', 'https://evil.example/').prevented).toBe(true);
   });
 
   it("forwards the owner's input idle time from powerMonitor to the agent twice a second", async () => {

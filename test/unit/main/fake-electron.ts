@@ -17,6 +17,10 @@ export class FakeWebContents extends EventEmitter {
   readonly postMessage = vi.fn((_channel: string, _message: unknown, _transfer?: unknown[]) => undefined);
   readonly send = vi.fn((_channel: string, ..._args: unknown[]) => undefined);
   readonly reload = vi.fn();
+  url = 'app://offshift/index.html';
+  getURL(): string {
+    return this.url;
+  }
   isDestroyed(): boolean {
     return this.destroyed;
   }
@@ -38,12 +42,28 @@ export class BrowserWindow extends EventEmitter {
   readonly show = vi.fn();
   readonly focus = vi.fn();
   readonly restore = vi.fn();
+  readonly hide = vi.fn();
+  readonly maximize = vi.fn();
+  visible = true;
   constructor(readonly options: Record<string, unknown>) {
     super();
     BrowserWindow.instances.push(this);
   }
   isMinimized(): boolean {
     return false;
+  }
+  isMaximized(): boolean {
+    return false;
+  }
+  getNormalBounds() {
+    return { x: 10, y: 20, width: 1000, height: 700 };
+  }
+  /** Calls the 'close' listeners the way Electron would, with a preventable event. */
+  tryClose(): { prevented: boolean } {
+    const e = { prevented: false, preventDefault() { this.prevented = true; } };
+    this.emit('close', e);
+    if (!e.prevented) this.emit('closed');
+    return { prevented: e.prevented };
   }
   isDestroyed(): boolean {
     return false;
@@ -110,6 +130,28 @@ export const protocol = {
 
 export const shell = { openExternal: vi.fn(async (_url: string) => undefined) };
 export const powerMonitor = { getSystemIdleTime: vi.fn(() => 0) };
+export const screen = { getAllDisplays: vi.fn(() => [{ workArea: { x: 0, y: 0, width: 1920, height: 1040 } }]) };
+export const safeStorage = {
+  isEncryptionAvailable: vi.fn(() => true),
+  getSelectedStorageBackend: vi.fn(() => 'gnome_libsecret'),
+  encryptString: vi.fn((text: string) => Buffer.from(`enc:${text}`)),
+  decryptString: vi.fn((data: Buffer) => {
+    const text = data.toString();
+    if (!text.startsWith('enc:')) throw new Error('Error while decrypting the ciphertext');
+    return text.slice(4);
+  }),
+};
+
+export class Notification extends EventEmitter {
+  static shown: Notification[] = [];
+  static isSupported = vi.fn(() => true);
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+  }
+  show(): void {
+    Notification.shown.push(this);
+  }
+}
 
 class FakeApp extends EventEmitter {
   isPackaged = false;
@@ -118,6 +160,8 @@ class FakeApp extends EventEmitter {
   readonly quit = vi.fn();
   readonly getPath = vi.fn((_name: string) => '/tmp/offshift-fake-userdata');
   readonly whenReady = vi.fn(() => Promise.resolve());
+  readonly setLoginItemSettings = vi.fn();
+  readonly getLoginItemSettings = vi.fn(() => ({ openAtLogin: false }));
 }
 export const app = new FakeApp();
 
@@ -143,6 +187,7 @@ export const ipcRenderer = new EventEmitter();
 export function resetFakeElectron(): void {
   BrowserWindow.instances = [];
   Tray.instances = [];
+  Notification.shown = [];
   MessageChannelMain.created = [];
   utilityProcess.children = [];
   utilityProcess.fork.mockClear();
@@ -155,8 +200,9 @@ export function resetFakeElectron(): void {
   app.requestSingleInstanceLock.mockReset().mockReturnValue(true);
   app.quit.mockClear();
   app.whenReady.mockClear();
+  app.setLoginItemSettings.mockClear();
   contextBridge.exposeInMainWorld.mockClear();
   ipcRenderer.removeAllListeners();
 }
 
-export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, powerMonitor, Tray, Menu, nativeImage, contextBridge, ipcRenderer };
+export default { app, BrowserWindow, MessageChannelMain, utilityProcess, session, protocol, shell, powerMonitor, screen, safeStorage, Notification, Tray, Menu, nativeImage, contextBridge, ipcRenderer };
