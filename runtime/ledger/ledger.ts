@@ -10,7 +10,7 @@ import type { Db } from '../storage/database.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { join, maxBig, split } from './amount.js';
 import type { EarningRow, EarningsTotals, SeriesPoint } from './schema.js';
-import { addDays, dateRange, localMidnightUtc, offsetMs, parseDateKey, weekStart } from './timezone.js';
+import { addDays, dateRange, offsetMs, parseDateKey, startOfDay, weekStart } from '../time/zone.js';
 
 export type EarningStatus = 'pending' | 'redeemable' | 'redeemed' | 'expired';
 export type VoucherStatus = 'redeemable' | 'redeemed' | 'expired';
@@ -397,7 +397,7 @@ export class Ledger {
     const days = dateRange(from, to);
     // Each local day is a range of 15-minute buckets; one statement sums them all.
     const bounds: number[] = [];
-    for (const day of [...days, parseDateKey(addDays(to, 1))]) bounds.push(Math.floor(localMidnightUtc(day.y, day.m, day.d, timeZone) / BUCKET_MS));
+    for (const day of [...days, parseDateKey(addDays(to, 1))]) bounds.push(Math.floor(startOfDay(day.y, day.m, day.d, timeZone) / BUCKET_MS));
     const sums = new Map<number, { earned: bigint; redeemed: bigint; jobs: number }>();
     for (let chunk = 0; chunk < days.length; chunk += 2000) {
       const n = Math.min(2000, days.length - chunk);

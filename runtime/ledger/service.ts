@@ -2,7 +2,7 @@
 import { AppError } from '../api/errors.js';
 import type { Ledger } from './ledger.js';
 import type { SeriesPoint } from './schema.js';
-import { addDays, dateKey, defaultTimeZone, localDateKey, localMidnightUtc, localParts, parseDateKey } from './timezone.js';
+import { addDays, localDateKey, offsetMs, startOfDateKey, systemTimeZone } from '../time/zone.js';
 
 export interface EarningsServiceOptions {
   ledger: Ledger;
@@ -18,8 +18,8 @@ export class EarningsService {
   }
 
   private zone(timeZone?: string): string {
-    const tz = timeZone ?? defaultTimeZone();
-    localParts(0, tz); // refuses unknown zones with a clear error
+    const tz = timeZone ?? systemTimeZone();
+    offsetMs(0, tz); // refuses unknown zones with a clear error
     return tz;
   }
 
@@ -27,10 +27,7 @@ export class EarningsService {
     const tz = this.zone(timeZone);
     const ledger = this.options.ledger;
     const today = localDateKey(this.now(), tz);
-    const startOf = (key: string) => {
-      const d = parseDateKey(key);
-      return localMidnightUtc(d.y, d.m, d.d, tz);
-    };
+    const startOf = (key: string) => startOfDateKey(key, tz);
     const end = startOf(addDays(today, 1));
     const totals = ledger.totals();
     const token = this.options.token();
@@ -57,10 +54,7 @@ export class EarningsService {
 
   private range(from?: string, to?: string, timeZone?: string): { fromMs?: number; toMs?: number; tz: string } {
     const tz = this.zone(timeZone);
-    const at = (key: string) => {
-      const d = parseDateKey(key);
-      return localMidnightUtc(d.y, d.m, d.d, tz);
-    };
+    const at = (key: string) => startOfDateKey(key, tz);
     return { tz, fromMs: from ? at(from) : undefined, toMs: to ? at(addDays(to, 1)) : undefined };
   }
 
@@ -77,7 +71,6 @@ export class EarningsService {
     const r = this.range(input.from, input.to, input.timeZone);
     const token = this.options.token();
     const { csv, rows } = this.options.ledger.exportCsv({ fromMs: r.fromMs, toMs: r.toMs, timeZone: r.tz, decimals: token.decimals, symbol: token.symbol });
-    const p = localParts(this.now(), r.tz);
-    return { filename: `offshift-earnings-${dateKey(p.y, p.m, p.d)}.csv`, csv, rows };
+    return { filename: `offshift-earnings-${localDateKey(this.now(), r.tz)}.csv`, csv, rows };
   }
 }

@@ -21,6 +21,7 @@ import { effectiveSection } from '../settings/effective.js';
 import { findExclusiveApp, isCompositor } from './process-match.js';
 import type { Decision, ScheduleSettings, SchedulePatch } from './schema.js';
 import type { Signals } from './signals.js';
+import { formatIn } from '../time/zone.js';
 import { inAnyWindow } from './windows.js';
 
 export const NO_IDLE_SOURCE_NOTE = 'no idle source: schedule only';
@@ -114,11 +115,9 @@ function plural(n: number, word: string): string {
 
 /** "18:30" today, "Tue 07:00" within a week, else the date. In the schedule's zone. */
 function formatMoment(at: Date, now: Date, zone: string): string {
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const time = formatIn(at.getTime(), zone, 'HH:mm');
+  const day = (d: Date) => formatIn(d.getTime(), zone, 'yyyy-MM-dd');
   if (day(at) === day(now)) return time;
-  if (at.getTime() - now.getTime() < 6 * 24 * 3600_000) {
-    return `${new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' }).format(at)} ${time}`;
-  }
+  if (at.getTime() - now.getTime() < 6 * 24 * 3600_000) return `${formatIn(at.getTime(), zone, 'ccc')} ${time}`;
   return `${day(at)} ${time}`;
 }

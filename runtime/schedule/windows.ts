@@ -4,7 +4,9 @@
  * a moment is in a window when its local time is in [start, end). Local time is read from the
  * instant in the window's IANA zone, so across daylight-saving changes windows keep their
  * wall-clock meaning (a 22:00 start is 22:00 on the wall, whatever the UTC offset that night).
+ * Zone arithmetic: runtime/time/zone.ts (shared with the ledger).
  */
+import { wallClock } from '../time/zone.js';
 import { DAYS, type Day, type ScheduleWindow } from './schema.js';
 
 export interface LocalTime {
@@ -15,31 +17,11 @@ export interface LocalTime {
   minutes: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const WEEKDAYS: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** The wall-clock weekday and time of `now` in `zone`. Throws RangeError for an unknown zone. */
+/** The wall-clock weekday and time of `now` in `zone`. Throws for an unknown zone. */
 export function localTime(now: Date, zone: string): LocalTime {
-  let weekday = '';
-  let hour = 0;
-  let minute = 0;
-  for (const part of formatter(zone).formatToParts(now)) {
-    if (part.type === 'weekday') weekday = part.value;
-    else if (part.type === 'hour') hour = Number(part.value) % 24;
-    else if (part.type === 'minute') minute = Number(part.value);
-  }
-  const dayIndex = WEEKDAYS[weekday];
-  if (dayIndex === undefined) throw new RangeError(`Unexpected weekday "${weekday}" for zone ${zone}`);
-  return { dayIndex, day: DAYS[dayIndex]!, minutes: hour * 60 + minute };
+  const t = wallClock(now.getTime(), zone);
+  const dayIndex = t.weekday - 1;
+  return { dayIndex, day: DAYS[dayIndex]!, minutes: t.h * 60 + t.min };
 }
 
 export function parseClock(hhmm: string): number {
@@ -71,6 +53,4 @@ export function inAnyWindow(now: Date, zone: string, windows: readonly ScheduleW
 }
 
 /** The system's zone, as Intl sees it (honours TZ). */
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
+export { systemTimeZone } from '../time/zone.js';

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ledger } from '../../runtime/ledger/ledger.js';
-import { addDays, localDateKey } from '../../runtime/ledger/timezone.js';
+import { addDays, localDateKey } from '../../runtime/time/zone.js';
 import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classify, Ledger } from '../../../runtime/ledger/ledger.js';
-import { localMidnightUtc } from '../../../runtime/ledger/timezone.js';
+import { startOfDay as localMidnightUtc } from '../../../runtime/time/zone.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
@@ -116,6 +116,20 @@ describe('ledger', () => {
     ]);
     expect(() => ledger.series('day', '2026-11-22', '2026-11-20', 'UTC')).toThrow(/starts/);
     expect(() => ledger.series('day', '2026-11-20', '2026-11-22', 'Mars/Olympus')).toThrow(/time zone/);
+  });
+
+  it('where DST begins at midnight, the day starts at 01:00 local: earnings just before it stay on the day before', () => {
+    // Santiago, 2024-09-07 23:30 (UTC-4) and 2024-09-08 01:30 (UTC-3, the clocks jumped 00:00 → 01:00).
+    ledger.recordVoucher(ctx, voucher(20, 100n), Date.UTC(2024, 8, 8, 3, 30));
+    ledger.recordVoucher(ctx, voucher(21, 200n), Date.UTC(2024, 8, 8, 4, 30));
+    expect(ledger.series('day', '2024-09-07', '2024-09-08', 'America/Santiago').map((p) => [p.period, p.earned])).toEqual([
+      ['2024-09-07', '100'],
+      ['2024-09-08', '200'],
+    ]);
+    // Havana, 2024-03-09 23:15 (UTC-5) and 2024-03-10 01:15 (UTC-4).
+    ledger.recordVoucher(ctx, voucher(22, 5n), Date.UTC(2024, 2, 10, 4, 15));
+    ledger.recordVoucher(ctx, voucher(23, 7n), Date.UTC(2024, 2, 10, 5, 15));
+    expect(ledger.series('day', '2024-03-09', '2024-03-10', 'America/Havana').map((p) => p.earned)).toEqual(['5', '7']);
   });
 
   it('a day across a DST change has 23 or 25 hours', () => {
