@@ -122,7 +122,7 @@ describe(`market fuzz (seed ${seed})`, () => {
         try {
           await peer.next((x) => (role === 'provider' ? x.type === 'resumed' : x.type === 'submitted' && x.ref === `sync${n}`), 10_000);
         } catch (error) {
-          throw new Error(explain(`batch at ${i} (${JSON.stringify(generated.slice(i, i + batch)).slice(0, 400)}): ${(error as Error).message}; closed: ${JSON.stringify(peer.closed)}`));
+          throw new Error(explain(`batch at ${i} (${JSON.stringify(generated.slice(i, i + batch)).slice(0, 400)}): ${(error as Error).message}; closed: ${JSON.stringify(peer.closed)}`), { cause: error });
         }
         expect(peer.closed, explain(`closed after batch at ${i}`)).toBeNull();
         // Keep the inbox small: every error names a code.
