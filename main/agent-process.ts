@@ -26,7 +26,14 @@ installCrashHandler({ home, log, version: VERSION });
 // Idle time comes from main's powerMonitor; until its first reading, assume the owner is present.
 const idle = new ManualIdleSource(0);
 let lastIdleSeconds = 0;
-const agent = createAgent({ home, env: process.env, log, idleSource: idle });
+const agent = createAgent({
+  home,
+  env: process.env,
+  log,
+  idleSource: idle,
+  // `desktop.rememberPassword`: the checked password goes to main, which keeps it in the OS keychain.
+  desktop: { rememberPassword: (password) => parentPort.postMessage({ type: 'remember-password', password }) },
+});
 
 serveAgent({
   parentPort,
