@@ -4,6 +4,37 @@
  */
 import { z } from 'zod';
 
+/**
+ * What one job may cost the agent to keep and to list: every record is read back by
+ * jobs.get and sent in job.update events, so each part is bounded in size, not only in count.
+ */
+export const JOB_LIMITS = {
+  commandArgs: 1024,
+  /** All the command's arguments together, characters. */
+  commandChars: 64 * 1024,
+  envVars: 256,
+  /** Every name and value together, characters. */
+  envChars: 64 * 1024,
+  allowHosts: 64,
+  gpuUuids: 64,
+  inputFiles: 256,
+  /** Every staged input file together, characters. */
+  inputChars: 512 * 1024,
+} as const;
+
+/**
+ * Environment names the agent sets itself (docs/sandbox.md): the GPU runtime's selection and
+ * capabilities, the egress proxy, our own. A job may not set them; the container spec sets
+ * them explicitly so that the image's own ENV cannot either.
+ */
+export const RESERVED_ENV = /^(?:NVIDIA_.*|CUDA_VISIBLE_DEVICES|(?:HTTPS?|NO|ALL)_PROXY|OFFSHIFT_.*)$/i;
+
+const totalChars = (values: Iterable<string>) => {
+  let n = 0;
+  for (const v of values) n += v.length;
+  return n;
+};
+
 /** `repo@sha256:<64 hex>`: pulled, then its digest verified. */
 export const DIGEST_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
 /** `sha256:<64 hex>`: a local image id, already present (development). */
@@ -29,7 +60,8 @@ export const networkSchema = z.union([
     .object({
       allow: z
         .array(z.string().regex(HOST_PORT, 'each allowed destination is host or host:port, the port 1 to 65535 (no scheme, no path)'))
-        .min(1, 'an allow-list needs at least one host'),
+        .min(1, 'an allow-list needs at least one host')
+        .max(JOB_LIMITS.allowHosts, `at most ${JOB_LIMITS.allowHosts} destinations`),
     })
     .strict(),
 ]);
@@ -39,11 +71,12 @@ const GPU_UUID = /^(GPU|MIG)-[0-9a-fA-F-]{8,}$/;
 export const gpuRequestSchema = z.union([
   z.number().int().nonnegative(),
   z.literal('all'),
-  z.array(z.string().regex(GPU_UUID, 'a GPU UUID looks like GPU-xxxxxxxx-…')).min(1),
+  z.array(z.string().max(100).regex(GPU_UUID, 'a GPU UUID looks like GPU-xxxxxxxx-…')).min(1).max(JOB_LIMITS.gpuUuids),
 ]);
 export type GpuRequest = z.infer<typeof gpuRequestSchema>;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 
 /**
  * A job as submitted (by the marketplace or `offshift job run`). Strict: an unknown field (a
@@ -57,9 +90,23 @@ export const jobSpecSchema = z
       .optional(),
     marketJobId: z.string().min(1).max(200).optional(),
     image: imageSchema,
-    command: z.array(z.string().max(65_536)).min(1, 'a job needs a command').max(4096),
+    command: z
+      .array(z.string())
+      .min(1, 'a job needs a command')
+      .max(JOB_LIMITS.commandArgs, `at most ${JOB_LIMITS.commandArgs} arguments`)
+      .refine((args) => totalChars(args) <= JOB_LIMITS.commandChars, `at most ${JOB_LIMITS.commandChars} characters in all (stage larger data as inputs)`),
     env: z
-      .record(z.string().regex(ENV_NAME, 'environment names are letters, digits and _'), z.string().max(65_536))
+      .record(
+        z.string().regex(ENV_NAME, 'environment names are letters, digits and _'),
+        z.string(),
+      )
+      .superRefine((env, ctx) => {
+        for (const name of Object.keys(env)) {
+          if (RESERVED_ENV.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by the agent (the GPUs, the proxy), not by a job` });
+        }
+      })
+      .refine((env) => Object.keys(env).length <= JOB_LIMITS.envVars, `at most ${JOB_LIMITS.envVars} variables`)
+      .refine((env) => totalChars(Object.entries(env).flat()) <= JOB_LIMITS.envChars, `at most ${JOB_LIMITS.envChars} characters in all`)
       .default({}),
     gpus: gpuRequestSchema.default(0),
     cpus: z.number().positive().max(1024).default(1),
@@ -143,9 +190,24 @@ export const jobLogEventSchema = z.object({
 export type JobLogEvent = z.infer<typeof jobLogEventSchema>;
 
 // ── command payloads ────────────────────────────────────────────────────
-export const jobsListInputSchema = z.object({ limit: z.number().int().positive().max(1000).optional() }).strict();
+/** A page of jobs.list: newest first; `offset` skips that many. */
+export const JOBS_PAGE = { defaultLimit: 50, maxLimit: 200 } as const;
+export const jobsListInputSchema = z
+  .object({
+    limit: z.number().int().positive().max(JOBS_PAGE.maxLimit).optional(),
+    offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+/** A job in a list: no command, no env, no log tail (jobs.get and jobs.logs give those). */
+export const jobSpecSummarySchema = jobSpecSchema.omit({ command: true, env: true });
+export const jobSummarySchema = jobSchema.omit({ spec: true, logTail: true }).extend({ spec: jobSpecSummarySchema });
+export type JobSummary = z.infer<typeof jobSummarySchema>;
 export const jobsListOutputSchema = z.object({
-  jobs: z.array(jobSchema),
+  jobs: z.array(jobSummarySchema),
+  /** How many jobs there are in all. */
+  total: z.number().int(),
+  /** The offset of the next page, or null on the last one. */
+  nextOffset: z.number().int().nullable(),
   /** GPUs taken out of service after a job left memory on them, with the reason to show. */
   gpusOutOfService: z.array(z.object({ gpuKey: z.string(), reason: z.string() })),
 });
@@ -157,7 +219,11 @@ export const jobsRunInputSchema = z
   .object({
     spec: jobSpecSchema,
     /** Files staged read-only at /input: relative path → UTF-8 text. */
-    inputs: z.record(z.string().min(1).max(4096), z.string()).optional(),
+    inputs: z
+      .record(z.string().min(1).max(4096), z.string())
+      .refine((files) => Object.keys(files).length <= JOB_LIMITS.inputFiles, `at most ${JOB_LIMITS.inputFiles} files`)
+      .refine((files) => totalChars(Object.entries(files).flat()) <= JOB_LIMITS.inputChars, `at most ${JOB_LIMITS.inputChars} characters in all`)
+      .optional(),
   })
   .strict();
 export const jobsRunOutputSchema = z.object({ job: jobSchema });

@@ -14,6 +14,7 @@ import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import { listOutputs, readOutputImage } from './outputs.js';
 import { JobRunner } from './runner.js';
+import { JobStore, listPage } from './store.js';
 
 export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile'>;
 
@@ -38,6 +39,7 @@ export function createJobsService(options: {
   db?: Db;
 }): JobsService {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
+  const store = new JobStore(db);
   const runner = new JobRunner({
     db,
     docker: connectDocker(options.env),
@@ -59,8 +61,8 @@ export function createJobsService(options: {
   // The runner's ids are checked at submit (letters, digits, _ . -), so this stays in <home>/jobs.
   const outputDir = (id: string) => path.join(options.home, 'jobs', id, 'output');
   const handlers: JobHandlers = {
-    'jobs.list': async ({ limit }) => ({
-      jobs: runner.list(limit),
+    'jobs.list': async ({ limit, offset }) => ({
+      ...listPage(store, limit, offset),
       gpusOutOfService: [...runner.gpusOutOfService()].map(([gpuKey, reason]) => ({ gpuKey, reason })),
     }),
     'jobs.get': async ({ id }) => {

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { Db } from '../storage/database.js';
-import { jobSpecSchema, jobUsageSchema, type Job, type JobSpec, type JobState, type JobUsage } from './schema.js';
+import { jobSpecSchema, jobSpecSummarySchema, jobUsageSchema, JOBS_PAGE, type Job, type JobSummary, type JobSpec, type JobState, type JobUsage } from './schema.js';
 
 interface JobRow {
   id: string;
@@ -123,6 +123,29 @@ export class JobStore {
     return rows.map((r) => this.toJob(r));
   }
 
+  /**
+   * One page of the list, newest first, as summaries: the command, the env and the log tail
+   * stay in the database (SQLite drops them before they reach JavaScript).
+   */
+  page(limit: number, offset: number): { jobs: JobSummary[]; total: number } {
+    const rows = this.db
+      .prepare(
+        `SELECT id, market_job_id, json_remove(spec, '$.command', '$.env') AS spec, state, reason, detail, state_changed_at, created_at,
+                started_at, ended_at, exit_code, oom_killed, log_dropped_bytes, usage
+         FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+      )
+      .all(limit, offset) as Omit<JobRow, 'log_tail' | 'container_id'>[];
+    const total = (this.db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    return {
+      total,
+      jobs: rows.map(({ spec, ...row }) => {
+        const raw: unknown = JSON.parse(spec);
+        const parsed = jobSpecSummarySchema.safeParse(raw);
+        return { ...this.fields(row), spec: parsed.success ? parsed.data : (raw as JobSummary['spec']) };
+      }),
+    };
+  }
+
   /** Jobs not in a final state: what recovery must account for. */
   unfinished(): Job[] {
     const rows = this.db
@@ -136,11 +159,15 @@ export class JobStore {
   }
 
   private toJob(row: JobRow): Job {
+    return { ...this.fields(row), spec: storedSpec(row.spec), logTail: row.log_tail };
+  }
+
+  /** Everything of a record but its spec and log tail. */
+  private fields(row: Omit<JobRow, 'spec' | 'log_tail' | 'container_id'>): Omit<Job, 'spec' | 'logTail'> {
     const gpus = (this.db.prepare('SELECT gpu_key FROM job_gpus WHERE job_id = ? ORDER BY rowid').all(row.id) as { gpu_key: string }[]).map((r) => r.gpu_key);
     return {
       id: row.id,
       marketJobId: row.market_job_id,
-      spec: storedSpec(row.spec),
       state: row.state as JobState,
       reason: row.reason,
       detail: row.detail,
@@ -151,11 +178,17 @@ export class JobStore {
       exitCode: row.exit_code,
       oomKilled: row.oom_killed === 1,
       gpus,
-      logTail: row.log_tail,
       logDroppedBytes: row.log_dropped_bytes,
       usage: row.usage ? jobUsageSchema.parse(JSON.parse(row.usage)) : null,
     };
   }
+}
+
+/** One page of jobs.list (newest first, summaries) and where the next begins. */
+export function listPage(store: JobStore, limit: number = JOBS_PAGE.defaultLimit, offset = 0): { jobs: JobSummary[]; total: number; nextOffset: number | null } {
+  const page = store.page(limit, offset);
+  const end = offset + page.jobs.length;
+  return { ...page, nextOffset: end < page.total && page.jobs.length > 0 ? end : null };
 }
 
 /**

@@ -4,7 +4,7 @@
  * docs/sandbox.md says why each setting is what it is.
  */
 import type Docker from 'dockerode';
-import type { JobSpec } from '../jobs/schema.js';
+import { RESERVED_ENV, type JobSpec } from '../jobs/schema.js';
 import { INPUT_DIR, OUTPUT_DIR, LABEL_AGENT, LABEL_JOB, LABEL_MANAGED, SCRATCH_DIR, type SandboxPolicy } from './policy.js';
 
 /** A GPU given to one job. NVIDIA GPUs are named by UUID; AMD ones by their render node. */
@@ -18,11 +18,25 @@ export function containerName(jobId: string): string {
   return `offshift-job-${jobId}`;
 }
 
+/**
+ * The GPU runtime's variables, always set by us: a container's Env overrides the image's ENV
+ * of the same name, so a CUDA image's `NVIDIA_VISIBLE_DEVICES=all` cannot expose every GPU
+ * where the NVIDIA runtime is Docker's default. `void`: no NVIDIA GPU at all.
+ */
+export function gpuEnv(nvidia: readonly { uuid: string }[]): string[] {
+  if (!nvidia.length) return ['NVIDIA_VISIBLE_DEVICES=void', 'NVIDIA_DRIVER_CAPABILITIES=compute,utility'];
+  return [
+    `NVIDIA_VISIBLE_DEVICES=${nvidia.map((g) => g.uuid).join(',')}`,
+    'NVIDIA_DRIVER_CAPABILITIES=compute,utility',
+    `CUDA_VISIBLE_DEVICES=${nvidia.map((_, i) => i).join(',')}`,
+  ];
+}
+
 export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], policy: SandboxPolicy): Docker.ContainerCreateOptions {
   if (policy.uid === 0) throw new Error('policy.uid must not be 0: jobs never run as root');
   const egress = job.network === 'none' ? null : (policy.egress ?? null);
   if (job.network !== 'none' && !egress) throw new Error('an allow-list job needs an egress lease (network, address, proxy); refused earlier when there is none');
-  const nvidia = gpus.filter((g) => g.vendor === 'nvidia');
+  const nvidia = gpus.filter((g): g is Extract<AssignedGpu, { vendor: 'nvidia' }> => g.vendor === 'nvidia');
   const amd = gpus.filter((g) => g.vendor === 'amd');
   const memoryBytes = job.memoryMiB * MiB;
 
@@ -88,7 +102,7 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
     name: containerName(job.id),
     Image: job.image,
     Cmd: [...job.command],
-    Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...proxyEnv],
+    Env: [...Object.entries(job.env).filter(([k]) => !RESERVED_ENV.test(k)).map(([k, v]) => `${k}=${v}`), ...proxyEnv, ...gpuEnv(nvidia)],
     User: `${policy.uid}:${policy.gid}`,
     WorkingDir: SCRATCH_DIR,
     Hostname: 'job',

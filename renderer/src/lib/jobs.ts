@@ -1,11 +1,11 @@
 /** Pure helpers of the Jobs page: merging job updates, a capped live log, durations. */
-import type { Job, JobState } from '../../../runtime/jobs/schema.js';
+import type { JobState, JobSummary } from '../../../runtime/jobs/schema.js';
 
 /** How much live log the page keeps for the open job: a long log must not freeze the page. */
 export const LIVE_LOG_CAP_CHARS = 200_000;
 
 /** Replaces (or adds, newest first) a job in the list. */
-export function mergeJob(jobs: readonly Job[], job: Job): Job[] {
+export function mergeJob(jobs: readonly JobSummary[], job: JobSummary): JobSummary[] {
   const i = jobs.findIndex((j) => j.id === job.id);
   if (i === -1) return [job, ...jobs];
   const next = jobs.slice();
@@ -23,7 +23,7 @@ export function appendLog(current: string, text: string, cap = LIVE_LOG_CAP_CHAR
   return { text: cut, trimmed: true };
 }
 
-export function jobDuration(job: Pick<Job, 'startedAt' | 'endedAt'>, now: number): string {
+export function jobDuration(job: Pick<JobSummary, 'startedAt' | 'endedAt'>, now: number): string {
   if (job.startedAt === null) return '—';
   const ms = Math.max(0, (job.endedAt ?? now) - job.startedAt);
   if (ms < 1000) return `${ms} ms`;
@@ -55,7 +55,7 @@ export function canCancel(state: JobState): boolean {
   return ['queued', 'pulling', 'starting', 'running', 'paused'].includes(state);
 }
 
-export function limitsLine(job: Pick<Job, 'spec'>): string {
+export function limitsLine(job: Pick<JobSummary, 'spec'>): string {
   const s = job.spec;
   const net = s.network === 'none' ? 'no network' : `network: ${s.network.allow.join(', ')}`;
   return `${s.cpus} CPU · ${s.memoryMiB} MiB memory · ${s.diskMiB} MiB scratch · ${s.shmMiB} MiB shm · max ${s.timeoutSeconds} s · ${net}`;

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
-import type { Job } from '../../../runtime/jobs/schema.js';
+import type { JobSummary } from '../../../runtime/jobs/schema.js';
 import { Icon } from '../components/icons.js';
 import { appendLog, canCancel, jobDuration, limitsLine, mergeJob, stateTone } from '../lib/jobs.js';
 import { useDashboard } from '../store/dashboard-store.js';
@@ -17,7 +17,9 @@ const message = (error: unknown) => (error instanceof ApiError || error instance
 
 export function JobsPage() {
   const connected = useDashboard((s) => s.connection.phase === 'connected');
-  const [jobs, setJobs] = useState<Job[]>([]);
+  const [jobs, setJobs] = useState<JobSummary[]>([]);
+  /** Where the next page of older jobs begins (jobs.list is paged), or null when all are shown. */
+  const [nextOffset, setNextOffset] = useState<number | null>(null);
   const [outOfService, setOutOfService] = useState<{ gpuKey: string; reason: string }[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
   const [log, setLog] = useState<{ text: string; trimmed: boolean; dropped: number }>({ text: '', trimmed: false, dropped: 0 });
@@ -37,9 +39,10 @@ export function JobsPage() {
   useEffect(() => {
     if (!connected) return;
     const c = client();
-    c.call('jobs.list', { limit: 200 }).then(
+    c.call('jobs.list', { limit: 100 }).then(
       (r) => {
         setJobs(r.jobs);
+        setNextOffset(r.nextOffset);
         setOutOfService(r.gpusOutOfService);
         setError(null);
       },
@@ -85,6 +88,16 @@ export function JobsPage() {
   }, [selected, connected]);
 
   const job = jobs.find((j) => j.id === selected) ?? null;
+  const loadOlder = (offset: number) =>
+    client()
+      .call('jobs.list', { limit: 100, offset })
+      .then(
+        (r) => {
+          setJobs((list) => [...list, ...r.jobs.filter((j) => !list.some((k) => k.id === j.id))]);
+          setNextOffset(r.nextOffset);
+        },
+        (e: unknown) => setError(message(e)),
+      );
   const cancel = (id: string) => client().call('jobs.cancel', { id }).then(() => setError(null), (e: unknown) => setError(message(e)));
 
   return (
@@ -139,6 +152,11 @@ export function JobsPage() {
                 ))}
               </tbody>
             </table>
+            {nextOffset !== null ? (
+              <button type="button" className="button" onClick={() => void loadOlder(nextOffset)} data-testid="jobs-load-older">
+                Show older jobs
+              </button>
+            ) : null}
           </div>
           {job ? (
             <div className="card job-detail" data-testid="job-detail">

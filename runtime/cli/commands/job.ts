@@ -12,8 +12,10 @@ import { AppError } from '../../api/errors.js';
 import { readToken } from '../../api/token.js';
 import { connectWebSocket } from '../../api/transports/websocket-client.js';
 import { JobRunner } from '../../jobs/runner.js';
-import { isFinalState, type Job, type JobLogEvent, type JobSpecInput } from '../../jobs/schema.js';
+import { isFinalState, JOBS_PAGE, type Job, type JobLogEvent, type JobSpecInput, type JobSummary } from '../../jobs/schema.js';
+import { JobStore, listPage } from '../../jobs/store.js';
 import { silentLogger } from '../../log.js';
+import { TerminalLines } from '../terminal-lines.js';
 import { connectDocker } from '../../sandbox/docker.js';
 import { effectiveSandboxSettings } from '../../sandbox/effective-settings.js';
 import { loadPolicy } from '../../policy/load.js';
@@ -98,11 +100,14 @@ export const jobRunCommand: CliCommand = {
   async run(args, io) {
     const json = args.flags.has('json');
     const spec = specFromArgs(args, crypto.randomUUID());
-    // With --json, stdout carries only the final line: the log goes to stderr.
-    const write = (e: JobLogEvent) => (json || e.stream !== 'stdout' ? io.stderr(e.text) : io.stdout(e.text));
+    // With --json, stdout carries only the final line: the log goes to stderr. A log line left
+    // open never runs into what follows (terminal-lines.ts).
+    const lines = new TerminalLines(io);
+    const write = (e: JobLogEvent) => lines.write(json || e.stream !== 'stdout' ? 'stderr' : 'stdout', e.text);
     let cancel: (() => Promise<unknown>) | null = null;
     const onSignal = () => {
-      io.stderr('\nCancelling the job (SIGTERM, then SIGKILL after the grace period)…\n');
+      lines.endLine();
+      io.stderr('Cancelling the job (SIGTERM, then SIGKILL after the grace period)…\n');
       void cancel?.();
     };
     process.on('SIGINT', onSignal);
@@ -136,13 +141,14 @@ export const jobRunCommand: CliCommand = {
     } finally {
       process.off('SIGINT', onSignal);
     }
+    lines.endLine();
     if (json) io.stdout(JSON.stringify(summary(job)) + '\n');
-    else io.stderr(`\nJob ${job.id}: ${job.state} (${job.reason}). ${job.detail}\n`);
+    else io.stderr(`Job ${job.id}: ${job.state} (${job.reason}). ${job.detail}\n`);
     return job.state === 'succeeded' ? 0 : 1;
   },
 };
 
-function duration(job: Job): string {
+function duration(job: Pick<Job, 'startedAt' | 'endedAt'>): string {
   if (job.startedAt === null) return '-';
   const ms = (job.endedAt ?? Date.now()) - job.startedAt;
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
@@ -151,22 +157,29 @@ function duration(job: Job): string {
 export const jobListCommand: CliCommand = {
   name: 'job list',
   summary: 'List jobs, newest first, with their state and reason.',
-  usage: 'job list [--limit N] [--json]',
+  usage: `job list [--limit N (default ${JOBS_PAGE.defaultLimit}, at most ${JOBS_PAGE.maxLimit})] [--offset N] [--json]`,
   async run(args, io) {
-    const limit = numberOption(args, 'limit') ?? 50;
+    const limit = numberOption(args, 'limit') ?? JOBS_PAGE.defaultLimit;
+    const offset = numberOption(args, 'offset') ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > JOBS_PAGE.maxLimit) throw new AppError('usage', `--limit must be 1 to ${JOBS_PAGE.maxLimit}.`);
+    if (!Number.isInteger(offset) || offset < 0) throw new AppError('usage', '--offset must be 0 or more.');
     const client = await agentClient(io);
-    let jobs: Job[];
+    let page: { jobs: JobSummary[]; total: number; nextOffset: number | null };
     if (client) {
       try {
-        jobs = (await client.call('jobs.list', { limit })).jobs;
+        page = await client.call('jobs.list', { limit, offset });
       } finally {
         client.close();
       }
     } else {
-      const local = localRunner(io);
-      jobs = local.runner.list(limit);
-      await local.close();
+      const db = openDatabase(path.join(resolveHome(io.env), DATABASE_FILE));
+      try {
+        page = listPage(new JobStore(db), limit, offset);
+      } finally {
+        db.close();
+      }
     }
+    const jobs = page.jobs;
     if (args.flags.has('json')) {
       io.stdout(JSON.stringify(jobs) + '\n');
       return 0;
@@ -179,7 +192,7 @@ export const jobListCommand: CliCommand = {
       formatTable(
         ['ID', 'STATE', 'REASON', 'GPUS', 'DURATION', 'CREATED'],
         jobs.map((j) => [j.id, j.state, j.reason, j.gpus.join(',') || '-', duration(j), new Date(j.createdAt).toISOString()]),
-      ),
+      ) + (page.nextOffset !== null ? `Jobs ${offset + 1}–${offset + jobs.length} of ${page.total}: \`offshift job list --offset ${page.nextOffset}\` shows more.\n` : ''),
     );
     return 0;
   },

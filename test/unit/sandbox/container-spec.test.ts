@@ -16,12 +16,19 @@ describe('buildContainerSpec: identity and command', () => {
   it('runs the pinned image with the job command, env and a non-root user', () => {
     expect(spec.Image).toBe(IMAGE);
     expect(spec.Cmd).toEqual(['sh', '-c', 'echo hi']);
-    expect(spec.Env).toEqual(['A=1']);
+    expect(spec.Env).toEqual(['A=1', 'NVIDIA_VISIBLE_DEVICES=void', 'NVIDIA_DRIVER_CAPABILITIES=compute,utility']);
     expect(spec.User).toBe('65534:65534');
     expect(spec.User!.startsWith('0')).toBe(false);
     expect(spec.name).toBe('offshift-job-j1');
     expect(spec.Tty).toBe(false);
     expect(spec.OpenStdin).toBe(false);
+  });
+  it('sets the GPU runtime\'s variables itself, after the job\'s, so neither the job nor the image can widen them', () => {
+    // A stored spec from before the schema refused these names: dropped here too.
+    const old = { ...job, env: { A: '1', NVIDIA_VISIBLE_DEVICES: 'all', CUDA_VISIBLE_DEVICES: '0,1,2,3' } };
+    expect(buildContainerSpec(old, [], policy).Env).toEqual(['A=1', 'NVIDIA_VISIBLE_DEVICES=void', 'NVIDIA_DRIVER_CAPABILITIES=compute,utility']);
+    const gpus: AssignedGpu[] = [{ vendor: 'nvidia', key: 'nvidia:0', uuid: 'GPU-aaaa1111' }, { vendor: 'nvidia', key: 'nvidia:1', uuid: 'GPU-bbbb2222' }];
+    expect(buildContainerSpec(old, gpus, policy).Env).toEqual(['A=1', 'NVIDIA_VISIBLE_DEVICES=GPU-aaaa1111,GPU-bbbb2222', 'NVIDIA_DRIVER_CAPABILITIES=compute,utility', 'CUDA_VISIBLE_DEVICES=0,1']);
   });
   it('refuses a policy that would run as root', () => {
     expect(() => buildContainerSpec(job, [], { ...policy, uid: 0 })).toThrow(/root/);
