@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { AppError } from './api/errors.js';
-import { parseArgs } from './cli/args.js';
+import { argSpecFromUsage, parseArgs } from './cli/args.js';
 import type { CliCommand, CliIO } from './cli/command.js';
 import { agentCommand } from './cli/commands/agent.js';
 import { checkCommand } from './cli/commands/check.js';
@@ -70,7 +70,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const args = two ? rest.slice(1) : rest;
   try {
-    const parsed = parseArgs(args, command.booleanFlags);
+    const parsed = parseArgs(args, argSpecFromUsage(command.usage, command.booleanFlags));
     if (parsed.flags.has('help')) {
       io.stdout(`Usage: offshift ${command.usage}\n\n${command.summary}\n`);
       return 0;

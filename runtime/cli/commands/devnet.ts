@@ -59,7 +59,7 @@ export const devnetFundCommand: CliCommand = {
 export const devnetVoucherCommand: CliCommand = {
   name: 'devnet voucher',
   summary: "Write a voucher signed by the local chain's demo buyer (for demos and tests).",
-  usage: 'devnet voucher --provider ADDRESS --job JOB --amount TOKENS [--expires-in SECONDS] [--out FILE]\n\nJOB is a bytes32 hex id, or any text (hashed). --amount is cumulative for the job. Prints the voucher without --out.',
+  usage: 'devnet voucher --provider ADDRESS --job JOB --amount TOKENS [--expires-in SECONDS] [--out FILE] [--json]\n\nJOB is a bytes32 hex id, or any text (hashed). --amount is cumulative for the job. Prints the voucher without --out.',
   async run(args, io) {
     const provider = option(args, 'provider');
     const job = option(args, 'job');

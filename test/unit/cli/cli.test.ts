@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../../runtime/cli/args.js';
-import { runCli } from '../../../runtime/cli.js';
+import { argSpecFromUsage, parseArgs } from '../../../runtime/cli/args.js';
+import { allCommands, runCli } from '../../../runtime/cli.js';
 import { VERSION } from '../../../runtime/version.js';
 
 function io() {
@@ -24,13 +24,44 @@ describe('offshift command line', () => {
   });
 
   it('parses options, repeatable options, boolean flags and the command after --', () => {
-    const args = parseArgs(['run', '--image=sha256:abc', '--env', 'A=1', '--env', 'B=2', '--json', '--', 'sh', '-c', 'echo hi']);
+    const spec = { booleans: ['json'], values: ['image', 'env', 'port'] };
+    const args = parseArgs(['run', '--image=sha256:abc', '--env', 'A=1', '--env', 'B=2', '--json', '--', 'sh', '-c', 'echo hi'], spec);
     expect(args.positionals).toEqual(['run']);
     expect(args.options.get('image')).toEqual(['sha256:abc']);
     expect(args.options.get('env')).toEqual(['A=1', 'B=2']);
     expect(args.flags.has('json')).toBe(true);
     expect(args.rest).toEqual(['sh', '-c', 'echo hi']);
-    expect(() => parseArgs(['--port'])).toThrow(/--port needs a value/);
+    expect(() => parseArgs(['--port'], spec)).toThrow(/--port needs a value/);
+    expect(() => parseArgs(['--port', '--json'], spec)).toThrow(/--port needs a value/);
+  });
+
+  it('refuses what a command does not declare: unknown options, single-dash options, a value on a flag', () => {
+    const spec = argSpecFromUsage('job list [--limit N] [--offset N] [--json]');
+    expect(spec).toEqual({ booleans: ['json'], values: ['limit', 'offset'] });
+    expect(() => parseArgs(['--limt', '5'], spec)).toThrow('unknown option --limt. This command takes --json, --limit, --offset (and --help).');
+    expect(() => parseArgs(['-x'], spec)).toThrow(/unknown option -x/);
+    expect(() => parseArgs(['--json=false'], spec)).toThrow(/--json takes no value/);
+    expect(parseArgs(['-h'], spec).flags.has('help')).toBe(true);
+    expect(parseArgs(['--offset', '-1'], spec).options.get('offset')).toEqual(['-1']);
+    expect(() => parseArgs(['--json'], argSpecFromUsage('demo serve'))).toThrow(/takes no options/);
+  });
+
+  it('every command refuses an unknown flag with exit code 2, a usage error on stderr and nothing on stdout', async () => {
+    const commands = await allCommands();
+    expect(commands.length).toBeGreaterThan(20);
+    for (const command of commands) {
+      const { out, io: cliIo } = io();
+      const code = await runCli([...command.name.split(' '), '--no-such-flag', '--json'], cliIo);
+      expect(code, command.name).toBe(2);
+      expect(out.stdout, command.name).toBe('');
+      expect(out.stderr, command.name).toMatch(/unknown option --no-such-flag/);
+    }
+  });
+
+  it('a typo in a real command is refused before anything runs', async () => {
+    const { out, io: cliIo } = io();
+    expect(await runCli(['pause', '--fro', '30'], cliIo)).toBe(2);
+    expect(out.stderr).toContain('unknown option --fro. This command takes --for, --json, --until');
   });
 
   it('reports the version of package.json', () => {
