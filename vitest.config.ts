@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // Agents started by tests do not start the marketplace's demo network (anvil, a market, a
+    // Docker build) unless the test asks for it by clearing this.
+    env: { OFFSHIFT_MARKET: 'off' },
     reporters: ['default'],
   },
 });

@@ -16,6 +16,8 @@ import { createScheduleService, type ScheduleService } from '../schedule/service
 import { createBenchService, type BenchService } from '../bench/service.js';
 import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
+import { createDemoNetwork } from '../demo/lazy.js';
+import { createMarketService, type MarketService } from '../market/service.js';
 import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
 import { takeCrashRecord, type CrashRecord } from './crash.js';
 import { AgentStateMachine } from './state.js';
@@ -33,6 +35,11 @@ export interface AgentOptions {
   policyFile?: string;
   /** The desktop app's hook for `desktop.rememberPassword` (absent headless: the command says so). */
   desktop?: { rememberPassword(password: string): void };
+  /**
+   * The marketplace: connect to the market in the settings, or start the demo network when none
+   * is set. Off unless asked for (the CLI's `agent` and the desktop app ask; tests choose).
+   */
+  market?: { enabled: boolean; passwordFile?: string; demo?: boolean; backoff?: { minMs: number; maxMs: number } };
 }
 
 /**
@@ -51,6 +58,7 @@ export interface Agent {
   readonly money: LazyMoney;
   readonly bench: BenchService;
   readonly desktop: DesktopService;
+  readonly market: MarketService;
   readonly log: Logger;
   /** A typed client over the in-process transport. */
   client(): Client;
@@ -123,6 +131,21 @@ export function createAgent(options: AgentOptions): Agent {
     if (section === 'desktop') bus.emit('desktop.settings', desktop.view());
   });
 
+  // The marketplace: one more source of jobs for the same runner, paid into the same wallet.
+  const market = createMarketService({
+    home: options.home,
+    log,
+    bus,
+    runner: jobs.runner,
+    listGpus: () => gpu.list(),
+    schedule,
+    agentState: () => ({ value: state.value, snapshot: state.snapshot }),
+    money,
+    passwordFile: options.market?.passwordFile,
+    demo: options.market?.demo === false ? null : createDemoNetwork(options.home, env, log),
+    backoff: options.market?.backoff,
+  });
+
   const handlers: Handlers = {
     'agent.info': async () => ({
       version: VERSION,
@@ -141,6 +164,7 @@ export function createAgent(options: AgentOptions): Agent {
     'bench.history': async (input) => ({ entries: bench.history(input) }),
     'bench.selfTest': async () => bench.selfTest(),
     'bench.submitWebgpu': async (input) => bench.submitWebgpu(input),
+    ...market.handlers,
     'system.check': async () => withCrashItem(await runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }), lastCrash),
     'system.processes': async () => ({ processes: schedule.runningProcesses() }),
     'schedule.get': async () => schedule.view(),
@@ -170,6 +194,7 @@ export function createAgent(options: AgentOptions): Agent {
     money,
     bench,
     desktop,
+    market,
     log,
     client: () => createClient(inProcessTransport(dispatch, bus)),
     async start() {
@@ -178,9 +203,11 @@ export function createAgent(options: AgentOptions): Agent {
       await jobs.start();
       schedule.start();
       money.start();
+      if (options.market?.enabled) market.start();
     },
     async stop() {
       unsubscribeTelemetry();
+      await market.stop();
       await schedule.stop();
       await jobs.stop();
       await money.stop();

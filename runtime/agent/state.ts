@@ -29,6 +29,9 @@ export const initialStateInputs: StateInputs = {
 export function deriveState(inputs: StateInputs): { state: AgentStateName; reason: string; detail: string } {
   if (!inputs.started) return { state: 'starting', reason: 'starting', detail: 'Starting: looking for GPUs and checking the system.' };
   if (inputs.fatal) return { state: 'error', reason: inputs.fatal.reason, detail: inputs.fatal.detail };
+  if (inputs.gpuCount === 0 && inputs.runningJobs > 0) {
+    return { state: 'working', reason: 'jobs-running', detail: `Working: ${inputs.runningJobs} CPU-only job${inputs.runningJobs === 1 ? '' : 's'} running (no GPU found).` };
+  }
   if (inputs.gpuCount === 0) {
     return {
       state: 'error',

@@ -31,6 +31,9 @@ import {
   jobsLogsOutputSchema,
   jobsRunInputSchema,
   jobsRunOutputSchema,
+  jobsOutputsOutputSchema,
+  jobsOutputFileInputSchema,
+  jobsOutputFileOutputSchema,
 } from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
 import {
@@ -70,6 +73,8 @@ import {
   withdrawInput,
 } from '../wallet/schema.js';
 
+import { marketSettingsInputSchema, marketStatusSchema } from '../market/schema.js';
+
 const empty = z.object({}).strict();
 
 export const commands = {
@@ -95,6 +100,10 @@ export const commands = {
   'jobs.cancel': { input: jobIdInputSchema, output: jobsCancelOutputSchema },
   /** Runs a job through the same runner as marketplace jobs; returns the queued record. */
   'jobs.run': { input: jobsRunInputSchema, output: jobsRunOutputSchema },
+  /** The files the job left in its output folder (links skipped), newest first. */
+  'jobs.outputs': { input: jobIdInputSchema, output: jobsOutputsOutputSchema },
+  /** One picture from the output folder as a data URL (PNG/JPEG/GIF/WebP up to 4 MiB; paths that leave the folder or go through a link are refused). */
+  'jobs.outputFile': { input: jobsOutputFileInputSchema, output: jobsOutputFileOutputSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 
@@ -125,6 +134,12 @@ export const commands = {
   'wallet.withdraw': { input: walletWithdrawInput, output: walletWithdrawOutput },
   /** Empty input reads; otherwise changes (a new network's chain id is checked against its RPC). */
   'wallet.settings': { input: walletSettingsInput, output: walletSettingsOutput },
+
+  // ── marketplace ────────────────────────────────────────────────────────
+  /** The connection and its reason, the network (demo or real), prices, recent offers, running market jobs. */
+  'market.status': { input: empty, output: marketStatusSchema },
+  /** Any subset of the market settings (`locked-by-policy` for an admin's field); returns the new status. */
+  'market.settings': { input: marketSettingsInputSchema, output: marketStatusSchema },
 
   // ── bench (progress as `bench.progress` events) ───────────────────────
   /** Runs the CUDA benchmark on the NVIDIA GPUs (or one); optionally also in the job container. */
@@ -162,6 +177,7 @@ export const events = {
   'job.progress': jobProgressEventSchema,
   'bench.progress': benchProgressEventSchema,
   'wallet.update': walletUpdateEvent,
+  'market.update': marketStatusSchema,
   'desktop.settings': desktopViewSchema,
 } as const;
 

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema } from '../jobs/schema.js';
-import { addressSchema, baseUnitsSchema, bytes32Schema, signedVoucherSchema } from '../wallet/schema.js';
+import { addressSchema, baseUnitsSchema, signedVoucherSchema } from '../wallet/schema.js';
 
 export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_VERSIONS = [1] as const;
@@ -147,6 +147,7 @@ export const declineReasonSchema = z.enum([
   'not-enough-disk',
   'not-available',
   'duration-beyond-window',
+  'report-interval-too-long',
   'image-denied',
   'buyer-denied',
   'wrong-chain',

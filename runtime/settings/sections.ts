@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/settings.js';
+import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '../market/settings.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
 
@@ -23,6 +24,7 @@ export interface SettingsSection<Full, Patch> {
 export const settingsSections = {
   schedule: { full: scheduleSettingsSchema, patch: schedulePatchSchema, defaults: defaultScheduleSettings, reconcile: reconcileSchedule },
   sandbox: { full: sandboxSettingsSchema, patch: sandboxPatchSchema, defaults: defaultSandboxSettings },
+  market: { full: marketSettingsSchema, patch: marketPatchSchema, defaults: defaultMarketSettings },
   desktop: { full: desktopSettingsSchema, patch: desktopPatchSchema, defaults: defaultDesktopSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 

@@ -107,6 +107,11 @@ export class WalletService {
     return { address: wallet.address, privateKey: wallet.privateKey, mnemonic: 'mnemonic' in wallet && wallet.mnemonic ? wallet.mnemonic.phrase : null };
   }
 
+  /** Signs a text (EIP-191) with the wallet's key, which stays here: the market sign-in and usage reports. */
+  async signMessage(text: string): Promise<string> {
+    return this.requireSigner().signMessage(text);
+  }
+
   private requireSigner(): Signer {
     if (!this.signer) throw new AppError('wallet-locked', 'The wallet is locked. Unlock it with its password first.');
     return this.signer;

@@ -10,7 +10,7 @@ import { startWebSocketServer } from '../../api/transports/websocket-server.js';
 import { createLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
 import { VERSION } from '../../version.js';
-import { numberOption } from '../args.js';
+import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
 
 export const DEFAULT_PORT = 7878;
@@ -24,7 +24,7 @@ function defaultStaticDir(): string {
 export const agentCommand: CliCommand = {
   name: 'agent',
   summary: 'Run the headless agent and its web dashboard on 127.0.0.1.',
-  usage: 'agent [--port N]   (0 picks a free port; default 7878)',
+  usage: 'agent [--port N] [--password-file FILE]   (port 0 picks a free one; default 7878. The password file unlocks the wallet to sign in to the market)',
   async run(args, io) {
     const home = resolveHome(io.env);
     const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
@@ -33,7 +33,9 @@ export const agentCommand: CliCommand = {
     const removeCrashHandler = installCrashHandler({ home, log, version: VERSION });
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     const token = loadOrCreateToken(home, log);
-    const agent = createAgent({ home, env: io.env, log });
+    // The marketplace starts with the agent (the demo network on a fresh install); OFFSHIFT_MARKET=off
+    // keeps it off (the test suite sets it: each test that wants a market starts one of its own).
+    const agent = createAgent({ home, env: io.env, log, market: { enabled: io.env.OFFSHIFT_MARKET !== 'off', passwordFile: option(args, 'password-file') } });
     const port = numberOption(args, 'port') ?? (io.env.OFFSHIFT_PORT ? Number(io.env.OFFSHIFT_PORT) : DEFAULT_PORT);
     const server = await startWebSocketServer({
       dispatch: agent.dispatch,

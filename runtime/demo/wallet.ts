@@ -1,0 +1,37 @@
+/**
+ * The demo wallet: created for an owner who has none when the demo network starts, so the loop
+ * can be seen at once. Its password is random and kept in the data folder (demo/wallet-password,
+ * 0600) so the agent can unlock it by itself: it is for test tokens only, and the Wallet page
+ * says so. Funded with test ether for gas, and set to redeem every voucher at once.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { devnetFund, readDevnet } from '../chain/devnet.js';
+import { makeProvider } from '../chain/provider.js';
+import type { MoneyService } from '../wallet/money.js';
+import { writeFileAtomic } from '../storage/atomic-file.js';
+import { DEMO_DIR, demoPasswordFile } from './paths.js';
+
+
+export async function createDemoWallet(home: string, money: MoneyService): Promise<string> {
+  const password = crypto.randomBytes(24).toString('base64url');
+  fs.mkdirSync(path.join(home, DEMO_DIR), { recursive: true, mode: 0o700 });
+  writeFileAtomic(demoPasswordFile(home), password + '\n', 0o600);
+  const { address } = await money.wallet.create(password);
+  await money.wallet.updateSettings({ autoRedeemThreshold: '1' });
+  return address;
+}
+
+/** Test ether for gas (redeeming vouchers costs a transaction), when the wallet has less than 1. */
+export async function fundForGas(home: string, address: string): Promise<void> {
+  const info = readDevnet(home);
+  if (!info) return;
+  const provider = makeProvider(info.rpcUrl, info.chainId);
+  try {
+    if ((await provider.getBalance(address)) >= 10n ** 18n) return;
+  } finally {
+    provider.destroy();
+  }
+  await devnetFund(home, address, { eth: '10' });
+}

@@ -1,0 +1,544 @@
+/**
+ * The provider side of the marketplace inside the agent: keeps the connection to the market,
+ * advertises this machine on every change, decides each offer (acceptance.ts), runs accepted
+ * jobs through the existing JobRunner (one more source of jobs, not a second runner), reports
+ * usage and checks vouchers (paid-job.ts), and ends jobs the market can no longer pay for.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Contract, getAddress, type JsonRpcProvider } from 'ethers';
+import { AppError } from '../api/errors.js';
+import { ESCROW_ABI } from '../chain/abi.js';
+import { toJobId } from '../chain/devnet.js';
+import { makeProvider } from '../chain/provider.js';
+import type { Gpu } from '../gpu/schema.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { isFinalState, type Job, type JobSpecInput } from '../jobs/schema.js';
+import { marketStopReasons } from '../jobs/outcome.js';
+import { ranMsFromEvents } from '../jobs/store.js';
+import { formatTokens } from '../ledger/ledger.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../storage/database.js';
+import type { MoneyService } from '../wallet/money.js';
+import { recoverVoucherSigner } from '../wallet/voucher.js';
+import type { SignedVoucher } from '../wallet/schema.js';
+import { decideOffer, type OfferDecision } from './acceptance.js';
+import { MarketConnection, type LinkState, type Welcome } from './connection.js';
+import { fetchInputs } from './inputs.js';
+import { PaidJob, type MarketJobRow } from './paid-job.js';
+import { MAX_OUTPUT_BYTES, OUTPUT_CHUNK_BYTES, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
+import { buildAdvertisement, freeResources, readMachineFacts } from './resources.js';
+import type { MarketSettings } from './settings.js';
+import { isLoopbackHost } from './connection.js';
+
+export interface ProviderDeps {
+  home: string;
+  db: Db;
+  log: Logger;
+  runner: JobRunner;
+  money: MoneyService;
+  agent: string;
+  listGpus: () => Promise<Gpu[]>;
+  /** Effective market settings now. */
+  settings: () => MarketSettings;
+  /** The owner's availability now (schedule, idle, pause, policy) and seconds left in the schedule window. */
+  availability: () => { run: boolean; state: Advertisement['availability']['state']; detail: string; windowSecondsLeft: number | null };
+  scores: () => Promise<ReadonlyMap<string, number>>;
+  onLink: (state: LinkState, reason: string, nextRetryAt: number | null) => void;
+  onChange: () => void;
+  now?: () => number;
+  backoff?: { minMs: number; maxMs: number };
+}
+
+interface Pending {
+  offer: Offer;
+  timer: NodeJS.Timeout;
+}
+
+export class MarketProvider {
+  private readonly conn: MarketConnection;
+  private readonly now: () => number;
+  private readonly jobs = new Map<string, PaidJob>();
+  private readonly pending = new Map<string, Pending>();
+  private welcome: Welcome | null = null;
+  private lastAd = '';
+  private adTimer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private rpc: JsonRpcProvider | null = null;
+  private readonly unsubscribe: () => void;
+  private stopped = false;
+
+  constructor(
+    readonly url: string,
+    private readonly d: ProviderDeps,
+  ) {
+    this.now = d.now ?? Date.now;
+    const address = d.money.wallet.address()!;
+    this.conn = new MarketConnection({
+      url,
+      allowInsecure: d.settings().allowInsecure,
+      agent: d.agent,
+      address,
+      signMessage: (text) => d.money.wallet.signMessage(text),
+      log: d.log,
+      backoff: d.backoff,
+      onState: (state, reason, nextRetryAt) => this.linkChanged(state, reason, nextRetryAt),
+      onWelcome: (w) => this.welcomed(w),
+      onMessage: (m) => this.handle(m),
+    });
+    this.unsubscribe = d.runner.onChange((job) => this.jobChanged(job));
+  }
+
+  get address(): string {
+    return getAddress(this.d.money.wallet.address()!);
+  }
+
+  get network(): { chainId: number; escrow: string } {
+    const net = this.d.money.wallet.network();
+    return { chainId: net.chainId, escrow: net.escrow };
+  }
+
+  start(): void {
+    this.recover();
+    this.conn.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    for (const j of this.jobs.values()) j.stop();
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    if (this.adTimer) clearTimeout(this.adTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    await this.conn.stop();
+    this.rpc?.destroy();
+  }
+
+  /** Something the advertisement is made of changed: send it again (debounced, only if it differs). */
+  advertiseSoon(): void {
+    if (this.adTimer || !this.conn.connected) return;
+    this.adTimer = setTimeout(() => {
+      this.adTimer = null;
+      void this.advertise().catch((error: unknown) => this.d.log.warn('advertising failed', { error: (error as Error).message }));
+    }, 200);
+    this.adTimer.unref?.();
+  }
+
+  runningJobs(): PaidJob[] {
+    return [...this.jobs.values()];
+  }
+
+  // ── connection ───────────────────────────────────────────────────────────
+
+  private linkChanged(state: LinkState, reason: string, nextRetryAt: number | null): void {
+    if (state !== 'connected' && this.welcome) {
+      this.welcome = null;
+      this.lastAd = '';
+      this.armGrace();
+    }
+    this.d.onLink(state, reason, nextRetryAt);
+  }
+
+  /** Running jobs go on for the grace while the agent reconnects; past it they stop. */
+  private armGrace(): void {
+    if (this.graceTimer || this.stopped) return;
+    const graceS = this.d.settings().disconnectGraceSeconds;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      if (this.conn.connected) return;
+      for (const j of this.jobs.values()) {
+        void this.d.runner
+          .stopJob(j.row.local_job_id, {
+            state: 'cancelled',
+            reason: marketStopReasons.marketUnreachable,
+            detail: `Stopped: the market has been unreachable for ${graceS} s, so nobody could pay for more work. Vouchers already received stay redeemable on chain.`,
+          })
+          .catch(() => {});
+      }
+    }, graceS * 1000);
+    this.graceTimer.unref?.();
+  }
+
+  private welcomed(w: Welcome): void {
+    const net = this.network;
+    if (w.chainId !== net.chainId || getAddress(w.escrow) !== getAddress(net.escrow)) {
+      this.d.onLink(
+        'refused',
+        `The market pays on chain ${w.chainId} through escrow ${w.escrow}, but your wallet uses chain ${net.chainId} and escrow ${net.escrow}. Add the market's network in the Wallet settings and select it.`,
+        null,
+      );
+    }
+    this.welcome = w;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    const open = this.d.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE final_sent = 0').all();
+    this.conn.send({ type: 'resume', jobs: open.slice(0, 64).map((r) => ({ jobId: r.job_id, usageSeconds: r.reported_seconds })) });
+    for (const j of this.jobs.values()) j.reconnected();
+    for (const row of open) if (row.ended_at !== null && !this.jobs.has(row.job_id)) void this.sendEnding(row);
+    void this.advertise();
+  }
+
+  private async advertise(): Promise<void> {
+    if (!this.conn.connected) return;
+    const settings = this.d.settings();
+    const a = this.d.availability();
+    const facts = readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
+    const net = this.network;
+    const ad = buildAdvertisement({
+      facts,
+      free: freeResources(facts),
+      scores: await this.d.scores(),
+      settings,
+      availability: { state: a.state, reason: a.detail.slice(0, 2000) },
+      windowSecondsLeft: a.windowSecondsLeft,
+      chainId: net.chainId,
+      escrow: net.escrow,
+      agent: this.d.agent,
+    });
+    const text = JSON.stringify(ad);
+    if (text === this.lastAd) return;
+    if (this.conn.send({ type: 'advertise', ad })) this.lastAd = text;
+  }
+
+  private activeJobs(): Job[] {
+    return this.d.runner.list(200).filter((j) => !isFinalState(j.state));
+  }
+
+  private pendingNeeds() {
+    return [...this.pending.values()].map(({ offer }) => ({ gpus: offer.job.gpus, cpus: offer.job.cpus, memoryMiB: offer.job.memoryMiB, diskMiB: offer.job.diskMiB }));
+  }
+
+  // ── messages from the market ─────────────────────────────────────────────
+
+  private handle(m: Exclude<ToProviderMessage, { type: 'challenge' | 'welcome' }>): void {
+    switch (m.type) {
+      case 'offer':
+        void this.decide(m.offer).catch((error: unknown) => this.d.log.error('deciding an offer failed', { error: (error as Error).message }));
+        return;
+      case 'job-confirmed':
+        void this.confirmed(m.offerId).catch((error: unknown) => this.d.log.error('starting a market job failed', { error: (error as Error).message }));
+        return;
+      case 'offer-withdrawn': {
+        const p = this.pending.get(m.offerId);
+        if (p) clearTimeout(p.timer);
+        this.pending.delete(m.offerId);
+        this.d.log.info('offer withdrawn by the market', { offerId: m.offerId, reason: m.reason });
+        return;
+      }
+      case 'voucher':
+        void this.voucher(m.jobId, m.signed).catch((error: unknown) => this.d.log.warn('voucher handling failed', { jobId: m.jobId, error: (error as Error).message }));
+        return;
+      case 'cancel': {
+        const j = this.jobs.get(m.jobId);
+        if (j) void this.d.runner.stopJob(j.row.local_job_id, { state: 'cancelled', reason: marketStopReasons.buyerCancelled, detail: `Cancelled by the buyer${m.detail ? `: ${m.detail}` : '.'}` }).catch(() => {});
+        return;
+      }
+      case 'resumed':
+        for (const r of m.jobs) {
+          const j = this.jobs.get(r.jobId);
+          if (!r.known && j) {
+            void this.d.runner
+              .stopJob(j.row.local_job_id, { state: 'cancelled', reason: marketStopReasons.marketUnreachable, detail: 'Stopped: the market no longer knows this job, so nobody would pay for more work. Vouchers already received stay redeemable.' })
+              .catch(() => {});
+          }
+        }
+        return;
+      case 'error':
+        this.d.log.warn('the market reported an error', { code: m.code, message: m.message, ref: m.ref ?? null });
+        return;
+    }
+  }
+
+  private async decide(offer: Offer): Promise<void> {
+    const settings = this.d.settings();
+    const a = this.d.availability();
+    const facts = readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
+    const unlocked = this.d.money.wallet.isUnlocked();
+    const { decimals, symbol } = this.d.money.wallet.tokenMeta();
+    const decision: OfferDecision = decideOffer(offer, {
+      now: this.now(),
+      settings,
+      availability: { run: a.run, detail: a.detail },
+      windowSecondsLeft: a.windowSecondsLeft,
+      free: freeResources(facts),
+      wallet: unlocked ? this.network : null,
+      formatTokens: (units) => `${formatTokens(units, decimals)} ${symbol}`,
+    });
+    this.d.db
+      .prepare('INSERT OR REPLACE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(offer.offerId, offer.jobId, this.now(), getAddress(offer.buyer), offer.job.image, offer.job.gpus, offer.job.pricePerHour, offer.job.maxDurationSeconds, decision.accept ? 1 : 0, decision.reason, decision.detail);
+    this.d.db.prepare('DELETE FROM market_offers WHERE at < (SELECT at FROM market_offers ORDER BY at DESC LIMIT 1 OFFSET 499)').run();
+    this.d.log.info('offer decided', { offerId: offer.offerId, jobId: offer.jobId, accept: decision.accept, reason: decision.reason });
+    if (decision.accept) {
+      const timer = setTimeout(() => this.pending.delete(offer.offerId), Math.max(0, offer.expiresAt - this.now()) + 5000);
+      timer.unref?.();
+      this.pending.set(offer.offerId, { offer, timer });
+    }
+    this.conn.send({ type: 'offer-reply', offerId: offer.offerId, accept: decision.accept, reason: decision.reason, detail: decision.detail });
+    this.d.onChange();
+    this.advertiseSoon();
+  }
+
+  /** The market confirmed our acceptance: the job is ours to run. */
+  private async confirmed(offerId: string): Promise<void> {
+    const p = this.pending.get(offerId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(offerId);
+    const { offer } = p;
+    const { job } = offer;
+    const localId = this.localIdFor(offer.jobId);
+    const row: MarketJobRow = {
+      job_id: offer.jobId,
+      local_job_id: localId,
+      market_url: this.url,
+      buyer: getAddress(offer.buyer),
+      price_per_hour: job.pricePerHour,
+      report_interval_s: job.reportIntervalSeconds,
+      chain_id: offer.chainId,
+      escrow: getAddress(offer.escrow),
+      accepted_at: this.now(),
+      report_seq: 0,
+      reported_seconds: 0,
+      paid_up_to: '0',
+      last_voucher_at: null,
+      voucher_problem: null,
+      ended_at: null,
+      end_state: null,
+      end_reason: null,
+      final_sent: 0,
+    };
+    this.d.db.prepare('DELETE FROM market_jobs WHERE job_id = ? AND ended_at IS NOT NULL AND final_sent = 1').run(offer.jobId);
+    this.d.db
+      .prepare(
+        `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at)
+         VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at)`,
+      )
+      .run(row);
+    const tracked = this.track(row);
+    const spec: JobSpecInput = {
+      id: localId,
+      marketJobId: toJobId(offer.jobId),
+      image: job.image,
+      command: job.command,
+      env: job.env,
+      gpus: job.gpus,
+      cpus: job.cpus,
+      memoryMiB: job.memoryMiB,
+      diskMiB: job.diskMiB,
+      outputMiB: job.outputMiB,
+      timeoutSeconds: job.maxDurationSeconds,
+      network: job.network,
+    };
+    try {
+      const inputs = job.inputs.length ? await fetchInputs(job.inputs, { allowLoopback: isLoopbackHost(new URL(this.url).hostname) }) : undefined;
+      await this.d.runner.submit(spec, { inputs });
+    } catch (error) {
+      const message = error instanceof AppError ? error.message : (error as Error).message;
+      tracked.stop();
+      this.jobs.delete(offer.jobId);
+      this.recordEnd(row, 'failed', 'sandbox-refused', `The sandbox refused the job: ${message}`, 0, null);
+    }
+    this.d.onChange();
+  }
+
+  private localIdFor(marketJobId: string): string {
+    const base = `m-${marketJobId}`.slice(0, 56);
+    return this.d.runner.get(base) ? `${base}-${crypto.randomBytes(3).toString('hex')}` : base;
+  }
+
+  private track(row: MarketJobRow): PaidJob {
+    const job = new PaidJob(row, {
+      db: this.d.db,
+      log: this.d.log,
+      now: this.now,
+      provider: this.address,
+      signMessage: (text) => this.d.money.wallet.signMessage(text),
+      usageSeconds: (localId) => Math.floor(ranMsFromEvents(this.d.runner.events(localId), this.now()) / 1000),
+      send: (report) => this.conn.send({ type: 'usage', report }),
+      recordOwed: (r, amount, seconds) =>
+        this.d.money.ledger.recordUsageReport({ chainId: r.chain_id, escrow: r.escrow }, { marketJobId: toJobId(r.job_id), amount, at: this.now(), usage: { seconds } }),
+      connected: () => this.conn.connected,
+      stopUnpaid: (r, detail) => void this.d.runner.stopJob(r.local_job_id, { state: 'cancelled', reason: marketStopReasons.unpaid, detail }).catch(() => {}),
+      onChange: () => this.d.onChange(),
+    });
+    this.jobs.set(row.job_id, job);
+    return job;
+  }
+
+  // ── money ────────────────────────────────────────────────────────────────
+
+  private async voucher(jobId: string, signed: SignedVoucher): Promise<void> {
+    const row = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
+    if (!row) return void this.d.log.warn('a voucher for a job this agent does not know', { jobId });
+    const tracked = this.jobs.get(jobId);
+    // Stored first (when its signature is the buyer's and it pays this wallet), then judged.
+    let problem: string | null = null;
+    try {
+      this.d.money.wallet.addVoucher(signed);
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    if (problem === null) problem = await this.voucherProblem(row, signed, tracked?.minimumVoucher() ?? 0n);
+    if (problem) {
+      this.d.log.warn('voucher refused', { jobId, problem });
+      if (tracked) tracked.refused(problem);
+      else this.d.db.prepare('UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(problem, jobId);
+      this.d.onChange();
+      return;
+    }
+    const amount = BigInt(signed.voucher.cumulativeAmount);
+    if (tracked) tracked.paid(amount);
+    else {
+      const upTo = amount > BigInt(row.paid_up_to) ? amount : BigInt(row.paid_up_to);
+      this.d.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), this.now(), jobId);
+      // The job's last voucher: redeem once the owner's threshold is reached.
+      void this.d.money.wallet.autoRedeem().catch((error: unknown) => this.d.log.warn('auto-redeem failed', { error: (error as Error).message }));
+    }
+    this.d.onChange();
+  }
+
+  private async voucherProblem(row: MarketJobRow, signed: SignedVoucher, minAmount: bigint): Promise<string | null> {
+    const { voucherProblem } = await import('./voucher-check.js');
+    let recovered: string;
+    try {
+      recovered = recoverVoucherSigner(signed, row.chain_id, row.escrow);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    let chain: { deposit: bigint; alreadyPaid: bigint } | null = null;
+    try {
+      const net = this.d.money.wallet.network();
+      this.rpc ??= makeProvider(net.rpcUrl, net.chainId);
+      const escrow = new Contract(row.escrow, ESCROW_ABI, this.rpc);
+      const [deposit, alreadyPaid] = (await Promise.all([escrow.getFunction('deposits')(row.buyer), escrow.getFunction('paid')(row.buyer, this.address, toJobId(row.job_id))])) as [bigint, bigint];
+      chain = { deposit, alreadyPaid };
+    } catch (error) {
+      this.d.log.warn('could not read the escrow to check a voucher', { error: (error as Error).message });
+    }
+    return voucherProblem(signed, {
+      buyer: row.buyer,
+      provider: this.address,
+      jobIdBytes32: toJobId(row.job_id),
+      recoveredSigner: recovered,
+      nowSec: Math.floor(this.now() / 1000),
+      minAmount,
+      chain,
+    });
+  }
+
+  // ── job endings ──────────────────────────────────────────────────────────
+
+  private jobChanged(job: Job): void {
+    if (!job.marketJobId) return;
+    const row = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE local_job_id = ?').get(job.id);
+    if (!row) return;
+    if (job.state === 'running' || job.state === 'paused') {
+      const tracked = this.jobs.get(row.job_id);
+      if (job.state === 'running' && tracked && row.report_seq === 0 && job.startedAt !== null) {
+        if (!this.timerStarted.has(row.job_id)) {
+          this.timerStarted.add(row.job_id);
+          tracked.start();
+          this.conn.send({ type: 'job-started', jobId: row.job_id });
+        }
+      } else if (tracked) this.conn.send({ type: 'job-paused', jobId: row.job_id, paused: job.state === 'paused', detail: job.detail.slice(0, 2000) });
+      this.advertiseSoon();
+      return;
+    }
+    if (!isFinalState(job.state)) return;
+    const tracked = this.jobs.get(row.job_id);
+    tracked?.stop();
+    this.timerStarted.delete(row.job_id);
+    const seconds = job.usage ? Math.floor(job.usage.runMs / 1000) : row.reported_seconds;
+    const state: MarketJobState = job.reason === marketStopReasons.unpaid ? 'unpaid' : job.reason === marketStopReasons.marketUnreachable ? 'market-unreachable' : job.state;
+    void (async () => {
+      if (tracked) await tracked.report(true, seconds);
+      // The runner collects the job's /output after recording its end: wait for that.
+      await this.d.runner.wait(job.id).catch(() => {});
+      this.jobs.delete(row.job_id);
+      this.recordEnd(this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
+      this.advertiseSoon();
+    })().catch((error: unknown) => this.d.log.error('ending a market job failed', { jobId: row.job_id, error: (error as Error).message }));
+  }
+
+  private readonly timerStarted = new Set<string>();
+
+  private recordEnd(row: MarketJobRow, state: MarketJobState, reason: string, detail: string, seconds: number, exitCode: number | null): void {
+    this.d.db
+      .prepare('UPDATE market_jobs SET ended_at = ?, end_state = ?, end_reason = ?, reported_seconds = max(reported_seconds, ?) WHERE job_id = ?')
+      .run(this.now(), state, `${reason}\n${exitCode ?? ''}\n${detail}`.slice(0, 2000), seconds, row.job_id);
+    const updated = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(row.job_id)!;
+    this.d.onChange();
+    void this.sendEnding(updated);
+  }
+
+  /** The outputs, then the end; marked sent only when the market got it (else resent on reconnect). */
+  private async sendEnding(row: MarketJobRow): Promise<void> {
+    if (!this.conn.connected || row.final_sent) return;
+    const [reason = '', exit = '', ...rest] = (row.end_reason ?? '').split('\n');
+    for (const chunk of readOutputChunks(path.join(this.d.home, 'jobs', row.local_job_id, 'output'), row.job_id)) {
+      if (!this.conn.send({ type: 'output', chunk })) return;
+    }
+    const ok = this.conn.send({
+      type: 'job-ended',
+      end: { jobId: row.job_id, state: (row.end_state ?? 'failed') as MarketJobState, reason: reason.slice(0, 64), detail: rest.join('\n').slice(0, 2000), usageSeconds: row.reported_seconds, exitCode: exit === '' ? null : Number(exit) },
+    });
+    if (ok) this.d.db.prepare('UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(row.job_id);
+  }
+
+  /** After an agent restart: re-track market jobs still running; resend endings not yet delivered. */
+  private recover(): void {
+    for (const row of this.d.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE ended_at IS NULL').all()) {
+      const job = this.d.runner.get(row.local_job_id);
+      if (!job) {
+        this.recordEnd(row, 'failed', 'agent-restarted', 'The agent stopped before this job started.', row.reported_seconds, null);
+        continue;
+      }
+      const tracked = this.track(row);
+      if (isFinalState(job.state)) {
+        this.jobChanged(job);
+        continue;
+      }
+      if (job.state === 'running' || job.state === 'paused') {
+        this.timerStarted.add(row.job_id);
+        tracked.start();
+      }
+    }
+  }
+}
+
+/** Regular files under the output folder (no links followed), cut into protocol chunks, capped. */
+export function* readOutputChunks(dir: string, jobId: string): Generator<{ jobId: string; path: string; index: number; last: boolean; sha256: string | null; data: string }> {
+  let total = 0;
+  const walk = function* (rel: string): Generator<string> {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) yield* walk(r);
+      else if (e.isFile() && /^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,199}$/.test(r)) yield r;
+    }
+  };
+  for (const rel of walk('')) {
+    let data: Buffer;
+    try {
+      const st = fs.lstatSync(path.join(dir, rel));
+      if (!st.isFile() || total + st.size > MAX_OUTPUT_BYTES) continue;
+      data = fs.readFileSync(path.join(dir, rel));
+    } catch {
+      continue;
+    }
+    total += data.length;
+    const sha256 = crypto.createHash('sha256').update(data).digest('hex');
+    const count = Math.max(1, Math.ceil(data.length / OUTPUT_CHUNK_BYTES));
+    for (let i = 0; i < count; i++) {
+      const last = i === count - 1;
+      yield { jobId, path: rel, index: i, last, sha256: last ? sha256 : null, data: data.subarray(i * OUTPUT_CHUNK_BYTES, (i + 1) * OUTPUT_CHUNK_BYTES).toString('base64') };
+    }
+  }
+}
