@@ -119,7 +119,12 @@ export function formatTokens(units: bigint, decimals: number): string {
   return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
 }
 
-function csvField(value: string): string {
+/**
+ * One CSV cell. A cell a spreadsheet would run as a formula (it begins with = + - @, a tab or
+ * a carriage return: OWASP's list) gets a leading ' and is quoted, so it is shown as text.
+ */
+export function csvField(value: string): string {
+  if (/^[=+\-@\t\r]/.test(value)) return `"'${value.replaceAll('"', '""')}"`;
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
@@ -523,7 +528,7 @@ export class Ledger {
       }
       const duration = started !== null && ended !== null ? String(Math.round((ended - started) / 1000)) : '';
       lines.push(
-        `${local.day}${timeOfDay(at + local.off - local.dayStart)}${local.zone},${marketJobId},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatDigits(joinText(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
+        `${local.day}${timeOfDay(at + local.off - local.dayStart)}${local.zone},${csvField(marketJobId)},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatDigits(joinText(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
       );
     }
     return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
