@@ -1,13 +1,15 @@
 /**
  * `npm start` (dist/main/launcher.js, plain node): starts the desktop app with the Electron
- * binary, or explains in one message why it cannot and points to `npm run agent`.
- * OFFSHIFT_ELECTRON_DOWNLOAD=0 skips the one download attempt.
+ * binary; where it cannot, says why in one line and runs the headless agent with its dashboard
+ * in the browser instead. OFFSHIFT_ELECTRON_DOWNLOAD=0 skips the one download attempt;
+ * OFFSHIFT_HEADLESS_FALLBACK=0 only explains.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findElectronBinary } from './launcher/electron-binary.js';
+import { runHeadless } from './launcher/headless.js';
 import { launch } from './launcher/launch.js';
 import { runWithTimeout } from './launcher/run-with-timeout.js';
 
@@ -46,6 +48,17 @@ const code = await launch({
       };
       child.once('error', (error) => done({ error: error.message }));
       child.once('exit', (exitCode, signal) => done({ code: exitCode, signal }));
+    }),
+  // The headless agent and its dashboard. (The marketplace's demo network joins it here once
+  // `offshift demo up` exists.)
+  runHeadless: () =>
+    runHeadless({
+      cli: path.join(appDir, 'dist', 'runtime', 'cli.js'),
+      cwd: appDir,
+      env: process.env,
+      platform: process.platform,
+      print: (line) => process.stdout.write(line + '\n'),
+      printError: (line) => process.stderr.write(line + '\n'),
     }),
   now: () => Date.now(),
   print: (line) => process.stdout.write(line + '\n'),

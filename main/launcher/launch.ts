@@ -1,7 +1,9 @@
 /**
  * What `npm start` does, as a function of its dependencies (so each path is a unit test):
- * find the Electron binary, try once to fetch it if missing, and either start the app or say in
- * one clear message why it cannot, pointing to the headless agent. Never hangs, never a stack.
+ * find the Electron binary, try once to fetch it if missing, and start the desktop app; where
+ * it cannot (no binary, no display, Electron failing at once), say why in one line and run the
+ * headless agent with its dashboard in the browser instead, so the first command always runs
+ * the product. Never hangs, never a stack.
  */
 import type { ElectronBinary } from './electron-binary.js';
 import type { RunOutcome } from './run-with-timeout.js';
@@ -11,6 +13,7 @@ export const DOWNLOAD_TIMEOUT_MS = 20_000;
 export const EARLY_EXIT_MS = 5_000;
 
 export const HEADLESS_HINT = 'Run `npm run agent` instead: it starts the headless agent and prints a dashboard URL to open in your browser.';
+export const FALLBACK_NOTE = 'so Offshift runs as the headless agent with its dashboard in your browser instead (Ctrl-C stops it).';
 
 export function noBinaryMessage(reason: string): string {
   return `Offshift: the Electron binary is not available on this machine (${reason}), so the desktop app cannot start. ${HEADLESS_HINT}`;
@@ -24,6 +27,11 @@ export function startFailedMessage(detail: string): string {
   return `Offshift: the desktop app could not start (${detail}). ${HEADLESS_HINT}`;
 }
 
+/** The one line printed before the headless fallback: why there is no desktop window. */
+export function fallbackMessage(why: string): string {
+  return `Offshift: ${why}, ${FALLBACK_NOTE}`;
+}
+
 export interface LaunchDeps {
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
@@ -32,6 +40,8 @@ export interface LaunchDeps {
   download(timeoutMs: number): Promise<RunOutcome>;
   /** Starts Electron on the app folder with inherited stdio; resolves when it exits. */
   runElectron(binary: string): Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: string }>;
+  /** The fallback: runs the headless agent and its dashboard until Ctrl-C; resolves with its exit code. Absent: only explain. */
+  runHeadless?(): Promise<number>;
   now(): number;
   print(line: string): void;
   printError(line: string): void;
@@ -54,10 +64,18 @@ export async function launch(deps: LaunchDeps): Promise<number> {
     }
   }
   if (!binary.found) {
+    if (deps.runHeadless && deps.env.OFFSHIFT_HEADLESS_FALLBACK !== '0') {
+      deps.printError(fallbackMessage(`the Electron binary is not available on this machine (${binary.reason})`));
+      return deps.runHeadless();
+    }
     deps.printError(noBinaryMessage(binary.reason));
     return 1;
   }
   if (deps.platform === 'linux' && !deps.env.DISPLAY && !deps.env.WAYLAND_DISPLAY) {
+    if (deps.runHeadless && deps.env.OFFSHIFT_HEADLESS_FALLBACK !== '0') {
+      deps.printError(fallbackMessage('there is no graphical display here (neither DISPLAY nor WAYLAND_DISPLAY is set)'));
+      return deps.runHeadless();
+    }
     deps.printError(noDisplayMessage());
     return 1;
   }
