@@ -37,7 +37,7 @@ struct options {
 /* Places worth looking at (centre of the view). */
 static const double PLACES[][2] = {
     {-0.743643887037151, 0.131825904205330},  /* seahorse valley */
-    {0.2549870375144766, -0.0005679790528465}, /* elephant valley */
+    {0.2822, 0.0105},                          /* elephant valley */
     {-0.77568377, 0.13646737},                 /* spirals */
     {0.360240443437614, -0.641313061064803},   /* a spiral */
     {-1.25066, 0.02012},                       /* the needle's buds */
