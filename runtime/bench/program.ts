@@ -48,7 +48,8 @@ export function runBenchProgram(program: string, args: string[], options: { env:
     let stderr = '';
     let timedOut = false;
     let settled = false;
-    const child = spawn(program, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    // Its own process group (POSIX), so a time-out stops whatever it started too.
+    const child = spawn(program, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
     const finish = (run: Omit<ProgramRun, 'stdout' | 'stderr' | 'timedOut' | 'pid'>) => {
       if (settled) return;
       settled = true;
@@ -57,7 +58,12 @@ export function runBenchProgram(program: string, args: string[], options: { env:
     };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (process.platform !== 'win32' && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, options.timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       if (stdout.length <= MAX_PROGRAM_OUTPUT_BYTES) stdout += chunk;
@@ -68,5 +74,13 @@ export function runBenchProgram(program: string, args: string[], options: { env:
     child.on('spawn', () => child.pid !== undefined && options.onStart?.(child.pid));
     child.on('error', (error) => finish({ code: null, startError: error.message }));
     child.on('close', (code) => finish({ code, startError: null }));
+    // After a time-out, do not wait for pipes a stray grandchild may still hold open.
+    child.on('exit', (code) => {
+      if (timedOut) {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish({ code, startError: null });
+      }
+    });
   });
 }

@@ -58,7 +58,9 @@ export function selectGpus(gpus: Gpu[], which: string | undefined): Gpu[] {
 
 export function createBenchService(options: BenchServiceOptions): BenchService {
   const now = options.now ?? Date.now;
-  const timeouts = options.timeoutMs ?? { quick: QUICK_TIMEOUT_MS, full: FULL_TIMEOUT_MS };
+  // OFFSHIFT_BENCH_TIMEOUT_S shortens the per-GPU time box (tests of a hung program).
+  const envTimeoutMs = Number(options.env.OFFSHIFT_BENCH_TIMEOUT_S) * 1000;
+  const timeouts = options.timeoutMs ?? (envTimeoutMs > 0 ? { quick: envTimeoutMs, full: envTimeoutMs } : { quick: QUICK_TIMEOUT_MS, full: FULL_TIMEOUT_MS });
   let store: BenchStore | null = null;
   const db = () => (store ??= openBenchStore(options.home, os.hostname()));
   let running = false;

@@ -32,7 +32,7 @@ async function agentClient(io: CliIO): Promise<Client | null> {
 }
 
 /** Through the agent when one runs, else a local bench service; closes what it opened. */
-async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>, local: (bench: BenchService) => Promise<T>): Promise<T> {
+async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>, local: (bench: BenchService) => Promise<T>, telemetry = false): Promise<T> {
   const client = await agentClient(io);
   if (client) {
     try {
@@ -46,7 +46,8 @@ async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>,
   }
   const log = io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? createLogger((l) => io.stderr(l), 'debug') : silentLogger;
   const gpu = createGpuService({ env: io.env, log, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
-  await gpu.start();
+  // Telemetry (clocks, heat, power while it measures) only for a run; the GPU list is read on demand.
+  if (telemetry) await gpu.start();
   const bench = createBenchService({
     home: resolveHome(io.env),
     env: io.env,
@@ -60,7 +61,7 @@ async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>,
     return await local(bench);
   } finally {
     bench.close();
-    await gpu.stop();
+    if (telemetry) await gpu.stop();
   }
 }
 
@@ -158,6 +159,7 @@ export const benchRunCommand: CliCommand = {
       io,
       (c) => c.call('bench.run', input),
       (b) => b.run(input),
+      true,
     );
     io.stdout(args.flags.has('json') ? JSON.stringify(benchJson(result), null, 2) + '\n' : formatBench(result));
     return result.gpus.some((g) => g.error) ? 1 : 0;
