@@ -10,6 +10,7 @@ import { Icon } from '../components/icons.js';
 import { appendLog, canCancel, jobDuration, limitsLine, mergeJob, stateTone } from '../lib/jobs.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
+import { earnedText, JobMarketInfo, JobPicture, JobThumb, useMarketView } from './JobOutputs.js';
 import './jobs.css';
 
 const client = () => startSession().client;
@@ -27,6 +28,7 @@ export function JobsPage() {
   /** The latest image-pull progress per job, while it pulls. */
   const [pulls, setPulls] = useState<Record<string, { fraction: number | null; detail: string }>>({});
   const [now, setNow] = useState(() => Date.now());
+  const market = useMarketView();
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected;
   const logRef = useRef<HTMLPreElement | null>(null);
@@ -131,6 +133,7 @@ export function JobsPage() {
             <table className="jobs-table" data-testid="jobs-table">
               <thead>
                 <tr>
+                  <th aria-label="Picture" />
                   <th>Job</th>
                   <th>State</th>
                   <th>Reason</th>
@@ -142,12 +145,17 @@ export function JobsPage() {
               <tbody>
                 {jobs.map((j) => (
                   <tr key={j.id} className={`job-row${j.id === selected ? ' selected' : ''}`} onClick={() => setSelected(j.id)} data-testid="job-row" data-job-id={j.id} data-state={j.state}>
+                    <td className="job-thumb-cell">
+                      <JobThumb job={j} />
+                    </td>
                     <td className="job-id">{j.id.slice(0, 8)}</td>
                     <td className={`job-state tone-${stateTone(j.state)}`}>{j.state}</td>
                     <td className="muted">{j.reason}</td>
                     <td>{j.gpus.length ? j.gpus.length : '—'}</td>
                     <td>{jobDuration(j, now)}</td>
-                    <td className="muted" title="Filled in by the ledger once the marketplace pays for the job">—</td>
+                    <td className={j.marketJobId ? undefined : 'muted'} title="From the buyer's vouchers: paid up to while it runs, earned once it ends" data-testid="job-earned">
+                      {earnedText(j, market)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -180,6 +188,8 @@ export function JobsPage() {
                   <p className="muted small">{pulls[job.id]!.detail}</p>
                 </div>
               ) : null}
+              <JobPicture job={job} />
+              <JobMarketInfo job={job} market={market} />
               <p className="muted small">{limitsLine(job)}</p>
               <p className="muted small job-image">Image {job.spec.image}</p>
               {job.gpus.length ? <p className="muted small">GPUs: {job.gpus.join(', ')}</p> : null}

@@ -10,6 +10,7 @@ import { SchedulePage, ScheduleIcon } from './SchedulePage.js';
 import { WalletPage } from './WalletPage.js';
 import { EarningsPage } from './EarningsPage.js';
 import { JobsPage } from './JobsPage.js';
+import { MarketplacePage } from './MarketplacePage.js';
 
 export interface PageDef {
   /** The route: `#/<id>`. */
@@ -23,6 +24,7 @@ export interface PageDef {
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
   { id: 'jobs', title: 'Jobs', icon: <Icon name="gpu" />, element: <JobsPage /> },
+  { id: 'marketplace', title: 'Marketplace', icon: <Icon name="plug" />, element: <MarketplacePage /> },
   { id: 'schedule', title: 'Schedule', icon: <ScheduleIcon />, element: <SchedulePage /> },
   { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
   { id: 'wallet', title: 'Wallet', icon: <Icon name="pass" />, element: <WalletPage /> },

@@ -1,0 +1,299 @@
+/**
+ * What the Jobs page shows beside a job besides its log: the picture it left in its output
+ * folder (a thumbnail in the list, larger in the job view, from jobs.outputs / jobs.outputFile),
+ * and for a marketplace job its buyer, price and what it has earned (market.status while it
+ * runs, earnings.jobs once it has ended).
+ */
+import { useEffect, useState } from 'react';
+import type { EarningRow } from '../../../runtime/ledger/schema.js';
+import type { Job, JobOutputFile } from '../../../runtime/jobs/schema.js';
+import { isFinalState } from '../../../runtime/jobs/schema.js';
+import type { MarketJobRecord } from '../../../runtime/market/schema.js';
+import { firstImage, formatBytes, shortAddress } from '../lib/market.js';
+import { formatTokens } from '../lib/money.js';
+import { useDashboard } from '../store/dashboard-store.js';
+import { startSession } from '../store/session.js';
+
+const client = () => startSession().client;
+
+/** What these parts read of a job: a full record or a jobs.list summary will do. */
+export type JobLike = Pick<Job, 'id' | 'state' | 'endedAt' | 'marketJobId'>;
+
+// ── pictures ───────────────────────────────────────────────────────────────
+
+/** Output folders are collected a moment after a job ends: an empty answer this soon is asked again. */
+const SETTLE_MS = 15_000;
+const THUMB_WIDTH = 160;
+const MAX_THUMBS = 100;
+
+/** Job id → its outputs once known for good. */
+const outputsCache = new Map<string, JobOutputFile[]>();
+/** Job id → a small JPEG data URL of its picture, or null for none. */
+const thumbCache = new Map<string, string | null>();
+/** One picture at a time: each is a few MiB over the socket. */
+let queue: Promise<unknown> = Promise.resolve();
+
+async function loadOutputs(job: JobLike): Promise<JobOutputFile[]> {
+  const cached = outputsCache.get(job.id);
+  if (cached) return cached;
+  const r = await client().call('jobs.outputs', { id: job.id });
+  const settled = job.endedAt !== null && Date.now() - job.endedAt > SETTLE_MS;
+  if (r.files.length > 0 || settled) outputsCache.set(job.id, r.files);
+  return r.files;
+}
+
+async function makeThumb(dataUrl: string): Promise<string> {
+  const img = new Image();
+  img.src = dataUrl;
+  await img.decode();
+  const scale = Math.min(1, THUMB_WIDTH / img.naturalWidth);
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+  canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+  canvas.getContext('2d')?.drawImage(img, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL('image/jpeg', 0.85);
+}
+
+function loadThumb(job: JobLike): Promise<string | null> {
+  if (thumbCache.has(job.id)) return Promise.resolve(thumbCache.get(job.id)!);
+  const work = queue.then(async () => {
+    if (thumbCache.has(job.id)) return thumbCache.get(job.id)!;
+    const image = firstImage(await loadOutputs(job));
+    if (!image) {
+      if (outputsCache.has(job.id)) thumbCache.set(job.id, null);
+      return null;
+    }
+    const file = await client().call('jobs.outputFile', { id: job.id, path: image.path });
+    const thumb = await makeThumb(file.dataUrl);
+    if (thumbCache.size >= MAX_THUMBS) thumbCache.delete(thumbCache.keys().next().value!);
+    thumbCache.set(job.id, thumb);
+    return thumb;
+  });
+  queue = work.catch(() => null);
+  return work;
+}
+
+/** The job's picture, small, in the jobs list (nothing while it runs or when it left none). */
+export function JobThumb({ job }: { job: JobLike }) {
+  const connected = useDashboard((s) => s.connection.phase === 'connected');
+  const [thumb, setThumb] = useState<string | null>(() => thumbCache.get(job.id) ?? null);
+  const final = isFinalState(job.state);
+  useEffect(() => {
+    if (!final || !connected) return;
+    let live = true;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    const attempt = () =>
+      loadThumb(job).then(
+        (t) => {
+          if (!live) return;
+          setThumb(t);
+          if (t === null && !thumbCache.has(job.id)) retry = setTimeout(attempt, 3000);
+        },
+        () => {},
+      );
+    void attempt();
+    return () => {
+      live = false;
+      if (retry) clearTimeout(retry);
+    };
+  }, [job.id, final, connected]);
+  if (!thumb) return <span className="job-thumb job-thumb-empty" aria-hidden="true" />;
+  return <img className="job-thumb" src={thumb} alt={`What job ${job.id.slice(0, 8)} made`} data-testid="job-thumb" />;
+}
+
+/** The job's picture, large, and the files in its output folder (in the job view). */
+export function JobPicture({ job }: { job: JobLike }) {
+  const connected = useDashboard((s) => s.connection.phase === 'connected');
+  const [files, setFiles] = useState<JobOutputFile[] | null>(null);
+  const [picture, setPicture] = useState<{ path: string; dataUrl: string } | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const final = isFinalState(job.state);
+  useEffect(() => {
+    setFiles(null);
+    setPicture(null);
+    setProblem(null);
+    if (!final || !connected) return;
+    let live = true;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    const attempt = async () => {
+      try {
+        const list = await loadOutputs(job);
+        if (!live) return;
+        setFiles(list);
+        if (list.length === 0 && !outputsCache.has(job.id)) retry = setTimeout(() => void attempt(), 3000);
+        const image = firstImage(list);
+        if (!image) return;
+        const file = await client().call('jobs.outputFile', { id: job.id, path: image.path });
+        if (live) setPicture({ path: file.path, dataUrl: file.dataUrl });
+      } catch (e) {
+        if (live) setProblem(e instanceof Error ? e.message : String(e));
+      }
+    };
+    void attempt();
+    return () => {
+      live = false;
+      if (retry) clearTimeout(retry);
+    };
+  }, [job.id, final, connected]);
+  if (!final) return null;
+  return (
+    <div className="job-outputs" data-testid="job-outputs">
+      {picture ? (
+        <figure className="job-picture">
+          <img src={picture.dataUrl} alt={`${picture.path}, made by job ${job.id.slice(0, 8)}`} data-testid="job-output-image" data-path={picture.path} />
+          <figcaption className="muted small">{picture.path}</figcaption>
+        </figure>
+      ) : null}
+      {problem ? <p className="muted small">The picture could not be shown: {problem}</p> : null}
+      {files && files.length > 0 ? (
+        <details className="job-files">
+          <summary className="muted small">
+            Output folder: {files.length} file{files.length === 1 ? '' : 's'}
+          </summary>
+          <ul className="small">
+            {files.map((f) => (
+              <li key={f.path}>
+                <span className="mono">{f.path}</span> <span className="muted">({formatBytes(f.sizeBytes)}, {f.mimeType})</span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : files ? (
+        <p className="muted small">No output files.</p>
+      ) : null}
+    </div>
+  );
+}
+
+// ── marketplace details ────────────────────────────────────────────────────
+
+export interface MarketView {
+  /** Local job id → the market's record (kept after the job ends, for this session). */
+  records: Map<string, MarketJobRecord>;
+  /** Local job id → the ledger's row. */
+  earnings: Map<string, EarningRow>;
+  tokenDecimals: number;
+  tokenSymbol: string;
+}
+
+/** Records seen while jobs ran: market.status lists running jobs only. */
+const seenRecords = new Map<string, MarketJobRecord>();
+
+/** The market's view of the jobs, refreshed on market.update, wallet.update and jobs ending. */
+export function useMarketView(): MarketView | null {
+  const connected = useDashboard((s) => s.connection.phase === 'connected');
+  const [view, setView] = useState<MarketView | null>(null);
+  useEffect(() => {
+    if (!connected) return;
+    const c = client();
+    let live = true;
+    let meta = { tokenDecimals: 18, tokenSymbol: 'tokens' };
+    let earnings = new Map<string, EarningRow>();
+    const publish = () => {
+      if (live) setView({ records: new Map(seenRecords), earnings, ...meta });
+    };
+    const takeStatus = (s: { jobs: MarketJobRecord[]; tokenDecimals: number; tokenSymbol: string }) => {
+      for (const j of s.jobs) seenRecords.set(j.localJobId, j);
+      if (seenRecords.size > 500) seenRecords.delete(seenRecords.keys().next().value!);
+      meta = { tokenDecimals: s.tokenDecimals, tokenSymbol: s.tokenSymbol };
+      publish();
+    };
+    const readEarnings = () =>
+      c.call('earnings.jobs', { limit: 200, offset: 0 }).then(
+        (r) => {
+          earnings = new Map(r.jobs.filter((row) => row.jobId).map((row) => [row.jobId!, row]));
+          publish();
+        },
+        () => {},
+      );
+    // Either may be missing (an older agent, no wallet yet): the page then shows what it has.
+    c.call('market.status', {}).then(takeStatus, () => {});
+    void readEarnings();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const soon = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        void readEarnings();
+        c.call('market.status', {}).then(takeStatus, () => {});
+      }, 800);
+    };
+    const offs = [
+      c.on('market.update', takeStatus),
+      c.on('wallet.update', soon),
+      c.on('job.update', (job) => {
+        if (job.marketJobId && isFinalState(job.state)) soon();
+      }),
+    ];
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+      for (const off of offs) off();
+    };
+  }, [connected]);
+  return view;
+}
+
+/** What the list's Earnings column says for a job. */
+export function earnedText(job: JobLike, market: MarketView | null): string {
+  if (!job.marketJobId || !market) return '—';
+  const row = market.earnings.get(job.id);
+  const record = market.records.get(job.id);
+  const t = (u: string) => `${formatTokens(u, market.tokenDecimals, 4)} ${market.tokenSymbol}`;
+  if (row && isFinalState(job.state)) return t(row.earned);
+  if (record) return t(record.paidUpTo);
+  if (row) return t(row.earned);
+  return '—';
+}
+
+/** Buyer, price and earnings of a marketplace job, in the job view. */
+export function JobMarketInfo({ job, market }: { job: JobLike; market: MarketView | null }) {
+  if (!job.marketJobId) return null;
+  const record = market?.records.get(job.id) ?? null;
+  const row = market?.earnings.get(job.id) ?? null;
+  const t = (u: string) => (market ? `${formatTokens(u, market.tokenDecimals, 6)} ${market.tokenSymbol}` : u);
+  return (
+    <dl className="job-market" data-testid="job-market">
+      <dt>Marketplace job</dt>
+      <dd className="mono small">{record?.jobId ?? job.marketJobId}</dd>
+      {record ? (
+        <>
+          <dt>Buyer</dt>
+          <dd className="mono" title={record.buyer} data-testid="job-market-buyer">
+            {shortAddress(record.buyer)}
+          </dd>
+          <dt>Price</dt>
+          <dd data-testid="job-market-price">{t(record.pricePerHour)} per hour</dd>
+          {/* Once the job has ended the ledger's figure below is the final word. */}
+          {row && isFinalState(job.state) ? null : (
+            <>
+              <dt>Paid up to</dt>
+              <dd data-testid="job-market-paid">
+                {t(record.paidUpTo)} <span className="muted">of {t(record.amountDue)} due for {record.usageSeconds} s</span>
+              </dd>
+            </>
+          )}
+          {record.voucherProblem ? (
+            <>
+              <dt>Last voucher</dt>
+              <dd className="tone-warn">refused: {record.voucherProblem}</dd>
+            </>
+          ) : null}
+        </>
+      ) : null}
+      {row ? (
+        <>
+          <dt>Earned</dt>
+          <dd data-testid="job-market-earned">
+            {t(row.earned)} <span className={`pill pill-${row.status}`}>{row.status}</span>
+          </dd>
+        </>
+      ) : null}
+      {!record && !row ? (
+        <>
+          <dt>Earned</dt>
+          <dd className="muted">Not known yet: the ledger fills this in from the buyer's vouchers.</dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
