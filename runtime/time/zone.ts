@@ -59,13 +59,36 @@ export function wallClock(utcMs: number, timeZone: string): WallClock {
   return { y: t.year, m: t.month, d: t.day, h: t.hour, min: t.minute, s: t.second, weekday: t.weekday };
 }
 
-/** The first instant of a calendar date in a zone (local midnight, or the end of a DST gap over it). */
+/** Day starts already computed (`zone|y-m-d`): the ledger asks for the same days again and again. */
+const dayStarts = new Map<string, number>();
+
+/**
+ * The first instant of a calendar date in a zone: local midnight, or where midnight falls in a
+ * DST gap, the end of the gap (01:00). Luxon's own rule (its `fixOffset`), on the zone's
+ * offsets only: a year of days costs a few milliseconds.
+ */
 export function startOfDay(y: number, m: number, d: number, timeZone: string): number {
+  const cacheKey = `${timeZone}|${y}-${m}-${d}`;
+  const cached = dayStarts.get(cacheKey);
+  if (cached !== undefined) return cached;
   const z = knownZone(timeZone);
-  const t = DateTime.fromObject({ year: y, month: m, day: d }, { zone: z });
-  if (!t.isValid) throw new AppError('invalid-input', `${dateKey(y, m, d)} is not a date.`);
-  // Luxon moves a wall time that does not exist forward out of the gap; the day starts there.
-  return t.startOf('day').toMillis();
+  const local = Date.UTC(y, m - 1, d);
+  const check = new Date(local);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) throw new AppError('invalid-input', `${dateKey(y, m, d)} is not a date.`);
+  const o = z.offset(local);
+  let guess = local - o * 60_000;
+  const o2 = z.offset(guess);
+  let start: number;
+  if (o === o2) start = guess;
+  else {
+    guess -= (o2 - o) * 60_000;
+    const o3 = z.offset(guess);
+    // Midnight in a gap: the day starts where the gap ends.
+    start = o2 === o3 ? guess : local - Math.min(o2, o3) * 60_000;
+  }
+  if (dayStarts.size > 50_000) dayStarts.clear();
+  dayStarts.set(cacheKey, start);
+  return start;
 }
 
 /** `startOfDay` for a `YYYY-MM-DD` key. */

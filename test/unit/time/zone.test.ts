@@ -34,6 +34,23 @@ describe('the start of a local day', () => {
   });
 });
 
+describe('startOfDay is the first instant of the local date', () => {
+  it('every day of 2023–2025 in zones with DST at midnight, in the night, by 30 minutes, and none', () => {
+    const zones = ['America/Santiago', 'America/Havana', 'America/Asuncion', 'Asia/Beirut', 'Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'UTC'];
+    const wrong: string[] = [];
+    for (const zone of zones) {
+      for (const day of dateRange('2023-01-01', '2025-12-31')) {
+        const start = startOfDay(day.y, day.m, day.d, zone);
+        // The instant is on that date; the millisecond before is the day before (Havana 2023-11-05,
+        // where 00:00 happens twice, starts at the first one).
+        if (localDateKey(start, zone) !== day.key || localDateKey(start - 1, zone) !== addDays(day.key, -1)) wrong.push(`${zone} ${day.key} ${iso(start)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(iso(startOfDay(2023, 11, 5, 'America/Havana'))).toBe('2023-11-05T04:00:00.000Z');
+  });
+});
+
 describe('instants in a zone', () => {
   it('offsets and wall clocks', () => {
     expect(offsetMs(Date.UTC(2026, 0, 1), 'Europe/Paris')).toBe(3_600_000);
