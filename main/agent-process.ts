@@ -5,6 +5,7 @@
  */
 import { createAgent } from '../runtime/agent/agent.js';
 import { installCrashHandler } from '../runtime/agent/crash.js';
+import { ignoredDevOverrides } from '../runtime/system/dev-overrides.js';
 import { createLogger } from '../runtime/log.js';
 import { ManualIdleSource } from '../runtime/schedule/sources/idle.js';
 import { resolveHome } from '../runtime/storage/home.js';
@@ -23,6 +24,7 @@ const home = homeFromArgv(process.argv) ?? resolveHome(process.env);
 // The last resort: an uncaught error is logged, recorded (crash.json in the data folder) and
 // ends this process; main sees the exit and starts a fresh agent, which reports the record.
 installCrashHandler({ home, log, version: VERSION });
+for (const name of ignoredDevOverrides(process.env)) log.warn(`${name} is ignored: it is honoured in tests and development only (docs/reliability.md)`);
 // Idle time comes from main's powerMonitor; until its first reading, assume the owner is present.
 const idle = new ManualIdleSource(0);
 let lastIdleSeconds = 0;

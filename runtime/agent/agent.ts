@@ -9,6 +9,7 @@ import { createGpuService, type GpuService } from '../gpu/service.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import { runSystemCheck } from '../system/check.js';
+import { scryptNOverride } from '../system/dev-overrides.js';
 import type { SystemCheck } from '../system/schema.js';
 import { createJobsService, type JobsService } from '../jobs/service.js';
 import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
@@ -112,7 +113,7 @@ export function createAgent(options: AgentOptions): Agent {
   schedule.setJobs(jobs.runner);
 
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
-  const money = createLazyMoney({ home: options.home, log, bus, scryptN: env.OFFSHIFT_KEYSTORE_SCRYPT_N ? Number(env.OFFSHIFT_KEYSTORE_SCRYPT_N) : undefined });
+  const money = createLazyMoney({ home: options.home, log, bus, scryptN: scryptNOverride(env) });
 
   // Benchmarks: the CUDA program on the host (never while a job uses the GPUs), WebGPU results from the dashboard.
   const bench = createBenchService({

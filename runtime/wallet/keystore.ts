@@ -68,6 +68,9 @@ async function save(home: string, wallet: Signer, password: string, options: Key
   if (wallet instanceof HDNodeWallet && wallet.mnemonic) {
     account.mnemonic = { entropy: wallet.mnemonic.entropy, path: wallet.path ?? undefined, locale: 'en' };
   }
+  if (options.scryptN !== undefined && (options.scryptN < 1024 || (options.scryptN & (options.scryptN - 1)) !== 0)) {
+    throw new AppError('usage', `scrypt N ${options.scryptN} is refused: a power of two of at least 1024 (tests), else the default.`);
+  }
   const json = await encryptKeystoreJson(account, password, options.scryptN ? { scrypt: { N: options.scryptN } } : {});
   if (keystoreExists(home)) throw new AppError('wallet-exists', `A wallet already exists in ${keystorePath(home)}; it was left as it is.`);
   writeFileAtomic(keystorePath(home), json, 0o600);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chmodSync } from 'node:fs';
 import { createAgent } from '../../agent/agent.js';
 import { installCrashHandler } from '../../agent/crash.js';
+import { ignoredDevOverrides } from '../../system/dev-overrides.js';
 import { clearEndpoint, writeEndpoint } from '../../agent/discovery.js';
 import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
@@ -31,6 +32,7 @@ export const agentCommand: CliCommand = {
     // An uncaught error is logged, recorded in the data folder and ends the process (exit 70)
     // for systemd (Restart=on-failure) to start a fresh agent.
     const removeCrashHandler = installCrashHandler({ home, log, version: VERSION });
+    for (const name of ignoredDevOverrides(io.env)) log.warn(`${name} is ignored: it is honoured in tests and development only (docs/reliability.md)`);
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     const token = loadOrCreateToken(home, log);
     // The marketplace starts with the agent (the demo network on a fresh install); OFFSHIFT_MARKET=off

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseUnits } from 'ethers';
+import { scryptNOverride } from '../../system/dev-overrides.js';
 import { AppError } from '../../api/errors.js';
 import { EarningsService } from '../../ledger/service.js';
 import { Ledger } from '../../ledger/ledger.js';
@@ -22,13 +23,9 @@ export interface Money {
   close(): void;
 }
 
-/** scrypt cost of new keystores: ethers' default; OFFSHIFT_KEYSTORE_SCRYPT_N lowers it for tests only. */
+/** scrypt cost of new keystores: ethers' default; OFFSHIFT_KEYSTORE_SCRYPT_N lowers it in tests and development only. */
 export function scryptFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.OFFSHIFT_KEYSTORE_SCRYPT_N;
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0) throw new AppError('usage', 'OFFSHIFT_KEYSTORE_SCRYPT_N must be a power of two.');
-  return n;
+  return scryptNOverride(env);
 }
 
 export function openMoney(io: CliIO): Money {
