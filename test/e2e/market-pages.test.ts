@@ -32,6 +32,13 @@ if (!hasChromium) console.warn(`[e2e] market pages skipped: ${CHROMIUM} is missi
 if (hasChromium && !hasDocker) console.warn('[e2e] the Jobs page picture test is skipped: the Docker engine is not reachable.');
 if (hasChromium && hasDocker && !canMountOutput()) console.warn('[e2e] the Jobs page picture test is skipped: a job gets an /output folder only when the agent runs as root.');
 
+/** What the test reads of an <img> (this tsconfig has no DOM types). */
+interface Picture {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+}
+
 /** 0.2 token (18 decimals): the job-hour floor the administrator sets. */
 const POLICY_JOB_HOUR = '200000000000000000';
 
@@ -83,11 +90,11 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
     const row = page.locator(`[data-testid="job-row"][data-job-id="${job.id}"]`);
     const thumb = row.getByTestId('job-thumb');
     await thumb.waitFor({ timeout: 20_000 });
-    expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await thumb.evaluate((el) => (el as unknown as Picture).complete && (el as unknown as Picture).naturalWidth > 0)).toBe(true);
     await row.click();
     const picture = page.getByTestId('job-output-image');
     await picture.waitFor({ timeout: 15_000 });
-    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([160, 120]);
+    await expect.poll(() => picture.evaluate((el) => [(el as unknown as Picture).naturalWidth, (el as unknown as Picture).naturalHeight])).toEqual([160, 120]);
     expect(await picture.getAttribute('data-path')).toBe('mandelbrot-5.png');
     expect(pageErrors).toEqual([]);
   }, 120_000);
