@@ -12,7 +12,7 @@ import { createLogger } from '../runtime/log.js';
 import { serviceLocation } from '../runtime/service/config.js';
 import { probeService, type ServiceProbe } from '../runtime/service/probe.js';
 import { keystoreExists } from '../runtime/wallet/keystore-file.js';
-import type { DesktopSettings } from '../runtime/desktop/settings.js';
+import type { DesktopSettings } from '../runtime/desktop/schema.js';
 import { AgentHost, type AgentHostStatus, type AgentLinkHost } from './agent/agent-host.js';
 import { createAgentLog } from './agent/agent-log.js';
 import { chooseAgentMode } from './agent/agent-mode.js';

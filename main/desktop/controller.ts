@@ -8,7 +8,7 @@
  */
 import type { AgentState } from '../../runtime/agent/schema.js';
 import { isCommandName } from '../../runtime/api/contract.js';
-import { defaultDesktopSettings, type DesktopSettings, type DesktopView } from '../../runtime/desktop/settings.js';
+import { defaultDesktopSettings, type DesktopSettings, type DesktopView } from '../../runtime/desktop/schema.js';
 import { isLocked } from '../../runtime/settings/merge.js';
 import { isFinalState } from '../../runtime/jobs/schema.js';
 import type { MainClient } from '../agent/main-client.js';

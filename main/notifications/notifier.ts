@@ -3,7 +3,7 @@
  * window on the right page. Thin: every decision is in the pure policy.
  */
 import { Notification } from 'electron';
-import type { NotificationSettings } from '../../runtime/desktop/settings.js';
+import type { NotificationSettings } from '../../runtime/desktop/schema.js';
 import { decideNotification, emptyHistory, type NotifyEvent } from './policy.js';
 
 export interface Notifier {

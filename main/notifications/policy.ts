@@ -11,7 +11,7 @@
  * Each notification names the dashboard page its click opens.
  */
 import type { AgentState } from '../../runtime/agent/schema.js';
-import type { NotificationKind, NotificationSettings } from '../../runtime/desktop/settings.js';
+import type { NotificationKind, NotificationSettings } from '../../runtime/desktop/schema.js';
 
 export type NotifyEvent =
   | { type: 'agent-state'; previous: AgentState | null; next: AgentState }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
-import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../desktop/settings.js';
+import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../desktop/schema.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
 import {

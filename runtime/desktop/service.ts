@@ -8,7 +8,7 @@ import type { LoadedPolicy } from '../policy/schema.js';
 import { effectiveSection } from '../settings/effective.js';
 import { isLocked, leafPaths } from '../settings/merge.js';
 import type { SettingsStore } from '../settings/store.js';
-import { defaultDesktopSettings, type DesktopHost, type DesktopPatch, type DesktopView } from './settings.js';
+import { defaultDesktopSettings, type DesktopHost, type DesktopPatch, type DesktopView } from './schema.js';
 
 export interface DesktopServiceOptions {
   settings: SettingsStore;

@@ -5,7 +5,7 @@
  * defaults. Pure zod: the policy schema and the renderer derive from this list.
  */
 import type { z } from 'zod';
-import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/settings.js';
+import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/schema.js';
 import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '../market/settings.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';

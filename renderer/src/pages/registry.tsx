@@ -10,6 +10,7 @@ import { SchedulePage, ScheduleIcon } from './SchedulePage.js';
 import { WalletPage } from './WalletPage.js';
 import { EarningsPage } from './EarningsPage.js';
 import { JobsPage } from './JobsPage.js';
+import { SettingsPage, SettingsIcon } from './SettingsPage.js';
 import { MarketplacePage } from './MarketplacePage.js';
 
 export interface PageDef {
@@ -29,4 +30,5 @@ export const pages: PageDef[] = [
   { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
   { id: 'wallet', title: 'Wallet', icon: <Icon name="pass" />, element: <WalletPage /> },
   { id: 'system', title: 'System check', icon: <Icon name="check" />, element: <SystemCheckPage /> },
+  { id: 'settings', title: 'Settings', icon: <SettingsIcon />, element: <SettingsPage /> },
 ];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../runtime/api/errors.js';
 import { createDesktopService } from '../../../runtime/desktop/service.js';
-import { defaultDesktopSettings, desktopPatchSchema } from '../../../runtime/desktop/settings.js';
+import { defaultDesktopSettings, desktopPatchSchema } from '../../../runtime/desktop/schema.js';
 import type { LoadedPolicy } from '../../../runtime/policy/schema.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideNotification, emptyHistory, RATE_LIMIT, type NotifyEvent, type NotifyHistory } from '../../../main/notifications/policy.js';
-import { defaultDesktopSettings } from '../../../runtime/desktop/settings.js';
+import { defaultDesktopSettings } from '../../../runtime/desktop/schema.js';
 
 const on = defaultDesktopSettings.notifications;
 const T0 = new Date(2026, 10, 27, 10, 0, 0).getTime();
