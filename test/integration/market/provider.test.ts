@@ -1,0 +1,222 @@
+/**
+ * The whole loop with real parts: a real anvil chain, the reference market, an in-process agent
+ * with a wallet and the Docker runner, and a buyer client: a job is offered, accepted, run,
+ * reported, paid by vouchers, redeemed on chain, and the provider's ledger equals the chain to
+ * the base unit. Then what must happen when the buyer stops paying, when the market dies (and
+ * comes back, or not), and when the provider declines.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Contract } from 'ethers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
+import { ESCROW_ABI, TOKEN_ABI } from '../../../runtime/chain/abi.js';
+import { toJobId } from '../../../runtime/chain/devnet.js';
+import { tokens } from '../../../runtime/chain/deploy.js';
+import { isFinalState } from '../../../runtime/jobs/schema.js';
+import { silentLogger } from '../../../runtime/log.js';
+import type { MarketStatus } from '../../../runtime/market/schema.js';
+import type { MarketPatch } from '../../../runtime/market/settings.js';
+import { BuyerClient, type BuyerResult } from '../../../market/buyer-client.js';
+import { startMarket, type RunningMarket } from '../../../market/server.js';
+import { startTestChain, type TestChain } from '../../helpers/anvil.js';
+import { makeTempHome } from '../../helpers/temp-home.js';
+import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+
+const skip = canBuildTestImage();
+if (skip) console.warn(`[skipped] marketplace provider tests: ${skip}`);
+
+const PASSWORD = 'correct horse battery staple';
+const PRICE = tokens('36'); // 0.01 token a second
+
+describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
+  let chain: TestChain;
+  let image: string;
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeAll(async () => {
+    image = sandboxTestImage();
+    chain = await startTestChain({ deposit: '1000' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await chain?.stop();
+  });
+
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function market(options: { port?: number; dbFile?: string } = {}): Promise<RunningMarket> {
+    const m = await startMarket({ port: options.port ?? 0, dbFile: options.dbFile ?? null, chainId: chain.chainId, escrow: chain.escrow, log: silentLogger, offerTtlMs: 5000 });
+    cleanups.push(() => m.close().catch(() => {}));
+    return m;
+  }
+
+  /** An agent whose wallet network is the test chain, connected to `url`. */
+  async function provider(url: string, settings: MarketPatch = {}): Promise<{ agent: Agent; address: string; home: string }> {
+    const temp = makeTempHome('offshift-market-provider-');
+    fs.writeFileSync(
+      path.join(temp.home, 'devnet.json'),
+      JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, port: Number(new URL(chain.rpcUrl).port), pid: chain.anvil.pid, token: chain.token, escrow: chain.escrow, fromBlock: 0, buyer: { address: chain.buyer.address, privateKey: chain.buyer.privateKey } }),
+    );
+    const agent = createAgent({
+      home: temp.home,
+      log: silentLogger,
+      env: { ...process.env, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      idleSource: null,
+      market: { enabled: true, demo: false, backoff: { minMs: 200, maxMs: 1000 } },
+    });
+    const { address } = await agent.client().call('wallet.create', { password: PASSWORD });
+    await chain.fund(address, { eth: '5' });
+    agent.schedule.settings.update('market', { url, minPricePerJobHour: tokens('1').toString(), ...settings });
+    await agent.start();
+    cleanups.push(async () => {
+      await agent.stop();
+      temp.cleanup();
+    });
+    await until(async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000, 'the agent to sign in to the market');
+    return { agent, address, home: temp.home };
+  }
+
+  async function buyer(url: string): Promise<BuyerClient> {
+    const b = await BuyerClient.connect({ market: url, signer: chain.buyer.privateKey, expectChainId: chain.chainId, expectEscrow: chain.escrow, reconnectForMs: 60_000 });
+    cleanups.push(() => b.close());
+    return b;
+  }
+
+  const job = (seconds: number, extra: Record<string, unknown> = {}) => ({
+    image,
+    command: ['sh', '-c', `i=0; while [ $i -lt ${seconds} ]; do echo tick $i; sleep 1; i=$((i+1)); done`],
+    gpus: 0,
+    cpus: 0.5,
+    memoryMiB: 64,
+    diskMiB: 64,
+    outputMiB: 0,
+    maxDurationSeconds: 120,
+    pricePerHour: PRICE.toString(),
+    reportIntervalSeconds: 5,
+    ...extra,
+  });
+
+  it('runs a job offered by the market, is paid by vouchers, redeems them, and the ledger equals the chain', async () => {
+    const m = await market();
+    const p = await provider(m.url);
+    const b = await buyer(m.url);
+    const handle = await b.submit(job(7), { outputDir: null });
+    const result: BuyerResult = await handle.result;
+    expect(result).toMatchObject({ state: 'succeeded', provider: p.address });
+    expect(result.usageSeconds).toBeGreaterThanOrEqual(6);
+    expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
+
+    // The provider holds the final voucher, then redeems it.
+    const wallet = (await p.agent.money.load()).wallet;
+    await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000, 'the final voucher in the ledger');
+    const redeemed = await wallet.redeem();
+    expect(redeemed.map((r) => r.outcome)).toEqual(['ok']);
+
+    const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.provider);
+    const token = new Contract(chain.token, TOKEN_ABI, chain.provider);
+    const paidOnChain = (await escrow.getFunction('paid')(chain.buyer.address, p.address, toJobId(result.jobId))) as bigint;
+    const balance = (await token.getFunction('balanceOf')(p.address)) as bigint;
+    const totals = p.agent.money.handlers;
+    const summary = await totals['wallet.status']({});
+    expect(paidOnChain).toBe(BigInt(result.paid));
+    expect(balance).toBe(BigInt(result.paid));
+    expect(BigInt(summary.redeemed)).toBe(paidOnChain);
+    expect(summary.redeemable).toBe('0');
+
+    // What the owner sees: the offer accepted with its reason, the local job linked to the market's.
+    const status = await p.agent.client().call('market.status', {});
+    expect(status.offers[0]).toMatchObject({ jobId: result.jobId, accepted: true, reason: null });
+    const local = p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(result.jobId));
+    expect(local?.state).toBe('succeeded');
+  }, 90_000);
+
+  it('stops a job as unpaid within two report intervals when the buyer stops paying, and keeps every voucher it got', async () => {
+    const m = await market();
+    const p = await provider(m.url);
+    const b = await buyer(m.url);
+    const handle = await b.submit(job(60), { outputDir: null });
+    // Paid for a while, then the buyer goes away without a word.
+    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000, 'a first valid voucher');
+    const goneAt = Date.now();
+    b.close();
+    void handle.result.catch(() => {});
+    const ended = await until(
+      async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'unpaid' && isFinalState(j.state)),
+      30_000,
+      'the job to stop as unpaid',
+    );
+    expect(ended.state).toBe('cancelled');
+    expect(ended.detail).toMatch(/has not paid/);
+    expect(Date.now() - goneAt).toBeLessThan(2 * 5000 + 2000 + 5000 + 3000); // two intervals, the slack, one tick and the stop
+    const status = await p.agent.client().call('wallet.status', {});
+    expect(BigInt(status.redeemable)).toBeGreaterThan(0n);
+    await until(() => m.market.jobsView().find((j) => j.jobId === handle.jobId && j.state === "unpaid"), 10_000, "the market to record it unpaid");
+    expect(m.market.jobsView().find((j) => j.jobId === handle.jobId)?.state).toBe('unpaid');
+  }, 90_000);
+
+  it('finishes and is paid when the market dies mid-job and comes back within the grace', async () => {
+    const dir = makeTempHome('offshift-market-db-');
+    cleanups.push(() => dir.cleanup());
+    const dbFile = path.join(dir.home, 'market.db');
+    const first = await market({ dbFile });
+    const port = first.port;
+    const p = await provider(first.url, { disconnectGraceSeconds: 60 });
+    const b = await buyer(first.url);
+    const handle = await b.submit(job(14), { outputDir: null });
+    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => j.state === 'running'), 20_000, 'the job to run');
+    await first.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await market({ port, dbFile });
+    expect(second.port).toBe(port);
+    const result = await handle.result;
+    expect(result.state).toBe('succeeded');
+    expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
+    await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000, 'the final voucher in the ledger');
+  }, 120_000);
+
+  it('stops the job as market-unreachable when the market stays away past the grace; vouchers held are redeemed on chain without it', async () => {
+    const m = await market();
+    const p = await provider(m.url, { disconnectGraceSeconds: 10 });
+    const b = await buyer(m.url);
+    const handle = await b.submit(job(60), { outputDir: null });
+    void handle.result.catch(() => {});
+    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000, 'a first valid voucher');
+    b.close();
+    await m.close();
+    const ended = await until(async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'market-unreachable' && isFinalState(j.state)), 30_000, 'the job to stop');
+    expect(ended.state).toBe('cancelled');
+    const status: MarketStatus = await p.agent.client().call('market.status', {});
+    expect(status.state).toBe('retrying');
+    const results = await (await p.agent.money.load()).wallet.redeem();
+    expect(results.map((r) => r.outcome)).toEqual(['ok']);
+    const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.provider);
+    const paidOnChain = (await escrow.getFunction('paid')(chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;
+    expect(paidOnChain).toBeGreaterThan(0n);
+  }, 120_000);
+
+  it('declines an offer with the reason, and the market then offers the job to the next provider', async () => {
+    const m = await market();
+    const picky = await provider(m.url, { denyBuyers: [chain.buyer.address] });
+    const b = await buyer(m.url);
+    const handle = await b.submit(job(2), { outputDir: null });
+    const declined = await until(async () => (await picky.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000, 'the offer to be decided');
+    expect(declined).toMatchObject({ accepted: false, reason: 'buyer-denied' });
+    expect(declined.detail).toMatch(/deny list/);
+    const willing = await provider(m.url);
+    const result = await handle.result;
+    expect(result).toMatchObject({ state: 'succeeded', provider: willing.address });
+  }, 90_000);
+});
+
+async function until<T>(probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
