@@ -92,11 +92,17 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
     }
     refreshing = (async () => {
       if (!deps.client.connected) return;
-      const [jobs, schedule] = await Promise.all([call(() => deps.client.call('jobs.list', { limit: 50 })), call(() => deps.client.call('schedule.get', {}))]);
+      const [jobs, schedule, market] = await Promise.all([
+        call(() => deps.client.call('jobs.list', { limit: 50 })),
+        call(() => deps.client.call('schedule.get', {})),
+        call(() => deps.client.call('market.status', {})),
+      ]);
+      // What each marketplace job has earned so far (its usage at the agreed price).
+      const due = new Map((market?.jobs ?? []).map((j) => [j.localJobId, j.amountDue]));
       const next: typeof data = { ...data };
       if (jobs) {
         const active = jobs.jobs.filter((j) => ACTIVE_JOB_STATES.has(j.state));
-        next.jobs = active.map((j): TrayJob => ({ id: j.id, label: jobLabel(j), startedAt: j.startedAt, earned: null }));
+        next.jobs = active.map((j): TrayJob => ({ id: j.id, label: jobLabel(j), startedAt: j.startedAt, earned: due.get(j.id) ?? null }));
         const current = new Set(jobs.gpusOutOfService.map((g) => g.gpuKey));
         for (const g of jobs.gpusOutOfService) if (!outOfService.has(g.gpuKey)) deps.notifier.handle({ type: 'gpu-out-of-service', gpuKey: g.gpuKey, reason: g.reason });
         outOfService = current;
@@ -114,9 +120,8 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
         next.earnings = summary ? { today: summary.today, symbol: summary.tokenSymbol, decimals: summary.tokenDecimals } : null;
         if (wallet && next.walletNeedsUnlock && BigInt(wallet.redeemable) > 0n) deps.notifier.handle({ type: 'wallet-locked' });
       }
-      // The network (demo or real) comes from the marketplace's `market.status` command once the
-      // contract has it; until then the tray shows no network line.
-      next.network = null;
+      // The marketplace network: the demo one on this computer (test tokens) or a real one.
+      next.network = market && market.network !== 'off' ? market.network : null;
       data = next;
       render();
     })().finally(() => {

@@ -115,7 +115,10 @@ describe('the tray in the app (electron mocked)', () => {
     });
     const schedule = requests().find((r) => r.command === 'schedule.get')!;
     answer(schedule.id, { effective: { snoozeUntil: null, pausedUntilResumed: false }, locked: ['schedule.snoozeUntil'] });
+    const market = requests().find((r) => r.command === 'market.status')!;
+    answer(market.id, { network: 'demo', jobs: [], tokenSymbol: 'OFS', tokenDecimals: 18 });
     await vi.waitFor(() => expect(lastMenu(tray).template.map((i) => i.label)).toContain('Running: acme/render · 5 min'));
+    expect(lastMenu(tray).template.map((i) => i.label)).toContain('Demo network (test tokens)');
     const labels = lastMenu(tray).template.map((i) => i.label);
     expect(labels.at(-1)).toBe('Quit Offshift (stops 1 running job first)');
     // The admin locked the snooze: greyed, with the reason.
