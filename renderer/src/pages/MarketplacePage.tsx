@@ -89,6 +89,8 @@ function NetworkBanner({ status, save }: { status: MarketStatus; save: (p: Marke
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const urlLocked = status.locked.includes('market.url');
+  // While the demo network starts, the agent has no network yet: it is the demo that is coming.
+  const network = status.state === 'starting-demo' ? 'demo' : status.network;
   const run = async (patch: MarketPatch) => {
     setBusy(true);
     try {
@@ -125,13 +127,13 @@ function NetworkBanner({ status, save }: { status: MarketStatus; save: (p: Marke
         data-testid="market-url-input"
       />
       <button type="submit" className="button button-primary" disabled={busy || urlLocked || !url.trim()} data-testid="market-url-connect">
-        {status.network === 'real' ? 'Switch market' : status.network === 'demo' ? 'Move to a real market' : 'Connect'}
+        {network === 'real' ? 'Switch market' : network === 'demo' ? 'Move to a real market' : 'Connect'}
       </button>
     </form>
   );
   return (
-    <div className={`card market-network network-${status.network}`} data-testid="market-network" data-network={status.network}>
-      {status.network === 'demo' ? (
+    <div className={`card market-network network-${network}`} data-testid="market-network" data-network={network}>
+      {network === 'demo' ? (
         <>
           <div className="market-network-head">
             <span className="network-badge network-badge-demo">Demo</span>
@@ -144,7 +146,7 @@ function NetworkBanner({ status, save }: { status: MarketStatus; save: (p: Marke
           </div>
           {form}
         </>
-      ) : status.network === 'real' ? (
+      ) : network === 'real' ? (
         <>
           <div className="market-network-head">
             <span className="network-badge network-badge-real">Market</span>
