@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the test suite, idempotently: Debian's docker.io (a real engine),
 # busybox-static (test images are built locally from it: no registry is reachable), iptables
-# (the sandbox's firewall rule), and chromium (end-to-end tests); then starts dockerd if it is
-# not running. Needs root to install; without root it only reports what is missing.
+# (the sandbox's firewall rule), chromium (end-to-end tests) and systemd (systemd-analyze, for
+# the service's unit); then starts dockerd if it is not running. Needs root to install; without root it only reports what is missing.
 set -euo pipefail
 
 need=()
@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 [ -x /bin/busybox ] || command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# systemd-analyze: the service's unit file is checked with `systemd-analyze verify`.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
