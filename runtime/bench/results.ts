@@ -33,6 +33,8 @@ const FIGURE_KEYS: Record<FigureName, keyof Figures> = {
 };
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+/** Four significant digits at least: a software adapter measures a few GFLOP/s (0.00012 TFLOP/s). */
+const keep = (x: number, digits: number) => (x !== 0 && Math.abs(x) < 10 ** -digits * 1000 ? Number(x.toPrecision(4)) : round(x, digits));
 
 function figureValue(name: FigureName, f: ProgramFigure, errors: string[]): number | null {
   if (!f) return null;
@@ -140,10 +142,10 @@ export function resultFromWebgpu(input: WebgpuSubmitInput, ctx: ResultContext): 
   const name = gpu?.name ?? adapter;
   const spec = software ? null : findGpuSpec(name);
   const figures: Figures = {
-    fp32Tflops: round(input.fp32Tflops, 4),
-    fp16Tflops: input.fp16Tflops === null ? null : round(input.fp16Tflops, 4),
+    fp32Tflops: keep(input.fp32Tflops, 2),
+    fp16Tflops: input.fp16Tflops === null ? null : keep(input.fp16Tflops, 2),
     bf16Tflops: null,
-    memoryBandwidthGBps: round(input.memoryBandwidthGBps, 2),
+    memoryBandwidthGBps: keep(input.memoryBandwidthGBps, 2),
     hostToDeviceGBps: null,
     deviceToHostGBps: null,
   };

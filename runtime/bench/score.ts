@@ -54,7 +54,7 @@ export function computeScore(f: Figures, vramGiB: number | null, backend: 'cuda'
     (f.fp32Tflops / ref.fp32Tflops) ** WEIGHTS.fp32 *
     (f.memoryBandwidthGBps / ref.memoryBandwidthGBps) ** WEIGHTS.bandwidth *
     (v / ref.vramGB) ** WEIGHTS.vram;
-  return round(s, 1);
+  return s < 1 ? Number(s.toPrecision(2)) : round(s, 1);
 }
 
 export function pcieLinkGBps(gen: number, lanes: number): number | null {

@@ -1,4 +1,5 @@
 /** One GPU: its specs and live charts of utilization, temperature, power and memory. */
+import type { ReactNode } from 'react';
 import type { Gpu, TelemetrySample } from '../../../runtime/gpu/schema.js';
 import { LineChart } from '../components/LineChart.js';
 import { formatMemory, formatNumber, formatReading, VENDOR_LABELS } from '../lib/format.js';
@@ -6,7 +7,20 @@ import { METRICS, seriesOf } from '../lib/metrics.js';
 
 const EMPTY: readonly TelemetrySample[] = [];
 
-export function GpuCard({ gpu, samples, end, windowMs }: { gpu: Gpu; samples: readonly TelemetrySample[] | undefined; end: number | null; windowMs: number }) {
+export function GpuCard({
+  gpu,
+  samples,
+  end,
+  windowMs,
+  bench,
+}: {
+  gpu: Gpu;
+  samples: readonly TelemetrySample[] | undefined;
+  end: number | null;
+  windowMs: number;
+  /** The benchmark section (score, spec ratio, history, Run benchmark). */
+  bench?: ReactNode;
+}) {
   const history = samples ?? EMPTY;
   const latest = history.length > 0 ? history[history.length - 1]! : null;
   const memoryTotal = latest?.memoryTotalMiB ?? gpu.memoryTotalMiB;
@@ -85,6 +99,8 @@ export function GpuCard({ gpu, samples, end, windowMs }: { gpu: Gpu; samples: re
           </table>
         </section>
       ) : null}
+
+      {bench}
 
       <section className="subsection">
         <h3>Processes</h3>

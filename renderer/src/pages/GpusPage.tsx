@@ -1,5 +1,10 @@
-/** Every GPU of the machine: a card each with its specs and live charts. */
-import { useState } from 'react';
+/** Every GPU of the machine: a card each with its specs, live charts and benchmark; the WebGPU benchmark for any GPU. */
+import { useMemo, useState } from 'react';
+import type { BenchGpuResult } from '../../../runtime/bench/schema.js';
+import { GpuBench } from '../bench/GpuBench.js';
+import { useBench } from '../bench/useBench.js';
+import { WebgpuPanel } from '../bench/WebgpuPanel.js';
+import '../bench/bench.css';
 import { Icon } from '../components/icons.js';
 import { hashFor } from '../lib/route.js';
 import { refreshGpus } from '../store/session.js';
@@ -21,6 +26,14 @@ export function GpusPage() {
   const connected = useDashboard((s) => s.connection.phase === 'connected');
   const [windowMs, setWindowMs] = useState<number>(RANGES[0].ms);
   const end = newestTime(telemetry);
+  const bench = useBench();
+  // Stored results by GPU key (the UUID, else vendor:index), newest first.
+  const byKey = useMemo(() => {
+    const map = new Map<string, BenchGpuResult[]>();
+    for (const e of bench.entries) map.set(e.result.gpuKey, [...(map.get(e.result.gpuKey) ?? []), e.result]);
+    return map;
+  }, [bench.entries]);
+  const webgpuResults = useMemo(() => bench.entries.filter((e) => e.result.gpuKey.startsWith('webgpu:')).map((e) => e.result), [bench.entries]);
 
   return (
     <div className="page">
@@ -64,6 +77,18 @@ export function GpusPage() {
         </div>
       ) : null}
 
+      {bench.error ? (
+        <div className="banner banner-fail" role="alert" data-testid="bench-error">
+          <Icon name="fail" />
+          <div className="banner-text">
+            <strong>Benchmark</strong>
+            <span>{bench.error}</span>
+          </div>
+        </div>
+      ) : null}
+
+      <WebgpuPanel bench={bench} results={webgpuResults} connected={connected} gpuIndex={gpus?.length === 1 ? gpus[0]!.index : null} />
+
       {gpus === null ? (
         gpusError ? null : <div className="card skeleton" aria-busy="true">Looking for GPUs…</div>
       ) : gpus.length === 0 ? (
@@ -71,7 +96,14 @@ export function GpusPage() {
       ) : (
         <div className="gpu-grid">
           {gpus.map((gpu) => (
-            <GpuCard key={`${gpu.vendor}-${gpu.index}-${gpu.uuid ?? ''}`} gpu={gpu} samples={telemetry[gpu.index]} end={end} windowMs={windowMs} />
+            <GpuCard
+              key={`${gpu.vendor}-${gpu.index}-${gpu.uuid ?? ''}`}
+              gpu={gpu}
+              samples={telemetry[gpu.index]}
+              end={end}
+              windowMs={windowMs}
+              bench={<GpuBench gpu={gpu} results={byKey.get(gpu.uuid ?? `${gpu.vendor}:${gpu.index}`) ?? []} bench={bench} connected={connected} />}
+            />
           ))}
         </div>
       )}

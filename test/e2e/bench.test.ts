@@ -1,0 +1,126 @@
+/**
+ * Benchmarks on the GPUs page, end to end: a real headless agent (`node dist/runtime/cli.js
+ * agent`) with a fake nvidia-smi (a real RTX 3090 capture) and, in place of the CUDA program on
+ * a GPU, a stand-in that prints a fixture of the program's exact form; the built dashboard in
+ * real Chromium with WebGPU enabled. The WebGPU benchmark runs for real on Chromium's adapter
+ * (here SwiftShader, the software adapter: no GPU on this machine) and its result, naming the
+ * adapter, reaches the agent and the page.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type Client } from '../../runtime/api/client.js';
+import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
+import { makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
+import { makeTempHome } from '../helpers/temp-home.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
+const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`[e2e] benchmark tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+
+describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chromium, WebGPU)', () => {
+  let fake: FakeGpuTools;
+  let home: { home: string; cleanup: () => void };
+  let agent: ChildProcessWithoutNullStreams | null = null;
+  let url = '';
+  let browser: Browser;
+  let page: Page;
+  let api: Client;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    for (const file of [CLI, DASHBOARD]) if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
+    fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_rtx3090_driver525.147.05.xml' });
+    home = makeTempHome('offshift-e2e-bench-');
+    const program = path.join(home.home, 'bench-standin.sh');
+    fs.writeFileSync(program, `#!/bin/sh\nsleep 2\ncat "${path.join(ROOT, 'test', 'fixtures', 'bench', 'rtx3090-full.synthetic.json')}"\n`, { mode: 0o755 });
+    agent = spawn(process.execPath, [CLI, 'agent', '--port', '0'], {
+      cwd: ROOT,
+      env: fake.env({ ...process.env, OFFSHIFT_HOME: home.home, OFFSHIFT_PORT: undefined, OFFSHIFT_BENCH_PROGRAM: program }),
+    });
+    let stdout = '';
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no dashboard URL within 30 s: ${stdout}`)), 30_000);
+      agent!.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const u = new URL(url);
+    api = createClient(await connectWebSocket(Number(u.port), u.hash.replace('#token=', '')));
+    // No --disable-gpu: WebGPU on Chromium's own adapter (SwiftShader where there is no GPU).
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1200 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(url);
+  }, 90_000);
+
+  afterAll(async () => {
+    api?.close();
+    await browser?.close().catch(() => {});
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      const t = setTimeout(() => agent!.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    fake?.cleanup();
+    home?.cleanup();
+  });
+
+  it('runs the WebGPU benchmark in the page, names the adapter, and the agent scores and stores it', async () => {
+    await expect.poll(() => page.getByTestId('gpu-card').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByTestId('bench-run-webgpu').click();
+    await expect.poll(() => page.getByTestId('bench-webgpu-progress').count(), { timeout: 15_000 }).toBe(1);
+    const result = page.getByTestId('bench-webgpu-result');
+    await expect.poll(async () => (await result.count()) || (await page.getByTestId('bench-webgpu-error').textContent().catch(() => null)), { timeout: 120_000, interval: 500 }).toBe(1);
+    const text = (await result.textContent()) ?? '';
+    expect(text).toMatch(/WebGPU on .+/);
+    expect(await result.getByTestId('bench-score').textContent()).toMatch(/^\d+(\.\d)?$/);
+
+    const { entries } = await api.call('bench.history', {});
+    const webgpu = entries.find((e) => e.result.backend === 'webgpu')!;
+    expect(webgpu.result.adapter).toBeTruthy();
+    expect(text).toContain(webgpu.result.adapter!);
+    expect(webgpu.result.fp32Tflops).toBeGreaterThan(0);
+    expect(webgpu.result.memoryBandwidthGBps).toBeGreaterThan(0);
+    // A software adapter measures the CPU: never counted for the RTX 3090, no spec ratio.
+    if (/swiftshader|software/i.test(webgpu.result.adapter!)) {
+      expect(webgpu.result.gpuKey.startsWith('webgpu:')).toBe(true);
+      expect(webgpu.result.specRatio).toBeNull();
+    }
+    console.log(
+      `[e2e] WebGPU adapter "${webgpu.result.adapter}": FP32 ${webgpu.result.fp32Tflops} TFLOP/s (spread ${webgpu.result.spread.fp32}), FP16 ${webgpu.result.fp16Tflops ?? 'n/a'}, copy ${webgpu.result.memoryBandwidthGBps} GB/s, score ${webgpu.result.score}, ${webgpu.result.durationS} s`,
+    );
+  }, 150_000);
+
+  it('"Run benchmark" on the card shows progress, then the score, the spec ratio and the history chart', async () => {
+    const card = page.getByTestId('gpu-card');
+    for (let run = 0; run < 2; run++) {
+      await card.getByTestId('bench-run').click();
+      await expect.poll(() => card.getByTestId('bench-run').textContent(), { timeout: 10_000 }).toBe('Benchmarking…');
+      await expect.poll(() => card.getByTestId('bench-progress').count(), { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => card.getByTestId('bench-run').textContent(), { timeout: 60_000 }).toBe('Run benchmark');
+    }
+    const latest = card.getByTestId('bench-latest');
+    await expect.poll(() => latest.getByTestId('bench-spec-ratio').textContent(), { timeout: 10_000 }).toMatch(/^Measured at 9\d% of this card’s specification$/);
+    expect(await latest.textContent()).toMatch(/The same as earlier today/);
+    await expect.poll(() => card.getByTestId('bench-history-chart').count()).toBe(1);
+    const { entries } = await api.call('bench.history', { gpuKey: 'GPU-12345678-aaaa-bbbb-cccc-0123456789ab' });
+    expect(entries).toHaveLength(2);
+    expect(await latest.getByTestId('bench-score').textContent()).toBe(entries[0]!.result.score!.toFixed(1));
+    expect(pageErrors).toEqual([]);
+  }, 150_000);
+});
