@@ -25,7 +25,7 @@
 #define MAX_SAMPLES 8
 /* The work a picture is given when --samples is not, in iterations (all samples together; a
    sample's colouring costs about SAMPLE_COST of them): about 7 s on one core of a 2020s PC. */
-#define BUDGET_ITERATIONS 2.6e9
+#define BUDGET_ITERATIONS 3.0e9
 #define SAMPLE_COST 30.0
 
 struct options {
