@@ -183,7 +183,11 @@ export class MarketConnection {
         if (this.state !== 'signing-in') return;
         this.attempt = 0;
         this.setState('connected', `Connected to ${checked.url.host} as ${m.address}.`, null);
-        this.o.onWelcome({ address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
+        try {
+          this.o.onWelcome({ address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
+        } catch (error) {
+          this.o.log.error('handling the market welcome failed', { error: (error as Error).message });
+        }
         return;
       }
       if (m.type === 'error' && this.state === 'signing-in') {

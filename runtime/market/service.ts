@@ -188,6 +188,14 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       target = next;
       return;
     }
+    try {
+      money.wallet.network();
+    } catch (error) {
+      await stopProvider();
+      target = next;
+      setLink('refused', `${(error as Error).message} The market pays through that network's escrow.`);
+      return;
+    }
     if (provider && provider.url === next.url && target.network === next.network) return;
     await stopProvider();
     target = next;
