@@ -4,6 +4,9 @@
  * artifacts (ABI + bytecode) are cached in a folder keyed by the hash of every source and of
  * the compiler version, so only the first run after a change pays for the compile, and no
  * generated file is ever committed.
+ *
+ * The build (`npm run build:contracts`) also writes them to dist/contracts/artifacts.json, so a
+ * packaged app, which carries no solc and no OpenZeppelin sources, loads them from there.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -107,8 +110,49 @@ export function compileContracts(dir = contractsDir()): Artifacts {
   return { key: sourceKey(dir), compiler: solcVersion(), contracts };
 }
 
-/** The artifacts for the current sources: from the cache when the sources are unchanged. */
-export function loadArtifacts(options: { dir?: string; cacheDir?: string } = {}): Artifacts {
+/** dist/contracts/artifacts.json, written by the build: found by walking up from this module. */
+export const PREBUILT_ARTIFACTS = path.join('dist', 'contracts', 'artifacts.json');
+
+export function prebuiltArtifactsFile(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, PREBUILT_ARTIFACTS);
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function readPrebuilt(file: string | null): Artifacts | null {
+  if (!file) return null;
+  try {
+    const parsed = artifactsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function solcInstalled(): boolean {
+  try {
+    solcVersion();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The artifacts for the current sources: from the cache when the sources are unchanged. Where
+ * solc is not installed (a packaged app), the ones the build wrote (dist/contracts/artifacts.json).
+ */
+export function loadArtifacts(options: { dir?: string; cacheDir?: string; prebuilt?: string | null; solc?: boolean } = {}): Artifacts {
+  if (!(options.solc ?? solcInstalled())) {
+    const prebuilt = readPrebuilt(options.prebuilt === undefined ? prebuiltArtifactsFile() : options.prebuilt);
+    if (prebuilt) return prebuilt;
+    throw new AppError('contracts-missing', 'The compiled contracts are missing (dist/contracts/artifacts.json) and solc is not installed to compile them: run `npm ci && npm run build`.');
+  }
   const dir = options.dir ?? contractsDir();
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const key = sourceKey(dir);

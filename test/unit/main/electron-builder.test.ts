@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadArtifacts } from '../../../runtime/chain/compile.js';
+import { makeTempHome } from '../../helpers/temp-home.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const require = createRequire(import.meta.url);
@@ -19,6 +21,8 @@ interface BuilderConfig {
   linux: { target: string[]; icon: string };
   win: { target: string[] };
   mac: { target: string[] };
+  publish: Array<{ provider: string; url: string }>;
+  npmRebuild: boolean;
 }
 
 const config = yaml.load(fs.readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
@@ -40,10 +44,10 @@ describe('electron-builder.yml', () => {
     expect(config.asarUnpack.some((p) => p.includes('better-sqlite3'))).toBe(true);
   });
 
-  it('builds AppImage and deb on Linux, NSIS on Windows, dmg on macOS, with an icon that exists', () => {
+  it('builds AppImage and deb on Linux, NSIS on Windows, dmg and zip (for updates) on macOS, with an icon that exists', () => {
     expect(config.linux.target).toEqual(['AppImage', 'deb']);
     expect(config.win.target).toEqual(['nsis']);
-    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.mac.target).toEqual(['dmg', 'zip']);
     expect(fs.existsSync(path.join(root, config.linux.icon))).toBe(true);
   });
 
@@ -56,6 +60,40 @@ describe('electron-builder.yml', () => {
       enableEmbeddedAsarIntegrityValidation: true,
     });
   });
+
+  it('publishes update feeds over https, and rebuilds native modules only when packaging', () => {
+    expect(config.publish.every((p) => p.url.startsWith('https://'))).toBe(true);
+    expect(config.npmRebuild).toBe(true);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    // `npm ci` never rebuilds for Electron: no install hook runs electron-builder.
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[hook] ?? '').not.toMatch(/electron-builder|install-app-deps/);
+    expect(pkg.scripts.dist).toMatch(/npm run -s build && electron-builder/);
+  });
+
+  it('the packaged app carries only what it runs: build and test tools are devDependencies, the contracts ship compiled', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+    for (const buildOnly of ['solc', '@openzeppelin/contracts', 'react', 'react-dom', 'qrcode', 'zustand', 'electron', 'electron-builder', 'vite']) {
+      expect(pkg.dependencies[buildOnly], buildOnly).toBeUndefined();
+      expect(pkg.devDependencies[buildOnly], buildOnly).toBeDefined();
+    }
+    expect(pkg.dependencies['electron-updater']).toBeDefined();
+    expect(pkg.scripts.build).toContain('build:contracts');
+    expect(config.files).toContain('!resources/contracts/**');
+  });
+
+  it('without solc (a packaged app) the contracts load from the artifacts the build wrote, or the error says how to make them', () => {
+    const temp = makeTempHome('offshift-artifacts-');
+    try {
+      const compiled = loadArtifacts({ dir: path.join(root, 'resources', 'contracts') });
+      const file = path.join(temp.home, 'artifacts.json');
+      fs.writeFileSync(file, JSON.stringify(compiled));
+      const loaded = loadArtifacts({ solc: false, prebuilt: file });
+      expect(loaded.contracts.OffshiftEscrow!.bytecode).toBe(compiled.contracts.OffshiftEscrow!.bytecode);
+      expect(() => loadArtifacts({ solc: false, prebuilt: path.join(temp.home, 'missing.json') })).toThrow(/npm ci && npm run build/);
+    } finally {
+      temp.cleanup();
+    }
+  }, 120_000);
 
   it('points package.json "main" at the built main process', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string };
