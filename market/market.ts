@@ -22,7 +22,7 @@ import {
   type ToProviderMessage,
 } from '../runtime/market/protocol.js';
 import { recoverVoucherSigner } from '../runtime/wallet/voucher.js';
-import { pickProvider, type Candidate } from './matching.js';
+import { pickFromBuckets, ScoreBuckets, type Candidate } from './matching.js';
 import { ENDED_STATES, jobView, type MarketStore, type StoredJob } from './store.js';
 
 export interface Peer<T> {
@@ -86,8 +86,17 @@ const MAX_PENDING_MESSAGES = 2000;
 const MAX_PENDING_BYTES = Math.ceil((MAX_OUTPUT_BYTES * 4) / 3) + 4 * 1024 * 1024;
 const MAX_OUTPUT_WIRE_BYTES = Math.ceil((MAX_OUTPUT_BYTES * 4) / 3) + 64 * 1024;
 
+/** Random bytes drawn from a pool (one system call per 4 KiB, not one per id). */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 function randomId(prefix: string, bytes = 12): string {
-  return prefix + crypto.randomBytes(bytes).toString('base64url');
+  if (poolAt + bytes > pool.length) {
+    pool = crypto.randomBytes(4096);
+    poolAt = 0;
+  }
+  const id = prefix + pool.toString('base64url', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return id;
 }
 
 const err = (code: string, message: string, ref?: string) => ({ type: 'error' as const, code, message, ...(ref ? { ref } : {}) });
@@ -97,6 +106,8 @@ export class Market {
   private readonly jobs = new Map<string, ActiveJob>();
   private readonly buyers = new Map<string, Set<BuyerSession>>();
   private readonly offers = new Map<string, ActiveJob>();
+  /** Connected, advertised providers by score, for matching. */
+  private readonly ranked = new ScoreBuckets<ProviderEntry>();
   private readonly openByBuyer = new Map<string, number>();
   /** Advertisements are numbered market-wide, so a provider that comes back never reuses a number. */
   private adCounter = 0;
@@ -172,15 +183,17 @@ export class Market {
     p.connected = true;
     p.connectedAt = this.now();
     p.ad = null; // a fresh advertisement is expected
+    this.ranked.remove(p);
     this.config.log.info('provider connected', { provider: address });
   }
 
   providerGone(address: string, peer: Peer<ToProviderMessage>): void {
     const p = this.providers.get(address);
-    if (!p || p.peer !== peer) return;
+    if (!p || p.peer !== peer || this.closed) return;
     p.peer = null;
     p.connected = false;
     p.connectedAt = null;
+    this.ranked.remove(p);
     for (const job of [...p.offers.values()]) this.closeOffer(job, 'withdrawn', 'provider-disconnected', 'The provider disconnected while the offer stood.', false);
     for (const jobId of p.running) {
       const job = this.jobs.get(jobId);
@@ -195,6 +208,7 @@ export class Market {
   /** Past the grace with no `resume`, the provider's jobs end as `market-unreachable` (the provider stops them on its side for the same reason). */
   private startGrace(p: ProviderEntry): void {
     if (p.graceTimer) clearTimeout(p.graceTimer);
+    if (this.closed) return;
     p.graceTimer = setTimeout(() => {
       p.graceTimer = null;
       for (const jobId of [...p.running]) {
@@ -261,6 +275,7 @@ export class Market {
   private advertise(p: ProviderEntry, ad: Advertisement): null {
     p.ad = ad;
     p.adVersion = ++this.adCounter;
+    this.ranked.update(p);
     // What the new advertisement does not know yet: the offers still standing.
     p.reservedSlots = p.offers.size;
     p.reservedGpus = [...p.offers.values()].reduce((n, j) => n + j.request.gpus, 0);
@@ -553,7 +568,8 @@ export class Market {
   private offerNext(job: ActiveJob): boolean {
     if (this.closed || job.offer || job.state !== 'queued') return false;
     const market = { chainId: this.config.chainId, escrow: this.config.escrow };
-    const best = pickProvider(job.request, this.providers.values(), market, (c) => job.tried.get(c.address) === (c as ProviderEntry).adVersion) as ProviderEntry | null;
+    const tried = job.tried;
+    const best = pickFromBuckets(job.request, this.ranked.inOrder(), market, tried.size === 0 ? undefined : (c) => tried.get(c.address) === (c as ProviderEntry).adVersion) as ProviderEntry | null;
     if (!best || !best.peer) return false;
     const at = this.now();
     const offer: StandingOffer = { id: randomId('o'), provider: best.address, expiresAt: at + this.config.offerTtlMs, timer: setTimeout(() => this.offerExpired(job, offer.id), this.config.offerTtlMs) };
@@ -575,7 +591,7 @@ export class Market {
   }
 
   private offerExpired(job: ActiveJob, offerId: string): void {
-    if (job.offer?.id !== offerId) return;
+    if (job.offer?.id !== offerId || this.closed) return;
     this.closeOffer(job, 'expired', 'expired', `No answer within ${this.config.offerTtlMs} ms.`, true);
   }
 

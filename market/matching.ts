@@ -24,23 +24,48 @@ export function providerFloor(ad: Advertisement, gpus: number): bigint {
   return perJob > perGpus ? perJob : perGpus;
 }
 
+/** What matching needs from an advertisement, worked out once per advertisement (not once per job). */
+interface AdFacts {
+  /** floors[g]: the floor of a g-GPU job (g = 0…16). */
+  floors: bigint[];
+  /** VRAM of each card, largest first (unknown: -1). */
+  vrams: number[];
+}
+const adFacts = new WeakMap<Advertisement, AdFacts>();
+function factsOf(ad: Advertisement): AdFacts {
+  let facts = adFacts.get(ad);
+  if (!facts) {
+    facts = { floors: Array.from({ length: 17 }, (_, g) => providerFloor(ad, g)), vrams: ad.gpus.map((g) => g.vramMiB ?? -1).sort((a, b) => b - a) };
+    adFacts.set(ad, facts);
+  }
+  return facts;
+}
+const jobPrices = new WeakMap<JobRequest, bigint>();
+function priceOf(job: JobRequest): bigint {
+  let price = jobPrices.get(job);
+  if (price === undefined) jobPrices.set(job, (price = BigInt(job.pricePerHour)));
+  return price;
+}
+
 /** Why a provider cannot take a job (null: it can). The market's own view; the provider decides for itself. */
 export function unfitReason(job: JobRequest, c: Candidate, market: { chainId: number; escrow: string }): string | null {
   const ad = c.ad;
   if (!c.connected) return 'disconnected';
   if (!ad) return 'no-advertisement';
   if (ad.availability.state === 'paused' || ad.availability.state === 'error') return 'not-available';
-  if (ad.chainId !== market.chainId || ad.escrow.toLowerCase() !== market.escrow.toLowerCase()) return 'wrong-chain';
+  if (ad.chainId !== market.chainId || (ad.escrow !== market.escrow && ad.escrow.toLowerCase() !== market.escrow.toLowerCase())) return 'wrong-chain';
   if (ad.slots - c.reservedSlots < 1) return 'busy';
+  const facts = factsOf(ad);
   if (job.gpus > 0) {
     if (ad.gpus.length < job.gpus || ad.freeGpus - c.reservedGpus < job.gpus) return 'not-enough-gpus';
-    if (job.minVramMiB > 0 && ad.gpus.filter((g) => g.vramMiB !== null && g.vramMiB >= job.minVramMiB).length < job.gpus) return 'not-enough-vram';
+    // The job.gpus-th largest card must have the VRAM asked for.
+    if (job.minVramMiB > 0 && (facts.vrams[job.gpus - 1] ?? -1) < job.minVramMiB) return 'not-enough-vram';
   }
   if (ad.cpus < job.cpus) return 'not-enough-cpus';
   if (ad.memoryMiB < job.memoryMiB) return 'not-enough-memory';
   if (ad.freeDiskMiB < job.diskMiB) return 'not-enough-disk';
   if (job.maxDurationSeconds > ad.maxJobSeconds) return 'duration-beyond-window';
-  if (BigInt(job.pricePerHour) < providerFloor(ad, job.gpus)) return 'price-below-floor';
+  if (priceOf(job) < (facts.floors[job.gpus] ?? providerFloor(ad, job.gpus))) return 'price-below-floor';
   return null;
 }
 
@@ -70,4 +95,60 @@ export function pickProvider(job: JobRequest, candidates: Iterable<Candidate>, m
 /** Every provider that fits, best first (for views and tests). */
 export function rankProviders(job: JobRequest, candidates: Iterable<Candidate>, market: { chainId: number; escrow: string }): Candidate[] {
   return [...candidates].filter((c) => unfitReason(job, c, market) === null).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+}
+
+/**
+ * The same choice as `pickProvider`, faster: the candidates come in buckets of equal score, best
+ * score first (null last); the first bucket with a provider that fits holds the answer.
+ */
+export function pickFromBuckets(job: JobRequest, buckets: Iterable<Iterable<Candidate>>, market: { chainId: number; escrow: string }, exclude: (c: Candidate) => boolean = () => false): Candidate | null {
+  for (const bucket of buckets) {
+    const best = pickProvider(job, bucket, market, exclude);
+    if (best) return best;
+  }
+  return null;
+}
+
+/** Score buckets in matching order: highest score first, null last. */
+export class ScoreBuckets<C extends Candidate> {
+  private readonly buckets = new Map<number | null, Set<C>>();
+  private order: (number | null)[] = [];
+  private readonly where = new Map<C, number | null>();
+
+  /** Puts (or moves) the candidate in the bucket of its advertisement's score; removes it when it has none. */
+  update(c: C): void {
+    const score = c.ad && c.connected ? c.ad.score : undefined;
+    const was = this.where.get(c);
+    if (was !== undefined || this.where.has(c)) {
+      if (score === was) return;
+      this.remove(c);
+    }
+    if (score === undefined) return;
+    let set = this.buckets.get(score);
+    if (!set) {
+      this.buckets.set(score, (set = new Set()));
+      this.order = [...this.buckets.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : b - a));
+    }
+    set.add(c);
+    this.where.set(c, score);
+  }
+
+  remove(c: C): void {
+    if (!this.where.has(c)) return;
+    const score = this.where.get(c)!;
+    this.where.delete(c);
+    const set = this.buckets.get(score);
+    set?.delete(c);
+    if (set && set.size === 0) {
+      this.buckets.delete(score);
+      this.order = this.order.filter((s) => s !== score);
+    }
+  }
+
+  *inOrder(): Generator<Set<C>> {
+    for (const score of this.order) {
+      const set = this.buckets.get(score);
+      if (set) yield set;
+    }
+  }
 }

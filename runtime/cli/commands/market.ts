@@ -49,7 +49,8 @@ export const marketServeCommand: CliCommand = {
     const offerTtlMs = numberOption(args, 'offer-ttl');
     if (offerTtlMs !== undefined && (!Number.isInteger(offerTtlMs) || offerTtlMs < 100 || offerTtlMs > 600_000)) throw new AppError('usage', '--offer-ttl is milliseconds, 100 to 600000.');
     const { startMarket } = await import('../../../market/server.js');
-    const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+    const level = io.env.OFFSHIFT_LOG_LEVEL;
+    const log = createLogger((line) => io.stderr(line), level === 'debug' || level === 'warn' || level === 'error' ? level : 'info');
     let market;
     try {
       market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs });
