@@ -8,6 +8,8 @@ import { ApiError, createClient, type Client } from '../../api/client.js';
 import { AppError } from '../../api/errors.js';
 import { readToken } from '../../api/token.js';
 import { connectWebSocket } from '../../api/transports/websocket-client.js';
+import fs from 'node:fs';
+import { resultsFromRecorded } from '../../bench/recorded.js';
 import { createBenchService, type BenchService } from '../../bench/service.js';
 import type { BenchGpuResult, BenchHistoryEntry, BenchRunOutput, SelfTest } from '../../bench/schema.js';
 import { createGpuService } from '../../gpu/service.js';
@@ -151,9 +153,22 @@ export function formatHistory(entries: BenchHistoryEntry[]): string {
 export const benchRunCommand: CliCommand = {
   name: 'bench run',
   summary: 'Benchmark the NVIDIA GPUs (CUDA): FP32, tensor cores, memory, PCIe; score and spec ratio.',
-  usage: 'bench run [--gpu INDEX|UUID] [--quick] [--in-container] [--json]',
+  usage: 'bench run [--gpu INDEX|UUID] [--quick] [--in-container] [--json]   |   bench run --from RECORDED.json [--json] (a recorded program output, not stored)',
   booleanFlags: ['quick', 'in-container'],
   async run(args, io) {
+    const from = option(args, 'from');
+    if (from !== undefined) {
+      let text: string;
+      try {
+        if (fs.statSync(from).size > 1024 * 1024) throw new Error('larger than 1 MiB, so not a benchmark report');
+        text = fs.readFileSync(from, 'utf8');
+      } catch (error) {
+        throw new AppError('usage', `Cannot read ${from}: ${(error as Error).message}.`);
+      }
+      const recorded = resultsFromRecorded(text, Date.now());
+      io.stdout(args.flags.has('json') ? JSON.stringify(benchJson(recorded), null, 2) + '\n' : formatBench(recorded));
+      return recorded.gpus.some((g) => g.error) ? 1 : 0;
+    }
     const input = { gpu: option(args, 'gpu'), quick: args.flags.has('quick'), inContainer: args.flags.has('in-container') };
     const result = await withBench(
       io,

@@ -106,6 +106,19 @@ describe('offshift bench run', () => {
   });
 });
 
+describe('offshift bench run --from (a recorded output from a GPU machine)', () => {
+  it('goes through the same rules without storing anything', () => {
+    const before = JSON.parse(run(['bench', 'history', '--json']).stdout).entries.length;
+    const { code, stdout } = run(['bench', 'run', '--from', path.join(fixtures, 'h200-over-peak.synthetic.json'), '--json']);
+    expect(code).toBe(0);
+    const g = JSON.parse(stdout).gpus[0];
+    expect(g).toMatchObject({ name: 'NVIDIA H200', fp16Tflops: null, bf16Tflops: null, fp32Tflops: 64.9, specName: 'NVIDIA H200' });
+    expect(g.errors).toHaveLength(2);
+    expect(JSON.parse(run(['bench', 'history', '--json']).stdout).entries.length).toBe(before);
+    expect(run(['bench', 'run', '--from', path.join(temp.home, 'missing.json')]).stderr).toMatch(/Cannot read .*missing\.json/);
+  });
+});
+
 describe('offshift bench self-test', () => {
   it('gives a verdict per item and exits 1 when one fails', () => {
     const { code, stdout } = run(['bench', 'self-test', '--json']);
