@@ -91,10 +91,11 @@ export function destinationRefusal(
   const mapped = family === 6 ? mappedIpv4(canonical(address)) : null;
   const ip = mapped ?? address;
   const fam = mapped || family === 4 ? 'ipv4' : 'ipv6';
+  const reserved = forbidden.check(ip, fam);
   const own = ownAddresses.has(canonical(ip));
-  if (!own && !forbidden.check(ip, fam)) return null;
+  if (!reserved && !own) return null;
   if (allowedPrivate.some((entry) => entryMatches(entry, ip, fam))) return null;
-  if (own) return `${ip} is an address of this machine: never reached from a job`;
+  if (!reserved) return `${ip} is an address of this machine: never reached from a job`;
   return `${ip} is a private, loopback, link-local or reserved address (this machine, its LAN or cloud metadata): never reached from a job`;
 }
 

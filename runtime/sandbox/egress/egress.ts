@@ -36,6 +36,11 @@ export class Egress {
       log: Logger;
       allowedPrivate?: readonly string[];
       onDecision?: (jobId: string | null, line: string) => void;
+      /**
+       * Where the proxy's port is kept across restarts: a job left running names the proxy's
+       * address in its environment, so a restarted agent listens on the same port again.
+       */
+      proxyPort?: { get(): number | null; set(port: number): void };
     },
   ) {
     this.proxy = new EgressProxy({ allowedPrivate: options.allowedPrivate, onDecision: options.onDecision });
@@ -90,11 +95,32 @@ export class Egress {
     const gateway = config.Gateway;
     const prefix = gateway.split('.').slice(0, 3).join('.');
     const bridgeName = (info.Options?.['com.docker.network.bridge.name'] as string | undefined) ?? `br-${info.Id.slice(0, 12)}`;
-    const port = await this.proxy.listen(gateway, 0);
+    const port = await this.listenOnKeptPort(gateway);
     const rule: FirewallRule = { bridge: bridgeName, gateway, proxyPort: port, chain: `OFFSHIFT-EG-${short}` };
     await installFirewall(rule);
     this.options.log.info('egress ready', { network: this.networkName, gateway, proxyPort: port, bridge: bridgeName });
     return { network: this.networkName, gateway, prefix, rule };
+  }
+
+  private async listenOnKeptPort(gateway: string): Promise<number> {
+    const kept = this.options.proxyPort?.get() ?? null;
+    let port: number;
+    try {
+      port = await this.proxy.listen(gateway, kept ?? 0);
+    } catch (error) {
+      if (kept === null) throw error;
+      // Taken by another program meanwhile: a new port; jobs left running lose their network.
+      this.options.log.warn('the egress proxy port of the last run is taken; jobs re-adopted with an allow-list have no network', { port: kept, error });
+      port = await this.proxy.listen(gateway, 0);
+    }
+    this.options.proxyPort?.set(port);
+    return port;
+  }
+
+  /** The proxy's URL for the jobs (null until ready). */
+  async proxyUrl(): Promise<string | null> {
+    const s = await this.setup;
+    return s && typeof s !== 'string' ? `http://${s.gateway}:${s.rule.proxyPort}` : null;
   }
 
   /** An address on the egress network for a job, registered with the proxy before the job starts. */

@@ -15,8 +15,10 @@ const homes: { cleanup: () => void }[] = [];
 async function cli(home: string, argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { env: { ...process.env, OFFSHIFT_HOME: home }, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
+  /** Both outputs in order, as a terminal shows them. */
+  let screen = '';
+  const code = await runCli(argv, { env: { ...process.env, OFFSHIFT_HOME: home }, stdout: (t) => ((stdout += t), (screen += t)), stderr: (t) => ((stderr += t), (screen += t)) });
+  return { code, stdout, stderr, screen };
 }
 
 describe.skipIf(skipReason !== null)('offshift job … (no agent running: the runner in the CLI process)', () => {
@@ -46,6 +48,20 @@ describe.skipIf(skipReason !== null)('offshift job … (no agent running: the ru
     expect(out).toMatchObject({ state: 'timed-out', reason: 'max-duration' });
     expect(out.durationMs).toBeGreaterThan(900);
     expect(r.stderr).toContain('working');
+  });
+
+  it('a log that does not end in a newline never runs into the next output; --json keeps stdout to the result', async () => {
+    const t = makeTempHome();
+    homes.push(t);
+    const json = await cli(t.home, ['job', 'run', '--image', image, '--json', '--', 'sh', '-c', 'printf no-newline']);
+    expect(json.code).toBe(0);
+    expect(json.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ state: 'succeeded' });
+    expect(json.screen).toMatch(/no-newline\n\{"/);
+    const plain = await cli(t.home, ['job', 'run', '--image', image, '--', 'sh', '-c', 'printf out-partial; sleep 0.3; printf err-partial >&2']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe('out-partial');
+    expect(plain.screen).toMatch(/^out-partial\nerr-partial\nJob \S+: succeeded/);
   });
 
   it('refuses bad input with exit 2 and the field named', async () => {

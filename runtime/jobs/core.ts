@@ -1,0 +1,182 @@
+/**
+ * What the runner's parts share: the options, the store, the jobs in hand, and the few
+ * operations every part uses (a state change, the end of a job's tracking).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { Gpu } from '../gpu/schema.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { AssignedGpu } from '../sandbox/container-spec.js';
+import { engineFeatures, type EngineFeatures } from '../sandbox/docker.js';
+import { Egress } from '../sandbox/egress/egress.js';
+import { unmountOutput } from '../sandbox/job-files.js';
+import type { SandboxSettings } from '../sandbox/settings.js';
+import { defaultSandboxPolicy, LABEL_AGENT, type SandboxPolicy } from '../sandbox/policy.js';
+import type { Db } from '../storage/database.js';
+import type { Active } from './active.js';
+import { EngineWatch } from './engine-watch.js';
+import { GpuHealth } from './gpu-health.js';
+import { DEFAULT_LOG_CAP_BYTES, JobLog } from './job-log.js';
+import type { Job, JobLogEvent, JobProgressEvent, JobSpec, JobState } from './schema.js';
+import { JobStore } from './store.js';
+
+export const DEFAULT_GRACE_MS = 2000;
+
+export interface RunnerOptions {
+  db: Db;
+  docker: Docker;
+  /** The data folder: job logs and staged inputs live in <home>/jobs/<id>/. */
+  home: string;
+  log?: Logger;
+  /** The GPUs that exist now (GpuService.list()); none when absent. */
+  listGpus?: () => Promise<Gpu[]>;
+  /** Live job logs (the agent forwards them as `job.log`). */
+  onLog?: (event: JobLogEvent) => void;
+  /** Progress of an image pull (the agent forwards it as `job.progress`), at most 4 a second. */
+  onProgress?: (event: JobProgressEvent) => void;
+  graceMs?: number;
+  logCapBytes?: number;
+  /** The effective sandbox settings (runtime: default or gVisor), read at each job's submit. */
+  sandboxSettings?: () => SandboxSettings;
+  /** Policy overrides (uid, pids, tmp size, log cap, runsc). */
+  policy?: Partial<Omit<SandboxPolicy, 'agentInstance' | 'inputDir'>>;
+  /**
+   * Refuse NVIDIA jobs up front when the engine has no NVIDIA runtime (default true). Tests turn
+   * it off to prove that the engine's own refusal at start leaves nothing behind either.
+   */
+  checkNvidiaRuntime?: boolean;
+  /** Allow-list jobs: addresses/CIDRs the egress proxy may reach although private (admin policy). */
+  egressAllowedPrivate?: readonly string[];
+  /** How long to wait for the Docker engine to come back after it went away mid-job (default 60 s). */
+  engineBackTimeoutMs?: number;
+  now?: () => number;
+}
+
+const PROXY_PORT_KEY = 'jobs.egressProxyPort';
+
+export class RunnerCore {
+  readonly store: JobStore;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly graceMs: number;
+  /** How long to wait for the engine to answer again after it went away mid-job. */
+  readonly engineBackTimeoutMs: number;
+  readonly policy: Omit<SandboxPolicy, 'inputDir'>;
+  readonly active = new Map<string, Active>();
+  readonly listeners = new Set<(job: Job) => void>();
+  readonly egress: Egress;
+  readonly gpuHealth: GpuHealth;
+  readonly engineWatch: EngineWatch;
+  private features: EngineFeatures | null = null;
+  closed = false;
+  /** Set by pauseAll until resumeAll: a job that starts meanwhile is frozen as soon as it runs. */
+  held: string | null = null;
+
+  constructor(readonly options: RunnerOptions) {
+    this.store = new JobStore(options.db);
+    this.log = options.log ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.engineBackTimeoutMs = options.engineBackTimeoutMs ?? 60_000;
+    this.policy = { ...defaultSandboxPolicy, ...options.policy, agentInstance: this.store.agentInstance() };
+    const db = options.db;
+    this.egress = new Egress({
+      docker: options.docker,
+      agentInstance: this.policy.agentInstance,
+      log: this.log,
+      allowedPrivate: options.egressAllowedPrivate,
+      onDecision: (jobId, line) => jobId && this.options.onLog?.({ id: jobId, stream: 'system', text: line }),
+      // The proxy keeps its port across restarts: a re-adopted job's container names it.
+      proxyPort: {
+        get: () => Number((db.prepare('SELECT value FROM kv WHERE key = ?').get(PROXY_PORT_KEY) as { value: string } | undefined)?.value ?? 0) || null,
+        set: (port) => void db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(PROXY_PORT_KEY, String(port)),
+      },
+    });
+    this.gpuHealth = new GpuHealth(options.listGpus, this.log);
+    this.engineWatch = new EngineWatch(options.docker, `${LABEL_AGENT}=${this.policy.agentInstance}`, this.now, this.log);
+  }
+
+  async engine(): Promise<EngineFeatures> {
+    this.features ??= await engineFeatures(this.options.docker);
+    return this.features;
+  }
+
+  jobDir(id: string): string {
+    return path.join(this.options.home, 'jobs', id);
+  }
+
+  logFile(id: string): string {
+    return path.join(this.jobDir(id), 'log.txt');
+  }
+
+  /** Starts tracking a job (and watching the engine while any job is in hand). */
+  track(spec: JobSpec, gpus: AssignedGpu[], state: JobState, remainingMs: number): Active {
+    fs.mkdirSync(this.jobDir(spec.id), { recursive: true, mode: 0o700 });
+    let resolveDone!: (job: Job) => void;
+    const done = new Promise<Job>((resolve) => (resolveDone = resolve));
+    const active: Active = {
+      id: spec.id,
+      spec,
+      gpus,
+      state,
+      containerId: null,
+      stop: null,
+      stopGraceMs: this.graceMs,
+      killTimer: null,
+      timeoutTimer: null,
+      remainingMs: Math.max(0, remainingMs),
+      runningSince: null,
+      egressIp: null,
+      meter: null,
+      gpuBaseline: new Map(),
+      useRunsc: false,
+      log: new JobLog(this.logFile(spec.id), this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES),
+      logStream: null,
+      logDone: Promise.resolve(),
+      logSeen: { stdout: 0, stderr: 0 },
+      done,
+      resolveDone,
+    };
+    this.active.set(spec.id, active);
+    this.engineWatch.start();
+    return active;
+  }
+
+  emit(job: Job): void {
+    for (const l of this.listeners) {
+      try {
+        l(job);
+      } catch (error) {
+        this.log.warn('job listener failed', { error });
+      }
+    }
+  }
+
+  transition(a: Active, state: JobState, reason: string, detail: string, patch: Parameters<JobStore['transition']>[5] = {}): Job {
+    a.state = state;
+    const job = this.store.transition(a.id, state, reason, detail, this.now(), patch);
+    this.log.info('job state', { id: a.id, state, reason });
+    this.emit(job);
+    return job;
+  }
+
+  /** A line from the agent to the job's live viewers (not to its log file). */
+  systemLog(a: Pick<Active, 'id'>, text: string): void {
+    this.options.onLog?.({ id: a.id, stream: 'system', text });
+  }
+
+  /** Ends the runner's hold on a job: its address, its output mount, its timers, its waiters. */
+  release(a: Active): void {
+    if (a.egressIp) this.egress.release(a.egressIp);
+    void unmountOutput(path.join(this.jobDir(a.id), 'output')).catch(() => {});
+    if (a.killTimer) clearTimeout(a.killTimer);
+    if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
+    this.active.delete(a.id);
+    if (this.active.size === 0) this.engineWatch.stop();
+    try {
+      a.log.close();
+    } catch {}
+    a.resolveDone(this.store.get(a.id)!);
+  }
+}

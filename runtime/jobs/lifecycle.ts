@@ -1,0 +1,321 @@
+/**
+ * A job's container, from creation to removal: pull, create, start, logs, maximum duration,
+ * pause and resume, stop (SIGTERM, grace, SIGKILL), and the end recorded from the engine. When
+ * the engine itself goes away mid-job, the end is the engine's, not the job's (engine-restart.ts).
+ */
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '../api/errors.js';
+import { buildContainerSpec } from '../sandbox/container-spec.js';
+import { resolveImage } from '../sandbox/docker.js';
+import { canMountOutput, collectOutput, mountOutput, unmountOutput } from '../sandbox/job-files.js';
+import { LogDemuxer, type LogStream } from '../sandbox/log-demux.js';
+import { PullProgress, type PullEvent } from '../sandbox/pull-progress.js';
+import { LABEL_GPUS, type Active } from './active.js';
+import type { RunnerCore } from './core.js';
+import { engineRestartDecision } from './engine-restart.js';
+import { UsageMeter } from './metering.js';
+import { decideOutcome, stopReasons, type StopRequest } from './outcome.js';
+import { isFinalState } from './schema.js';
+
+export class JobLifecycle {
+  constructor(private readonly core: RunnerCore) {}
+
+  private get docker() {
+    return this.core.options.docker;
+  }
+
+  /** Turns the engine's per-layer pull events into `job.progress` (throttled) and a log line per quarter. */
+  private pullReporter(a: Active): (event: PullEvent) => void {
+    const progress = new PullProgress();
+    let lastSent = 0;
+    let lastQuarter = -1;
+    return (event) => {
+      const summary = progress.update(event);
+      if (!summary) {
+        if (event.status && event.current === null) this.core.systemLog(a, `[pull] ${event.status}\n`);
+        return;
+      }
+      const now = Date.now();
+      const quarter = summary.fraction === null ? -1 : Math.floor(summary.fraction * 4);
+      if (quarter > lastQuarter) {
+        lastQuarter = quarter;
+        this.core.systemLog(a, `[pull] ${summary.detail}\n`);
+      }
+      if (now - lastSent >= 250 || summary.fraction === 1) {
+        lastSent = now;
+        this.core.options.onProgress?.({ id: a.id, phase: 'pull', fraction: summary.fraction, detail: summary.detail });
+      }
+    };
+  }
+
+  async run(a: Active): Promise<void> {
+    const { core, docker } = this;
+    try {
+      core.transition(a, 'pulling', 'image', `Checking the image ${a.spec.image}.`);
+      const imageId = await resolveImage(docker, a.spec.image, this.pullReporter(a));
+      if (a.stop) return await this.endBeforeStart(a);
+      core.transition(a, 'starting', 'creating', 'Creating the hardened container.');
+      const lease = a.spec.network === 'none' ? null : await core.egress.lease(a.id, a.spec.network.allow);
+      a.egressIp = lease?.ip ?? null;
+      let outputDir: string | null = null;
+      if (a.spec.outputMiB > 0) {
+        if (canMountOutput()) {
+          outputDir = path.join(core.jobDir(a.id), 'output');
+          await mountOutput(outputDir, a.spec.outputMiB, core.policy.uid, core.policy.gid);
+        } else {
+          core.systemLog(a, '[offshift] no /output folder: mounting its size-capped folder needs an agent running as root; write to /scratch instead.\n');
+        }
+      }
+      const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
+        ...core.policy,
+        useRunsc: a.useRunsc,
+        inputDir: path.join(core.jobDir(a.id), 'input'),
+        egress: lease,
+        outputDir,
+      });
+      // The assigned GPUs with their vendor, for a restarted agent that re-adopts the job.
+      if (a.gpus.length) createOptions.Labels = { ...createOptions.Labels, [LABEL_GPUS]: JSON.stringify(a.gpus) };
+      const container = await docker.createContainer(createOptions);
+      a.containerId = container.id;
+      core.store.update(a.id, { containerId: container.id });
+      if (a.stop) {
+        await container.remove({ force: true }).catch(() => {});
+        return await this.endBeforeStart(a);
+      }
+      try {
+        await container.start();
+      } catch (error) {
+        // A failed start leaves a "Created" container behind: remove it.
+        await container.remove({ force: true }).catch(() => {});
+        const message = error instanceof Error ? error.message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '') : String(error);
+        core.transition(a, 'failed', 'start-failed', `The container could not start: ${message.trim()}`, { endedAt: core.now(), containerId: null });
+        return core.release(a);
+      }
+      const startedAt = core.now();
+      a.meter = new UsageMeter(startedAt, a.gpus.map((g) => g.key));
+      a.meter.running(startedAt);
+      a.runningSince = startedAt;
+      this.attachLogs(a);
+      core.transition(a, 'running', 'started', 'Running.', { startedAt });
+      this.armTimeout(a);
+      if (a.stop) void this.stop(a, a.stop, a.stopGraceMs);
+      else if (core.held !== null) await this.pause(a, core.held).catch(() => {});
+      await this.finishWhenExited(a);
+    } catch (error) {
+      const appError = error instanceof AppError ? error : null;
+      if (a.containerId) await docker.getContainer(a.containerId).remove({ force: true }).catch(() => {});
+      if (a.stop && !a.containerId) return await this.endBeforeStart(a);
+      core.transition(a, 'failed', appError?.code ?? 'internal-error', appError?.message ?? `The agent failed to run the job: ${error instanceof Error ? error.message : String(error)}`, {
+        endedAt: core.now(),
+      });
+      core.release(a);
+    }
+  }
+
+  private async endBeforeStart(a: Active): Promise<void> {
+    const stop = a.stop!;
+    this.core.transition(a, stop.state, stop.reason, `${stop.detail} (before it started)`, { endedAt: this.core.now(), containerId: null });
+    this.core.release(a);
+  }
+
+  /** Keeps one chunk of the container's output (file, tail, live viewers). */
+  private keep(a: Active, stream: LogStream, data: Buffer): void {
+    a.logSeen[stream] += data.length;
+    const kept = a.log.write(data);
+    if (kept.length) this.core.options.onLog?.({ id: a.id, stream, text: kept.toString('utf8') });
+  }
+
+  attachLogs(a: Active): void {
+    const container = this.docker.getContainer(a.containerId!);
+    a.logSeen = { stdout: 0, stderr: 0 };
+    a.logDone = (async () => {
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+      a.logStream = stream;
+      const demux = new LogDemuxer((streamName, data) => this.keep(a, streamName, data));
+      await new Promise<void>((resolve) => {
+        stream.on('data', (chunk: Buffer) => demux.push(chunk));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', resolve);
+      });
+    })().catch((error: unknown) => this.core.log.warn('job log stream failed', { id: a.id, error }));
+  }
+
+  /**
+   * The engine holds back a line without its newline until the container exits, and a follow
+   * stream can end before it sends it: read the stored log once more and keep what is missing.
+   */
+  private async catchUpLogs(a: Active): Promise<void> {
+    try {
+      const all = (await this.docker.getContainer(a.containerId!).logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+      const skip = { ...a.logSeen };
+      new LogDemuxer((streamName, data) => {
+        const n = Math.min(skip[streamName], data.length);
+        skip[streamName] -= n;
+        if (n < data.length) this.keep(a, streamName, data.subarray(n));
+      }).push(Buffer.isBuffer(all) ? all : Buffer.from(all));
+    } catch (error) {
+      this.core.log.warn('job log catch-up failed', { id: a.id, error });
+    }
+  }
+
+  armTimeout(a: Active): void {
+    if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
+    a.timeoutTimer = setTimeout(() => {
+      void this.stop(a, { state: 'timed-out', reason: stopReasons['timed-out'], detail: `Stopped: the job reached its maximum duration of ${a.spec.timeoutSeconds} s.` }, this.core.graceMs);
+    }, a.remainingMs);
+    a.timeoutTimer.unref?.();
+  }
+
+  async pause(a: Active, detail: string): Promise<void> {
+    if (a.state !== 'running' || !a.containerId) return;
+    await this.docker.getContainer(a.containerId).pause();
+    const now = this.core.now();
+    if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
+    a.timeoutTimer = null;
+    if (a.runningSince !== null) a.remainingMs = Math.max(0, a.remainingMs - (now - a.runningSince));
+    a.runningSince = null;
+    a.meter?.paused(now);
+    this.core.transition(a, 'paused', 'paused', detail);
+  }
+
+  async resume(a: Active, detail: string): Promise<void> {
+    if (a.state !== 'paused' || !a.containerId) return;
+    await this.docker.getContainer(a.containerId).unpause();
+    const now = this.core.now();
+    a.runningSince = now;
+    a.meter?.running(now);
+    this.core.transition(a, 'running', 'resumed', detail);
+    this.armTimeout(a);
+  }
+
+  /** SIGTERM, the grace period, then SIGKILL. Before the container exists, the run just ends. */
+  async stop(a: Active, request: StopRequest, graceMs: number): Promise<void> {
+    if (isFinalState(a.state)) return;
+    if (a.stop && a.state === 'stopping') return; // already on its way out
+    a.stop ??= request;
+    a.stopGraceMs = graceMs;
+    if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
+    a.timeoutTimer = null;
+    if (a.state !== 'running' && a.state !== 'paused') return; // run() notices a.stop
+    const container = this.docker.getContainer(a.containerId!);
+    const wasPaused = a.state === 'paused';
+    this.core.transition(a, 'stopping', a.stop.reason, `${a.stop.detail} Stopping (SIGTERM, then SIGKILL after ${graceMs} ms).`);
+    const kill = () => container.kill({ signal: 'SIGKILL' }).catch(() => {});
+    try {
+      if (wasPaused) {
+        // A frozen process cannot handle SIGTERM: thaw it first.
+        await container.unpause().catch(() => {});
+        a.meter?.running(this.core.now());
+      }
+      if (graceMs <= 0) await kill();
+      else {
+        await container.kill({ signal: 'SIGTERM' });
+        a.killTimer = setTimeout(() => void kill(), graceMs);
+      }
+    } catch {
+      // Already gone: finishWhenExited records it.
+    }
+  }
+
+  async finishWhenExited(a: Active): Promise<void> {
+    const container = this.docker.getContainer(a.containerId!);
+    try {
+      await container.wait();
+    } catch (error) {
+      // The container vanished (removed from outside: 404), or the engine went away.
+      if (!/\b404\b|no such container/i.test(String(error))) this.core.engineWatch.lost();
+    }
+    await this.finish(a);
+  }
+
+  /** Records the final state from the engine, removes the container, checks the GPUs. */
+  async finish(a: Active): Promise<void> {
+    const { core } = this;
+    if (a.killTimer) clearTimeout(a.killTimer);
+    if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
+    const container = this.docker.getContainer(a.containerId!);
+    let exitCode: number | null = null;
+    let oomKilled = false;
+    let finishedAt: number | null = null;
+    let exists = false;
+    const inspect = async () => {
+      try {
+        const info = await container.inspect();
+        exists = true;
+        if (info.State.Running || info.State.Paused) return 'running' as const;
+        exitCode = info.State.ExitCode;
+        oomKilled = info.State.OOMKilled;
+        const t = Date.parse(info.State.FinishedAt);
+        finishedAt = Number.isFinite(t) && t > 0 ? t : null;
+        return 'exited' as const;
+      } catch (error) {
+        return /\b404\b|no such container/i.test(String(error)) ? ('gone' as const) : ('unreachable' as const);
+      }
+    };
+    let status = await inspect();
+    // The engine went away (or is going): the end may be the engine's, not the job's.
+    const decision = await engineRestartDecision(core, a, status, { exitCode, finishedAt }, async () => (status = await inspect()));
+    if (decision === 'still-running') {
+      // A live-restore engine kept the container: follow it again.
+      a.log.replayFromStart();
+      this.attachLogs(a);
+      return this.finishWhenExited(a);
+    }
+    // Let the log stream drain (it ends when the container does), then read what it missed.
+    await Promise.race([a.logDone, new Promise((r) => setTimeout(r, 2000))]);
+    a.logStream?.destroy();
+    if (exists) await this.catchUpLogs(a);
+    if (decision === 'retry') return this.retry(a);
+    a.log.close();
+    const endedAt = finishedAt && finishedAt <= core.now() ? finishedAt : core.now();
+    const outcome = decision === 'engine-ended' ? engineEnded(a, core.engineBackTimeoutMs, status === 'unreachable') : decideOutcome({ stop: a.stop, exitCode, oomKilled });
+    const usage = (a.meter ?? new UsageMeter(endedAt, a.gpus.map((g) => g.key))).finish(endedAt);
+    core.transition(a, outcome.state, outcome.reason, outcome.detail, {
+      endedAt,
+      exitCode,
+      oomKilled,
+      usage,
+      logTail: a.log.tailText,
+      logDroppedBytes: a.log.dropped,
+    });
+    await container.remove({ force: true }).catch(() => {});
+    try {
+      const collected = await collectOutput(path.join(core.jobDir(a.id), 'output'));
+      if (collected.files) core.log.info('job output collected', { id: a.id, ...collected });
+    } catch (error) {
+      core.log.warn('job output collection failed', { id: a.id, error });
+    }
+    await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
+    core.release(a);
+  }
+
+  /** The engine restarted under a young job: once more from the start, same id, fresh container. */
+  private async retry(a: Active): Promise<void> {
+    const { core } = this;
+    await this.docker.getContainer(a.containerId!).remove({ force: true }).catch(() => {});
+    if (a.egressIp) core.egress.release(a.egressIp);
+    await unmountOutput(path.join(core.jobDir(a.id), 'output')).catch(() => {});
+    a.egressIp = null;
+    a.containerId = null;
+    a.meter = null;
+    a.runningSince = null;
+    a.remainingMs = a.spec.timeoutSeconds * 1000;
+    const line = '[offshift] the Docker engine restarted while this job ran; it starts again from the beginning.\n';
+    a.log.write(Buffer.from(line));
+    core.systemLog(a, line);
+    core.transition(a, 'queued', 'engine-restarted', 'The Docker engine restarted while this job ran; retrying it once from the start.', { containerId: null });
+    await this.run(a);
+  }
+}
+
+function engineEnded(a: Active, backTimeoutMs: number, unreachable: boolean) {
+  return {
+    state: 'cancelled' as const,
+    reason: 'engine-restarted',
+    detail: unreachable
+      ? `The Docker engine went away while this job ran and did not come back within ${Math.round(backTimeoutMs / 1000)} s; the job did not fail on its own and its outcome is unknown.`
+      : `The Docker engine restarted while this job ran and stopped it; the job did not fail on its own (neither the job nor this machine's owner ended it).${a.spec.marketJobId ? ' Marketplace jobs are not retried here: the marketplace decides with the buyer.' : ' It was not retried (see docs/sandbox.md for when a job is).'}`,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Recovery after a restart: re-adopts this agent's running containers (with the GPUs, vendor
+ * included, and the egress address they were given), records the end of those that exited
+ * meanwhile, removes leftovers ("Created" containers, containers with no record), and closes the
+ * records of jobs whose container is gone.
+ */
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import type { AssignedGpu } from '../sandbox/container-spec.js';
+import { dockerUnreachable } from '../sandbox/docker.js';
+import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
+import { LABEL_GPUS } from './active.js';
+import type { RunnerCore } from './core.js';
+import type { JobLifecycle } from './lifecycle.js';
+import { UsageMeter } from './metering.js';
+import { stopStateFromReason } from './outcome.js';
+import { isFinalState, type JobSpec, type JobState } from './schema.js';
+import { ranMsFromEvents } from './store.js';
+
+export type RecoveryResult = {
+  readopted: string[];
+  finished: string[];
+  removed: string[];
+  lost: string[];
+};
+
+const assignedGpusSchema = z.array(
+  z.union([
+    z.object({ vendor: z.literal('nvidia'), key: z.string().min(1).max(200), uuid: z.string().min(1).max(200) }).strict(),
+    z.object({ vendor: z.literal('amd'), key: z.string().min(1).max(200), renderNode: z.string().regex(/^\/dev\/dri\/renderD\d{1,4}$/) }).strict(),
+  ]),
+);
+
+/**
+ * The GPUs a container was given, vendor included: from its label, else (a container of an
+ * older agent) from its devices: NVIDIA device requests by UUID, AMD render nodes.
+ */
+export function assignedGpusOf(info: Docker.ContainerInspectInfo, keys: readonly string[]): AssignedGpu[] {
+  const label = info.Config?.Labels?.[LABEL_GPUS];
+  if (label) {
+    try {
+      const parsed = assignedGpusSchema.safeParse(JSON.parse(label));
+      if (parsed.success) return parsed.data;
+    } catch {}
+  }
+  const host = info.HostConfig as { DeviceRequests?: { Driver?: string; DeviceIDs?: string[] }[] | null; Devices?: { PathOnHost?: string }[] | null };
+  const nvidia = new Set((host.DeviceRequests ?? []).filter((r) => r.Driver === 'nvidia').flatMap((r) => r.DeviceIDs ?? []));
+  const renderNodes = (host.Devices ?? []).map((d) => d.PathOnHost ?? '').filter((p) => /^\/dev\/dri\/renderD\d+$/.test(p));
+  let amd = 0;
+  return keys.map((key): AssignedGpu => {
+    if (nvidia.has(key)) return { vendor: 'nvidia', key, uuid: key };
+    const node = renderNodes[amd++];
+    if (node) return { vendor: 'amd', key, renderNode: node };
+    return { vendor: 'nvidia', key, uuid: key };
+  });
+}
+
+export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Promise<RecoveryResult> {
+  const out: RecoveryResult = { readopted: [], finished: [], removed: [], lost: [] };
+  const docker = core.options.docker;
+  let containers: Docker.ContainerInfo[];
+  try {
+    containers = await docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_AGENT}=${core.policy.agentInstance}`] },
+    });
+  } catch (error) {
+    throw dockerUnreachable(error);
+  }
+  const seen = new Set<string>();
+  for (const info of containers) {
+    const id = info.Labels[LABEL_JOB] ?? '';
+    const job = id ? core.store.get(id) : null;
+    const container = docker.getContainer(info.Id);
+    if (core.active.has(id)) {
+      seen.add(id);
+      continue;
+    }
+    if (!job || isFinalState(job.state)) {
+      await container.remove({ force: true }).catch(() => {});
+      out.removed.push(info.Id);
+      core.log.info('removed a leftover container', { container: info.Id, job: id || null });
+      continue;
+    }
+    seen.add(id);
+    const inspect = await container.inspect();
+    const status = inspect.State.Status;
+    if (status === 'created') {
+      await container.remove({ force: true }).catch(() => {});
+      out.removed.push(info.Id);
+      core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
+      core.emit(core.store.get(id)!);
+      continue;
+    }
+    const ranMs = ranMsFromEvents(core.store.events(id), core.now());
+    const active = core.track(job.spec as JobSpec, assignedGpusOf(inspect, job.gpus), job.state, job.spec.timeoutSeconds * 1000 - ranMs);
+    active.containerId = info.Id;
+    if (job.state === 'stopping') {
+      const state = stopStateFromReason(job.reason);
+      if (state) active.stop = { state, reason: job.reason, detail: job.detail };
+    }
+    active.meter = UsageMeter.resume(job.startedAt ?? core.now(), job.gpus, ranMs, core.now());
+    if (status !== 'running' && status !== 'paused') {
+      out.finished.push(id);
+      await lifecycle.finish(active);
+      continue;
+    }
+    out.readopted.push(id);
+    await readoptNetwork(core, active, inspect);
+    const state: JobState = status === 'paused' ? 'paused' : 'running';
+    active.state = state;
+    core.transition(active, state, 'readopted', `Re-adopted after the agent restarted (${state}).`);
+    if (state === 'running') {
+      active.runningSince = core.now();
+      lifecycle.armTimeout(active);
+    } else {
+      active.meter.paused(core.now());
+    }
+    if (active.stop) void lifecycle.stop(active, active.stop, core.graceMs);
+    active.log.replayFromStart();
+    lifecycle.attachLogs(active);
+    void lifecycle.finishWhenExited(active).catch((error: unknown) => core.log.error('re-adopted job crashed', { id, error }));
+  }
+  for (const job of core.store.unfinished()) {
+    if (seen.has(job.id) || core.active.has(job.id)) continue;
+    out.lost.push(job.id);
+    const never = job.state === 'queued' || job.state === 'pulling';
+    core.store.transition(
+      job.id,
+      'failed',
+      never ? 'agent-restarted' : 'container-lost',
+      never ? 'The agent stopped before this job started; it did not run.' : "The job's container disappeared while the agent was not running; its outcome is unknown.",
+      core.now(),
+      { endedAt: core.now() },
+    );
+    core.emit(core.store.get(job.id)!);
+  }
+  return out;
+}
+
+/** An allow-list job keeps its address, and the proxy listens where its environment says. */
+async function readoptNetwork(core: RunnerCore, active: ReturnType<RunnerCore['track']>, inspect: Docker.ContainerInspectInfo): Promise<void> {
+  const spec = active.spec;
+  if (spec.network === 'none') return;
+  const egressIp = inspect.NetworkSettings.Networks?.[core.egress.networkName]?.IPAddress;
+  if (!egressIp) return;
+  const why = await core.egress.ready();
+  if (why) {
+    core.systemLog(active, `[offshift] re-adopted without network: ${why}\n`);
+    return;
+  }
+  core.egress.adopt(active.id, spec.network.allow, egressIp);
+  active.egressIp = egressIp;
+  const named = (inspect.Config.Env ?? []).find((e) => e.startsWith('HTTPS_PROXY='))?.slice('HTTPS_PROXY='.length);
+  const url = await core.egress.proxyUrl();
+  if (named && url && named !== url) {
+    core.log.warn('a re-adopted job names another proxy port than the one the agent has now', { id: active.id, named, now: url });
+    core.systemLog(active, `[offshift] the egress proxy could not take its former port again; this job's proxy address (${named}) no longer answers.\n`);
+  }
+}
