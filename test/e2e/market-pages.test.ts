@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../runtime/agent/agent.js';
 import { freePort } from '../../runtime/chain/anvil.js';
+import { runCli } from '../../runtime/cli.js';
 import { loadOrCreateToken } from '../../runtime/api/token.js';
 import { startWebSocketServer, type RunningServer } from '../../runtime/api/transports/websocket-server.js';
 import { demoJobRequest, ensureDemoImage, findDemoBinary } from '../../runtime/demo/image.js';
@@ -48,7 +49,9 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
   let server: RunningServer;
   let browser: Browser;
   let page: Page;
+  let env: NodeJS.ProcessEnv;
   const pageErrors: string[] = [];
+  const quiet = { stdout: () => {}, stderr: () => {} };
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(DASHBOARD, 'index.html'))) throw new Error('dist/renderer/index.html is missing: run npm run build first (npm test does).');
@@ -57,7 +60,9 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
     fs.mkdirSync(home);
     const policy = path.join(temp.home, 'policy.json');
     fs.writeFileSync(policy, JSON.stringify({ mandatory: { market: { minPricePerJobHour: POLICY_JOB_HOUR } } }));
-    const env = { ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy, OFFSHIFT_PORT: undefined };
+    env = { ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy, OFFSHIFT_PORT: undefined, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024' };
+    // A local chain (a detached anvil) for the wallet's network: the agent dials a market only with one.
+    if ((await runCli(['devnet', 'up', '--port', String(await freePort()), '--json'], { env, ...quiet })) !== 0) throw new Error('offshift devnet up failed');
     // The market side is on, with no demo network: it waits for a URL (the lead's demo tests run the demo).
     agent = createAgent({ home, env, log: silentLogger, market: { enabled: true, demo: false, backoff: { minMs: 500, maxMs: 2000 } } });
     server = await startWebSocketServer({ dispatch: agent.dispatch, bus: agent.bus, token: loadOrCreateToken(home), port: 0, staticDir: DASHBOARD });
@@ -71,6 +76,7 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
     await browser?.close().catch(() => {});
     await server?.close();
     await agent?.stop();
+    if (env) await runCli(['devnet', 'down'], { env, ...quiet });
     temp?.cleanup();
   });
 
@@ -125,6 +131,15 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
         const s = await client.call('market.status', {});
         return s.state !== 'off' && (await page.getByTestId('market-reason').textContent()) === s.reason && (await page.getByTestId('market-connection').getAttribute('data-state')) === s.state;
       }, { timeout: 15_000 })
+      .toBe(true);
+
+    // With a wallet the agent dials the market, which is not there: the page says it retries, and when.
+    await client.call('wallet.create', { password: 'a test password' });
+    await expect.poll(() => page.getByTestId('market-connection').getAttribute('data-state'), { timeout: 20_000 }).toBe('retrying');
+    await expect.poll(() => page.getByTestId('market-retry').textContent(), { timeout: 10_000 }).toMatch(/^retrying (in \d+ s|now)$/);
+    // The reason changes with each try (connecting, retrying): the page follows the agent's.
+    await expect
+      .poll(async () => (await page.getByTestId('market-reason').textContent()) === (await client.call('market.status', {})).reason, { timeout: 10_000 })
       .toBe(true);
     expect(pageErrors).toEqual([]);
   }, 60_000);
