@@ -173,12 +173,13 @@ export class Market {
   // ── providers ────────────────────────────────────────────────────────────
 
   providerConnected(address: string, peer: Peer<ToProviderMessage>): void {
-    const p = this.providerEntry(address);
-    if (p.peer && p.peer !== peer) {
-      const old = p.peer;
+    const old = this.providers.get(address)?.peer;
+    if (old && old !== peer) {
       this.providerGone(address, old);
       old.close(4001, 'replaced by a newer connection of the same provider');
     }
+    // (providerGone may have dropped the entry.)
+    const p = this.providerEntry(address);
     p.peer = peer;
     p.connected = true;
     p.connectedAt = this.now();

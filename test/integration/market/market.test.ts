@@ -118,6 +118,34 @@ describe('market: sign-in and version', () => {
   });
 });
 
+describe('market: provider disconnects', () => {
+  it('replaces an older connection, withdraws standing offers, and past its grace ends running jobs as market-unreachable', async () => {
+    const m = await startMarket({ chainId, escrow, providerGraceMs: 500 });
+    try {
+      const w = Wallet.createRandom();
+      const first = await TestProvider.connect(m.url, ctx, { score: 10 }, w);
+      const second = await TestProvider.connect(m.url, ctx, { score: 10 }, w);
+      expect((await first.peer.waitClose()).code).toBe(4001);
+      const other = await TestProvider.connect(m.url, ctx, { score: 1 });
+      const b = await signIn(m.url, 'buyer', buyerKey as unknown as Wallet);
+      b.peer.send({ type: 'submit', ref: 'x', job: job() });
+      const o1 = await second.nextOffer();
+      // Gone with the offer standing: it goes to the next provider at once.
+      second.close();
+      const o2 = await other.nextOffer(2000);
+      expect(o2.offer.jobId).toBe(o1.offer.jobId);
+      other.reply(o2.offer.offerId, true);
+      await other.peer.next('job-confirmed');
+      other.close();
+      expect(await b.peer.next((x) => x.type === 'job-update' && x.reason === 'provider-disconnected')).toMatchObject({ jobId: o1.offer.jobId });
+      expect(await b.peer.next('job-ended', 3000)).toMatchObject({ end: { jobId: o1.offer.jobId, state: 'market-unreachable' } });
+      b.peer.close();
+    } finally {
+      await m.close();
+    }
+  });
+});
+
 describe('market: expired nonce', () => {
   it('refuses a sign-in after the nonce expired', async () => {
     const m = await startMarket({ chainId, escrow, nonceTtlMs: 200 });
@@ -315,6 +343,48 @@ describe('market: matching, offers and relaying', () => {
 });
 
 describe('market: restart on the same database', () => {
+  it('a buyer client rides out a market restart: it reconnects, re-attaches and pays to the end', async () => {
+    const temp = makeTempHome('offshift-market-db-');
+    const dbFile = path.join(temp.home, 'market.db');
+    try {
+      let m = await startMarket({ chainId, escrow, dbFile });
+      const port = m.port;
+      const p = await TestProvider.connect(m.url, ctx, { slots: 1 });
+      const events: BuyerEvent[] = [];
+      const client = await BuyerClient.connect({ market: m.url, signer: buyerKey, onEvent: (e) => events.push(e), reconnectForMs: 30_000 });
+      const handle = await client.submit(job());
+      const o = await p.nextOffer();
+      p.reply(o.offer.offerId, true);
+      await p.peer.next('job-confirmed');
+      await p.report(handle.jobId, 1, PRICE);
+      await p.peer.next('voucher');
+
+      await m.close();
+      p.close();
+      m = await startMarket({ chainId, escrow, dbFile, port });
+      const back = await TestProvider.connect(m.url, ctx, { slots: 0 }, p.wallet as never);
+      back.peer.send({ type: 'resume', jobs: [{ jobId: handle.jobId, usageSeconds: 1 }] });
+      expect(await back.peer.next('resumed')).toMatchObject({ jobs: [{ jobId: handle.jobId, known: true }] });
+      // The market sends back the last voucher it relayed.
+      expect(await back.peer.next('voucher')).toMatchObject({ jobId: handle.jobId });
+      const deadline = Date.now() + 15_000;
+      while (!events.some((e) => e.type === 'reconnected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['disconnected', 'reconnected']));
+      await new Promise((r) => setTimeout(r, 100));
+      await back.report(handle.jobId, 2, PRICE, { seq: 1 });
+      expect(await back.peer.next('voucher')).toMatchObject({ signed: { voucher: { cumulativeAmount: amountForSeconds(2, BigInt(PRICE)).toString() } } });
+      back.end(handle.jobId, 'succeeded', 3);
+      await back.report(handle.jobId, 3, PRICE, { seq: 2, final: true });
+      const result = await handle.result;
+      expect(result).toMatchObject({ state: 'succeeded', usageSeconds: 3, paid: amountForSeconds(3, BigInt(PRICE)).toString(), provider: p.address });
+      client.close();
+      back.close();
+      await m.close();
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('keeps the jobs; the provider resumes its running job and the buyer re-attaches', async () => {
     const temp = makeTempHome('offshift-market-db-');
     const dbFile = path.join(temp.home, 'market.db');
