@@ -122,6 +122,11 @@ export function createAgent(options: AgentOptions): Agent {
     log,
     gpu,
     onProgress: (event) => bus.emit('bench.progress', event),
+    // The same program inside the hardened job container with the GPU passed through (`bench run --in-container`).
+    inContainer: async (g, args, timeoutMs) => {
+      const [{ createContainerBench }, { connectDocker }] = await Promise.all([import('../bench/container.js'), import('../sandbox/docker.js')]);
+      return createContainerBench({ runner: jobs.runner, docker: connectDocker(env), env, log })(g, args, timeoutMs);
+    },
     busyReason: () =>
       jobs.runner.runningCount() > 0 ? 'A job is running on this machine: the benchmark waits until it ends (it would slow the job and measure too low).' : null,
   });

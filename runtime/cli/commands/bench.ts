@@ -173,7 +173,10 @@ export const benchRunCommand: CliCommand = {
     const result = await withBench(
       io,
       (c) => c.call('bench.run', input),
-      (b) => b.run(input),
+      (b) => {
+        if (input.inContainer) throw new AppError('bench-no-agent', '--in-container runs the benchmark as a job through the agent\'s runner: start the agent (offshift agent) and run this again.');
+        return b.run(input);
+      },
       true,
     );
     io.stdout(args.flags.has('json') ? JSON.stringify(benchJson(result), null, 2) + '\n' : formatBench(result));

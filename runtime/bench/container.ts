@@ -1,0 +1,169 @@
+/**
+ * The benchmark inside the hardened job container, with the GPU passed through: the proof that
+ * GPU passthrough works on this machine. The same program runs as a job through the same
+ * JobRunner as marketplace jobs (no network, read-only root, no capabilities, non-root user),
+ * from a local image made of the program and the host libraries it links (glibc, libstdc++;
+ * the NVIDIA runtime adds the driver's libcuda), imported once per program build.
+ */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { Gpu } from '../gpu/schema.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { isFinalState, type Job } from '../jobs/schema.js';
+import type { Logger } from '../log.js';
+import { findBenchProgram, type ProgramRun } from './program.js';
+import type { ContainerBench } from './service.js';
+
+export const IMAGE_REPO = 'offshift-bench';
+
+/** A minimal ustar archive writer: regular files, folders and nothing else. */
+export function tarArchive(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const header = Buffer.alloc(512);
+    const isDir = e.data === undefined;
+    const name = isDir && !e.name.endsWith('/') ? `${e.name}/` : e.name;
+    if (Buffer.byteLength(name) > 99) throw new Error(`tar: name too long: ${name}`);
+    header.write(name, 0, 100, 'utf8');
+    header.write(`${e.mode.toString(8).padStart(7, '0')}\0`, 100, 8, 'ascii');
+    header.write('0000000\0', 108, 8, 'ascii');
+    header.write('0000000\0', 116, 8, 'ascii');
+    header.write(`${(e.data?.length ?? 0).toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
+    header.write(`${Math.floor(Date.UTC(2026, 0, 1) / 1000).toString(8).padStart(11, '0')}\0`, 136, 12, 'ascii');
+    header.write(isDir ? '5' : '0', 156, 1, 'ascii');
+    header.write('ustar\0', 257, 6, 'ascii');
+    header.write('00', 263, 2, 'ascii');
+    header.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of header) sum += b;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+    blocks.push(header);
+    if (e.data) {
+      blocks.push(e.data);
+      const pad = (512 - (e.data.length % 512)) % 512;
+      if (pad) blocks.push(Buffer.alloc(pad));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+/** The shared libraries a binary loads (ldd), by absolute path, the loader included. */
+export function linkedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8', timeout: 10_000 });
+  const libs = new Set<string>();
+  for (const line of out.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) libs.add(m[1]!);
+  }
+  return [...libs];
+}
+
+function rootfs(program: string): Buffer {
+  const entries: { name: string; mode: number; data?: Buffer }[] = [];
+  const dirs = new Set<string>();
+  const addDir = (d: string) => {
+    const parts = d.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (!dirs.has(p)) {
+        dirs.add(p);
+        entries.push({ name: p, mode: p === 'tmp' ? 0o1777 : 0o755 });
+      }
+    }
+  };
+  for (const d of ['etc', 'tmp', 'scratch', 'input', 'output', 'proc', 'sys', 'dev']) addDir(d);
+  entries.push({ name: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/scratch:/sbin/nologin\n') });
+  entries.push({ name: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
+  entries.push({ name: 'offshift-bench', mode: 0o755, data: fs.readFileSync(program) });
+  for (const lib of linkedLibraries(program)) {
+    const rel = lib.replace(/^\/+/, '');
+    addDir(path.posix.dirname(rel));
+    entries.push({ name: rel, mode: 0o755, data: fs.readFileSync(fs.realpathSync(lib)) });
+  }
+  return tarArchive(entries);
+}
+
+async function imageId(docker: Docker, ref: string): Promise<string | null> {
+  try {
+    return ((await docker.getImage(ref).inspect()) as { Id: string }).Id;
+  } catch {
+    return null;
+  }
+}
+
+/** The benchmark image for this build of the program (imported on first use), as sha256:… */
+export async function benchImage(docker: Docker, program: string, log: Logger): Promise<string> {
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(program)).digest('hex').slice(0, 16);
+  const ref = `${IMAGE_REPO}:${hash}`;
+  const existing = await imageId(docker, ref);
+  if (existing) return existing;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-bench-image-')), 'rootfs.tar');
+  try {
+    fs.writeFileSync(file, rootfs(program));
+    const stream = (await docker.importImage(file, { repo: IMAGE_REPO, tag: hash })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+  const id = await imageId(docker, ref);
+  if (!id) throw new Error(`the benchmark image ${ref} was imported but cannot be found`);
+  log.info('benchmark image imported', { ref, id });
+  return id;
+}
+
+function waitForEnd(runner: JobRunner, id: string, timeoutMs: number): Promise<Job | null> {
+  return new Promise((resolve) => {
+    const done = (job: Job | null) => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(job);
+    };
+    const unsubscribe = runner.onChange((job) => {
+      if (job.id === id && isFinalState(job.state)) done(job);
+    });
+    const timer = setTimeout(() => done(null), timeoutMs);
+    const now = runner.get(id);
+    if (now && isFinalState(now.state)) done(now);
+  });
+}
+
+export function createContainerBench(options: { runner: JobRunner; docker: Docker; env: NodeJS.ProcessEnv; log: Logger }): ContainerBench {
+  return async (gpu: Gpu, args: string[], timeoutMs: number): Promise<ProgramRun> => {
+    const failed = (why: string): ProgramRun => ({ code: null, stdout: '', stderr: '', timedOut: false, startError: why, pid: null });
+    const program = findBenchProgram(options.env);
+    if (!program) return failed('the CUDA benchmark program is not built (npm run build with nvcc)');
+    if (!gpu.uuid) return failed('this GPU has no UUID to pass to the container');
+    let image: string;
+    try {
+      image = await benchImage(options.docker, program, options.log);
+    } catch (error) {
+      return failed(`could not make the benchmark image: ${(error as Error).message}`);
+    }
+    let job: Job;
+    try {
+      job = await options.runner.submit({
+        id: `bench-${crypto.randomUUID().slice(0, 8)}`,
+        image,
+        command: ['/offshift-bench', ...args],
+        gpus: [gpu.uuid],
+        cpus: 2,
+        memoryMiB: 2048,
+        timeoutSeconds: Math.ceil(timeoutMs / 1000),
+      });
+    } catch (error) {
+      return failed((error as Error).message);
+    }
+    const end = await waitForEnd(options.runner, job.id, timeoutMs + 30_000);
+    if (!end) return { ...failed(''), startError: null, timedOut: true };
+    const text = options.runner.logs(job.id).text;
+    const line = text.split('\n').find((l) => l.trimStart().startsWith('{"program":"offshift-bench"')) ?? '';
+    if (end.state === 'timed-out') return { code: null, stdout: '', stderr: text.slice(-500), timedOut: true, startError: null, pid: null };
+    if (!line) return failed(`the job container ended ${end.state}: ${end.reason}${end.detail ? ` (${end.detail})` : ''}`);
+    return { code: end.exitCode, stdout: line, stderr: '', timedOut: false, startError: null, pid: null };
+  };
+}
