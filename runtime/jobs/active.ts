@@ -22,6 +22,8 @@ export interface Active {
   /** Run time still allowed (pauses do not count against the maximum duration). */
   remainingMs: number;
   runningSince: number | null;
+  /** Since when this container (this attempt, or this re-adoption) has been followed: an engine loss before it is not its. */
+  followedSince: number;
   /** The job's address on the egress network (allow-list jobs). */
   egressIp: string | null;
   meter: UsageMeter | null;

@@ -127,6 +127,7 @@ export class RunnerCore {
       timeoutTimer: null,
       remainingMs: Math.max(0, remainingMs),
       runningSince: null,
+      followedSince: this.now(),
       egressIp: null,
       meter: null,
       gpuBaseline: new Map(),

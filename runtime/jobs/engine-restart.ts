@@ -2,7 +2,8 @@
  * When the Docker engine goes away mid-job (restarted, upgraded, crashed), the job's container
  * is stopped by the engine, not by the job or the owner. The rule (docs/sandbox.md):
  *   - noticed by the wait on the container breaking off, or by the engine's event stream
- *     breaking within 15 s of the container's exit (engine-watch.ts), with no stop asked for;
+ *     breaking within 15 s of the container's exit (engine-watch.ts), with no stop asked for
+ *     and an exit other than 0 (a job that exited 0 finished its work);
  *   - the runner waits for the engine to answer again (60 s by default);
  *   - a container still running (a live-restore engine) is followed again;
  *   - otherwise a job that had run less than 5 minutes, was not retried for this before and is
@@ -28,14 +29,15 @@ export async function engineRestartDecision(
   exit: { exitCode: number | null; finishedAt: number | null },
   reinspect: () => Promise<ContainerStatus>,
 ): Promise<EngineRestartDecision> {
-  if (a.stop) return 'normal';
+  // A stop the runner asked for explains the end; a job that exited 0 finished its work.
+  if (a.stop || (status === 'exited' && exit.exitCode === 0)) return 'normal';
   const watch = core.engineWatch;
   if (status === 'unreachable') watch.lost();
   const at = exit.finishedAt ?? core.now();
-  let lost = status === 'unreachable' || watch.lostAround(at);
+  let lost = status === 'unreachable' || watch.lostAround(at, a.followedSince);
   if (!lost && status === 'exited' && exit.exitCode !== null && exit.exitCode > 128) {
     await new Promise((r) => setTimeout(r, SIGNAL_SETTLE_MS));
-    lost = watch.lostAround(at);
+    lost = watch.lostAround(at, a.followedSince);
   }
   if (!lost) return 'normal';
   core.log.warn('the Docker engine went away while a job ran', { id: a.id, status });

@@ -48,9 +48,9 @@ export class EngineWatch {
     this.lostAt = Math.max(this.lostAt ?? 0, at);
   }
 
-  /** Whether the engine went away within the window around `at`. */
-  lostAround(at: number, windowMs = ENGINE_LOSS_WINDOW_MS): boolean {
-    return this.lostAt !== null && Math.abs(this.lostAt - at) <= windowMs;
+  /** Whether the engine went away within the window around `at`, and not before `since`. */
+  lostAround(at: number, since: number, windowMs = ENGINE_LOSS_WINDOW_MS): boolean {
+    return this.lostAt !== null && this.lostAt >= since && Math.abs(this.lostAt - at) <= windowMs;
   }
 
   /** Resolves true once the engine answers again, false after `timeoutMs`. */

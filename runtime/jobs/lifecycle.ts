@@ -96,6 +96,7 @@ export class JobLifecycle {
       a.meter = new UsageMeter(startedAt, a.gpus.map((g) => g.key));
       a.meter.running(startedAt);
       a.runningSince = startedAt;
+      a.followedSince = startedAt;
       this.attachLogs(a);
       core.transition(a, 'running', 'started', 'Running.', { startedAt });
       this.armTimeout(a);
