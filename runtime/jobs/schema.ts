@@ -43,6 +43,8 @@ export const LOCAL_ID = /^sha256:[0-9a-f]{64}$/;
 const imageSchema = z.string().superRefine((value, ctx) => {
   if (DIGEST_REF.test(value) || LOCAL_ID.test(value)) return;
   const tagOnly = !value.includes('@');
+  // An error names the value, shortened: a reply must not be as large as a hostile input.
+  value = value.length > 100 ? `${value.slice(0, 100)}…` : value;
   ctx.addIssue({
     code: 'custom',
     message: tagOnly

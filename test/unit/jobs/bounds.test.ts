@@ -33,6 +33,16 @@ describe('job spec bounds', () => {
     expect(jobsRunInputSchema.safeParse({ spec, inputs: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`f${i}`, ''])) }).success).toBe(false);
     expect(jobsRunInputSchema.safeParse({ spec, inputs: { 'a.txt': 'hello' } }).success).toBe(true);
   });
+  it('an error about a huge value stays small (found by the fuzzer: the image was echoed whole)', () => {
+    let message = '';
+    try {
+      parse({ image: 'x'.repeat(200_000), command: ['x'] });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/image: "x{100}…" is not pinned/);
+    expect(message.length).toBeLessThan(1000);
+  });
   it.each(['NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES', 'nvidia_visible_devices', 'NVIDIA_REQUIRE_CUDA', 'CUDA_VISIBLE_DEVICES', 'HTTPS_PROXY', 'no_proxy', 'OFFSHIFT_HOME'])(
     'refuses %s in a job env: the agent sets it',
     (name) => {
