@@ -30,7 +30,7 @@ function each<T>(name: string, seed: number, inputs: T[], check: (input: T) => v
     try {
       check(input);
     } catch (error) {
-      throw new Error(`${name}: input #${i} of seed ${seed} (FUZZ_SEED=${seed}) failed: ${error instanceof Error ? error.message : String(error)}\n${JSON.stringify(input)?.slice(0, 500)}`);
+      throw new Error(`${name}: input #${i} of seed ${seed} (FUZZ_SEED=${seed}) failed: ${error instanceof Error ? error.message : String(error)}\n${JSON.stringify(input)?.slice(0, 500)}`, { cause: error });
     }
     slowest = Math.max(slowest, performance.now() - t);
   });
