@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { GpuService } from '../gpu/service.js';
 import type { Gpu } from '../gpu/schema.js';
+import { benchPassthroughCheckItem } from '../bench/check-item.js';
 import { policyCheckItem } from '../policy/check-item.js';
 import { loadPolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
@@ -218,6 +219,9 @@ export async function runSystemCheck(opts: SystemCheckOptions): Promise<SystemCh
   const tools = await opts.gpu.tools();
   const items: CheckItem[] = [gpuDriverItem(gpus, tools), dockerItem(probe), containerGpuItem(gpus, probe), disk];
   if (wsl) items.push(wsl);
+  // GPU passthrough, proven by the benchmark run inside the job container (shown once one has run).
+  const passthrough = benchPassthroughCheckItem(opts.home);
+  if (passthrough) items.push(passthrough);
   items.push(policyCheckItem(opts.policy ?? loadPolicy(policyFilePath(opts.env, platform))));
   return { checkedAt: new Date().toISOString(), items };
 }

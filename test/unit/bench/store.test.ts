@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { benchPassthroughCheckItem } from '../../../runtime/bench/check-item.js';
 import { latestScores } from '../../../runtime/bench/scores.js';
 import { benchDatabasePath, openBenchStore } from '../../../runtime/bench/store.js';
 import { resultFromProgram } from '../../../runtime/bench/results.js';
@@ -69,5 +70,20 @@ describe('latestScores (for the marketplace)', () => {
     const log = recordingLog();
     expect(await latestScores(h, log)).toEqual([]);
     expect(log.warnings).toEqual(['benchmark history unreadable; no scores to advertise']);
+  });
+});
+
+describe('the system check\'s GPU passthrough item', () => {
+  it('is absent before any in-container run (and with a damaged history), then shows the comparison', () => {
+    const h = home();
+    expect(benchPassthroughCheckItem(h)).toBeNull();
+    const store = openBenchStore(h);
+    store.add(result(1000), null);
+    expect(benchPassthroughCheckItem(h)).toBeNull();
+    store.add(result(2000, { inContainer: true }), null);
+    store.close();
+    expect(benchPassthroughCheckItem(h)).toMatchObject({ id: 'gpu-passthrough', status: 'pass', message: expect.stringMatching(/within 10% of the host/) });
+    fs.writeFileSync(benchDatabasePath(h), 'garbage'.repeat(200));
+    expect(benchPassthroughCheckItem(h)).toBeNull();
   });
 });
