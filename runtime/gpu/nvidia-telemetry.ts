@@ -26,6 +26,8 @@ export interface NvidiaTelemetryOptions {
   backoff?: BackoffOptions;
   /** A run that lasted this long resets the backoff (default 30 s). */
   healthyAfterMs?: number;
+  /** No sample for this long from a live process: it is hung, and restarted (default 10 s, at least 5 intervals). */
+  stallMs?: number;
   command?: string;
 }
 
@@ -35,15 +37,20 @@ const FAILURES_BEFORE_UNAVAILABLE = 4;
 export class NvidiaTelemetryReader implements TelemetrySource {
   private child: ChildProcess | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
   private stopped = true;
   private attempt = 0;
   private current: TelemetryStatus = { state: 'stopped', reason: 'Telemetry has not started.' };
   private readonly backoff: BackoffOptions;
+  private readonly stallMs: number;
   /** Restarts so far (for tests and the bench). */
   restarts = 0;
+  /** Readers killed by the stall watchdog so far. */
+  stalls = 0;
 
   constructor(private readonly options: NvidiaTelemetryOptions) {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.stallMs = options.stallMs ?? Math.max(10_000, 5 * options.intervalMs);
   }
 
   get status(): TelemetryStatus {
@@ -65,6 +72,7 @@ export class NvidiaTelemetryReader implements TelemetrySource {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.disarmWatchdog();
     const child = this.child;
     this.child = null;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -102,6 +110,13 @@ export class NvidiaTelemetryReader implements TelemetrySource {
       return;
     }
     this.child = child;
+    let stalled = false;
+    this.armWatchdog(() => {
+      stalled = true;
+      this.stalls += 1;
+      this.options.log.warn('gpu telemetry reader stalled', { pid: child.pid, stallMs: this.stallMs });
+      child.kill('SIGKILL');
+    });
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
@@ -115,6 +130,7 @@ export class NvidiaTelemetryReader implements TelemetrySource {
         else if (line.trim()) lastOther = line.trim().slice(0, 300);
       }
       if (samples.length === 0) return;
+      this.armWatchdog(); // a sample: alive
       if (!sawSample) {
         sawSample = true;
         this.setStatus({ state: 'running', reason: `Reading nvidia-smi every ${this.options.intervalMs} ms.` });
@@ -128,9 +144,13 @@ export class NvidiaTelemetryReader implements TelemetrySource {
     const onEnd = (why: string) => {
       if (settled) return;
       settled = true;
-      if (this.child === child) this.child = null;
+      if (this.child === child) {
+        this.child = null;
+        this.disarmWatchdog();
+      }
       if (this.stopped) return;
-      const said = stderr.trim().split(/\r?\n/).pop() || lastOther;
+      if (stalled) why = `nvidia-smi stopped answering (no reading for ${Math.round(this.stallMs / 1000)} s) and was killed`;
+      const said = stalled ? '' : stderr.trim().split(/\r?\n/).pop() || lastOther;
       this.scheduleRestart(said ? `${why}: ${said}` : why, sawSample, Date.now() - startedAt);
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
@@ -139,6 +159,24 @@ export class NvidiaTelemetryReader implements TelemetrySource {
     child.on('exit', (code, signal) => {
       onEnd(signal ? `nvidia-smi was stopped by ${signal}` : `nvidia-smi exited with code ${code}`);
     });
+  }
+
+  /** (Re)starts the stall countdown; with a callback, sets what happens when it runs out. */
+  private onStall: (() => void) | null = null;
+  private armWatchdog(onStall?: () => void): void {
+    if (onStall) this.onStall = onStall;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      this.onStall?.();
+    }, this.stallMs);
+    this.watchdog.unref?.();
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    this.onStall = null;
   }
 
   private scheduleRestart(why: string, sawSample: boolean, ranMs: number): void {

@@ -6,7 +6,8 @@
  *  0. the admin policy is malformed, or the settings are → `policy-invalid` / `settings-invalid` (fail safe)
  *  1. mode `never` → `mode-never`
  *  2. snoozed (snoozeUntil in the future, or paused until resumed) → `snoozed`
- *  3. GPU temperature ≥ pauseAtC, or paused for heat and not yet below resumeBelowC → `too-hot`
+ *  3. GPU temperature ≥ pauseAtC, or paused for heat and not yet below resumeBelowC, or a GPU's
+ *     temperature unknown for want of a fresh reading (fails safe) → `too-hot`
  *  4. on battery and pauseOnBattery → `on-battery`
  *  5. a running process matches exclusiveApps → `exclusive-app`
  *  6. a non-Offshift process holds ≥ foreignGpuMinMiB of GPU memory (compositors never count),
@@ -60,6 +61,10 @@ export function decideEffective(now: Date, signals: Signals, s: ScheduleSettings
   // Details stay the same while the reason holds, so the state does not churn with each degree.
   if ((t !== null && t >= pauseAtC) || (signals.pausedForHeat && (t === null || t >= resumeBelowC))) {
     return { run: false, reason: 'too-hot', detail: `Paused: the GPU is too hot (pauses at ${pauseAtC} °C, resumes below ${resumeBelowC} °C).` };
+  }
+  // Heat protection fails safe: without a fresh temperature, no work (a frozen reading is not one).
+  if (signals.gpuTemperatureUnknown) {
+    return { run: false, reason: 'too-hot', detail: `Paused: the GPU temperature is unknown (${signals.gpuTemperatureUnknown}); work resumes once it is read again.` };
   }
 
   if (signals.onBattery === true && s.pauseOnBattery) {

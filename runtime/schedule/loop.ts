@@ -36,7 +36,14 @@ export interface AvailabilityLoopOptions {
   onDecision: (decision: Decision) => void;
   now?: () => Date;
   timeZone?: () => string;
+  /** How often the loop decides while work runs (or is frozen): the owner gets the GPU back this fast. */
   tickMs?: number;
+  /**
+   * How often it decides while nothing runs: there is nothing to give back, so a slower tick
+   * only delays the start of work, and keeps the idle agent asleep (its cost on the owner's
+   * machine). A job starting, input activity, a settings change each tick at once.
+   */
+  idleTickMs?: number;
   log?: Logger;
 }
 
@@ -50,6 +57,8 @@ export interface AvailabilityLoop {
   tick(): Decision;
   /** The settings or the policy changed: recompute the effective settings and tick. */
   invalidate(): void;
+  /** Something changed (a job started or stopped): tick now, at the fast pace if work runs. Safe before start and after stop. */
+  wake(): void;
   start(): void;
   stop(): Promise<void>;
   /** Resolves when the job actions started so far have finished. */
@@ -60,6 +69,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
   const now = options.now ?? (() => new Date());
   const tz = options.timeZone ?? systemTimeZone;
   const tickMs = options.tickMs ?? 250;
+  const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 2000);
   let decision: Decision | null = null;
   let signals: Signals | null = null;
   let heatLatch = false;
@@ -164,6 +174,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       processes: s && s.exclusiveApps.length > 0 && options.processes ? options.processes.names() : [],
       gpuProcesses: options.gpu?.processes() ?? [],
       gpuTemperatureC: temperatureC,
+      gpuTemperatureUnknown: options.gpu?.temperatureUnknown?.() ?? null,
       pausedForHeat: heatLatch,
       onBattery: options.battery?.onBattery() ?? null,
       systemTimeZone: tz(),
@@ -179,8 +190,18 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       options.onDecision(next);
     }
     enforce(s);
+    schedule();
     return next;
   };
+
+  /** Fast while anything runs, is frozen, or is being given back; slow otherwise. */
+  const busy = () => (options.jobs?.runningCount() ?? 0) > 0 || frozenAt !== null || held || preempting || pausing;
+  function schedule(): void {
+    if (!started) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, busy() ? tickMs : idleTickMs);
+    timer.unref();
+  }
 
   return {
     get decision() {
@@ -201,16 +222,18 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       effective = null;
       tick();
     },
+    wake() {
+      if (started) tick();
+    },
     start() {
       started = true;
       for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.start?.();
       unsubscribeIdle = options.idle?.onActivity?.(() => tick()) ?? null;
       tick();
-      timer = setInterval(tick, tickMs);
-      timer.unref();
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      started = false;
+      if (timer) clearTimeout(timer);
       timer = null;
       unsubscribeIdle?.();
       for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.stop?.();

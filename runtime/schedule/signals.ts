@@ -13,8 +13,13 @@ export interface Signals {
   /** Names of running processes (comm and executable base names). */
   processes: readonly string[];
   gpuProcesses: readonly GpuProcessSignal[];
-  /** The hottest GPU, °C; null when unknown. */
+  /** The hottest GPU, °C, from fresh readings; null when unknown. */
   gpuTemperatureC: number | null;
+  /**
+   * Set when a GPU that reported a temperature has no fresh one (why, in words): the thermal
+   * rule then fails safe. Absent or null: every GPU that reports temperatures is fresh.
+   */
+  gpuTemperatureUnknown?: string | null;
   /** The heat latch: paused for heat earlier and not yet cooled below resumeBelowC. */
   pausedForHeat: boolean;
   /** null when unknown (no battery, or no source). */

@@ -4,6 +4,10 @@
  * anyway). The process list needs a full `list()` (nvidia-smi -q, not cheap), so it is polled
  * slowly (every 10 s), and at once (at most once a second) when the telemetry shows a GPU's
  * used memory grow by 256 MiB or more since the last list: a game or a render starting.
+ *
+ * Readings expire: a temperature older than `maxAgeMs` (20 s) is not a temperature. Once a GPU
+ * has reported one, going without a fresh one (a dead or hung telemetry reader) is reported by
+ * `temperatureUnknown()`, and the thermal rule fails safe on it (docs/availability.md).
  */
 import type { GpuProcessSignal } from '../signals.js';
 
@@ -14,8 +18,10 @@ export interface GpuReadings {
 
 export interface GpuSignalSource {
   readonly description: string;
-  /** The hottest GPU, °C; null when unknown. */
+  /** The hottest GPU, °C, from fresh readings; null when unknown. */
   temperatureC(): number | null;
+  /** Why the temperature of a GPU that reported one is unknown now (no fresh reading); null when all are fresh. */
+  temperatureUnknown?(): string | null;
   processes(): readonly GpuProcessSignal[];
   /** Feed telemetry samples (one per GPU per reading). */
   onSamples?(samples: ReadonlyArray<{ gpuIndex: number; temperatureC: number | null; memoryUsedMiB?: number | null }>): void;
@@ -23,9 +29,12 @@ export interface GpuSignalSource {
   stop?(): void;
 }
 
+export const DEFAULT_TEMPERATURE_MAX_AGE_MS = 20_000;
+
 export class PolledGpuSignalSource implements GpuSignalSource {
   readonly description = 'GPU service';
-  private temps = new Map<number, number>();
+  /** Each GPU's last temperature and when it was read (ms). */
+  private temps = new Map<number, { c: number; at: number }>();
   private procs: GpuProcessSignal[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -43,12 +52,25 @@ export class PolledGpuSignalSource implements GpuSignalSource {
     private readonly pollMs = 10_000,
     private readonly growthMiB = 256,
     private readonly minGapMs = 1000,
+    /** A reading older than this is not a temperature any more. */
+    private readonly maxAgeMs = DEFAULT_TEMPERATURE_MAX_AGE_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   temperatureC(): number | null {
+    const oldest = this.now() - this.maxAgeMs;
     let max: number | null = null;
-    for (const t of this.temps.values()) if (max === null || t > max) max = t;
+    for (const t of this.temps.values()) if (t.at >= oldest && (max === null || t.c > max)) max = t.c;
     return max;
+  }
+
+  temperatureUnknown(): string | null {
+    const now = this.now();
+    for (const [index, t] of this.temps) {
+      const age = now - t.at;
+      if (age > this.maxAgeMs) return `no temperature from GPU ${index} for ${Math.round(age / 1000)} s (the telemetry reader is stopped or stuck)`;
+    }
+    return null;
   }
 
   processes(): readonly GpuProcessSignal[] {
@@ -59,7 +81,7 @@ export class PolledGpuSignalSource implements GpuSignalSource {
     let grew = false;
     for (const s of samples) {
       if (s.temperatureC === null) this.temps.delete(s.gpuIndex);
-      else this.temps.set(s.gpuIndex, s.temperatureC);
+      else this.temps.set(s.gpuIndex, { c: s.temperatureC, at: this.now() });
       const base = this.memoryAtPoll.get(s.gpuIndex);
       if (typeof s.memoryUsedMiB === 'number') {
         if (base === undefined) this.memoryAtPoll.set(s.gpuIndex, s.memoryUsedMiB);
@@ -85,8 +107,10 @@ export class PolledGpuSignalSource implements GpuSignalSource {
     try {
       const gpus = await this.gpu.list();
       const procs: GpuProcessSignal[] = [];
+      const at = this.now();
       gpus.forEach((g, i) => {
-        if (g.temperatureC !== null && !this.temps.has(i)) this.temps.set(i, g.temperatureC);
+        // The inventory's reading is fresh too: it stands in while telemetry is away.
+        if (g.temperatureC !== null) this.temps.set(i, { c: g.temperatureC, at });
       });
       for (const g of gpus) {
         for (const p of g.processes) procs.push({ pid: p.pid, name: p.name, usedMemoryMiB: p.usedMemoryMiB, ownJob: await this.isOwnJob(p.pid) });

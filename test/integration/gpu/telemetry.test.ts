@@ -3,6 +3,9 @@
  * (and a polled fake rocm-smi), restarts with backoff when it dies, and a clear status when it
  * cannot run.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../runtime/log.js';
 import type { TelemetrySample, TelemetryStatus } from '../../../runtime/gpu/schema.js';
@@ -104,6 +107,37 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     expect(restartGaps[0]).toBeGreaterThanOrEqual(200);
     expect(restartGaps[1]).toBeGreaterThanOrEqual(400);
     expect(restartGaps[2]).toBeGreaterThanOrEqual(800);
+  });
+
+  it('a hung nvidia-smi (alive, printing nothing) is noticed by the stall watchdog, killed and restarted; the status says so', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-hung-smi-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const script = path.join(dir, 'nvidia-smi');
+    // One reading, then silence: the process stays alive (a driver call that never returns).
+    fs.writeFileSync(script, '#!/bin/sh\necho "0, GPU-1, 10, 100, 1000, 55, 50.0, 1500, 30"\nexec sleep 600\n', { mode: 0o755 });
+    const statuses: TelemetryStatus[] = [];
+    const samples: TelemetrySample[] = [];
+    const reader = new NvidiaTelemetryReader({
+      env: process.env,
+      log: silentLogger,
+      intervalMs: 100,
+      stallMs: 600,
+      backoff: { initialMs: 100, maxMs: 1000 },
+      command: script,
+      onSamples: (s) => samples.push(...s),
+      onStatus: (s) => statuses.push(s),
+    });
+    cleanups.push(() => reader.stop());
+    reader.start();
+    const firstPid = await waitFor('a running reader', () => reader.pid);
+    await waitFor('a sample', () => samples.length > 0);
+    await waitFor('the stall noticed', () => statuses.find((s) => s.state === 'restarting'));
+    expect(statuses.find((s) => s.state === 'restarting')!.reason).toMatch(/nvidia-smi stopped answering \(no reading for 1 s\) and was killed\); restarting in 100 ms/);
+    expect(reader.stalls).toBeGreaterThanOrEqual(1);
+    // The hung process is gone, and a new one reads again.
+    await waitFor('a new reader', () => reader.pid !== undefined && reader.pid !== firstPid);
+    expect(() => process.kill(firstPid, 0)).toThrow();
+    await waitFor('samples from the new reader', () => samples.length > 1);
   });
 
   it('a tool that cannot run: the status says so in words, and the rest works on', async () => {
