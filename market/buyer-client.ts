@@ -335,6 +335,7 @@ export class BuyerClient {
       case 'submitted': {
         const waiting = this.submits.get(msg.ref);
         this.submits.delete(msg.ref);
+        if (waiting) this.early.set(msg.jobId, []);
         waiting?.resolve(msg.jobId);
         return;
       }
@@ -357,9 +358,9 @@ export class BuyerClient {
         const tracker = this.jobs.get(jobId);
         if (tracker) this.onJobMessage(tracker, msg);
         else {
-          const list = this.early.get(jobId) ?? [];
-          if (list.length < 1000) list.push(msg);
-          this.early.set(jobId, list);
+          // A job whose id just came back and whose tracker is not made yet: kept for submit() to replay.
+          const list = this.early.get(jobId);
+          if (list && list.length < 1000) list.push(msg);
         }
       }
     }
