@@ -123,4 +123,17 @@ describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chr
     expect(await latest.getByTestId('bench-score').textContent()).toBe(entries[0]!.result.score!.toFixed(1));
     expect(pageErrors).toEqual([]);
   }, 150_000);
+
+  it('the System check page shows the self-test: a verdict and an actionable item for each requirement', async () => {
+    await page.getByTestId('nav-system').click();
+    const section = page.getByTestId('self-test');
+    await expect.poll(() => section.getByTestId('check-item').count(), { timeout: 30_000 }).toBe(9);
+    // PCIe comes from the benchmark just run (24.6 GB/s host to GPU): above the floor.
+    expect(await section.locator('[data-check-id="pcie"]').getAttribute('data-status')).toBe('pass');
+    expect(await section.locator('[data-check-id="bench-spec"]').textContent()).toMatch(/at 9\d% of its specification/);
+    // Driver 525 runs CUDA 12 jobs but not the CUDA 13 benchmark: a warning that says what to do.
+    expect(await section.locator('[data-check-id="driver-version"]').textContent()).toMatch(/needs 580 or newer/);
+    expect(await section.getByTestId('self-test-verdict').textContent()).toMatch(/^(Ready|Not ready)/);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 /** The system check: each prerequisite as pass / warn / fail with a sentence to act on. */
 import type { CheckItem } from '../../../runtime/system/schema.js';
+import { SelfTestSection } from '../bench/SelfTestSection.js';
 import { Icon } from '../components/icons.js';
 import { runSystemCheck } from '../store/session.js';
 import { useDashboard } from '../store/dashboard-store.js';
@@ -52,11 +53,13 @@ export function SystemCheckPage() {
           Checking the GPU driver, Docker and disk space…
         </div>
       ) : null}
+
+      <SelfTestSection />
     </div>
   );
 }
 
-function CheckRow({ item }: { item: CheckItem }) {
+export function CheckRow({ item }: { item: CheckItem }) {
   return (
     <li className={`card check-item check-${item.status}`} data-testid="check-item" data-status={item.status} data-check-id={item.id}>
       <span className={`check-badge badge-${item.status}`} title={STATUS_WORDS[item.status]}>
