@@ -198,6 +198,11 @@ export class BuyerClient {
     readonly address: string,
   ) {}
 
+  /** Signed in now (false while reconnecting, and after close()). */
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
   static async connect(options: BuyerConnectOptions): Promise<BuyerClient> {
     const signer = typeof options.signer === 'string' ? new Wallet(options.signer) : options.signer;
     const client = new BuyerClient(options, signer, getAddress(await signer.getAddress()));
