@@ -45,7 +45,7 @@ const spec = (
 
 export const GPU_SPECS: readonly GpuSpec[] = [
   // ── NVIDIA data centre ─────────────────────────────────────────────────
-  spec('NVIDIA B200', 'nvidia', /\bb200\b/, 75, 2250, 8000, 180, [6, 16], `${NV_DC} (HGX B200, per GPU)`),
+  spec('NVIDIA B200', 'nvidia', /\bb200\b/, 75, 2250, 8000, 180, [5, 16], `${NV_DC} (HGX B200, per GPU)`),
   spec('NVIDIA H200', 'nvidia', /\bh200\b/, 67, 989, 4800, 141, [5, 16], `${NV_DC} (H200 SXM)`),
   spec('NVIDIA H100 NVL', 'nvidia', /\bh100 nvl\b/, 60, 835, 3900, 94, [5, 16], `${NV_DC} (H100 NVL)`),
   spec('NVIDIA H100 PCIe', 'nvidia', /\bh100\b.*\bpcie\b/, 51, 756, 2000, 80, [5, 16], `${NV_DC} (H100 PCIe)`),
