@@ -95,8 +95,20 @@ export interface AnvilProcess {
   stop(): Promise<void>;
 }
 
+/** Whether nothing listens on 127.0.0.1:port (another chain may: then its RPC must not be taken for ours). */
+export async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilProcess> {
   const port = options.port ?? (await freePort());
+  if (options.port !== undefined && !(await portFree(port))) {
+    throw new AppError('anvil-start', `Cannot start the local chain: port ${port} is already in use by another program.`);
+  }
   const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--accounts', '3', '--silent'];
   if (options.stateFile) args.push('--state', options.stateFile);

@@ -12,7 +12,7 @@ import { AppError } from '../api/errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { signVoucher } from '../wallet/voucher.js';
 import type { SignedVoucher } from '../wallet/schema.js';
-import { ANVIL_KEYS, DEFAULT_CHAIN_ID, startAnvil } from './anvil.js';
+import { ANVIL_KEYS, DEFAULT_CHAIN_ID, freePort, portFree, startAnvil } from './anvil.js';
 import { loadArtifacts } from './compile.js';
 import { deployContracts, depositToEscrow, mintTokens, sendEth, tokens, eth } from './deploy.js';
 import { fetchChainId, makeProvider } from './provider.js';
@@ -79,7 +79,10 @@ export async function devnetUp(home: string, options: { port?: number; env?: Nod
   }
   const dir = path.join(home, 'devnet');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const port = options.port ?? existing?.port ?? DEFAULT_DEVNET_PORT;
+  // The usual port, unless something else holds it (another chain, another data folder's devnet):
+  // then a free one, remembered in devnet.json. An explicit --port is never changed.
+  let port = options.port ?? existing?.port ?? DEFAULT_DEVNET_PORT;
+  if (options.port === undefined && !(await portFree(port))) port = await freePort();
   const anvil = await startAnvil({ port, chainId: DEFAULT_CHAIN_ID, detached: true, stateFile: path.join(dir, 'anvil-state.json'), logFile: path.join(dir, 'anvil.log'), env: options.env });
   const buyer = new Wallet(ANVIL_KEYS[1]);
   try {

@@ -2,7 +2,7 @@
  * The demo wallet: created for an owner who has none when the demo network starts, so the loop
  * can be seen at once. Its password is random and kept in the data folder (demo/wallet-password,
  * 0600) so the agent can unlock it by itself: it is for test tokens only, and the Wallet page
- * says so. Funded with test ether for gas, and set to redeem every voucher at once.
+ * says so. Funded with test ether for gas, and set to redeem as soon as 0.05 token is redeemable.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,12 +14,15 @@ import { writeFileAtomic } from '../storage/atomic-file.js';
 import { DEMO_DIR, demoPasswordFile } from './paths.js';
 
 
+export const DEMO_AUTO_REDEEM = 5n * 10n ** 16n;
+
 export async function createDemoWallet(home: string, money: MoneyService): Promise<string> {
   const password = crypto.randomBytes(24).toString('base64url');
   fs.mkdirSync(path.join(home, DEMO_DIR), { recursive: true, mode: 0o700 });
   writeFileAtomic(demoPasswordFile(home), password + '\n', 0o600);
   const { address } = await money.wallet.create(password);
-  await money.wallet.updateSettings({ autoRedeemThreshold: '1' });
+  // About ten seconds of a demo job: redeemed during the first job, then roughly once a job.
+  await money.wallet.updateSettings({ autoRedeemThreshold: DEMO_AUTO_REDEEM.toString() });
   return address;
 }
 

@@ -393,9 +393,9 @@ export class MarketProvider {
     else {
       const upTo = amount > BigInt(row.paid_up_to) ? amount : BigInt(row.paid_up_to);
       this.d.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), this.now(), jobId);
-      // The job's last voucher: redeem once the owner's threshold is reached.
-      void this.d.money.wallet.autoRedeem().catch((error: unknown) => this.d.log.warn('auto-redeem failed', { error: (error as Error).message }));
     }
+    // Redeem once what is redeemable reaches the owner's threshold (none set: never on its own).
+    void this.d.money.wallet.autoRedeem().catch((error: unknown) => this.d.log.warn('auto-redeem failed', { error: (error as Error).message }));
     this.d.onChange();
   }
 
