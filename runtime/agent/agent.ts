@@ -107,7 +107,11 @@ export function createAgent(options: AgentOptions): Agent {
     log,
     bus,
     listGpus: () => gpu.list(),
-    onRunningCount: (runningJobs) => state.update({ runningJobs }),
+    onRunningCount: (runningJobs) => {
+      state.update({ runningJobs });
+      // The availability loop ticks slowly while nothing runs: a job starting (or stopping) sets its pace now.
+      setImmediate(() => schedule.loop.wake());
+    },
     sandboxSettings: () => effectiveSandboxSettings(schedule.settings, schedule.policy.current),
   });
   schedule.setJobs(jobs.runner);

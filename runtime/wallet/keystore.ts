@@ -8,6 +8,10 @@ import { encryptKeystoreJson, getAddress, HDNodeWallet, Mnemonic, Wallet, type K
 import { AppError } from '../api/errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { keystoreExists, keystorePath } from './keystore-file.js';
+import { useNativeScrypt } from './native-scrypt.js';
+
+// Keystore scrypt in native code: its 128 MiB working memory is freed at once (native-scrypt.ts).
+useNativeScrypt();
 
 export { KEYSTORE_FILE, keystoreExists, keystorePath } from './keystore-file.js';
 
