@@ -39,7 +39,10 @@ export function createAppTray(trayDir: string, onAction: (action: TrayAction) =>
       if (menu.image !== shownImage) tray.setImage(icon(menu.image));
       shownImage = menu.image;
       tray.setToolTip(menu.tooltip);
-      tray.setContextMenu(Menu.buildFromTemplate(toMenuTemplate(menu, onAction)));
+      const template = toMenuTemplate(menu, onAction);
+      tray.setContextMenu(Menu.buildFromTemplate(template));
+      // Electron's Tray has no getter for its menu: the Playwright test reads it here.
+      if (process.env.OFFSHIFT_TEST_HOOKS === '1') (globalThis as { __offshiftTrayMenu?: unknown }).__offshiftTrayMenu = template;
       shownKey = key;
     },
     destroy: () => tray.destroy(),
