@@ -1,5 +1,5 @@
 /** Vouchers from the market: which count as payment, with real EIP-712 signatures (ethers Wallets). */
-import { Wallet } from 'ethers';
+import { Wallet, type HDNodeWallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { MIN_VOUCHER_LIFETIME_S, voucherProblem, type VoucherExpectation } from '../../../runtime/market/voucher-check.js';
@@ -15,7 +15,7 @@ const OTHER_ESCROW = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
 const NOW = 1_800_000_000;
 const JOB = toJobId('job-42');
 
-async function voucher(signer: Wallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string }> = {}): Promise<SignedVoucher> {
+async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string }> = {}): Promise<SignedVoucher> {
   return signVoucher(signer, over.chainId ?? CHAIN, over.escrow ?? ESCROW, {
     buyer: buyer.address,
     provider: over.provider ?? provider.address,
