@@ -23,10 +23,9 @@ export async function latestScores(home: string, log: Logger = createLogger()): 
     db.pragma('busy_timeout = 2000');
     const rows = db
       .prepare(
-        `SELECT gpu_key AS gpuKey, score, measured_at AS measuredAt FROM bench_results r
-         WHERE score IS NOT NULL AND id = (
-           SELECT id FROM bench_results WHERE gpu_key = r.gpu_key AND score IS NOT NULL ORDER BY measured_at DESC, id DESC LIMIT 1)
-         ORDER BY gpu_key`,
+        // SQLite takes a bare column (score) from the row that holds the MAX(): the newest scored run.
+        `SELECT gpu_key AS gpuKey, score, MAX(measured_at) AS measuredAt FROM bench_results
+         WHERE score IS NOT NULL GROUP BY gpu_key ORDER BY gpu_key`,
       )
       .all() as LatestScore[];
     return rows.filter((r) => typeof r.gpuKey === 'string' && Number.isFinite(r.score) && Number.isFinite(r.measuredAt));
