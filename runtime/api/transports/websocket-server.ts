@@ -80,7 +80,7 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`, ...(options.extraOrigins ?? [])]);
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ connectionsCheckingInterval: 2000, headersTimeout: SERVER_LIMITS.headersTimeoutMs, requestTimeout: SERVER_LIMITS.headersTimeoutMs * 3 }, (req, res) => {
     res.on('error', () => req.socket.destroy());
     try {
       serveStatic(options.staticDir, req, res, allowedHosts());
@@ -90,9 +90,8 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       else res.destroy();
     }
   });
+  // A client that never finishes its request (slowloris) is cut off within seconds of the timeout.
   server.maxConnections = SERVER_LIMITS.maxSockets;
-  server.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = SERVER_LIMITS.headersTimeoutMs * 3;
   // A peer that resets mid-request must not become an unhandled 'error' event.
   server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
 

@@ -17,6 +17,22 @@ describe('dispatcher', () => {
     expect(await dispatch('gpu.telemetry', { sinceMs: 42 })).toEqual({ ok: true, result: { status: { state: 'running', reason: '42' }, samples: [] } });
   });
 
+  it('concurrent calls of a command without input share one run (a flood of system.check costs one)', async () => {
+    let runs = 0;
+    const dispatch = createDispatcher(handlers({ 'system.check': async () => (runs++, await new Promise((r) => setTimeout(r, 20)), { checkedAt: 'now', items: [] }) }));
+    const results = await Promise.all(Array.from({ length: 300 }, () => dispatch('system.check', {})));
+    expect(runs).toBe(1);
+    expect(results.every((r) => r.ok)).toBe(true);
+    await dispatch('system.check', undefined);
+    expect(runs).toBe(2); // once it has answered, the next call runs again
+  });
+
+  it('keeps an invalid-input message short whatever the input (an unknown key of 200 KB)', async () => {
+    const res = await createDispatcher(handlers())('agent.state', { ['k'.repeat(200_000)]: 1 });
+    expect(res).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(!res.ok && res.error.message.length).toBeLessThan(2100);
+  });
+
   it('refuses an unknown command without running anything', async () => {
     const dispatch = createDispatcher(handlers());
     const res = await dispatch('gpu.format', {});
