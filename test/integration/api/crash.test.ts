@@ -29,7 +29,7 @@ afterAll(() => {
 
 async function startAgent(): Promise<{ child: ChildProcess; client: Client; token: string; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { PATH: process.env.PATH, HOME: temp.home, OFFSHIFT_HOME: home, CRASH_SECRET: TOKEN, OFFSHIFT_LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, HOME: temp.home, OFFSHIFT_HOME: home, CRASH_SECRET: TOKEN, OFFSHIFT_LOG_LEVEL: 'info', OFFSHIFT_MARKET: 'off' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
