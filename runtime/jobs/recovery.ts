@@ -4,10 +4,12 @@
  * meanwhile, removes leftovers ("Created" containers, containers with no record), and closes the
  * records of jobs whose container is gone.
  */
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable } from '../sandbox/docker.js';
+import { unmountOutput } from '../sandbox/job-files.js';
 import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
 import { LABEL_GPUS } from './active.js';
 import type { RunnerCore } from './core.js';
@@ -87,6 +89,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     const status = inspect.State.Status;
     if (status === 'created') {
       await container.remove({ force: true }).catch(() => {});
+      await unmountOutput(path.join(core.jobDir(id), 'output')).catch(() => {});
       out.removed.push(info.Id);
       core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
       core.emit(core.store.get(id)!);
@@ -124,7 +127,10 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
   for (const job of core.store.unfinished()) {
     if (seen.has(job.id) || core.active.has(job.id)) continue;
     out.lost.push(job.id);
-    const never = job.state === 'queued' || job.state === 'pulling';
+    // The agent mounts a job's /output before creating its container: a start cut short leaves it.
+    await unmountOutput(path.join(core.jobDir(job.id), 'output')).catch(() => {});
+    // No container was found: one in 'starting' was never created (a created one carries our labels).
+    const never = job.state === 'queued' || job.state === 'pulling' || job.state === 'starting';
     core.store.transition(
       job.id,
       'failed',
