@@ -29,7 +29,9 @@ export function findBenchProgram(env: NodeJS.ProcessEnv, from: string = path.dir
   }
   const resources = (process as { resourcesPath?: string }).resourcesPath;
   if (resources) candidates.push(path.join(resources, 'bench', PROGRAM_NAME));
-  return candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile()) ?? null;
+  // Packaged: a program inside app.asar cannot be run; electron-builder's asarUnpack puts it in app.asar.unpacked.
+  const unpacked = candidates.flatMap((c) => (c.includes(`app.asar${path.sep}`) ? [c.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`)] : []));
+  return [...unpacked, ...candidates.filter((c) => !c.includes(`app.asar${path.sep}`))].find((c) => fs.existsSync(c) && fs.statSync(c).isFile()) ?? null;
 }
 
 export interface ProgramRun {

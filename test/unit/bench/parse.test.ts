@@ -63,3 +63,28 @@ describe('parseProgramOutput', () => {
     expect(codeOf(() => parseProgramOutput(JSON.stringify(doc))).code).toBe('bench-output-invalid');
   });
 });
+
+describe('findBenchProgram', () => {
+  it('honours OFFSHIFT_BENCH_PROGRAM, and an empty one means "not built"', async () => {
+    const { findBenchProgram } = await import('../../../runtime/bench/program.js');
+    expect(findBenchProgram({ OFFSHIFT_BENCH_PROGRAM: '' })).toBeNull();
+    expect(findBenchProgram({ OFFSHIFT_BENCH_PROGRAM: '/nonexistent/offshift-bench' })).toBeNull();
+    expect(findBenchProgram({ OFFSHIFT_BENCH_PROGRAM: process.execPath })).toBe(process.execPath);
+  });
+  it('in a packaged app, runs the copy unpacked beside app.asar, never the one inside it', async () => {
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { findBenchProgram, PROGRAM_NAME } = await import('../../../runtime/bench/program.js');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-asar-'));
+    try {
+      for (const dir of ['app.asar', 'app.asar.unpacked']) {
+        fs.mkdirSync(path.join(root, dir, 'dist', 'bench'), { recursive: true });
+        fs.writeFileSync(path.join(root, dir, 'dist', 'bench', PROGRAM_NAME), '');
+      }
+      fs.mkdirSync(path.join(root, 'app.asar', 'dist', 'chunks'), { recursive: true });
+      expect(findBenchProgram({}, path.join(root, 'app.asar', 'dist', 'chunks'))).toBe(path.join(root, 'app.asar.unpacked', 'dist', 'bench', PROGRAM_NAME));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
