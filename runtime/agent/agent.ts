@@ -19,6 +19,7 @@ import type { IdleSource } from '../schedule/sources/idle.js';
 import { VERSION } from '../version.js';
 import { createDemoNetwork } from '../demo/lazy.js';
 import { createMarketService, type MarketService } from '../market/service.js';
+import { scoresByGpu, suggestedPrice } from '../market/pricing.js';
 import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
 import { takeCrashRecord, type CrashRecord } from './crash.js';
 import { AgentStateMachine } from './state.js';
@@ -152,6 +153,8 @@ export function createAgent(options: AgentOptions): Agent {
     agentState: () => ({ value: state.value, snapshot: state.snapshot }),
     money,
     passwordFile: options.market?.passwordFile,
+    scores: () => scoresByGpu(options.home, log),
+    suggestPrice: suggestedPrice,
     demo: options.market?.demo === false ? null : createDemoNetwork(options.home, env, log),
     backoff: options.market?.backoff,
   });

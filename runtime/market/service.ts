@@ -43,8 +43,8 @@ export interface MarketServiceOptions {
   demo: DemoNetwork | null;
   /** Benchmark scores by GPU key, when a benchmark has run. */
   scores?: () => Promise<ReadonlyMap<string, number>>;
-  /** Suggested price per GPU-hour (base units) and its basis. */
-  suggestPrice?: (gpus: Gpu[]) => Promise<{ price: bigint; basis: string } | null>;
+  /** Suggested price per GPU-hour (base units) and its basis, from the GPUs, their scores and recent offers' prices per GPU-hour. */
+  suggestPrice?: (gpus: Gpu[], scores: ReadonlyMap<string, number>, recentPerGpuHour: bigint[]) => { price: bigint; basis: string } | null;
   backoff?: { minMs: number; maxMs: number };
   now?: () => number;
 }
@@ -278,8 +278,16 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
     }
     let suggested: { price: bigint; basis: string } | null = null;
     try {
-      suggested = o.suggestPrice ? await o.suggestPrice(await o.listGpus()) : null;
-    } catch {}
+      const recent = loaded
+        ? loaded.db
+            .prepare<[], { price_per_hour: string; gpus: number }>('SELECT price_per_hour, gpus FROM market_offers WHERE gpus > 0 ORDER BY at DESC LIMIT 50')
+            .all()
+            .map((r) => BigInt(r.price_per_hour) / BigInt(r.gpus))
+        : [];
+      suggested = o.suggestPrice ? o.suggestPrice(await o.listGpus(), o.scores ? await o.scores() : new Map(), recent) : null;
+    } catch (error) {
+      o.log.warn('no price suggestion', { error: (error as Error).message });
+    }
     return {
       network: target.network,
       url: target.url,

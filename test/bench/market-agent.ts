@@ -7,7 +7,7 @@
  *      first demo job paid and redeemed on the local chain (target under 60 s, after the build).
  * Linux only (/proc). `npm run bench` builds first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +100,7 @@ async function firstPaidDemoJob(): Promise<void> {
     const listening = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 180_000;
     let times: { offered: number | null; paid: number | null; redeemed: number | null } = { offered: null, paid: null, redeemed: null };
-    while (times.redeemed === null) {
+    while (times.redeemed === null || times.paid === null) {
       if (Date.now() > deadline) throw new Error('no demo job was paid within 180 s');
       await new Promise((r) => setTimeout(r, 250));
       const file = path.join(temp.home, 'offshift.db');
@@ -117,7 +117,7 @@ async function firstPaidDemoJob(): Promise<void> {
         const now = (performance.now() - t0) / 1000;
         if (times.offered === null && has('SELECT 1 FROM market_offers LIMIT 1')) times = { ...times, offered: now };
         if (times.paid === null && has('SELECT 1 FROM market_jobs WHERE ended_at IS NOT NULL AND paid_up_to != \'0\' LIMIT 1')) times = { ...times, paid: now };
-        if (has('SELECT 1 FROM ledger_redemptions LIMIT 1')) times = { ...times, redeemed: now };
+        if (times.redeemed === null && has('SELECT 1 FROM ledger_redemptions LIMIT 1')) times = { ...times, redeemed: now };
       } finally {
         db.close();
       }
@@ -126,11 +126,25 @@ async function firstPaidDemoJob(): Promise<void> {
     console.log(`  dashboard listening ${listening.toFixed(1)} s · first offer ${times.offered?.toFixed(1)} s · first job ended and paid ${times.paid?.toFixed(1)} s · redeemed on chain ${times.redeemed.toFixed(1)} s (target < 60 s)`);
   } finally {
     await stop(child);
+    removeLeftovers(temp.home);
     await new Promise<void>((resolve) => {
       const down = spawn(process.execPath, [cli, 'demo', 'down'], { env: { ...env, OFFSHIFT_HOME: temp.home }, stdio: 'ignore' });
       down.once('exit', () => resolve());
     });
     temp.cleanup();
+  }
+}
+
+/** A stopped agent leaves its running job's container (re-adopted at its next start): remove it and its output mount. */
+function removeLeftovers(home: string): void {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=io.offshift.managed=true'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const id of ids) {
+    const mounts = execFileSync('docker', ['inspect', '--format', '{{range .Mounts}}{{.Source}} {{end}}', id], { encoding: 'utf8' });
+    if (mounts.includes(home)) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+  }
+  for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const target = line.split(' ')[1];
+    if (target?.startsWith(home)) execFileSync('umount', ['-l', target], { stdio: 'ignore' });
   }
 }
 
