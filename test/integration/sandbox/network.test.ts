@@ -98,6 +98,25 @@ describe.skipIf(skipReason !== null)('allow-list jobs: egress proxy and firewall
     expect(accepted).toBe(before);
   });
 
+  it('a job re-adopted after the agent restarts keeps its network: the proxy takes its former port again', async (ctx) => {
+    if (noFirewall) ctx.skip();
+    const x = makeHarness({ egressAllowedPrivate: [hostIp] });
+    harnesses.push(x);
+    const job = await x.runner.submit({ image, timeoutSeconds: 30, network: { allow: [`${hostIp}:${port}`] }, command: ['sh', '-c', `sleep 4; ${connectVia(`${hostIp}:${port}`)}`] });
+    const until = Date.now() + 20_000;
+    while (x.runner.get(job.id)!.state !== 'running' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const before = accepted;
+    // The agent stops (its proxy with it) while the job runs; a new one re-adopts the job.
+    await x.runner.close();
+    const again = x.reopen();
+    expect((await again.recover()).readopted).toEqual([job.id]);
+    const done = await again.wait(job.id);
+    expect(done.state).toBe('succeeded');
+    expect(again.logs(job.id).text).toContain('HTTP/1.1 200 Connection established');
+    expect(again.logs(job.id).text).toContain('host secret');
+    expect(accepted).toBe(before + 1);
+  });
+
   it('a network none job next to them still has no network', async () => {
     const job = await run(h, { command: ['sh', '-c', `hostile connect ${hostIp} ${port}; cat /proc/net/dev`] });
     expect(text(h, job)).toMatch(/BLOCKED connect: Network is unreachable/);
