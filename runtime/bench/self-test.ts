@@ -62,7 +62,7 @@ export function vramItem(gpus: Gpu[]): CheckItem {
 export function hostRamItem(gpus: Gpu[], totalMemBytes: number): CheckItem {
   const base = { id: 'host-ram', title: 'Host memory' };
   const vram = gpus.reduce((sum, g) => sum + (g.memoryTotalMiB ?? 0) * 1024 * 1024, 0);
-  const fmt = (b: number) => `${(b / GiB).toFixed(0)} GiB`;
+  const fmt = (b: number) => `${(b / GiB).toFixed(b < 100 * GiB ? 1 : 0)} GiB`;
   if (vram === 0) return { ...base, status: 'pass', message: `${fmt(totalMemBytes)} of memory.` };
   if (totalMemBytes < vram) {
     return { ...base, status: 'fail', message: `${fmt(totalMemBytes)} of memory for ${fmt(vram)} of GPU memory: jobs stage their data in host memory first, so the host needs at least as much as all GPUs together. Add memory or offer fewer GPUs.` };

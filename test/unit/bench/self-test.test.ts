@@ -22,7 +22,7 @@ describe('self-test items', () => {
   });
 
   it('host RAM must be at least the total VRAM', () => {
-    expect(hostRamItem([RTX3090, { ...RTX3090, index: 1 }], 32 * GiB)).toMatchObject({ status: 'fail', message: expect.stringMatching(/32 GiB of memory for 48 GiB of GPU memory/) });
+    expect(hostRamItem([RTX3090, { ...RTX3090, index: 1 }], 32 * GiB)).toMatchObject({ status: 'fail', message: expect.stringMatching(/32\.0 GiB of memory for 48\.0 GiB of GPU memory/) });
     expect(hostRamItem([RTX3090], 64 * GiB).status).toBe('pass');
   });
 
