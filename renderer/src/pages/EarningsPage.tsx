@@ -135,7 +135,7 @@ export function EarningsPage() {
             ) : (
               gpus.map((g) => (
                 <tr key={g.gpuKey}>
-                  <td className="mono">{g.gpuKey === 'unassigned' ? 'Not recorded' : g.gpuKey}</td>
+                  <td className="mono">{g.gpuKey === 'unassigned' ? 'No GPU (CPU-only jobs)' : g.gpuKey}</td>
                   <td className="num">{g.jobs}</td>
                   <td className="num">{t(g.earned)}</td>
                 </tr>
