@@ -46,7 +46,8 @@ export function readDevnet(home: string): DevnetInfo | null {
   }
 }
 
-function isAlive(pid: number | null): boolean {
+/** Whether a process (the chain, the demo market) is still there. */
+export function isAlive(pid: number | null): boolean {
   if (pid === null || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AppError } from '../api/errors.js';
-import { devnetDown, devnetUp, readDevnet } from '../chain/devnet.js';
+import { devnetDown, devnetUp, isAlive, readDevnet } from '../chain/devnet.js';
 import type { Logger } from '../log.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { DEMO_DIR } from './paths.js';
@@ -44,16 +44,6 @@ export function readDemoState(home: string): DemoState | null {
 export function writeDemoState(home: string, state: DemoState): void {
   fs.mkdirSync(path.join(home, DEMO_DIR), { recursive: true, mode: 0o700 });
   writeFileAtomic(demoStateFile(home), JSON.stringify(state, null, 2) + '\n', 0o600);
-}
-
-export function isAlive(pid: number | null): boolean {
-  if (pid === null || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
