@@ -7,7 +7,7 @@
  *      first demo job paid and redeemed on the local chain (target under 60 s, after the build).
  * Linux only (/proc). `npm run bench` builds first.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { openSettingsStore } from '../../runtime/settings/store.js';
 import { createKeystore } from '../../runtime/wallet/keystore.js';
 import { startMarket } from '../../market/server.js';
 import { startTestChain } from '../helpers/anvil.js';
+import { removeAgentLeftovers } from '../helpers/leftovers.js';
 import { sampleProcess } from '../helpers/proc-stats.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
@@ -126,25 +127,12 @@ async function firstPaidDemoJob(): Promise<void> {
     console.log(`  dashboard listening ${listening.toFixed(1)} s · first offer ${times.offered?.toFixed(1)} s · first job ended and paid ${times.paid?.toFixed(1)} s · redeemed on chain ${times.redeemed.toFixed(1)} s (target < 60 s)`);
   } finally {
     await stop(child);
-    removeLeftovers(temp.home);
+    removeAgentLeftovers(temp.home);
     await new Promise<void>((resolve) => {
       const down = spawn(process.execPath, [cli, 'demo', 'down'], { env: { ...env, OFFSHIFT_HOME: temp.home }, stdio: 'ignore' });
       down.once('exit', () => resolve());
     });
     temp.cleanup();
-  }
-}
-
-/** A stopped agent leaves its running job's container (re-adopted at its next start): remove it and its output mount. */
-function removeLeftovers(home: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=io.offshift.managed=true'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const id of ids) {
-    const mounts = execFileSync('docker', ['inspect', '--format', '{{range .Mounts}}{{.Source}} {{end}}', id], { encoding: 'utf8' });
-    if (mounts.includes(home)) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
-  }
-  for (const line of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const target = line.split(' ')[1];
-    if (target?.startsWith(home)) execFileSync('umount', ['-l', target], { stdio: 'ignore' });
   }
 }
 
