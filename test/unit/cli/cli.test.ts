@@ -64,6 +64,22 @@ describe('offshift command line', () => {
     expect(out.stderr).toContain('unknown option --fro. This command takes --for, --json, --until');
   });
 
+  it('--json puts only JSON on stdout (commands that run without an agent, Docker or a chain)', async () => {
+    const { makeTempHome } = await import('../../helpers/temp-home.js');
+    const temp = makeTempHome();
+    try {
+      for (const argv of [['job', 'list', '--json'], ['schedule', 'show', '--json'], ['wallet', 'status', '--json'], ['job', 'list', '--limit', '5', '--offset', '0', '--json']]) {
+        const out = { stdout: '', stderr: '' };
+        const env = { OFFSHIFT_HOME: temp.home, HOME: temp.home, TZ: 'UTC', OFFSHIFT_MARKET: 'off' };
+        const code = await runCli(argv, { env, stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t) });
+        expect(code, argv.join(' ') + out.stderr).toBe(0);
+        expect(() => JSON.parse(out.stdout), `${argv.join(' ')}: ${out.stdout.slice(0, 200)}`).not.toThrow();
+      }
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('reports the version of package.json', () => {
     const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
