@@ -65,9 +65,26 @@ export interface AvailabilityLoop {
   settled(): Promise<void>;
 }
 
+/**
+ * The system's time zone, read at most once a minute: asking Intl for it builds a DateTimeFormat,
+ * the most expensive thing in an idle tick (profiled), and a zone change can wait a minute.
+ */
+export function cachedSystemTimeZone(refreshMs = 60_000, read: () => string = systemTimeZone, clock: () => number = Date.now): () => string {
+  let value = '';
+  let at = -Infinity;
+  return () => {
+    const now = clock();
+    if (now - at >= refreshMs) {
+      value = read();
+      at = now;
+    }
+    return value;
+  };
+}
+
 export function createAvailabilityLoop(options: AvailabilityLoopOptions): AvailabilityLoop {
   const now = options.now ?? (() => new Date());
-  const tz = options.timeZone ?? systemTimeZone;
+  const tz = options.timeZone ?? cachedSystemTimeZone();
   const tickMs = options.tickMs ?? 250;
   const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 2000);
   let decision: Decision | null = null;
@@ -199,7 +216,9 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
   function schedule(): void {
     if (!started) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, busy() ? tickMs : idleTickMs);
+    const fast = busy();
+    options.gpu?.setBusy?.(fast);
+    timer = setTimeout(tick, fast ? tickMs : idleTickMs);
     timer.unref();
   }
 

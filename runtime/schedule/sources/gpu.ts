@@ -2,8 +2,9 @@
  * GPU temperature and the processes holding GPU memory, over the smallest interface of the GPU
  * service that this needs. Temperatures come from the telemetry samples (free: they are taken
  * anyway). The process list needs a full `list()` (nvidia-smi -q, not cheap), so it is polled
- * slowly (every 10 s), and at once (at most once a second) when the telemetry shows a GPU's
- * used memory grow by 256 MiB or more since the last list: a game or a render starting.
+ * slowly (every 10 s while work runs, every 60 s while the agent is idle: the loop says which
+ * with `setBusy`), and at once (at most once a second) when the telemetry shows a GPU's used
+ * memory grow by 256 MiB or more since the last list: a game or a render starting.
  *
  * Readings expire: a temperature older than `maxAgeMs` (20 s) is not a temperature. Once a GPU
  * has reported one, going without a fresh one (a dead or hung telemetry reader) is reported by
@@ -23,6 +24,8 @@ export interface GpuSignalSource {
   /** Why the temperature of a GPU that reported one is unknown now (no fresh reading); null when all are fresh. */
   temperatureUnknown?(): string | null;
   processes(): readonly GpuProcessSignal[];
+  /** Whether work runs (poll at the fast pace) or the agent is idle (poll slowly). */
+  setBusy?(busy: boolean): void;
   /** Feed telemetry samples (one per GPU per reading). */
   onSamples?(samples: ReadonlyArray<{ gpuIndex: number; temperatureC: number | null; memoryUsedMiB?: number | null }>): void;
   start?(): void;
@@ -44,6 +47,7 @@ export class PolledGpuSignalSource implements GpuSignalSource {
   private memoryAtPoll = new Map<number, number>();
   /** How many list() calls were made (tests). */
   polls = 0;
+  private busy = true;
 
   constructor(
     private readonly gpu: GpuReadings,
@@ -55,7 +59,16 @@ export class PolledGpuSignalSource implements GpuSignalSource {
     /** A reading older than this is not a temperature any more. */
     private readonly maxAgeMs = DEFAULT_TEMPERATURE_MAX_AGE_MS,
     private readonly now: () => number = Date.now,
+    /** The process list's pace while nothing runs. */
+    private readonly idlePollMs = 60_000,
   ) {}
+
+  setBusy(busy: boolean): void {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    // Work starts: a list older than the fast pace is refreshed now, then every pollMs.
+    if (busy && this.running && !this.polling) this.reschedule(Math.max(0, this.lastPollAt + this.pollMs - Date.now()));
+  }
 
   temperatureC(): number | null {
     const oldest = this.now() - this.maxAgeMs;
@@ -122,7 +135,7 @@ export class PolledGpuSignalSource implements GpuSignalSource {
       // Keep the last reading; the GPU service reports its own trouble.
     } finally {
       this.polling = false;
-      if (this.running) this.reschedule(this.pollMs);
+      if (this.running) this.reschedule(this.busy ? this.pollMs : Math.max(this.pollMs, this.idlePollMs));
     }
   }
 

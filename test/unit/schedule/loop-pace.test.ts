@@ -4,7 +4,8 @@
  * wakes it to the fast pace at once.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAvailabilityLoop } from '../../../runtime/schedule/loop.js';
+import { cachedSystemTimeZone, createAvailabilityLoop } from '../../../runtime/schedule/loop.js';
+import { PolledGpuSignalSource } from '../../../runtime/schedule/sources/gpu.js';
 import type { JobControl } from '../../../runtime/schedule/job-control.js';
 import { noPolicy } from '../../../runtime/policy/schema.js';
 
@@ -54,5 +55,39 @@ describe('the availability loop\'s pace', () => {
     t.loop.wake();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(t.ticks()).toBe(stopped);
+  });
+
+  it('reads the system time zone at most once a minute', () => {
+    let now = 0;
+    const read = vi.fn(() => 'Europe/Paris');
+    const tz = cachedSystemTimeZone(60_000, read, () => now);
+    for (let i = 0; i < 100; i++) {
+      expect(tz()).toBe('Europe/Paris');
+      now += 500;
+    }
+    expect(read).toHaveBeenCalledTimes(1);
+    now += 10_000;
+    tz();
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
+  it('the GPU process list: every 60 s while idle, every 10 s while work runs, refreshed at once when work starts', async () => {
+    let lists = 0;
+    const gpu = new PolledGpuSignalSource({ list: async () => (lists++, []) });
+    gpu.setBusy(false);
+    gpu.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lists).toBe(1);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(lists).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lists).toBe(2);
+    await vi.advanceTimersByTimeAsync(30_000);
+    gpu.setBusy(true); // 30 s since the last list: refreshed now
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lists).toBe(3);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(lists).toBe(6);
+    gpu.stop();
   });
 });
