@@ -45,6 +45,11 @@ const LOG_CHUNK = 10_000;
 export class WalletService {
   private signer: Signer | null = null;
   private readonly quotes = new Map<string, WithdrawQuote & { network: NetworkConfig }>();
+  /**
+   * Withdrawals signed and recorded whose end was not seen (the RPC went away): a retry of the
+   * same quote sends the same signed transaction again (same hash), never a second one.
+   */
+  private readonly sentWithdrawals = new Map<string, { raw: string; hash: string; id: number; quote: WithdrawQuote & { network: NetworkConfig } }>();
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: WalletServiceOptions) {}
@@ -502,6 +507,8 @@ export class WalletService {
 
   /** Step two: sends what the owner confirmed. */
   async withdraw(quoteId: string): Promise<{ txHash: string; amount: string; to: string; blockNumber: number }> {
+    const sent = this.sentWithdrawals.get(quoteId);
+    if (sent) return this.serial(() => this.finishWithdrawal(quoteId, sent));
     const quote = this.quotes.get(quoteId);
     if (!quote) throw new AppError('not-found', 'That withdrawal quote is unknown or was already used. Prepare the withdrawal again.');
     if (quote.expiresAt < Date.now()) {
@@ -530,23 +537,55 @@ export class WalletService {
         const raw = await wallet.signTransaction(populated);
         const hash = Transaction.from(raw).hash!;
         const id = this.ledger.recordWithdrawal({ chainId: net.chainId, token: net.token, from: wallet.address, to: quote.to, amount: BigInt(quote.amount), txHash: hash });
+        this.sentWithdrawals.set(quoteId, { raw, hash, id, quote });
         this.options.log.info('withdrawal sent', { txHash: hash, to: quote.to, amount: quote.amount });
-        await provider.broadcastTransaction(raw);
-        const receipt = await waitForReceipt(provider, hash, this.options.receiptTimeoutMs ?? 120_000);
-        if (!receipt) throw new AppError('tx-timeout', `The withdrawal ${hash} was not mined in time; it is recorded and will be checked again.`);
-        if (receipt.status !== 1) {
-          this.ledger.settleWithdrawal(id, { error: 'reverted' });
-          throw new AppError('tx-reverted', `The withdrawal ${hash} was reverted by the chain; no tokens left the wallet.`);
-        }
-        this.ledger.settleWithdrawal(id, { blockNumber: receipt.blockNumber });
-        this.options.onUpdate?.('withdrawn', wallet.address);
-        return { txHash: hash, amount: quote.amount, to: quote.to, blockNumber: receipt.blockNumber };
       } catch (error) {
-        throw chainError(error, net.rpcUrl, 'send the withdrawal');
-      } finally {
         provider.destroy();
+        throw chainError(error, net.rpcUrl, 'send the withdrawal');
       }
+      provider.destroy();
+      return this.finishWithdrawal(quoteId, this.sentWithdrawals.get(quoteId)!);
     });
+  }
+
+  /** Broadcasts a recorded withdrawal (again: the same bytes) and waits for its receipt. */
+  private async finishWithdrawal(
+    quoteId: string,
+    sent: { raw: string; hash: string; id: number; quote: WithdrawQuote & { network: NetworkConfig } },
+  ): Promise<{ txHash: string; amount: string; to: string; blockNumber: number }> {
+    const { net, provider } = await this.connect();
+    const { raw, hash, id, quote } = sent;
+    try {
+      if (net.chainId !== sent.quote.network.chainId) throw new AppError('wrong-network', `The network changed since the withdrawal ${hash} was sent; switch back to chain ${sent.quote.network.chainId} to follow it.`);
+      // Already on the chain (a retry after the RPC went away): it is not sent again.
+      const known = await provider.getTransactionReceipt(hash);
+      if (!known) {
+        try {
+          await provider.broadcastTransaction(raw);
+        } catch (error) {
+          // The same transaction already in the pool or mined meanwhile: wait for it.
+          if (!/already known|nonce (too low|has already been used)|known transaction/i.test(String((error as Error).message))) throw error;
+        }
+      }
+      const receipt = known ?? (await waitForReceipt(provider, hash, this.options.receiptTimeoutMs ?? 120_000));
+      if (!receipt) throw new AppError('tx-timeout', `The withdrawal ${hash} was not mined in time; it is recorded and will be checked again.`);
+      this.sentWithdrawals.delete(quoteId);
+      if (receipt.status !== 1) {
+        this.ledger.settleWithdrawal(id, { error: 'reverted' });
+        throw new AppError('tx-reverted', `The withdrawal ${hash} was reverted by the chain; no tokens left the wallet.`);
+      }
+      this.ledger.settleWithdrawal(id, { blockNumber: receipt.blockNumber });
+      this.options.onUpdate?.('withdrawn', this.address() ?? '');
+      return { txHash: hash, amount: quote.amount, to: quote.to, blockNumber: receipt.blockNumber };
+    } catch (error) {
+      const e = chainError(error, net.rpcUrl, 'send the withdrawal');
+      if (this.sentWithdrawals.has(quoteId)) {
+        throw new AppError(e.code, `${e.message} The withdrawal ${hash} is recorded: retry it (the same transaction is sent again, never a second one).`);
+      }
+      throw e;
+    } finally {
+      provider.destroy();
+    }
   }
 
   /** Withdrawals whose receipt was not seen (the agent stopped, the RPC went away): settle them. */

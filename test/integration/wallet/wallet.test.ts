@@ -242,6 +242,24 @@ describe('wallet on a real anvil chain and a real database', () => {
     expect((await wallet.status()).withdrawn).toBe(amount.toString());
   });
 
+  it('an RPC that goes away mid-withdraw: retrying the same withdrawal completes it, and pays once', async () => {
+    const to = Wallet.createRandom().address;
+    const held = await balance(address);
+    const amount = tokens(1) + 7n;
+    const quote = await wallet.prepareWithdraw(to, amount.toString());
+    proxy.goDownAfterNextSend();
+    await expect(wallet.withdraw(quote.quoteId)).rejects.toMatchObject({ code: 'rpc-unreachable', message: expect.stringMatching(/retry it \(the same transaction is sent again, never a second one\)/) });
+    // It did reach the chain.
+    expect(await balance(to)).toBe(amount);
+    proxy.setDown(false);
+    const retry = await wallet.withdraw(quote.quoteId);
+    expect(retry).toMatchObject({ to, amount: amount.toString() });
+    expect(await balance(to)).toBe(amount);
+    expect(await balance(address)).toBe(held - amount);
+    // Used up now: a third try is refused.
+    await expect(wallet.withdraw(quote.quoteId)).rejects.toMatchObject({ code: 'not-found' });
+  });
+
   it('a corrupt keystore is reported and kept byte for byte', async () => {
     const file = keystorePath(temp.home);
     const original = fs.readFileSync(file);
