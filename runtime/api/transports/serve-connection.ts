@@ -16,6 +16,12 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxInFlight: 16, maxQueued: 256, ratePerSecond: 200, burst: 400 };
 
+/** The id of a request, read cheaply without parsing it (-1 when there is none to read). */
+function idOf(raw: string): number {
+  const m = /^\s*\{[^{}[\]]*?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(raw.slice(0, 200));
+  return m ? Number(m[1]) : -1;
+}
+
 /**
  * Serves one client connection, whatever carries it (a WebSocket, an Electron MessagePort):
  * parses each raw message, dispatches it and sends the response; forwards every event.
@@ -53,16 +59,17 @@ export function serveConnection(
     return true;
   };
   onMessage((raw) => {
+    // Malformed messages count too: garbage costs a parse.
+    if (!takeToken()) {
+      send({ type: 'response', id: idOf(raw), ok: false, error: { code: 'rate-limited', message: `Too many requests: at most ${limits.ratePerSecond} a second. Wait a moment and retry.` } });
+      return;
+    }
     const parsed = parseRequest(raw);
     if (!parsed.ok) {
       send(parsed.response);
       return;
     }
     const { id } = parsed.request;
-    if (!takeToken()) {
-      send({ type: 'response', id, ok: false, error: { code: 'rate-limited', message: `Too many requests: at most ${limits.ratePerSecond} a second. Wait a moment and retry.` } });
-      return;
-    }
     if (inFlight < limits.maxInFlight) run(parsed.request);
     else if (queue.length < limits.maxQueued) queue.push(parsed.request);
     else send({ type: 'response', id, ok: false, error: { code: 'busy', message: `Too many requests waiting (at most ${limits.maxInFlight + limits.maxQueued}): wait for answers before sending more.` } });

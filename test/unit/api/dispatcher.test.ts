@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDispatcher, type Handlers } from '../../../runtime/api/dispatcher.js';
 import { AppError } from '../../../runtime/api/errors.js';
-import { parseRequest } from '../../../runtime/api/protocol.js';
+import { jsonDepth, MAX_JSON_DEPTH, parseRequest } from '../../../runtime/api/protocol.js';
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
   const notUsed = async () => {
@@ -31,6 +31,17 @@ describe('dispatcher', () => {
     const res = await createDispatcher(handlers())('agent.state', { ['k'.repeat(200_000)]: 1 });
     expect(res).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     expect(!res.ok && res.error.message.length).toBeLessThan(2100);
+  });
+
+  it('refuses JSON nested deeper than 64 before parsing it (a 1 MiB [[[[… would stall the agent)', () => {
+    expect(jsonDepth('{"a":[1,{"b":"[[[[ in a string"}]}')).toBe(3);
+    expect(jsonDepth('"\\"[[["')).toBe(0);
+    const deep = `{"type":"request","id":3,"command":"jobs.run","input":${'['.repeat(500_000)}${']'.repeat(500_000)}}`;
+    const t0 = performance.now();
+    expect(parseRequest(deep)).toMatchObject({ ok: false, response: { error: { code: 'bad-message', message: expect.stringContaining('deeper than 64') } } });
+    expect(performance.now() - t0).toBeLessThan(100);
+    const ok = `{"type":"request","id":3,"command":"x","input":${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
+    expect(parseRequest(ok).ok).toBe(true);
   });
 
   it('refuses an unknown command without running anything', async () => {
