@@ -116,7 +116,8 @@ describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chr
     }
     const latest = card.getByTestId('bench-latest');
     await expect.poll(() => latest.getByTestId('bench-spec-ratio').textContent(), { timeout: 10_000 }).toMatch(/^Measured at 9\d% of this card’s specification$/);
-    expect(await latest.textContent()).toMatch(/The same as earlier today/);
+    // The page re-reads the history after the run: the newest result is compared with the one before.
+    await expect.poll(() => latest.textContent(), { timeout: 15_000 }).toMatch(/The same as earlier today/);
     await expect.poll(() => card.getByTestId('bench-history-chart').count()).toBe(1);
     const { entries } = await api.call('bench.history', { gpuKey: 'GPU-12345678-aaaa-bbbb-cccc-0123456789ab' });
     expect(entries).toHaveLength(2);
