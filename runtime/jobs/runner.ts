@@ -13,7 +13,7 @@ import path from 'node:path';
 import { AppError } from '../api/errors.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { stageInputs } from '../sandbox/job-files.js';
-import { admit } from './admission.js';
+import { admit, type AdmissionContext } from './admission.js';
 import { RunnerCore, type RunnerOptions } from './core.js';
 import { JobLifecycle } from './lifecycle.js';
 import { stopReasons, type StopRequest } from './outcome.js';
@@ -43,7 +43,31 @@ export class JobRunner {
   async submit(input: unknown, files: { inputs?: Record<string, string | Uint8Array> } = {}): Promise<Job> {
     const core = this.core;
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
-    const { spec, gpus, baseline, useRunsc } = await admit(input, {
+    const { spec, gpus, baseline, useRunsc } = await admit(input, this.admissionContext());
+    const job = core.store.insert(spec, gpus.map((g) => g.key), core.now(), 'submitted', 'Queued: waiting to start.');
+    fs.mkdirSync(path.join(core.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
+    if (files.inputs) stageInputs(path.join(core.jobDir(spec.id), 'input'), files.inputs);
+    const active = core.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
+    active.gpuBaseline = baseline;
+    active.useRunsc = useRunsc;
+    core.emit(job);
+    void this.lifecycle.run(active).catch((error: unknown) => core.log.error('job run crashed', { id: spec.id, error }));
+    return job;
+  }
+
+  /** Would submit() take this spec now? Null, or the runner's own refusal; nothing is created (the marketplace asks before accepting an offer). */
+  async check(input: unknown): Promise<AppError | null> {
+    try {
+      await admit(input, this.admissionContext());
+      return null;
+    } catch (error) {
+      return error instanceof AppError ? error : new AppError('invalid-input', (error as Error).message);
+    }
+  }
+
+  private admissionContext(): AdmissionContext {
+    const core = this.core;
+    return {
       exists: (id) => core.store.exists(id),
       networkReady: () => core.egress.ready(),
       engine: () => core.engine(),
@@ -59,16 +83,7 @@ export class JobRunner {
         return busy;
       },
       checkNvidiaRuntime: core.options.checkNvidiaRuntime !== false,
-    });
-    const job = core.store.insert(spec, gpus.map((g) => g.key), core.now(), 'submitted', 'Queued: waiting to start.');
-    fs.mkdirSync(path.join(core.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
-    if (files.inputs) stageInputs(path.join(core.jobDir(spec.id), 'input'), files.inputs);
-    const active = core.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
-    active.gpuBaseline = baseline;
-    active.useRunsc = useRunsc;
-    core.emit(job);
-    void this.lifecycle.run(active).catch((error: unknown) => core.log.error('job run crashed', { id: spec.id, error }));
-    return job;
+    };
   }
 
   /** Resolves when the job reaches a final state. */

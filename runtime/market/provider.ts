@@ -256,7 +256,7 @@ export class MarketProvider {
     const facts = readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
     const unlocked = this.d.money.wallet.isUnlocked();
     const { decimals, symbol } = this.d.money.wallet.tokenMeta();
-    const decision: OfferDecision = decideOffer(offer, {
+    let decision: OfferDecision = decideOffer(offer, {
       now: this.now(),
       settings,
       availability: { run: a.run, detail: a.detail },
@@ -265,6 +265,11 @@ export class MarketProvider {
       wallet: unlocked ? this.network : null,
       formatTokens: (units) => `${formatTokens(units, decimals)} ${symbol}`,
     });
+    if (decision.accept) {
+      // The runner's own admission, dry: a spec it would refuse is declined now, with its words.
+      const refusal = await this.d.runner.check(offerToSpec(offer, this.localIdFor(offer.jobId)));
+      if (refusal) decision = { accept: false, reason: 'sandbox-refused', detail: `Declined: the sandbox refuses this job: ${refusal.message}` };
+    }
     this.d.db
       .prepare('INSERT OR REPLACE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(offer.offerId, offer.jobId, this.now(), getAddress(offer.buyer), offer.job.image, offer.job.gpus, offer.job.pricePerHour, offer.job.maxDurationSeconds, decision.accept ? 1 : 0, decision.reason, decision.detail);
@@ -317,20 +322,7 @@ export class MarketProvider {
       )
       .run(row);
     const tracked = this.track(row);
-    const spec: JobSpecInput = {
-      id: localId,
-      marketJobId: toJobId(offer.jobId),
-      image: job.image,
-      command: job.command,
-      env: job.env,
-      gpus: job.gpus,
-      cpus: job.cpus,
-      memoryMiB: job.memoryMiB,
-      diskMiB: job.diskMiB,
-      outputMiB: job.outputMiB,
-      timeoutSeconds: job.maxDurationSeconds,
-      network: job.network,
-    };
+    const spec = offerToSpec(offer, localId);
     try {
       const inputs = job.inputs.length ? await fetchInputs(job.inputs, { allowLoopback: isLoopbackHost(new URL(this.url).hostname) }) : undefined;
       await this.d.runner.submit(spec, { inputs });
@@ -506,6 +498,25 @@ export class MarketProvider {
       }
     }
   }
+}
+
+/** The job spec an offer becomes: the same runner, the same sandbox as any other job. */
+export function offerToSpec(offer: Offer, localId: string): JobSpecInput {
+  const { job } = offer;
+  return {
+    id: localId,
+    marketJobId: toJobId(offer.jobId),
+    image: job.image,
+    command: job.command,
+    env: job.env,
+    gpus: job.gpus,
+    cpus: job.cpus,
+    memoryMiB: job.memoryMiB,
+    diskMiB: job.diskMiB,
+    outputMiB: job.outputMiB,
+    timeoutSeconds: job.maxDurationSeconds,
+    network: job.network,
+  };
 }
 
 /** Regular files under the output folder (no links followed), cut into protocol chunks, capped. */

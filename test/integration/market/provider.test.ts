@@ -209,6 +209,19 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const result = await handle.result;
     expect(result).toMatchObject({ state: 'succeeded', provider: willing.address });
   }, 90_000);
+
+  it('declines an offer the sandbox would refuse, in the runner\'s own words, and runs nothing', async () => {
+    const m = await market();
+    const p = await provider(m.url);
+    const b = await buyer(m.url);
+    const handle = await b.submit(job(2, { env: { NVIDIA_VISIBLE_DEVICES: 'all' } }), { outputDir: null });
+    void handle.result.catch(() => {});
+    const declined = await until(async () => (await p.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000, 'the offer to be decided');
+    expect(declined).toMatchObject({ accepted: false, reason: 'sandbox-refused' });
+    expect(declined.detail).toMatch(/NVIDIA_VISIBLE_DEVICES is set by the agent/);
+    expect(p.agent.jobs.runner.list()).toEqual([]);
+    handle.cancel();
+  }, 60_000);
 });
 
 async function until<T>(probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
