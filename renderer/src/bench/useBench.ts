@@ -59,9 +59,10 @@ export function useBench(): BenchState {
       } catch (e) {
         setError(message(e));
       } finally {
+        // The new result first, then the button: no moment showing the previous result as the newest.
+        await refresh();
         setRunning(false);
         setProgress(null);
-        await refresh();
       }
     },
     [refresh],
