@@ -68,7 +68,8 @@ export function createJobsService(options: {
     'jobs.get': async ({ id }) => {
       const job = runner.get(id);
       if (!job) throw notFound(id);
-      return { job, events: runner.events(id).map(({ at, state, reason }) => ({ at, state, reason })) };
+      // The newest state changes: a job paused and resumed all week must not make a huge answer.
+      return { job, events: runner.events(id).slice(-JOB_EVENTS_SHOWN).map(({ at, state, reason }) => ({ at, state, reason })) };
     },
     'jobs.logs': async ({ id }) => runner.logs(id),
     'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
@@ -103,6 +104,9 @@ export function createJobsService(options: {
     },
   };
 }
+
+/** How many of a job's state changes jobs.get returns (the newest). */
+export const JOB_EVENTS_SHOWN = 200;
 
 function notFound(id: string): AppError {
   return new AppError('not-found', `There is no job "${id}". \`offshift job list\` shows the jobs this agent knows.`);
