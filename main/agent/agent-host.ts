@@ -5,6 +5,7 @@
  */
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
 import { CHANNELS, type AgentStatusMessage, type PortMessage } from '../../preload/channels.js';
+import { agentNodeFlags } from '../../runtime/agent/node-flags.js';
 import type { AgentState } from '../../runtime/agent/schema.js';
 import { agentToMainSchema, HOME_ARG, type MainToAgent } from './messages.js';
 import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from './restart-policy.js';
@@ -141,6 +142,8 @@ export class AgentHost implements AgentLinkHost {
     const child = utilityProcess.fork(this.options.entry, [HOME_ARG + this.options.home], {
       serviceName: 'Offshift agent',
       stdio: 'pipe',
+      // V8 flags for a process that idles 24/7 (runtime/agent/node-flags.ts).
+      execArgv: agentNodeFlags(this.options.env ?? process.env),
       env: { ...(this.options.env ?? process.env) } as Record<string, string>,
     });
     this.child = child;

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { agentNodeFlags } from '../../runtime/agent/node-flags.js';
 
 const DASHBOARD_LINE = /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/\S*)$/m;
 
@@ -48,7 +49,7 @@ export function runHeadless(options: HeadlessOptions): Promise<number> {
   return new Promise((resolve) => {
     // Its own process group: the launcher forwards Ctrl-C once (a terminal would also send it to
     // the child, and a second SIGINT during the clean stop would cut it short).
-    const child: ChildProcess = spawn(process.execPath, [options.cli, 'agent'], {
+    const child: ChildProcess = spawn(process.execPath, [...agentNodeFlags(options.env), options.cli, 'agent'], {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,3 +1,5 @@
+import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
+
 /**
  * The system service's fixed places and names: one user, one group, one data folder, one port.
  * A studio installs the same on forty machines, so nothing here depends on who installs it.
@@ -16,6 +18,8 @@ export interface ServiceConfig {
   /** The node binary and the built CLI it runs. */
   node: string;
   cli: string;
+  /** V8 flags for the agent (runtime/agent/node-flags.ts). */
+  nodeFlags: readonly string[];
 }
 
 export const SERVICE_NAME = 'offshift';
@@ -25,9 +29,10 @@ export const LAUNCHD_PLIST_PATH = '/Library/LaunchDaemons/dev.offshift.agent.pli
 
 /** The defaults on Linux; `node` and `cli` are the ones running `offshift service install`. */
 export function defaultServiceConfig(node: string, cli: string, platform: NodeJS.Platform = process.platform): ServiceConfig {
-  if (platform === 'darwin') return { user: '_offshift', group: '_offshift', dockerGroup: 'staff', home: '/Library/Application Support/Offshift/Service', port: 7878, node, cli };
-  if (platform === 'win32') return { user: 'NT SERVICE\\Offshift', group: 'Offshift Users', dockerGroup: 'docker-users', home: 'C:\\ProgramData\\Offshift\\Service', port: 7878, node, cli };
-  return { user: 'offshift', group: 'offshift', dockerGroup: 'docker', home: '/var/lib/offshift', port: 7878, node, cli };
+  const nodeFlags = AGENT_NODE_FLAGS;
+  if (platform === 'darwin') return { user: '_offshift', group: '_offshift', dockerGroup: 'staff', home: '/Library/Application Support/Offshift/Service', port: 7878, node, cli, nodeFlags };
+  if (platform === 'win32') return { user: 'NT SERVICE\\Offshift', group: 'Offshift Users', dockerGroup: 'docker-users', home: 'C:\\ProgramData\\Offshift\\Service', port: 7878, node, cli, nodeFlags };
+  return { user: 'offshift', group: 'offshift', dockerGroup: 'docker', home: '/var/lib/offshift', port: 7878, node, cli, nodeFlags };
 }
 
 /** Where the desktop app looks for the service (OFFSHIFT_SERVICE_HOME / _PORT override, for tests). */

@@ -8,7 +8,7 @@ import { LAUNCHD_LABEL, type ServiceConfig } from './config.js';
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function launchdPlist(config: ServiceConfig): string {
-  const args = [config.node, config.cli, 'agent', '--port', String(config.port)];
+  const args = [config.node, ...config.nodeFlags, config.cli, 'agent', '--port', String(config.port)];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
@@ -50,7 +50,7 @@ export function winswXml(config: ServiceConfig): string {
     '  <name>Offshift agent</name>',
     '  <description>Leases this computer\'s idle GPUs (Offshift).</description>',
     `  <executable>${xml(config.node)}</executable>`,
-    `  <arguments>"${xml(config.cli)}" agent --port ${config.port}</arguments>`,
+    `  <arguments>${config.nodeFlags.map((f) => `${xml(f)} `).join('')}"${xml(config.cli)}" agent --port ${config.port}</arguments>`,
     `  <env name="OFFSHIFT_HOME" value="${xml(config.home)}"/>`,
     '  <startmode>Automatic</startmode>',
     '  <delayedAutoStart>true</delayedAutoStart>',

@@ -18,6 +18,7 @@ const fake = await import('../../unit/main/fake-electron.js');
 const { ServiceLink } = await import('../../../main/agent/service-link.js');
 const { chooseAgentMode } = await import('../../../main/agent/agent-mode.js');
 const { probeService } = await import('../../../runtime/service/probe.js');
+const { AGENT_NODE_FLAGS } = await import('../../../runtime/agent/node-flags.js');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -68,7 +69,7 @@ describe('the system service', () => {
     expect(printed.status).toBe(0);
     const unit = path.join(temp.home, 'offshift.service');
     fs.writeFileSync(unit, printed.stdout);
-    expect(printed.stdout).toContain(`ExecStart=${process.execPath} ${CLI} agent --port 7878`);
+    expect(printed.stdout).toContain(`ExecStart=${process.execPath} ${AGENT_NODE_FLAGS.join(' ')} ${CLI} agent --port 7878`);
     const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', timeout: 60_000 });
     expect(verify.stderr.trim()).toBe('');
     expect(verify.status).toBe(0);

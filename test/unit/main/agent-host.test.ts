@@ -36,12 +36,13 @@ describe('AgentHost (utilityProcess mocked)', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('forks the agent entry with the data folder, piping its output', () => {
+  it('forks the agent entry with the data folder and the agent\'s V8 flags, piping its output', () => {
     const { host } = setup();
     host.start();
     expect(fake.utilityProcess.fork).toHaveBeenCalledWith('/app/dist/main/agent-process.js', ['--offshift-home=/home/u/.config/Offshift'], {
       serviceName: 'Offshift agent',
       stdio: 'pipe',
+      execArgv: ['--max-semi-space-size=1', '--lite-mode'],
       env: { PATH: '/usr/bin' },
     });
   });

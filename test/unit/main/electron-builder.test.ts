@@ -95,6 +95,12 @@ describe('electron-builder.yml', () => {
     }
   }, 120_000);
 
+  it('`npm run agent` starts the agent with the V8 flags it ships with everywhere', async () => {
+    const { AGENT_NODE_FLAGS } = await import('../../../runtime/agent/node-flags.js');
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.agent).toContain(`node ${AGENT_NODE_FLAGS.join(' ')} dist/runtime/cli.js agent`);
+  });
+
   it('points package.json "main" at the built main process', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string };
     expect(pkg.main).toBe('dist/main/main.js');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseAgentMode } from '../../../main/agent/agent-mode.js';
+import { AGENT_NODE_FLAGS, agentNodeFlags } from '../../../runtime/agent/node-flags.js';
 import { defaultServiceConfig, serviceLocation } from '../../../runtime/service/config.js';
 import { launchdPlist, winswXml } from '../../../runtime/service/launchd-plist.js';
 import { describeStep, installPlan, uninstallPlan } from '../../../runtime/service/plan.js';
@@ -17,7 +18,7 @@ describe('the systemd unit (pure)', () => {
     expect(d.get('User')).toBe('offshift');
     expect(d.get('Group')).toBe('offshift');
     expect(d.get('SupplementaryGroups')).toBe('docker');
-    expect(d.get('ExecStart')).toBe('/usr/bin/node /opt/Offshift/dist/runtime/cli.js agent --port 7878');
+    expect(d.get('ExecStart')).toBe(`/usr/bin/node ${AGENT_NODE_FLAGS.join(' ')} /opt/Offshift/dist/runtime/cli.js agent --port 7878`);
     expect(unit).toContain('Environment=OFFSHIFT_HOME=/var/lib/offshift');
     expect(d.get('StateDirectory')).toBe('offshift');
     expect(d.get('StateDirectoryMode')).toBe('0750');
@@ -39,7 +40,8 @@ describe('the systemd unit (pure)', () => {
   });
 
   it('quotes paths with spaces, and refuses what would make a broken or dangerous unit', () => {
-    expect(directives(systemdUnit({ ...config, cli: '/opt/My Apps/cli.js' })).get('ExecStart')).toBe('/usr/bin/node "/opt/My Apps/cli.js" agent --port 7878');
+    expect(directives(systemdUnit({ ...config, nodeFlags: [], cli: '/opt/My Apps/cli.js' })).get('ExecStart')).toBe('/usr/bin/node "/opt/My Apps/cli.js" agent --port 7878');
+    expect(() => systemdUnit({ ...config, nodeFlags: ['--x; rm -rf /'] })).toThrow(/not a --flag/);
     expect(() => systemdUnit({ ...config, cli: 'dist/cli.js' })).toThrow(/absolute path/);
     expect(() => systemdUnit({ ...config, home: '/var/lib/x\nExecStartPre=/bin/rm -rf /' })).toThrow(/absolute path/);
     expect(() => systemdUnit({ ...config, user: 'root; rm' })).toThrow(/account name/);
@@ -95,13 +97,22 @@ describe('launchd and Windows service definitions (documented, pure)', () => {
     expect(plist).toContain('<string>/Applications/Offshift &amp; Co.app/cli.js</string>');
     expect(plist).toContain('<key>RunAtLoad</key><true/>');
     expect(plist.match(/<dict>/g)!.length).toBe(plist.match(/<\/dict>/g)!.length);
-    expect(winswXml(defaultServiceConfig('C:\\node.exe', 'C:\\Offshift\\cli.js', 'win32'))).toContain('<arguments>"C:\\Offshift\\cli.js" agent --port 7878</arguments>');
+    expect(winswXml({ ...defaultServiceConfig('C:\\node.exe', 'C:\\Offshift\\cli.js', 'win32'), nodeFlags: [] })).toContain('<arguments>"C:\\Offshift\\cli.js" agent --port 7878</arguments>');
+    expect(plist).toContain(`<string>${AGENT_NODE_FLAGS[0]}</string>`);
   });
 
   it('where the desktop app looks for the service', () => {
     expect(serviceLocation({}, 'linux')).toEqual({ home: '/var/lib/offshift', port: 7878 });
     expect(serviceLocation({ OFFSHIFT_SERVICE_HOME: '/tmp/s', OFFSHIFT_SERVICE_PORT: '9000' }, 'linux')).toEqual({ home: '/tmp/s', port: 9000 });
     expect(serviceLocation({ OFFSHIFT_SERVICE_PORT: 'x' }, 'linux').port).toBe(7878);
+  });
+});
+
+describe('the agent\'s V8 flags', () => {
+  it('are the shipped ones unless OFFSHIFT_AGENT_NODE_FLAGS says otherwise (empty: none; only --flags pass)', () => {
+    expect(agentNodeFlags({})).toEqual([...AGENT_NODE_FLAGS]);
+    expect(agentNodeFlags({ OFFSHIFT_AGENT_NODE_FLAGS: '' })).toEqual([]);
+    expect(agentNodeFlags({ OFFSHIFT_AGENT_NODE_FLAGS: '--max-semi-space-size=2 ; rm -rf / --inspect --inspect=0.0.0.0:9229 --require=x --optimize-for-size' })).toEqual(['--max-semi-space-size=2', '--optimize-for-size']);
   });
 });
 
