@@ -68,6 +68,9 @@ export function SettingsPage() {
 
   const locked = (path: string) => view.locked.some((l) => l === `desktop.${path}` || l.startsWith(`desktop.${path}.`));
   const save = async (patch: DesktopPatch, done = 'Saved.') => {
+    // Shown at once (a checkbox follows the click); the agent's answer replaces it, and a
+    // refusal puts the stored value back.
+    setView({ ...view, effective: { ...view.effective, ...patch, notifications: { ...view.effective.notifications, ...patch.notifications } } });
     setBusy(true);
     try {
       setView(await client().call('desktop.settings', patch));
@@ -76,6 +79,7 @@ export function SettingsPage() {
     } catch (e) {
       setError(message(e));
       setSaved(null);
+      void load();
     } finally {
       setBusy(false);
     }
