@@ -48,13 +48,13 @@ export const desktopHostSchema = z.object({
   /** `embedded`: the app hosts the agent; `service`: the agent is the system service. */
   mode: z.enum(['embedded', 'service']),
   /** Whether the OS keychain can hold the password, and why not. */
-  keychain: z.object({ available: z.boolean(), backend: z.string(), reason: z.string().nullable() }),
+  keychain: z.object({ available: z.boolean(), backend: z.string().max(100), reason: z.string().max(1000).nullable() }).strict(),
   passwordRemembered: z.boolean(),
   /** Update status, e.g. "up to date", "update 0.2.0 ready: installs when you quit", or why updates are off. */
-  update: z.string(),
+  update: z.string().max(1000),
   /** Open at login as the OS reports it (null where the platform cannot say). */
   openAtLogin: z.boolean().nullable(),
-});
+}).strict();
 export type DesktopHost = z.infer<typeof desktopHostSchema>;
 
 export const desktopViewSchema = z.object({

@@ -7,6 +7,8 @@ import { installCrashHandler } from '../../agent/crash.js';
 import { ignoredDevOverrides } from '../../system/dev-overrides.js';
 import { clearEndpoint, writeEndpoint } from '../../agent/discovery.js';
 import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
+import { serviceLocation } from '../../service/config.js';
+import { probeService } from '../../service/probe.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
 import { createLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
@@ -47,8 +49,13 @@ export const agentCommand: CliCommand = {
       staticDir: io.env.OFFSHIFT_DASHBOARD_DIR ?? defaultStaticDir(),
       extraOrigins: io.env.OFFSHIFT_DEV_ORIGIN ? [io.env.OFFSHIFT_DEV_ORIGIN] : [],
       log,
-    }).catch((error: NodeJS.ErrnoException) => {
+    }).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
+        // On a rig with the system service, that is the agent to use (docs/service.md).
+        const service = await probeService(serviceLocation(io.env));
+        if (service.state === 'running' && service.port === port) {
+          throw new Error(`port ${port} is taken by the Offshift system service, which already runs the agent here: use it (\`offshift service status\`; its dashboard is on 127.0.0.1:${port}), or run a second agent on purpose with --port N.`);
+        }
         throw new Error(`port ${port} is in use: is another agent running? Use --port N to pick another.`);
       }
       throw error;

@@ -104,6 +104,12 @@ describe('the system service', () => {
     expect(status.stdout).not.toContain(fs.readFileSync(path.join(home, 'api-token'), 'utf8').trim());
   });
 
+  it('`offshift agent` on a machine where the service runs says to use the service', () => {
+    const second = runCli(['agent', '--port', String(port)], { OFFSHIFT_HOME: path.join(temp.home, 'second'), OFFSHIFT_SERVICE_HOME: home, OFFSHIFT_SERVICE_PORT: String(port), OFFSHIFT_MARKET: 'off' });
+    expect(second.status).not.toBe(0);
+    expect(second.stderr).toContain(`port ${port} is taken by the Offshift system service`);
+  });
+
   it('the desktop app attached to the service: a window\'s port carries its requests to the agent and the answers back', async () => {
     fake.resetFakeElectron();
     const token = fs.readFileSync(path.join(home, 'api-token'), 'utf8').trim();
