@@ -225,7 +225,9 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
     },
     start() {
       loop.start();
-      settingsPoll = setInterval(() => settings.refreshIfChanged(), 2000);
+      // Another process writing settings.json (the CLI, an editor) is noticed within 5 s; this
+      // process's own changes apply at once.
+      settingsPoll = setInterval(() => settings.refreshIfChanged(), 5000);
       settingsPoll.unref();
     },
     async stop() {

@@ -67,7 +67,9 @@ export class LogindIdleSource implements IdleSource {
   start(): void {
     const tick = () => {
       void this.poll().finally(() => {
-        if (this.timer !== null) this.timer = setTimeout(tick, this.pollMs).unref();
+        // Without a session, sleep until the next discovery instead of waking every second.
+        const wait = this.session ? this.pollMs : Math.max(this.pollMs, this.nextDiscoveryAt - Date.now());
+        if (this.timer !== null) this.timer = setTimeout(tick, wait).unref();
       });
     };
     this.timer = setTimeout(tick, 0).unref();
