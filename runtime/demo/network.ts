@@ -26,6 +26,8 @@ export const demoStateSchema = z.object({
   jobsSubmitted: z.number().int().default(0),
   /** Why the buyer is not submitting, if it is not (for `demo status`). */
   problem: z.string().nullable().default(null),
+  /** Runs inside the agent's own process (the desktop app): stops with it, never killed by `demo down`. */
+  inProcess: z.boolean().default(false),
 });
 export type DemoState = z.infer<typeof demoStateSchema>;
 
@@ -86,7 +88,7 @@ export async function demoUp(home: string, options: { env?: NodeJS.ProcessEnv; l
   }
   const dir = path.join(home, DEMO_DIR);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeDemoState(home, { pid: null, url: null, buyer: null, imageId: null, startedAt: null, jobsSubmitted: 0, problem: null });
+  writeDemoState(home, { pid: null, url: null, buyer: null, imageId: null, startedAt: null, jobsSubmitted: 0, problem: null, inProcess: false });
   const log = fs.openSync(path.join(dir, 'demo.log'), 'a', 0o600);
   const child = spawn(process.execPath, [cliEntry(env), 'demo', 'serve'], {
     detached: true,
@@ -115,9 +117,32 @@ export async function demoUp(home: string, options: { env?: NodeJS.ProcessEnv; l
   throw new AppError('demo-failed', `The demo market did not start${tail ? `: ${tail.slice(0, 500)}` : ''}. See ${path.join(dir, 'demo.log')}.`);
 }
 
+/** The chain as usual, and the market and the demo buyer inside this process until `signal` aborts. */
+export async function demoUpInProcess(home: string, options: { env: NodeJS.ProcessEnv; log: Logger; signal: AbortSignal; timeoutMs?: number }): Promise<{ url: string; done: Promise<void> }> {
+  await devnetUp(home, { env: options.env });
+  writeDemoState(home, { pid: null, url: null, buyer: null, imageId: null, startedAt: null, jobsSubmitted: readDemoState(home)?.jobsSubmitted ?? 0, problem: null, inProcess: true });
+  const { serveDemo } = await import('./serve.js');
+  let failed: Error | null = null;
+  const done = serveDemo(home, options.env, options.log, options.signal, { inProcess: true }).catch((error: unknown) => {
+    failed = error as Error;
+    options.log.error('the demo network stopped', { error: (error as Error).message });
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    const state = readDemoState(home);
+    if (state?.url && state.pid === process.pid) return { url: state.url, done };
+    if (failed) throw new AppError('demo-failed', `The demo market did not start: ${(failed as Error).message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new AppError('demo-failed', 'The demo market did not start within 30 s.');
+}
+
 export async function demoDown(home: string): Promise<{ market: boolean; chain: boolean }> {
   const state = readDemoState(home);
   let market = false;
+  if (state?.inProcess && isAlive(state.pid)) {
+    throw new AppError('demo-in-app', 'The demo market runs inside the Offshift app: it stops with the app, or when you move to a real market (`offshift market config --url URL`).');
+  }
   if (state && isAlive(state.pid)) {
     process.kill(state.pid!, 'SIGTERM');
     const deadline = Date.now() + 5000;

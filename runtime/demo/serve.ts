@@ -23,13 +23,13 @@ import { readDemoState, writeDemoState } from './network.js';
 export const DEMO_PAUSE_MS = 20_000;
 const LOW_DEPOSIT = tokens('50');
 
-export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal): Promise<void> {
+export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal, options: { inProcess?: boolean } = {}): Promise<void> {
   const chain = readDevnet(home);
   if (!chain) throw new AppError('devnet-down', 'The local chain is not set up: run `offshift demo up` (it starts the chain first).');
   const { ensureDemoImage, demoJobRequest } = await import('./image.js');
   const { startMarket } = await import('../../market/server.js');
   const { BuyerClient } = await import('../../market/buyer-client.js');
-  const state = { pid: process.pid as number | null, url: null as string | null, buyer: chain.buyer.address, imageId: null as string | null, startedAt: Date.now(), jobsSubmitted: readDemoState(home)?.jobsSubmitted ?? 0, problem: null as string | null };
+  const state = { pid: process.pid as number | null, url: null as string | null, buyer: chain.buyer.address, imageId: null as string | null, startedAt: Date.now(), jobsSubmitted: readDemoState(home)?.jobsSubmitted ?? 0, problem: null as string | null, inProcess: options.inProcess ?? false };
   const save = () => writeDemoState(home, state);
 
   const imageId = (await ensureDemoImage(connectDocker(env), { log })).imageId;

@@ -155,6 +155,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       return;
     }
     if (next.network === 'real') {
+      await o.demo?.stop(); // the in-app demo market and buyer (a detached demo network goes on until `demo down`)
       const checked = checkMarketUrl(next.url!, s.allowInsecure);
       if (!checked.ok) {
         await stopProvider();
@@ -352,6 +353,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       if (updateTimer) clearTimeout(updateTimer);
       await reconciling;
       await stopProvider();
+      await o.demo?.stop();
     },
   };
 }

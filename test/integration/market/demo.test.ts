@@ -5,7 +5,7 @@
  * vouchers and redeemed on the local chain. `offshift demo status` and `demo down` then see and
  * stop it. (How fast: test/bench/market-agent.ts.)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,14 @@ const skip = !fs.existsSync(CLI)
 if (skip) console.warn(`[skipped] the first-run demo: ${skip}`);
 
 describe.skipIf(skip !== null)('the first run: the demo network', () => {
+  for (const mode of ['a detached process', 'the agent\'s own process (the desktop app)'] as const) {
+    describe(`with the market and buyer in ${mode}`, () => firstRun(mode !== 'a detached process'));
+  }
+});
+
+function firstRun(inProcess: boolean): void {
   const temp = makeTempHome('offshift-demo-first-run-');
-  const env: NodeJS.ProcessEnv = { ...process.env, OFFSHIFT_HOME: temp.home };
+  const env: NodeJS.ProcessEnv = { ...process.env, OFFSHIFT_HOME: temp.home, OFFSHIFT_DEMO_IN_PROCESS: inProcess ? '1' : '0' };
   delete env.OFFSHIFT_MARKET;
   let agent: ChildProcess | null = null;
 
@@ -87,5 +93,11 @@ describe.skipIf(skip !== null)('the first run: the demo network', () => {
     expect(status.running).toBe(true);
     expect(status.detail).toMatch(/Test tokens only/);
     expect(status.buyer.jobsSubmitted).toBeGreaterThanOrEqual(1);
+    if (inProcess) {
+      // Inside the app's agent, `demo down` cannot stop it (it would kill the agent): it says so.
+      const down = spawnSync(process.execPath, [CLI, 'demo', 'down'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(down.status).toBe(1);
+      expect(down.stderr).toMatch(/runs inside the Offshift app/);
+    }
   }, 180_000);
-});
+}
