@@ -42,7 +42,7 @@ describe('AgentHost (utilityProcess mocked)', () => {
     expect(fake.utilityProcess.fork).toHaveBeenCalledWith('/app/dist/main/agent-process.js', ['--offshift-home=/home/u/.config/Offshift'], {
       serviceName: 'Offshift agent',
       stdio: 'pipe',
-      execArgv: ['--max-semi-space-size=1', '--lite-mode'],
+      execArgv: ['--max-semi-space-size=1', '--no-opt', '--max-lazy'],
       env: { PATH: '/usr/bin' },
     });
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { chooseAgentMode } from '../../../main/agent/agent-mode.js';
 import { AGENT_NODE_FLAGS, agentNodeFlags } from '../../../runtime/agent/node-flags.js';
@@ -112,7 +113,18 @@ describe('the agent\'s V8 flags', () => {
   it('are the shipped ones unless OFFSHIFT_AGENT_NODE_FLAGS says otherwise (empty: none; only --flags pass)', () => {
     expect(agentNodeFlags({})).toEqual([...AGENT_NODE_FLAGS]);
     expect(agentNodeFlags({ OFFSHIFT_AGENT_NODE_FLAGS: '' })).toEqual([]);
+    expect(agentNodeFlags({ OFFSHIFT_AGENT_NODE_FLAGS: '--lite-mode --jitless' })).toEqual([]);
     expect(agentNodeFlags({ OFFSHIFT_AGENT_NODE_FLAGS: '--max-semi-space-size=2 ; rm -rf / --inspect --inspect=0.0.0.0:9229 --require=x --optimize-for-size' })).toEqual(['--max-semi-space-size=2', '--optimize-for-size']);
+  });
+});
+
+describe('the agent under its V8 flags', () => {
+  it('keeps WebAssembly, so Node\'s fetch (the chain RPC, the market) works; node accepts every flag without a warning', () => {
+    const script = "const s=require('http').createServer((q,r)=>r.end('ok')).listen(0,async()=>{const r=await fetch('http://127.0.0.1:'+s.address().port);console.log(typeof WebAssembly, await r.text());s.close()})";
+    const r = spawnSync(process.execPath, [...AGENT_NODE_FLAGS, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('object ok');
+    expect(r.status).toBe(0);
   });
 });
 
