@@ -170,7 +170,7 @@ export class RunnerCore {
   /** Ends the runner's hold on a job: its address, its output mount, its timers, its waiters. */
   release(a: Active): void {
     if (a.egressIp) this.egress.release(a.egressIp);
-    void unmountOutput(path.join(this.jobDir(a.id), 'output')).catch(() => {});
+    const unmounted = unmountOutput(path.join(this.jobDir(a.id), 'output')).catch(() => {});
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     this.active.delete(a.id);
@@ -178,6 +178,8 @@ export class RunnerCore {
     try {
       a.log.close();
     } catch {}
-    a.resolveDone(this.store.get(a.id)!);
+    // Waiters learn the end once the output mount is gone: nothing of the job is left then.
+    const job = this.store.get(a.id)!;
+    void unmounted.then(() => a.resolveDone(job));
   }
 }

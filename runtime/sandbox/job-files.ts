@@ -84,7 +84,9 @@ export async function collectOutput(dir: string): Promise<{ files: number; bytes
   return { files, bytes };
 }
 
+/** Unmounts the output tmpfs, every layer of it (an interrupted start may have mounted it twice). */
 export async function unmountOutput(dir: string): Promise<void> {
-  if (!(await isMountPoint(dir))) return;
-  await run('umount', [dir], { timeout: 10_000 }).catch(() => run('umount', ['-l', dir], { timeout: 10_000 }));
+  for (let layer = 0; layer < 8 && (await isMountPoint(dir)); layer++) {
+    await run('umount', [dir], { timeout: 10_000 }).catch(() => run('umount', ['-l', dir], { timeout: 10_000 }));
+  }
 }
