@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findExecutable, isUpToDate } from '../build-native.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -21,19 +22,7 @@ function findNvcc() {
   // OFFSHIFT_NVCC names the compiler (an empty or missing path: build without it).
   if (process.env.OFFSHIFT_NVCC !== undefined) return fs.existsSync(process.env.OFFSHIFT_NVCC) ? process.env.OFFSHIFT_NVCC : undefined;
   const exe = process.platform === 'win32' ? 'nvcc.exe' : 'nvcc';
-  const candidates = [
-    ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, exe)),
-    ...(process.env.CUDA_HOME ? [path.join(process.env.CUDA_HOME, 'bin', exe)] : []),
-    path.join('/usr/local/cuda/bin', exe),
-  ];
-  return candidates.find((c) => {
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return findExecutable([exe], [...(process.env.CUDA_HOME ? [path.join(process.env.CUDA_HOME, 'bin')] : []), '/usr/local/cuda/bin']) ?? undefined;
 }
 
 const nvcc = findNvcc();
@@ -41,14 +30,7 @@ if (!nvcc) {
   console.log('bench: nvcc not found, the CUDA benchmark is not built (NVIDIA cards fall back to the WebGPU benchmark).');
   process.exit(0);
 }
-const mtime = (p) => {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch {
-    return 0;
-  }
-};
-if (mtime(output) > Math.max(mtime(source), mtime(fileURLToPath(import.meta.url)))) process.exit(0);
+if (isUpToDate(output, [source, fileURLToPath(import.meta.url), fileURLToPath(new URL('../build-native.mjs', import.meta.url))])) process.exit(0);
 
 fs.mkdirSync(outDir, { recursive: true });
 const args = ['-O3', '-std=c++17', '-cudart', 'static', '-o', `${output}.tmp`, source];

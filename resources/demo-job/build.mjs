@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findExecutable, isUpToDate } from '../build-native.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -16,21 +17,7 @@ const outDir = path.join(root, 'dist', 'demo-job');
 const output = path.join(outDir, 'render');
 
 function findCompiler() {
-  const names = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const name of names) {
-    if (path.isAbsolute(name)) return name;
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      } catch {
-        // next
-      }
-    }
-  }
-  return null;
+  return findExecutable([process.env.CC, 'cc', 'gcc', 'clang']);
 }
 
 if (process.platform !== 'linux') {
@@ -42,14 +29,7 @@ if (!cc) {
   console.log('demo-job: no C compiler (cc, gcc or clang) found, the demo job is not built; install one (apt-get install gcc) to run the demo network.');
   process.exit(0);
 }
-const mtime = (p) => {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch {
-    return 0;
-  }
-};
-if (mtime(output) > Math.max(mtime(source), mtime(fileURLToPath(import.meta.url)))) process.exit(0);
+if (isUpToDate(output, [source, fileURLToPath(import.meta.url), fileURLToPath(new URL('../build-native.mjs', import.meta.url))])) process.exit(0);
 
 fs.mkdirSync(outDir, { recursive: true });
 const args = ['-O2', '-static', '-std=c99', '-Wall', '-o', `${output}.tmp`, source, '-lm'];
