@@ -33,7 +33,7 @@ function write(name: string, value: unknown): string {
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, home = path.join(temp.home, 'home')) {
   const result = spawnSync(process.execPath, [cli, ...args], {
-    env: { PATH: process.env.PATH, HOME: temp.home, TZ: 'UTC', OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: noPolicy, ...env },
+    env: { PATH: process.env.PATH, HOME: temp.home, TZ: 'UTC', OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: noPolicy, OFFSHIFT_MARKET: 'off', ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -155,7 +155,7 @@ describe('offshift pause / resume with a running agent', () => {
   it('talks to the agent: its state changes at once, and a locked field is refused', async () => {
     fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml' });
     const policy = write('agent-policy.json', { mandatory: { schedule: { exclusiveApps: ['cs2.exe'] } } });
-    const env = fake.env({ PATH: process.env.PATH, HOME: temp.home, TZ: 'UTC', OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy });
+    const env = fake.env({ PATH: process.env.PATH, HOME: temp.home, TZ: 'UTC', OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy, OFFSHIFT_MARKET: 'off' });
     agent = spawn(process.execPath, [cli, 'agent', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
