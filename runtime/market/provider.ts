@@ -24,13 +24,12 @@ import type { MoneyService } from '../wallet/money.js';
 import { recoverVoucherSigner } from '../wallet/voucher.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { decideOffer, type OfferDecision } from './acceptance.js';
-import { MarketConnection, type LinkState, type Welcome } from './connection.js';
+import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { fetchInputs } from './inputs.js';
 import { PaidJob, type MarketJobRow } from './paid-job.js';
 import { MAX_OUTPUT_BYTES, OUTPUT_CHUNK_BYTES, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
 import { buildAdvertisement, freeResources, readMachineFacts } from './resources.js';
 import type { MarketSettings } from './settings.js';
-import { isLoopbackHost } from './connection.js';
 
 export interface ProviderDeps {
   home: string;
@@ -183,7 +182,7 @@ export class MarketProvider {
     if (!this.conn.connected) return;
     const settings = this.d.settings();
     const a = this.d.availability();
-    const facts = readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
+    const facts = await this.machineFacts();
     const net = this.network;
     const ad = buildAdvertisement({
       facts,
@@ -199,6 +198,15 @@ export class MarketProvider {
     const text = JSON.stringify(ad);
     if (text === this.lastAd) return;
     if (this.conn.send({ type: 'advertise', ad })) this.lastAd = text;
+  }
+
+  /** What this machine has free now, counting running jobs and accepted offers not yet started. */
+  private async machineFacts() {
+    return readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
+  }
+
+  private marketJob(jobId: string): MarketJobRow | undefined {
+    return this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
   }
 
   private activeJobs(): Job[] {
@@ -253,7 +261,7 @@ export class MarketProvider {
   private async decide(offer: Offer): Promise<void> {
     const settings = this.d.settings();
     const a = this.d.availability();
-    const facts = readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
+    const facts = await this.machineFacts();
     const unlocked = this.d.money.wallet.isUnlocked();
     const { decimals, symbol } = this.d.money.wallet.tokenMeta();
     let decision: OfferDecision = decideOffer(offer, {
@@ -362,7 +370,7 @@ export class MarketProvider {
   // ── money ────────────────────────────────────────────────────────────────
 
   private async voucher(jobId: string, signed: SignedVoucher): Promise<void> {
-    const row = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
+    const row = this.marketJob(jobId);
     if (!row) return void this.d.log.warn('a voucher for a job this agent does not know', { jobId });
     const tracked = this.jobs.get(jobId);
     // Stored first (when its signature is the buyer's and it pays this wallet), then judged.
@@ -449,7 +457,7 @@ export class MarketProvider {
       // The runner collects the job's /output after recording its end: wait for that.
       await this.d.runner.wait(job.id).catch(() => {});
       this.jobs.delete(row.job_id);
-      this.recordEnd(this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
+      this.recordEnd(this.marketJob(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
       this.advertiseSoon();
     })().catch((error: unknown) => this.d.log.error('ending a market job failed', { jobId: row.job_id, error: (error as Error).message }));
   }
@@ -460,7 +468,7 @@ export class MarketProvider {
     this.d.db
       .prepare('UPDATE market_jobs SET ended_at = ?, end_state = ?, end_reason = ?, reported_seconds = max(reported_seconds, ?) WHERE job_id = ?')
       .run(this.now(), state, `${reason}\n${exitCode ?? ''}\n${detail}`.slice(0, 2000), seconds, row.job_id);
-    const updated = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(row.job_id)!;
+    const updated = this.marketJob(row.job_id)!;
     this.d.onChange();
     void this.sendEnding(updated);
   }
