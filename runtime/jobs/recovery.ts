@@ -4,12 +4,13 @@
  * meanwhile, removes leftovers ("Created" containers, containers with no record), and closes the
  * records of jobs whose container is gone.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable } from '../sandbox/docker.js';
-import { unmountOutput } from '../sandbox/job-files.js';
+import { collectOutput, isMountPoint, unmountOutput } from '../sandbox/job-files.js';
 import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
 import { LABEL_GPUS } from './active.js';
 import type { RunnerCore } from './core.js';
@@ -141,7 +142,34 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     );
     core.emit(core.store.get(job.id)!);
   }
+  await collectLeftOutputs(core);
   return out;
+}
+
+/**
+ * A job ends, is recorded, and only then is its /output collected (copied out of its tmpfs and
+ * unmounted): an agent killed in between leaves a finished job's tmpfs mounted. Collect those now,
+ * so the files are kept and nothing stays mounted.
+ */
+async function collectLeftOutputs(core: RunnerCore): Promise<void> {
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(path.join(core.options.home, 'jobs'));
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    if (core.active.has(id)) continue;
+    const dir = path.join(core.jobDir(id), 'output');
+    if (!(await isMountPoint(dir))) continue;
+    try {
+      const collected = await collectOutput(dir);
+      core.log.info('output of a job that ended before the restart collected', { id, ...collected });
+    } catch (error) {
+      core.log.warn('collecting a left output failed; unmounting it', { id, error });
+      await unmountOutput(dir).catch(() => {});
+    }
+  }
 }
 
 /** An allow-list job keeps its address, and the proxy listens where its environment says. */
