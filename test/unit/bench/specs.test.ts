@@ -57,3 +57,25 @@ describe('the spec table', () => {
     expect(referenceSpec().tensorTflops).not.toBeNull();
   });
 });
+
+describe('docs/benchmarks.md', () => {
+  it('lists every row of the spec table with the score and price the code gives it at its specification', async () => {
+    const fs = await import('node:fs');
+    const { computeScore } = await import('../../../runtime/bench/score.js');
+    const { formatTokens, suggestPricePerGpuHour } = await import('../../../runtime/bench/price.js');
+    const doc = fs.readFileSync(new URL('../../../docs/benchmarks.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      doc
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && l.split('|').length === 11)
+        .map((l) => l.split('|').map((c) => c.trim()))
+        .map((c) => [c[1]!, { score: c[7]!, price: c[8]! }]),
+    );
+    for (const s of GPU_SPECS) {
+      const score = computeScore({ fp32Tflops: s.fp32Tflops, fp16Tflops: s.tensorTflops, bf16Tflops: null, memoryBandwidthGBps: s.memoryBandwidthGBps, hostToDeviceGBps: null, deviceToHostGBps: null }, s.vramGB, 'cuda');
+      const price = formatTokens(suggestPricePerGpuHour({ score, vramGiB: s.vramGB }).pricePerGpuHour);
+      expect(rows.get(s.name), s.name).toEqual({ score: String(score), price });
+    }
+    expect(rows.get(REFERENCE_GPU)).toEqual({ score: '100', price: '0.400' });
+  });
+});
