@@ -6,28 +6,22 @@
  * (here SwiftShader, the software adapter: no GPU on this machine) and its result, naming the
  * adapter, reaches the agent and the page.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../runtime/api/client.js';
 import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
+import { hasChromium, launchChromium, requireBuilt, ROOT, startHeadlessAgent, warnIfNoChromium, type HeadlessAgent } from '../helpers/headless-agent.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
-const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] benchmark tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+warnIfNoChromium('benchmark tests');
 
 describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chromium, WebGPU)', () => {
   let fake: FakeGpuTools;
   let home: { home: string; cleanup: () => void };
-  let agent: ChildProcessWithoutNullStreams | null = null;
+  let agent: HeadlessAgent | undefined;
   let url = '';
   let browser: Browser;
   let page: Page;
@@ -35,31 +29,15 @@ describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chr
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const file of [CLI, DASHBOARD]) if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
+    requireBuilt();
     fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_rtx3090_driver525.147.05.xml' });
     home = makeTempHome('offshift-e2e-bench-');
     const program = path.join(home.home, 'bench-standin.sh');
     fs.writeFileSync(program, `#!/bin/sh\nsleep 2\ncat "${path.join(ROOT, 'test', 'fixtures', 'bench', 'rtx3090-full.synthetic.json')}"\n`, { mode: 0o755 });
-    agent = spawn(process.execPath, [CLI, 'agent', '--port', '0'], {
-      cwd: ROOT,
-      env: fake.env({ ...process.env, OFFSHIFT_HOME: home.home, OFFSHIFT_PORT: undefined, OFFSHIFT_BENCH_PROGRAM: program }),
-    });
-    let stdout = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard URL within 30 s: ${stdout}`)), 30_000);
-      agent!.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    const u = new URL(url);
-    api = createClient(await connectWebSocket(Number(u.port), u.hash.replace('#token=', '')));
-    // No --disable-gpu: WebGPU on Chromium's own adapter (SwiftShader where there is no GPU).
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    agent = await startHeadlessAgent(fake.env({ ...process.env, OFFSHIFT_HOME: home.home, OFFSHIFT_BENCH_PROGRAM: program }));
+    url = agent.url;
+    api = createClient(await connectWebSocket(agent.port, agent.token));
+    browser = await launchChromium({ webgpu: true });
     const context = await browser.newContext({ viewport: { width: 1400, height: 1200 } });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -69,13 +47,7 @@ describe.skipIf(!hasChromium)('benchmarks on the GPUs page (real agent, real Chr
   afterAll(async () => {
     api?.close();
     await browser?.close().catch(() => {});
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGTERM');
-      const t = setTimeout(() => agent!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await agent?.stop();
     fake?.cleanup();
     home?.cleanup();
   });

@@ -3,25 +3,19 @@
  * nvidia-smi first on PATH that serves a real two-GPU capture, and the built dashboard opened in
  * real Chromium (Debian's /usr/bin/chromium through Playwright).
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuFixture, makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
+import { CLI, DASHBOARD, hasChromium, launchChromium, requireBuilt, startHeadlessAgent, warnIfNoChromium, type HeadlessAgent } from '../helpers/headless-agent.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 import { createClient } from '../../runtime/api/client.js';
 import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
-const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
-const CHROMIUM = '/usr/bin/chromium';
 const CAPTURE = 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml';
 
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] dashboard tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+warnIfNoChromium('dashboard tests');
 
 /** What a person must see, read from the capture itself rather than restated by hand. */
 function expectedGpus(): Array<{ name: string; memoryMiB: number }> {
@@ -32,48 +26,7 @@ function expectedGpus(): Array<{ name: string; memoryMiB: number }> {
   }));
 }
 
-interface RunningAgent {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stderr: () => string;
-}
-
-function startAgent(home: string, fake: FakeGpuTools, port = 0): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [CLI, 'agent', '--port', String(port)], {
-    cwd: ROOT,
-    env: fake.env({ ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_PORT: undefined }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`The agent printed no dashboard URL within 30 s.\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-2000)}`));
-    }, 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const match = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, stderr: () => stderr });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`The agent exited (${code ?? signal}) before printing its URL.\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-2000)}`));
-    });
-  });
-}
-
-async function stopAgent(agent: RunningAgent | null): Promise<void> {
-  if (!agent || agent.child.exitCode !== null || agent.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => agent.child.once('exit', () => resolve()));
-  agent.child.kill('SIGTERM');
-  const timer = setTimeout(() => agent.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+const startAgent = (home: string, fake: FakeGpuTools, port = 0) => startHeadlessAgent(fake.env({ ...process.env, OFFSHIFT_HOME: home }), { port });
 
 describe('the built dashboard page', () => {
   it('has no inline script and carries a strict CSP of its own', () => {
@@ -97,7 +50,7 @@ describe('the built dashboard page', () => {
 describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless agent', () => {
   let fake: FakeGpuTools;
   let home: { home: string; cleanup: () => void };
-  let agent: RunningAgent | null = null;
+  let agent: HeadlessAgent | undefined;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
@@ -112,22 +65,17 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
   }
 
   beforeAll(async () => {
-    for (const file of [CLI, DASHBOARD]) {
-      if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
-    }
+    requireBuilt();
     fake = makeFakeGpuTools({ nvidiaXml: CAPTURE });
     home = makeTempHome('offshift-e2e-dashboard-');
     agent = await startAgent(home.home, fake);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close().catch(() => {});
-    await stopAgent(agent);
+    await agent?.stop();
     fake?.cleanup();
     home?.cleanup();
   });
@@ -275,7 +223,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
     const page = await openPage(agent!.url);
     await expect.poll(() => page.getByTestId('gpu-card').count(), { timeout: 10_000 }).toBe(2);
     const port = Number(new URL(agent!.url).port);
-    await stopAgent(agent);
+    await agent?.stop();
 
     const banner = page.getByTestId('connection-banner');
     await banner.waitFor({ timeout: 10_000 });
@@ -293,11 +241,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium against a real headless age
 describe.skipIf(!hasChromium)('dashboard on a machine without a GPU', () => {
   let fake: FakeGpuTools;
   let home: { home: string; cleanup: () => void };
-  let agent: RunningAgent | null = null;
+  let agent: HeadlessAgent | undefined;
   let browser: Browser | null = null;
 
   beforeAll(() => {
-    if (!fs.existsSync(CLI) || !fs.existsSync(DASHBOARD)) throw new Error('dist/ is missing: run npm run build first (npm test does).');
+    requireBuilt();
     // nvidia-smi present but failing like a machine whose driver is not loaded; no rocm-smi.
     fake = makeFakeGpuTools({ nvidiaFail: {} });
     home = makeTempHome('offshift-e2e-nogpu-');
@@ -305,7 +253,7 @@ describe.skipIf(!hasChromium)('dashboard on a machine without a GPU', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    await stopAgent(agent);
+    await agent?.stop();
     fake?.cleanup();
     home?.cleanup();
   });
@@ -318,10 +266,7 @@ describe.skipIf(!hasChromium)('dashboard on a machine without a GPU', () => {
       ctx.skip();
     }
     agent = await startAgent(home.home, fake);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(agent.url);
     const empty = page.getByTestId('no-gpus');

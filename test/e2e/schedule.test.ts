@@ -5,70 +5,43 @@
  * (and the agent holding the same windows); the administrator's field is shown locked and
  * cannot be changed.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../runtime/api/client.js';
 import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../helpers/fake-gpu-tools.js';
+import { hasChromium, launchChromium, requireBuilt, startHeadlessAgent, warnIfNoChromium, type HeadlessAgent } from '../helpers/headless-agent.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] schedule page tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+warnIfNoChromium('schedule page tests');
 
 describe.skipIf(!hasChromium)('Schedule page in Chromium against a real headless agent', () => {
   let fake: FakeGpuTools;
   let temp: ReturnType<typeof makeTempHome>;
-  let child: ChildProcessWithoutNullStreams;
+  let agent: HeadlessAgent | undefined;
   let url: string;
   let browser: Browser;
   let client: Client;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    requireBuilt();
     fake = makeFakeGpuTools({ nvidiaXml: 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml' });
     temp = makeTempHome('offshift-e2e-schedule-');
     const policy = path.join(temp.home, 'policy.json');
     fs.writeFileSync(policy, JSON.stringify({ mandatory: { schedule: { idle: { minutes: 20 } } } }));
-    child = spawn(process.execPath, [CLI, 'agent', '--port', '0'], {
-      cwd: ROOT,
-      env: fake.env({ ...process.env, OFFSHIFT_HOME: path.join(temp.home, 'home'), OFFSHIFT_POLICY_FILE: policy, OFFSHIFT_PORT: undefined }),
-    });
-    let stdout = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard URL in 60 s: ${stdout}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    const u = new URL(url);
-    client = createClient(await connectWebSocket(Number(u.port), u.hash.replace('#token=', '')));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    agent = await startHeadlessAgent(fake.env({ ...process.env, OFFSHIFT_HOME: path.join(temp.home, 'home'), OFFSHIFT_POLICY_FILE: policy }), { timeoutMs: 60_000 });
+    url = agent.url;
+    client = createClient(await connectWebSocket(agent.port, agent.token));
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {
     client?.close();
     await browser?.close().catch(() => {});
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await agent?.stop();
     fake?.cleanup();
     temp?.cleanup();
   });

@@ -6,25 +6,20 @@
  * (`desktop.host`: no real keychain, the update status) reaches the open page live; and a
  * password cannot be remembered where no desktop app can keep it, with the reason shown.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from '../../runtime/api/client.js';
 import { connectWebSocket } from '../../runtime/api/transports/websocket-client.js';
+import { hasChromium, launchChromium, requireBuilt, startHeadlessAgent, warnIfNoChromium, type HeadlessAgent } from '../helpers/headless-agent.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] settings page tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+warnIfNoChromium('settings page tests');
 
 describe.skipIf(!hasChromium)('Settings page in Chromium against a real headless agent', () => {
   let temp: ReturnType<typeof makeTempHome>;
-  let child: ChildProcessWithoutNullStreams;
+  let agent: HeadlessAgent | undefined;
   let url: string;
   let browser: Browser;
   let client: Client;
@@ -32,43 +27,21 @@ describe.skipIf(!hasChromium)('Settings page in Chromium against a real headless
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    requireBuilt();
     temp = makeTempHome('offshift-e2e-settings-');
     home = path.join(temp.home, 'home');
     const policy = path.join(temp.home, 'policy.json');
     fs.writeFileSync(policy, JSON.stringify({ mandatory: { desktop: { updateChannel: 'stable' } } }));
-    child = spawn(process.execPath, [CLI, 'agent', '--port', '0'], {
-      cwd: ROOT,
-      env: { ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy, OFFSHIFT_PORT: undefined, PATH: '/usr/bin:/bin' },
-    });
-    let stdout = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard URL in 60 s: ${stdout}`)), 60_000);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    const u = new URL(url);
-    client = createClient(await connectWebSocket(Number(u.port), u.hash.replace('#token=', '')));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    agent = await startHeadlessAgent({ ...process.env, OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policy, PATH: '/usr/bin:/bin' }, { timeoutMs: 60_000 });
+    url = agent.url;
+    client = createClient(await connectWebSocket(agent.port, agent.token));
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {
     client?.close();
     await browser?.close().catch(() => {});
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await agent?.stop();
     temp?.cleanup();
   });
 

@@ -4,28 +4,21 @@
  * Chromium. Create a wallet, see its address, redeem a voucher, see the earnings, export the CSV,
  * withdraw with the fee shown first.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/chain/anvil.js';
 import { runCli } from '../../runtime/cli.js';
+import { hasChromium, launchChromium, requireBuilt, startHeadlessAgent, warnIfNoChromium, type HeadlessAgent } from '../helpers/headless-agent.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
-const DASHBOARD = path.join(ROOT, 'dist', 'renderer', 'index.html');
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] wallet tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
+warnIfNoChromium('wallet tests');
 
 describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a real agent and chain', () => {
   let home: ReturnType<typeof makeTempHome>;
   let env: NodeJS.ProcessEnv;
-  let agent: ChildProcessWithoutNullStreams | null = null;
-  let agentStderr = '';
+  let agent: HeadlessAgent | undefined;
   let url = '';
   let browser: Browser;
   let page: Page;
@@ -41,27 +34,13 @@ describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a r
   }
 
   beforeAll(async () => {
-    for (const file of [CLI, DASHBOARD]) {
-      if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run npm run build first (npm test does).`);
-    }
+    requireBuilt();
     home = makeTempHome('offshift-e2e-wallet-');
     env = { ...process.env, OFFSHIFT_HOME: home.home, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024', OFFSHIFT_PORT: undefined };
     await cli('devnet', 'up', '--port', String(await freePort()), '--json');
-    agent = spawn(process.execPath, [CLI, 'agent', '--port', '0'], { cwd: ROOT, env });
-    agent.stderr.on('data', (d: Buffer) => (agentStderr += d.toString()));
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`The agent printed no URL in 30 s:\n${agentStderr.slice(-2000)}`)), 30_000);
-      agent!.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    agent = await startHeadlessAgent(env);
+    url = agent.url;
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -70,13 +49,7 @@ describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a r
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise<void>((resolve) => agent!.once('exit', () => resolve()));
-      agent.kill('SIGTERM');
-      const timer = setTimeout(() => agent!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await agent?.stop();
     await runCli(['devnet', 'down'], { env, stdout: () => {}, stderr: () => {} });
     home?.cleanup();
   });
