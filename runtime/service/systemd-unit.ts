@@ -5,9 +5,11 @@
  * Hardening: everything systemd offers that still lets the agent do its job. It must reach the
  * Docker socket (the `docker` group; /run/docker.sock stays writable), read other users'
  * processes in /proc (to see a game start: so no ProtectProc), reach the GPU device nodes (so
- * no PrivateDevices) and, for networked jobs, install the egress firewall rule (CAP_NET_ADMIN,
- * the only capability it keeps). V8's JIT needs writable-executable memory, so no
- * MemoryDenyWriteExecute.
+ * no PrivateDevices) and, for networked jobs, install the egress firewall rule: CAP_NET_ADMIN
+ * (all that iptables' nftables backend needs) and, for iptables' legacy backend only, CAP_NET_RAW
+ * and read access to /run/xtables.lock, the lock dockerd takes too (firewall.ts; tested as a
+ * non-root user with exactly these capabilities in test/integration/sandbox/firewall-capability
+ * .test.ts). V8's JIT needs writable-executable memory, so no MemoryDenyWriteExecute.
  */
 import type { ServiceConfig } from './config.js';
 
@@ -50,6 +52,10 @@ export function systemdUnit(config: ServiceConfig): string {
     // The token is readable by the group, so the desktop app of its members can attach.
     'Environment=OFFSHIFT_TOKEN_MODE=0640',
     'Environment=NODE_ENV=production',
+    // iptables' legacy backend opens /run/xtables.lock (root's, 0600, shared with dockerd so
+    // that the two never rewrite a table at once): let the service's group read it. Run as root
+    // ("+"), before the sandbox; a failure is not fatal ("-": the nftables backend needs no lock).
+    `ExecStartPre=-+/bin/sh -c "umask 0077 && touch /run/xtables.lock && chgrp ${config.group} /run/xtables.lock && chmod g+r /run/xtables.lock"`,
     `ExecStart=${exec}`,
     `WorkingDirectory=${config.home}`,
     ...(stateDir ? [`StateDirectory=${stateDir}`, 'StateDirectoryMode=0750'] : []),
@@ -82,8 +88,8 @@ export function systemdUnit(config: ServiceConfig): string {
     'SystemCallFilter=@system-service',
     'SystemCallErrorNumber=EPERM',
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
-    'CapabilityBoundingSet=CAP_NET_ADMIN',
-    'AmbientCapabilities=CAP_NET_ADMIN',
+    'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW',
+    'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW',
     '',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -2,17 +2,41 @@
  * The firewall rule that makes the egress network safe: from the job bridge, the host accepts
  * only the proxy's port on the gateway address and drops everything else (every other host
  * service, on every host address); forwarding from the bridge (to other containers, the LAN)
- * is dropped too. Needs root and iptables; when the agent has neither, networked jobs are refused.
+ * is dropped too. Needs CAP_NET_ADMIN (root has it; the system service grants it to its own user)
+ * and iptables; when the agent has neither, networked jobs are refused.
+ *
+ * iptables' nftables backend (the default on current distributions) needs CAP_NET_ADMIN only;
+ * the legacy backend also opens a raw socket (CAP_NET_RAW) and takes /run/xtables.lock, the lock
+ * it shares with dockerd (docs/service.md: what the unit grants for it).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { CAP_NET_ADMIN, hasEffectiveCapability } from './capabilities.js';
 
 const run = promisify(execFile);
 
-async function iptables(bin: 'iptables' | 'ip6tables', args: string[]): Promise<boolean> {
+/** Runs iptables; null when it succeeded, else what it printed (or why it could not start). */
+async function iptablesError(bin: 'iptables' | 'ip6tables', args: string[]): Promise<string | null> {
   try {
     await run(bin, ['-w', '5', ...args], { timeout: 10_000 });
-    return true;
+    return null;
+  } catch (error) {
+    const e = error as { code?: unknown; stderr?: string; message?: string };
+    if (e.code === 'ENOENT') return `${bin} is not installed`;
+    return (e.stderr ?? '').trim().split('\n')[0] || (e.message ?? 'failed');
+  }
+}
+
+async function iptables(bin: 'iptables' | 'ip6tables', args: string[]): Promise<boolean> {
+  return (await iptablesError(bin, args)) === null;
+}
+
+/** Whether this process may change the firewall: uid 0, or CAP_NET_ADMIN in its effective set. */
+export function hasNetAdmin(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    return hasEffectiveCapability(fs.readFileSync('/proc/self/status', 'utf8'), CAP_NET_ADMIN);
   } catch {
     return false;
   }
@@ -21,8 +45,11 @@ async function iptables(bin: 'iptables' | 'ip6tables', args: string[]): Promise<
 /** Null when the agent can install the rule, else why it cannot. */
 export async function firewallUnavailable(): Promise<string | null> {
   if (process.platform !== 'linux') return 'the egress firewall rule is only implemented on Linux';
-  if (process.getuid?.() !== 0) return 'the agent does not run as root, so it cannot install the firewall rule that keeps networked jobs away from this machine\'s services (run the agent as root, or use network "none")';
-  if (!(await iptables('iptables', ['-L', 'INPUT', '-n']))) return 'iptables is not installed or not usable (apt-get install iptables)';
+  if (!hasNetAdmin()) {
+    return 'the agent has neither root nor CAP_NET_ADMIN, so it cannot install the firewall rule that keeps networked jobs away from this machine\'s services (run it as the system service, `sudo offshift service install`, or as root; or use network "none")';
+  }
+  const why = await iptablesError('iptables', ['-L', 'INPUT', '-n']);
+  if (why) return `iptables is not usable (${why}): install it (apt-get install iptables); with its legacy backend the agent also needs CAP_NET_RAW and /run/xtables.lock (docs/service.md)`;
   return null;
 }
 

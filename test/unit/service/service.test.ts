@@ -30,7 +30,10 @@ describe('the systemd unit (pure)', () => {
 
   it('is hardened, keeping only what the agent needs (Docker socket, /proc of other users, GPUs, the firewall capability)', () => {
     for (const [k, v] of Object.entries({ NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', RestrictSUIDSGID: 'yes', LockPersonality: 'yes' })) expect(d.get(k), k).toBe(v);
-    expect(d.get('CapabilityBoundingSet')).toBe('CAP_NET_ADMIN');
+    // The firewall: CAP_NET_ADMIN (iptables-nft); CAP_NET_RAW and the xtables lock for iptables-legacy.
+    expect(d.get('CapabilityBoundingSet')).toBe('CAP_NET_ADMIN CAP_NET_RAW');
+    expect(d.get('AmbientCapabilities')).toBe('CAP_NET_ADMIN CAP_NET_RAW');
+    expect(d.get('ExecStartPre')).toBe('-+/bin/sh -c "umask 0077 && touch /run/xtables.lock && chgrp offshift /run/xtables.lock && chmod g+r /run/xtables.lock"');
     expect(unit).toContain('ReadWritePaths=-/run/docker.sock');
     expect(unit).toContain('ReadWritePaths=/var/lib/offshift');
     // Would break the agent: hidden processes (games), no GPU device nodes, no JIT.
