@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
 import { engineFeatures, type EngineFeatures } from '../sandbox/docker.js';
 import { Egress } from '../sandbox/egress/egress.js';
-import { unmountOutput } from '../sandbox/job-files.js';
+import { chooseJobOutputs, type JobOutputs } from '../sandbox/job-outputs.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
 import { defaultSandboxPolicy, LABEL_AGENT, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
@@ -68,6 +68,8 @@ export class RunnerCore {
   readonly egress: Egress;
   readonly gpuHealth: GpuHealth;
   readonly engineWatch: EngineWatch;
+  /** Each job's /output: a host tmpfs when the agent may mount, else a Docker volume (job-outputs.ts). */
+  readonly outputs: JobOutputs;
   private features: EngineFeatures | null = null;
   closed = false;
   /** Set by pauseAll until resumeAll: a job that starts meanwhile is frozen as soon as it runs. */
@@ -95,6 +97,15 @@ export class RunnerCore {
     });
     this.gpuHealth = new GpuHealth(options.listGpus, this.log);
     this.engineWatch = new EngineWatch(options.docker, `${LABEL_AGENT}=${this.policy.agentInstance}`, this.now, this.log);
+    this.outputs = chooseJobOutputs({
+      docker: options.docker,
+      agentInstance: this.policy.agentInstance,
+      uid: this.policy.uid,
+      gid: this.policy.gid,
+      jobDir: (id) => this.jobDir(id),
+      jobsDir: path.join(options.home, 'jobs'),
+      log: this.log,
+    });
   }
 
   async engine(): Promise<EngineFeatures> {
@@ -167,10 +178,10 @@ export class RunnerCore {
     this.options.onLog?.({ id: a.id, stream: 'system', text });
   }
 
-  /** Ends the runner's hold on a job: its address, its output mount, its timers, its waiters. */
+  /** Ends the runner's hold on a job: its address, its output tmpfs, its timers, its waiters. */
   release(a: Active): void {
     if (a.egressIp) this.egress.release(a.egressIp);
-    const unmounted = unmountOutput(path.join(this.jobDir(a.id), 'output')).catch(() => {});
+    const unmounted = a.spec.outputMiB > 0 ? this.outputs.discard(a.id).catch((error: unknown) => this.log.warn('releasing a job output failed', { id: a.id, error })) : Promise.resolve();
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     this.active.delete(a.id);
@@ -178,7 +189,7 @@ export class RunnerCore {
     try {
       a.log.close();
     } catch {}
-    // Waiters learn the end once the output mount is gone: nothing of the job is left then.
+    // Waiters learn the end once the output tmpfs is gone: nothing of the job is left then.
     const job = this.store.get(a.id)!;
     void unmounted.then(() => a.resolveDone(job));
   }

@@ -8,7 +8,6 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../api/errors.js';
 import { buildContainerSpec } from '../sandbox/container-spec.js';
 import { resolveImage } from '../sandbox/docker.js';
-import { canMountOutput, collectOutput, mountOutput, unmountOutput } from '../sandbox/job-files.js';
 import { LogDemuxer, type LogStream } from '../sandbox/log-demux.js';
 import { PullProgress, type PullEvent } from '../sandbox/pull-progress.js';
 import { LABEL_GPUS, type Active } from './active.js';
@@ -58,22 +57,17 @@ export class JobLifecycle {
       core.transition(a, 'starting', 'creating', 'Creating the hardened container.');
       const lease = a.spec.network === 'none' ? null : await core.egress.lease(a.id, a.spec.network.allow);
       a.egressIp = lease?.ip ?? null;
-      let outputDir: string | null = null;
-      if (a.spec.outputMiB > 0) {
-        if (canMountOutput()) {
-          outputDir = path.join(core.jobDir(a.id), 'output');
-          await mountOutput(outputDir, a.spec.outputMiB, core.policy.uid, core.policy.gid);
-        } else {
-          core.systemLog(a, '[offshift] no /output folder: mounting its size-capped folder needs an agent running as root; write to /scratch instead.\n');
-        }
-      }
+      const output = a.spec.outputMiB > 0 ? await core.outputs.prepare(a.id, a.spec.outputMiB) : null;
+      if (output && 'unavailable' in output) core.systemLog(a, `[offshift] no /output folder: ${output.unavailable} Write to /scratch instead.\n`);
       const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
         ...core.policy,
         useRunsc: a.useRunsc,
         inputDir: path.join(core.jobDir(a.id), 'input'),
         egress: lease,
-        outputDir,
+        outputDir: output && 'bind' in output ? output.bind : null,
       });
+      // A Docker tmpfs volume (an agent that may not mount): beside the container spec's own mounts.
+      if (output && 'mount' in output) createOptions.HostConfig = { ...createOptions.HostConfig, Mounts: [...(createOptions.HostConfig?.Mounts ?? []), output.mount] };
       // The assigned GPUs with their vendor, for a restarted agent that re-adopts the job.
       if (a.gpus.length) createOptions.Labels = { ...createOptions.Labels, [LABEL_GPUS]: JSON.stringify(a.gpus) };
       const container = await docker.createContainer(createOptions);
@@ -282,14 +276,24 @@ export class JobLifecycle {
       logDroppedBytes: a.log.dropped,
     });
     await container.remove({ force: true }).catch(() => {});
+    if (a.spec.outputMiB > 0) await this.collectOutput(a);
+    await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
+    core.release(a);
+  }
+
+  /** The job's /output into its folder (<home>/jobs/<id>/output); what was not kept is said in its log. */
+  private async collectOutput(a: Active): Promise<void> {
+    const { core } = this;
     try {
-      const collected = await collectOutput(path.join(core.jobDir(a.id), 'output'));
-      if (collected.files) core.log.info('job output collected', { id: a.id, ...collected });
+      const collected = await core.outputs.collect(a.id);
+      if (collected.files) core.log.info('job output collected', { id: a.id, files: collected.files, bytes: collected.bytes });
+      const notes = collected.skipped.map((s) => `[offshift] /output: ${s.path} not kept: ${s.reason}\n`);
+      if (collected.problem) notes.push(`[offshift] /output: ${collected.problem}\n`);
+      for (const note of notes.slice(0, 20)) core.systemLog(a, note);
+      if (collected.problem) core.log.warn('job output partly collected', { id: a.id, problem: collected.problem });
     } catch (error) {
       core.log.warn('job output collection failed', { id: a.id, error });
     }
-    await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
-    core.release(a);
   }
 
   /** The engine restarted under a young job: once more from the start, same id, fresh container. */
@@ -297,7 +301,7 @@ export class JobLifecycle {
     const { core } = this;
     await this.docker.getContainer(a.containerId!).remove({ force: true }).catch(() => {});
     if (a.egressIp) core.egress.release(a.egressIp);
-    await unmountOutput(path.join(core.jobDir(a.id), 'output')).catch(() => {});
+    if (a.spec.outputMiB > 0) await core.outputs.discard(a.id).catch(() => {});
     a.egressIp = null;
     a.containerId = null;
     a.meter = null;

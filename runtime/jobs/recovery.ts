@@ -4,13 +4,10 @@
  * meanwhile, removes leftovers ("Created" containers, containers with no record), and closes the
  * records of jobs whose container is gone.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
 import { dockerUnreachable } from '../sandbox/docker.js';
-import { collectOutput, isMountPoint, unmountOutput } from '../sandbox/job-files.js';
 import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
 import { LABEL_GPUS } from './active.js';
 import type { RunnerCore } from './core.js';
@@ -90,7 +87,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     const status = inspect.State.Status;
     if (status === 'created') {
       await container.remove({ force: true }).catch(() => {});
-      await unmountOutput(path.join(core.jobDir(id), 'output')).catch(() => {});
+      await core.outputs.discard(id).catch(() => {});
       out.removed.push(info.Id);
       core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
       core.emit(core.store.get(id)!);
@@ -128,8 +125,8 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
   for (const job of core.store.unfinished()) {
     if (seen.has(job.id) || core.active.has(job.id)) continue;
     out.lost.push(job.id);
-    // The agent mounts a job's /output before creating its container: a start cut short leaves it.
-    await unmountOutput(path.join(core.jobDir(job.id), 'output')).catch(() => {});
+    // The agent prepares a job's /output before creating its container: a start cut short leaves it.
+    await core.outputs.discard(job.id).catch(() => {});
     // No container was found: one in 'starting' was never created (a created one carries our labels).
     const never = job.state === 'queued' || job.state === 'pulling' || job.state === 'starting';
     core.store.transition(
@@ -142,34 +139,10 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     );
     core.emit(core.store.get(job.id)!);
   }
-  await collectLeftOutputs(core);
+  // A job ends, is recorded, and only then is its /output collected: an agent killed in between
+  // leaves a finished job's output (a mounted tmpfs, or a keeper and its volume). Collect those now.
+  await core.outputs.collectLeftovers((id) => core.active.has(id));
   return out;
-}
-
-/**
- * A job ends, is recorded, and only then is its /output collected (copied out of its tmpfs and
- * unmounted): an agent killed in between leaves a finished job's tmpfs mounted. Collect those now,
- * so the files are kept and nothing stays mounted.
- */
-async function collectLeftOutputs(core: RunnerCore): Promise<void> {
-  let ids: string[];
-  try {
-    ids = fs.readdirSync(path.join(core.options.home, 'jobs'));
-  } catch {
-    return;
-  }
-  for (const id of ids) {
-    if (core.active.has(id)) continue;
-    const dir = path.join(core.jobDir(id), 'output');
-    if (!(await isMountPoint(dir))) continue;
-    try {
-      const collected = await collectOutput(dir);
-      core.log.info('output of a job that ended before the restart collected', { id, ...collected });
-    } catch (error) {
-      core.log.warn('collecting a left output failed; unmounting it', { id, error });
-      await unmountOutput(dir).catch(() => {});
-    }
-  }
 }
 
 /** An allow-list job keeps its address, and the proxy listens where its environment says. */

@@ -1,8 +1,8 @@
 /**
  * A job's own folders on the host, <home>/jobs/<id>/: `input` (staged by the agent, mounted
  * read-only at /input) and `output` (mounted at /output: a size-capped tmpfs the agent mounts
- * there, collected into a plain folder when the job ends). Mounting needs root; without it a job
- * gets no /output (its /scratch is still there) and says so in its log.
+ * there, collected into a plain folder when the job ends). Mounting needs CAP_SYS_ADMIN; an agent
+ * without it gives /output through a Docker volume instead (output-volume.ts, job-outputs.ts).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,9 +30,7 @@ export function stageInputs(dir: string, inputs: Record<string, string | Uint8Ar
   }
 }
 
-export function canMountOutput(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0;
-}
+export { canMountOutput } from './mount-capability.js';
 
 export async function isMountPoint(dir: string): Promise<boolean> {
   try {

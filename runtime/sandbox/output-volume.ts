@@ -1,0 +1,199 @@
+/**
+ * /output for an agent that may not mount (the desktop app in the docker group, the system
+ * service), with only the Docker API:
+ * - a named volume of the local driver whose filesystem is a tmpfs (size and file count capped by
+ *   the kernel, owned by the job's user, nosuid, nodev), mounted at /output in the job;
+ * - a keeper container (keeper-image.ts; hardened like a job, holding the volume read-only) that
+ *   keeps it mounted: the engine unmounts a tmpfs volume when its last user stops (moby's local
+ *   driver counts its users), so the files outlive the job's container only while the keeper runs;
+ * - when the job ends, the files are read back through the archive API of the keeper as a tar
+ *   stream, written by our own reader (tar-read.ts: regular files and folders only, capped), and
+ *   the keeper and the volume are removed.
+ * Both carry the agent's label and the job id, so that a restarted agent finds what a killed one
+ * left: it collects the files while the keeper still runs, and removes the rest.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import { AppError } from '../api/errors.js';
+import { dockerUnreachable } from './docker.js';
+import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs.js';
+import { ensureKeeperImage } from './keeper-image.js';
+import { LABEL_AGENT, OUTPUT_DIR } from './policy.js';
+import { extractTar } from './tar-read.js';
+
+/** On the keeper and the volume: the job's id. */
+export const LABEL_OUTPUT = 'io.offshift.output';
+/** On the keeper and the volume: the output cap in MiB (what the files read back may total). */
+export const LABEL_OUTPUT_MIB = 'io.offshift.output-mib';
+
+const MiB = 1024 * 1024;
+const outputMiBSchema = z.coerce.number().int().min(1).max(1024 * 1024);
+
+/** The keeper's and the volume's name. */
+export function outputVolumeName(jobId: string): string {
+  return `offshift-output-${jobId}`;
+}
+
+/** The most files and folders an output may hold (the tmpfs's inode cap): 64 a MiB, 1024 to 100 000. */
+export function outputEntryCap(sizeMiB: number): number {
+  return Math.min(100_000, Math.max(1024, sizeMiB * 64));
+}
+
+/** The local driver's options for the volume: a tmpfs capped in size and files, owned by the job's user. */
+export function outputVolumeOptions(sizeMiB: number, uid: number, gid: number): Record<string, string> {
+  return { type: 'tmpfs', device: 'tmpfs', o: `size=${sizeMiB}m,nr_inodes=${outputEntryCap(sizeMiB)},uid=${uid},gid=${gid},mode=0700,nosuid,nodev` };
+}
+
+/** The keeper's create options: no network, read-only, no capabilities, tiny limits, the volume read-only. */
+export function keeperSpec(jobId: string, imageId: string, sizeMiB: number, opts: Pick<JobOutputsOptions, 'agentInstance' | 'uid' | 'gid'>): Docker.ContainerCreateOptions {
+  if (opts.uid === 0) throw new Error('the keeper never runs as root');
+  return {
+    name: outputVolumeName(jobId),
+    Image: imageId,
+    User: `${opts.uid}:${opts.gid}`,
+    NetworkDisabled: true,
+    AttachStdin: false,
+    OpenStdin: false,
+    Tty: false,
+    Labels: { [LABEL_AGENT]: opts.agentInstance, [LABEL_OUTPUT]: jobId, [LABEL_OUTPUT_MIB]: String(sizeMiB) },
+    HostConfig: {
+      NetworkMode: 'none',
+      Privileged: false,
+      CapDrop: ['ALL'],
+      CapAdd: [],
+      SecurityOpt: ['no-new-privileges:true'],
+      ReadonlyRootfs: true,
+      Memory: 16 * MiB,
+      MemorySwap: 16 * MiB,
+      NanoCpus: 100_000_000,
+      PidsLimit: 4,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: false,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '64k', 'max-file': '1' } },
+      Mounts: [{ Type: 'volume', Source: outputVolumeName(jobId), Target: OUTPUT_DIR, ReadOnly: true }],
+    },
+  };
+}
+
+const notFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
+
+export class VolumeOutputs implements JobOutputs {
+  readonly kind = 'volume' as const;
+
+  constructor(
+    private readonly opts: JobOutputsOptions,
+    private readonly keeperImage: (docker: Docker) => Promise<string> = ensureKeeperImage,
+  ) {}
+
+  private get docker() {
+    return this.opts.docker;
+  }
+
+  async prepare(jobId: string, sizeMiB: number): Promise<PreparedOutput> {
+    let imageId: string;
+    try {
+      imageId = await this.keeperImage(this.docker);
+    } catch (error) {
+      if (error instanceof AppError && error.code !== 'docker-unreachable') return { unavailable: error.message };
+      throw error;
+    }
+    await this.discard(jobId);
+    const name = outputVolumeName(jobId);
+    try {
+      await this.docker.createVolume({
+        Name: name,
+        Driver: 'local',
+        DriverOpts: outputVolumeOptions(sizeMiB, this.opts.uid, this.opts.gid),
+        Labels: { [LABEL_AGENT]: this.opts.agentInstance, [LABEL_OUTPUT]: jobId, [LABEL_OUTPUT_MIB]: String(sizeMiB) },
+      });
+      const keeper = await this.docker.createContainer(keeperSpec(jobId, imageId, sizeMiB, this.opts));
+      await keeper.start();
+    } catch (error) {
+      await this.discard(jobId).catch(() => {});
+      throw new AppError('output-prepare-failed', `The engine could not prepare the job's /output volume: ${error instanceof Error ? error.message : String(error)}. Check that Docker works (docker info) and try again.`);
+    }
+    return { mount: { Type: 'volume', Source: name, Target: OUTPUT_DIR, ReadOnly: false } };
+  }
+
+  async collect(jobId: string): Promise<CollectedOutput> {
+    const empty: CollectedOutput = { files: 0, bytes: 0, skipped: [], problem: null };
+    const keeper = this.docker.getContainer(outputVolumeName(jobId));
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await keeper.inspect();
+    } catch (error) {
+      if (notFound(error)) {
+        await this.discard(jobId);
+        return empty;
+      }
+      throw dockerUnreachable(error);
+    }
+    if (info.Config.Labels?.[LABEL_AGENT] !== this.opts.agentInstance) return { ...empty, problem: 'the output keeper belongs to another agent; left alone' };
+    try {
+      if (!info.State.Running) return { ...empty, problem: 'the output keeper stopped before the files were read back (the engine restarted?): the files are lost' };
+      const sizeMiB = outputMiBSchema.safeParse(info.Config.Labels?.[LABEL_OUTPUT_MIB]);
+      if (!sizeMiB.success) return { ...empty, problem: 'the output keeper has no valid size label' };
+      const dir = path.join(this.opts.jobDir(jobId), 'output');
+      const staging = `${dir}.collect`;
+      fs.rmSync(staging, { recursive: true, force: true });
+      const archive = (await keeper.getArchive({ path: OUTPUT_DIR })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+      const read = await extractTar(archive, staging, {
+        maxBytes: sizeMiB.data * MiB,
+        // The folders and files the tmpfs can hold, and its own top folder.
+        maxEntries: outputEntryCap(sizeMiB.data) + 1,
+        stripComponents: 1,
+      }).finally(() => (archive as unknown as { destroy?: () => void }).destroy?.());
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.renameSync(staging, dir);
+      return { files: read.files, bytes: read.bytes, skipped: read.skipped, problem: read.stopped };
+    } finally {
+      await this.discard(jobId);
+    }
+  }
+
+  async discard(jobId: string): Promise<void> {
+    const name = outputVolumeName(jobId);
+    try {
+      await this.docker.getContainer(name).remove({ force: true });
+    } catch (error) {
+      if (!notFound(error)) throw dockerUnreachable(error);
+    }
+    // The engine releases a volume once its last user is gone; a moment after a removal it may still say "in use".
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.docker.getVolume(name).remove();
+        return;
+      } catch (error) {
+        if (notFound(error)) return;
+        if ((error as { statusCode?: number }).statusCode !== 409 || attempt >= 20) throw dockerUnreachable(error);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async collectLeftovers(inHand: (jobId: string) => boolean): Promise<void> {
+    const { docker, log } = this.opts;
+    const mine = `${LABEL_AGENT}=${this.opts.agentInstance}`;
+    let keepers: Docker.ContainerInfo[];
+    let volumes: { Name: string; Labels: Record<string, string> | null }[];
+    try {
+      keepers = await docker.listContainers({ all: true, filters: { label: [LABEL_OUTPUT, mine] } });
+      volumes = ((await docker.listVolumes({ filters: { label: [LABEL_OUTPUT, mine] } })).Volumes ?? []) as typeof volumes;
+    } catch (error) {
+      throw dockerUnreachable(error);
+    }
+    const ids = new Set([...keepers.map((k) => k.Labels[LABEL_OUTPUT] ?? ''), ...volumes.map((v) => v.Labels?.[LABEL_OUTPUT] ?? '')]);
+    for (const id of ids) {
+      if (!id || inHand(id) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(id)) continue;
+      try {
+        const collected = await this.collect(id);
+        log.info('output of a job that ended before the restart collected', { id, files: collected.files, bytes: collected.bytes, problem: collected.problem });
+      } catch (error) {
+        log.warn('collecting a left output failed; removing it', { id, error });
+        await this.discard(id).catch(() => {});
+      }
+    }
+  }
+}
