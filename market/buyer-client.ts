@@ -19,6 +19,7 @@ import { parseMessage } from '../runtime/market/frames.js';
 import {
   amountForSeconds,
   jobRequestSchema,
+  MAX_ATTEMPTS,
   MAX_MESSAGE_BYTES,
   MAX_OUTPUT_BYTES,
   PATHS,
@@ -38,6 +39,8 @@ export type BuyerEvent =
   | { type: 'submitted'; jobId: string }
   | { type: 'update'; jobId: string; state: MarketJobState; provider: string | null; reason: string; detail: string }
   | { type: 'usage'; jobId: string; report: UsageReport; paid: boolean; problem: string | null }
+  /** One provider's attempt is over (preempted) and the market places the job again: attempt `next` of `maxAttempts`. */
+  | { type: 'attempt-ended'; jobId: string; attempt: number; provider: string; state: MarketJobState; usageSeconds: number; paid: string; next: number; maxAttempts: number }
   | { type: 'voucher'; jobId: string; cumulativeAmount: string }
   | { type: 'output'; jobId: string; path: string; file: string; bytes: number }
   | { type: 'output-refused'; jobId: string; path: string; reason: string }
@@ -52,15 +55,29 @@ export interface OutputFile {
   sha256: string;
 }
 
+/** One provider's run of the job, paid on its own channel (buyer, provider, jobId). */
+export interface AttemptResult {
+  attempt: number;
+  provider: string;
+  usageSeconds: number;
+  /** The last voucher's cumulative amount on this provider's channel, base units. */
+  paid: string;
+  state: MarketJobState;
+}
+
 export interface BuyerResult {
   jobId: string;
   state: MarketJobState;
   reason: string;
   detail: string;
+  /** The provider of the last attempt (null: no provider ever took the job). */
   provider: string | null;
+  /** Over every attempt. */
   usageSeconds: number;
-  /** The last voucher's cumulative amount, base units. */
+  /** What the vouchers pay over every attempt (the sum of each channel's last cumulative amount), base units. */
   paid: string;
+  /** Each provider that ran the job, in order: more than one when a provider was preempted and the market placed the job again. */
+  attempts: AttemptResult[];
   exitCode: number | null;
   outputs: OutputFile[];
   /** Usage reports not paid, with why. */
@@ -92,6 +109,8 @@ export interface SubmitOptions {
   voucherExpirySeconds?: number;
   /** How long to wait for the final usage report after the job ended (default 10 s). */
   finalReportWaitMs?: number;
+  /** How many providers may run the job in turn when one is preempted (1–10; the market's default, 3, when not given). */
+  maxAttempts?: number;
 }
 
 export interface JobHandle {
@@ -105,15 +124,32 @@ const DEFAULT_VOUCHER_EXPIRY_S = 30 * 86_400;
 /** Time slack allowed on a report's claimed seconds versus the wall clock here. */
 const CLOCK_SLACK_S = 10;
 
-class JobTracker {
-  state: MarketJobState = 'queued';
-  provider: string | null = null;
+type JobEnd = { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null };
+
+/** One provider's attempt at the job: its own payment channel, its own report sequence. */
+class AttemptChannel {
   assignedAt: number | null = null;
   lastSeq: number | null = null;
   lastUsage = 0;
   paid = '0';
   sawFinal = false;
-  ended: { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null } | null = null;
+  ended: JobEnd | null = null;
+
+  constructor(
+    readonly attempt: number,
+    readonly provider: string,
+  ) {}
+
+  get usageSeconds(): number {
+    return Math.max(this.ended?.usageSeconds ?? 0, this.lastUsage);
+  }
+}
+
+class JobTracker {
+  state: MarketJobState = 'queued';
+  /** Oldest first; the last one is the provider running the job now (or the last that did). */
+  attempts: AttemptChannel[] = [];
+  ended: JobEnd | null = null;
   refused: { seq: number; problem: string }[] = [];
   outputs: OutputFile[] = [];
   files = new Map<string, { chunks: Buffer[]; next: number; bytes: number; refused: boolean }>();
@@ -123,6 +159,21 @@ class JobTracker {
   resolve!: (r: BuyerResult) => void;
   reject!: (e: Error) => void;
   readonly result: Promise<BuyerResult>;
+
+  get provider(): string | null {
+    return this.attempts.at(-1)?.provider ?? null;
+  }
+
+  channel(provider: string): AttemptChannel | undefined {
+    return this.attempts.find((a) => a.provider.toLowerCase() === provider.toLowerCase());
+  }
+
+  /** The channel of `provider`, opened as the next attempt when it is new. */
+  open(provider: string, attempt = this.attempts.length + 1): AttemptChannel {
+    let a = this.channel(provider);
+    if (!a) this.attempts.push((a = new AttemptChannel(attempt, getAddress(provider.toLowerCase()))));
+    return a;
+  }
 
   constructor(
     readonly jobId: string,
@@ -160,7 +211,7 @@ export function safeOutputPath(dir: string, rel: string): string {
  */
 export function checkUsageReport(
   report: UsageReport,
-  ctx: { jobId: string; job: JobRequest; pricePerHour: string; provider: string | null; lastSeq: number | null; lastUsage: number; assignedAt: number | null; now: number },
+  ctx: { jobId: string; job: JobRequest; pricePerHour: string; provider: string | null; lastSeq: number | null; lastUsage: number; assignedAt: number | null; now: number; usedBefore?: number },
 ): string | null {
   if (report.jobId !== ctx.jobId) return `the report is for job ${report.jobId}`;
   if (ctx.pricePerHour !== ctx.job.pricePerHour) return `the market relays a price of ${ctx.pricePerHour}, not the job's ${ctx.job.pricePerHour}`;
@@ -178,7 +229,8 @@ export function checkUsageReport(
   const due = amountForSeconds(report.usageSeconds, BigInt(ctx.job.pricePerHour));
   if (report.amountDue !== due.toString()) return `the amount due ${report.amountDue} is not ${report.usageSeconds} s at ${ctx.job.pricePerHour} per hour (${due})`;
   const maxSeconds = ctx.job.maxDurationSeconds + ctx.job.reportIntervalSeconds + CLOCK_SLACK_S;
-  if (report.usageSeconds > maxSeconds) return `${report.usageSeconds} s is beyond the job's maximum duration`;
+  const usedBefore = ctx.usedBefore ?? 0;
+  if (report.usageSeconds + usedBefore > maxSeconds) return usedBefore > 0 ? `${report.usageSeconds} s, after ${usedBefore} s run by earlier attempts, is beyond the job's maximum duration` : `${report.usageSeconds} s is beyond the job's maximum duration`;
   if (ctx.assignedAt !== null && report.usageSeconds > (ctx.now - ctx.assignedAt) / 1000 + ctx.job.reportIntervalSeconds + CLOCK_SLACK_S) return `${report.usageSeconds} s is more time than has passed since the job was assigned`;
   return null;
 }
@@ -317,12 +369,13 @@ export class BuyerClient {
   /** Submits a job; resolves once the market gave it an id. `handle.result` resolves when it ends. */
   async submit(input: JobRequestInput, options: SubmitOptions = {}): Promise<JobHandle> {
     const outputDir = options.outputDir ?? null;
+    if (options.maxAttempts !== undefined && (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > MAX_ATTEMPTS)) throw new AppError('usage', `maxAttempts is a whole number from 1 to ${MAX_ATTEMPTS}.`);
     const job = jobRequestSchema.parse({ ...input, outputMiB: outputDir === null ? 0 : (input.outputMiB ?? 16) });
     const ref = `r${++this.refCounter}`;
     const jobId = await new Promise<string>((resolve, reject) => {
       if (!this.ws) return reject(new AppError('market-unreachable', 'Not connected to the market.'));
       this.submits.set(ref, { resolve, reject });
-      this.send({ type: 'submit', ref, job });
+      this.send({ type: 'submit', ref, job, ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}) });
     });
     const tracker = new JobTracker(jobId, job, options);
     this.jobs.set(jobId, tracker);
@@ -378,50 +431,67 @@ export class BuyerClient {
 
   private async handleJobMessage(t: JobTracker, msg: ToBuyerMessage): Promise<void> {
     if (msg.type === 'job-update') {
-      if (msg.provider && (t.provider === null || msg.state === 'assigned')) t.provider = getAddress(msg.provider.toLowerCase());
-      if (msg.state === 'assigned' || (msg.state === 'running' && t.assignedAt === null)) t.assignedAt ??= Date.now();
+      // A provider holding the job opens (or goes on with) its attempt's channel.
+      if (msg.provider && (msg.state === 'assigned' || msg.state === 'running' || msg.state === 'paused')) {
+        const a = t.open(msg.provider);
+        if (!a.ended) a.assignedAt ??= Date.now();
+      }
       t.state = msg.state;
       this.emit({ type: 'update', jobId: t.jobId, state: msg.state, provider: msg.provider, reason: msg.reason, detail: msg.detail }, t);
+    } else if (msg.type === 'attempt-ended') {
+      const a = t.open(msg.provider, msg.attempt);
+      if (a.ended) return; // told again on re-attach
+      a.ended = msg.end;
+      // The next attempt writes its own output from the start.
+      t.files.clear();
+      t.outputs = [];
+      t.outputBytes = 0;
+      this.emit({ type: 'attempt-ended', jobId: t.jobId, attempt: a.attempt, provider: a.provider, state: msg.end.state, usageSeconds: a.usageSeconds, paid: a.paid, next: msg.next, maxAttempts: msg.maxAttempts }, t);
     } else if (msg.type === 'usage') {
       await this.onUsage(t, msg.report, msg.pricePerHour);
     } else if (msg.type === 'output') {
       this.onOutput(t, msg.chunk);
     } else if (msg.type === 'job-ended') {
       if (t.ended) return;
-      if (msg.provider && !t.provider) t.provider = getAddress(msg.provider.toLowerCase());
+      const current = msg.provider ? t.open(msg.provider) : null;
+      if (current) current.ended ??= msg.end;
       t.ended = msg.end;
       t.state = msg.end.state;
       this.emit({ type: 'update', jobId: t.jobId, state: msg.end.state, provider: msg.provider, reason: msg.end.reason, detail: msg.end.detail }, t);
       // The final report may follow the ending: wait a little for it when the job ran.
-      if (t.sawFinal || t.provider === null || (msg.end.usageSeconds === 0 && t.lastSeq === null)) this.finish(t);
+      if (!current || current.sawFinal || (msg.end.usageSeconds === 0 && current.lastSeq === null)) this.finish(t);
       else t.finalWait = setTimeout(() => this.finish(t), t.options.finalReportWaitMs ?? 10_000);
     }
   }
 
   private async onUsage(t: JobTracker, report: UsageReport, pricePerHour: string): Promise<void> {
-    const problem = checkUsageReport(report, { jobId: t.jobId, job: t.job, pricePerHour, provider: t.provider, lastSeq: t.lastSeq, lastUsage: t.lastUsage, assignedAt: t.assignedAt, now: Date.now() });
-    if (problem) {
-      t.refused.push({ seq: report.seq, problem });
+    // Each attempt pays its own provider on its own channel; a report naming a provider that ran no attempt is not paid.
+    const a = t.attempts.length === 0 ? t.open(report.provider) : t.channel(report.provider);
+    const usedBefore = t.attempts.filter((x) => x !== a).reduce((n, x) => n + x.usageSeconds, 0);
+    const problem = a
+      ? checkUsageReport(report, { jobId: t.jobId, job: t.job, pricePerHour, provider: a.provider, lastSeq: a.lastSeq, lastUsage: a.lastUsage, assignedAt: a.assignedAt, now: Date.now(), usedBefore })
+      : `the report names ${report.provider}, which has run no attempt of this job`;
+    if (problem || !a) {
+      t.refused.push({ seq: report.seq, problem: problem ?? 'unknown provider' });
       this.emit({ type: 'usage', jobId: t.jobId, report, paid: false, problem }, t);
       return;
     }
-    t.provider ??= getAddress(report.provider.toLowerCase());
-    t.lastSeq = report.seq;
-    t.lastUsage = report.usageSeconds;
-    if (report.final) t.sawFinal = true;
-    const cumulative = BigInt(report.amountDue) > BigInt(t.paid) ? report.amountDue : t.paid;
+    a.lastSeq = report.seq;
+    a.lastUsage = report.usageSeconds;
+    if (report.final) a.sawFinal = true;
+    const cumulative = BigInt(report.amountDue) > BigInt(a.paid) ? report.amountDue : a.paid;
     const signed = await signVoucher(this.signer, this.chainId, this.escrow, {
       buyer: this.address,
-      provider: t.provider,
+      provider: a.provider,
       jobId: keccakText(t.jobId),
       cumulativeAmount: cumulative,
       expiry: Math.floor(Date.now() / 1000) + (t.options.voucherExpirySeconds ?? DEFAULT_VOUCHER_EXPIRY_S),
     });
     this.send({ type: 'voucher', jobId: t.jobId, signed });
-    t.paid = cumulative;
+    a.paid = cumulative;
     this.emit({ type: 'usage', jobId: t.jobId, report, paid: true, problem: null }, t);
     this.emit({ type: 'voucher', jobId: t.jobId, cumulativeAmount: cumulative }, t);
-    if (report.final && t.ended && t.finalWait) {
+    if (report.final && t.ended && t.finalWait && a === t.attempts.at(-1)) {
       clearTimeout(t.finalWait);
       this.finish(t);
     }
@@ -467,14 +537,16 @@ export class BuyerClient {
     if (!t.ended) return;
     t.finalWait = null;
     this.jobs.delete(t.jobId);
+    const attempts: AttemptResult[] = t.attempts.map((a) => ({ attempt: a.attempt, provider: a.provider, usageSeconds: a.usageSeconds, paid: a.paid, state: a.ended?.state ?? t.ended!.state }));
     t.resolve({
       jobId: t.jobId,
       state: t.ended.state,
       reason: t.ended.reason,
       detail: t.ended.detail,
       provider: t.provider,
-      usageSeconds: Math.max(t.ended.usageSeconds, t.lastUsage),
-      paid: t.paid,
+      usageSeconds: attempts.length === 0 ? t.ended.usageSeconds : attempts.reduce((n, a) => n + a.usageSeconds, 0),
+      paid: attempts.reduce((n, a) => n + BigInt(a.paid), 0n).toString(),
+      attempts,
       exitCode: t.ended.exitCode,
       outputs: t.outputs,
       refusedReports: t.refused,

@@ -11,9 +11,11 @@ import crypto from 'node:crypto';
 import { getAddress, id as keccakText } from 'ethers';
 import type { Logger } from '../runtime/log.js';
 import {
+  DEFAULT_MAX_ATTEMPTS,
   MAX_OUTPUT_BYTES,
   type Advertisement,
   type BuyerMessage,
+  type JobRequest,
   type MarketJobState,
   type MarketJobView,
   type MarketProviderView,
@@ -23,7 +25,7 @@ import {
 } from '../runtime/market/protocol.js';
 import { recoverVoucherSigner } from '../runtime/wallet/voucher.js';
 import { pickFromBuckets, ScoreBuckets, type Candidate } from './matching.js';
-import { ENDED_STATES, jobView, type MarketStore, type StoredJob } from './store.js';
+import { ENDED_STATES, jobView, type AttemptRecord, type MarketStore, type StoredJob } from './store.js';
 
 export interface Peer<T> {
   send(message: T): void;
@@ -40,6 +42,8 @@ export interface MarketConfig {
   maxOpenJobsPerBuyer: number;
   /** How long an ended job stays in memory for late vouchers and a buyer's re-attach (it stays in the database). */
   endedLingerMs: number;
+  /** How long a job may wait for a provider (from its submission, or from being placed again after a preemption) before it ends `expired`. */
+  queueTimeoutMs: number;
   log: Logger;
   now?: () => number;
 }
@@ -73,7 +77,13 @@ interface ActiveJob extends StoredJob {
   outputBytes: number;
   cancelRequested: boolean;
   lingerTimer: NodeJS.Timeout | null;
+  /** Ends the job `expired` when no provider takes it within the queue timeout. */
+  queueTimer: NodeJS.Timeout | null;
 }
+
+type JobEnd = { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null };
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export interface BuyerSession {
   address: string;
@@ -132,6 +142,7 @@ export class Market {
       if (job.state === 'queued' || job.state === 'offered') {
         job.state = 'queued';
         this.store.saveJob(job);
+        this.startQueueTimer(job);
       } else if (job.provider) {
         const p = this.providerEntry(job.provider);
         p.running.add(job.id);
@@ -150,12 +161,13 @@ export class Market {
     for (const job of this.jobs.values()) {
       if (job.offer) clearTimeout(job.offer.timer);
       if (job.lingerTimer) clearTimeout(job.lingerTimer);
+      if (job.queueTimer) clearTimeout(job.queueTimer);
     }
     for (const p of this.providers.values()) if (p.graceTimer) clearTimeout(p.graceTimer);
   }
 
   private activate(stored: StoredJob): ActiveJob {
-    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, cancelRequested: false, lingerTimer: null };
+    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, cancelRequested: false, lingerTimer: null, queueTimer: null };
     this.jobs.set(job.id, job);
     if (!ENDED_STATES.has(job.state)) this.openByBuyer.set(job.buyer, (this.openByBuyer.get(job.buyer) ?? 0) + 1);
     return job;
@@ -258,7 +270,8 @@ export class Market {
         const job = this.ownJob(p, msg.end.jobId);
         if (!job) return err('unknown-job', `Job ${msg.end.jobId} is not assigned to you.`, msg.end.jobId);
         if (!ENDED_STATES.has(msg.end.state)) return err('invalid-message', `"${msg.end.state}" is not a final state.`, job.id);
-        this.endJob(job, msg.end);
+        if (msg.end.state === 'preempted') this.preempted(job, p, msg.end);
+        else this.endJob(job, msg.end);
         return null;
       }
       case 'resume':
@@ -305,6 +318,7 @@ export class Market {
     this.offers.delete(offer.id);
     p.offers.delete(offer.id);
     job.offer = null;
+    this.stopQueueTimer(job);
     // The slot stays reserved until the provider's next advertisement counts the job.
     job.provider = p.address;
     job.state = 'assigned';
@@ -324,17 +338,29 @@ export class Market {
   private usage(p: ProviderEntry, report: Extract<ProviderMessage, { type: 'usage' }>['report']): ReturnType<typeof err> | null {
     const job = this.jobs.get(report.jobId);
     // A final report may follow job-ended; reports for ended jobs are still relayed to the buyer so it can pay the end.
-    if (!job || job.provider !== p.address) return err('unknown-job', `Job ${report.jobId} is not assigned to you.`, report.jobId);
+    // So may the final report of an earlier attempt (its provider was preempted): it goes on that attempt's channel.
+    const earlier = job && job.provider !== p.address ? (job.attempts.find((a) => a.provider === p.address) ?? null) : null;
+    if (!job || (job.provider !== p.address && !earlier)) return err('unknown-job', `Job ${report.jobId} is not assigned to you.`, report.jobId);
     if (report.provider.toLowerCase() !== p.address.toLowerCase()) return err('invalid-report', 'A usage report names its sender as provider.', job.id);
-    if (job.lastSeq !== null && report.seq <= job.lastSeq) return err('stale-report', `Report ${report.seq} is not after report ${job.lastSeq}.`, job.id);
-    job.lastSeq = report.seq;
-    job.usageSeconds = report.usageSeconds;
-    if (job.state === 'assigned') job.state = 'running';
+    const lastSeq = earlier ? earlier.lastSeq : job.lastSeq;
+    if (lastSeq !== null && report.seq <= lastSeq) return err('stale-report', `Report ${report.seq} is not after report ${lastSeq}.`, job.id);
     const at = this.now();
-    this.store.db.transaction(() => {
-      this.store.insertUsage(report, at);
-      this.store.saveJob(job);
-    })();
+    if (earlier) {
+      earlier.lastSeq = report.seq;
+      earlier.usageSeconds = Math.max(earlier.usageSeconds, report.usageSeconds);
+      this.store.db.transaction(() => {
+        this.store.insertUsage(report, earlier.attempt, at);
+        this.store.saveAttemptUsage(job.id, earlier);
+      })();
+    } else {
+      job.lastSeq = report.seq;
+      job.usageSeconds = report.usageSeconds;
+      if (job.state === 'assigned') job.state = 'running';
+      this.store.db.transaction(() => {
+        this.store.insertUsage(report, job.attempt, at);
+        this.store.saveJob(job);
+      })();
+    }
     this.toBuyer(job, { type: 'usage', report, pricePerHour: job.request.pricePerHour });
     return null;
   }
@@ -391,7 +417,7 @@ export class Market {
       case 'sign-in':
         return err('already-signed-in', 'The first exchange is over: this connection is signed in.');
       case 'submit':
-        return this.submit(session, msg.ref, msg.job);
+        return this.submit(session, msg.ref, msg.job, msg.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
       case 'voucher':
         return this.voucher(session, msg.jobId, msg.signed);
       case 'cancel':
@@ -405,13 +431,14 @@ export class Market {
     }
   }
 
-  private submit(session: BuyerSession, ref: string, request: Extract<BuyerMessage, { type: 'submit' }>['job']): ReturnType<typeof err> | null {
+  private submit(session: BuyerSession, ref: string, request: Extract<BuyerMessage, { type: 'submit' }>['job'], maxAttempts: number): ReturnType<typeof err> | null {
     if ((this.openByBuyer.get(session.address) ?? 0) >= this.config.maxOpenJobsPerBuyer) return err('too-many-jobs', `A buyer may have ${this.config.maxOpenJobsPerBuyer} open jobs; wait for some to end.`, ref);
     const id = randomId('j', 9);
     const at = this.now();
-    this.store.insertJob(id, session.address, request, at);
-    const job = this.activate({ id, buyer: session.address, request, state: 'queued', reason: 'submitted', detail: '', provider: null, usageSeconds: 0, lastSeq: null, paid: '0', lastVoucher: null, exitCode: null, offers: 0, submittedAt: at, endedAt: null });
+    this.store.insertJob(id, session.address, request, at, maxAttempts);
+    const job = this.activate({ id, buyer: session.address, request, state: 'queued', reason: 'submitted', detail: '', provider: null, usageSeconds: 0, lastSeq: null, paid: '0', lastVoucher: null, exitCode: null, offers: 0, submittedAt: at, endedAt: null, attempt: 1, maxAttempts, queuedAt: at, attempts: [] });
     session.following.add(id);
+    this.startQueueTimer(job);
     session.peer.send({ type: 'submitted', ref, jobId: id, chainId: this.config.chainId, escrow: this.config.escrow });
     this.offerNext(job);
     if (job.state === 'queued') this.toBuyer(job, { type: 'job-update', jobId: id, state: 'queued', provider: null, reason: 'no-provider', detail: 'No connected provider can take the job now; it waits for one.' });
@@ -429,11 +456,14 @@ export class Market {
     if ('type' in job) return job;
     const v = signed.voucher;
     const refuse = (why: string) => err('voucher-refused', `Voucher refused: ${why}`, jobId);
-    if (!job.provider) return refuse('the job has no provider yet.');
+    // Each attempt is its own channel (buyer, provider, jobId): a voucher pays the current provider, or one that ran an earlier attempt.
+    const earlier = job.provider && sameAddress(v.provider, job.provider) ? null : (job.attempts.find((a) => sameAddress(a.provider, v.provider)) ?? null);
+    if (!job.provider && !earlier) return refuse('the job has no provider yet.');
     if (v.buyer.toLowerCase() !== session.address.toLowerCase()) return refuse('it names another buyer.');
-    if (v.provider.toLowerCase() !== job.provider.toLowerCase()) return refuse("it does not name the job's provider.");
+    if (!earlier && !sameAddress(v.provider, job.provider!)) return refuse("it does not name the job's provider.");
     if (v.jobId.toLowerCase() !== keccakText(jobId)) return refuse('its jobId is not keccak256 of the market job id.');
-    if (BigInt(v.cumulativeAmount) < BigInt(job.paid)) return refuse(`it is for less than the last voucher (${job.paid}).`);
+    const last = earlier ? earlier.paid : job.paid;
+    if (BigInt(v.cumulativeAmount) < BigInt(last)) return refuse(`it is for less than the last voucher (${last}).`);
     let signer: string;
     try {
       signer = recoverVoucherSigner(signed, this.config.chainId, this.config.escrow);
@@ -441,13 +471,21 @@ export class Market {
       return refuse('the signature cannot be read.');
     }
     if (signer.toLowerCase() !== session.address.toLowerCase()) return refuse(`it is not signed by the buyer for chain ${this.config.chainId} and escrow ${this.config.escrow}.`);
-    this.store.insertVoucher(jobId, signed, this.now());
-    const active = this.jobs.get(jobId);
-    if (active) {
-      active.paid = v.cumulativeAmount;
-      active.lastVoucher = signed;
+    const to = earlier ? earlier.provider : job.provider!;
+    if (earlier) {
+      this.store.insertAttemptVoucher(jobId, earlier.attempt, signed, this.now());
+      // `job` is the live job when it is in memory, so this updates it too.
+      earlier.paid = v.cumulativeAmount;
+      earlier.lastVoucher = signed;
+    } else {
+      this.store.insertVoucher(jobId, job.attempt, signed, this.now());
+      const active = this.jobs.get(jobId);
+      if (active) {
+        active.paid = v.cumulativeAmount;
+        active.lastVoucher = signed;
+      }
     }
-    this.providers.get(job.provider)?.peer?.send({ type: 'voucher', jobId, signed });
+    this.providers.get(to)?.peer?.send({ type: 'voucher', jobId, signed });
     return null;
   }
 
@@ -482,7 +520,9 @@ export class Market {
     const pending = job.pending;
     job.pending = [];
     job.pendingBytes = 0;
-    // What happened while away, in order, then where the job stands now.
+    // The attempts already over (the held messages may have lost theirs to the bound; a buyer takes each once),
+    // then what happened while away, in order, then where the job stands now.
+    for (const a of job.attempts) session.peer.send(this.attemptEnded(job, a));
     for (const m of pending) session.peer.send(m);
     if (!pending.some((m) => m.type === 'job-ended')) session.peer.send({ type: 'job-update', jobId, state: job.state, provider: job.provider, reason: 'attached', detail: job.detail });
     return null;
@@ -518,8 +558,9 @@ export class Market {
     this.toBuyer(job, { type: 'job-update', jobId: job.id, state, provider: job.provider, reason, detail });
   }
 
-  private endJob(job: ActiveJob, end: { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null }): void {
+  private endJob(job: ActiveJob, end: JobEnd): void {
     if (ENDED_STATES.has(job.state)) return;
+    this.stopQueueTimer(job);
     const open = (this.openByBuyer.get(job.buyer) ?? 1) - 1;
     if (open > 0) this.openByBuyer.set(job.buyer, open);
     else this.openByBuyer.delete(job.buyer);
@@ -535,6 +576,84 @@ export class Market {
     this.toBuyer(job, { type: 'job-ended', end: { jobId: job.id, state: job.state, reason: job.reason, detail: job.detail, usageSeconds: job.usageSeconds, exitCode: job.exitCode }, provider: job.provider });
     job.lingerTimer = setTimeout(() => this.jobs.delete(job.id), this.config.endedLingerMs);
     job.lingerTimer.unref();
+  }
+
+  /**
+   * Its provider ended the job `preempted` (the owner took the GPU back). With attempts left and
+   * time left of its maximum duration, the attempt is recorded and the job is queued again for a
+   * provider that has not run it; otherwise it ends `preempted`, saying why it was not placed again.
+   */
+  private preempted(job: ActiveJob, p: ProviderEntry, end: JobEnd): void {
+    const usage = Math.max(job.usageSeconds, end.usageSeconds);
+    const used = job.attempts.reduce((n, a) => n + a.usageSeconds, 0) + usage;
+    const on = `Preempted on provider ${p.address}`;
+    if (job.cancelRequested) return this.endJob(job, end);
+    if (job.attempt >= job.maxAttempts) {
+      const detail = job.maxAttempts === 1 ? `${on}; the buyer asked for one attempt only, so it is not placed again.` : `${on}, and no attempts are left (${job.attempt} of ${job.maxAttempts} used).`;
+      return this.endJob(job, { ...end, reason: 'attempts-exhausted', detail });
+    }
+    if (used >= job.request.maxDurationSeconds) return this.endJob(job, { ...end, reason: 'max-duration-used', detail: `${on} after the job's maximum duration (${job.request.maxDurationSeconds} s) was used up; it is not placed again.` });
+    const at = this.now();
+    const ended: AttemptRecord = { attempt: job.attempt, provider: p.address, usageSeconds: usage, lastSeq: job.lastSeq, paid: job.paid, lastVoucher: job.lastVoucher, state: 'preempted', reason: end.reason, detail: end.detail, endedAt: at };
+    p.running.delete(job.id);
+    job.attempts.push(ended);
+    job.attempt += 1;
+    job.provider = null;
+    job.usageSeconds = 0;
+    job.lastSeq = null;
+    job.paid = '0';
+    job.lastVoucher = null;
+    job.exitCode = null;
+    job.outputBytes = 0;
+    job.state = 'queued';
+    job.reason = 're-placing';
+    job.detail = `${on}: placing it again (attempt ${job.attempt} of ${job.maxAttempts}).`;
+    job.queuedAt = at;
+    this.store.nextAttempt(job, ended);
+    this.config.log.info('job preempted, placing it again', { jobId: job.id, provider: p.address, attempt: job.attempt, maxAttempts: job.maxAttempts });
+    this.toBuyer(job, this.attemptEnded(job, ended));
+    this.toBuyer(job, { type: 'job-update', jobId: job.id, state: 'queued', provider: null, reason: 're-placing', detail: job.detail });
+    this.startQueueTimer(job);
+    this.offerNext(job);
+    // The preempted provider's slot is free again for other jobs once it advertises.
+    this.scheduleRematch();
+  }
+
+  private attemptEnded(job: ActiveJob, a: AttemptRecord): Extract<ToBuyerMessage, { type: 'attempt-ended' }> {
+    return { type: 'attempt-ended', jobId: job.id, attempt: a.attempt, provider: a.provider, end: { jobId: job.id, state: a.state, reason: a.reason.slice(0, 64), detail: a.detail.slice(0, 2000), usageSeconds: a.usageSeconds, exitCode: null }, next: a.attempt + 1, maxAttempts: job.maxAttempts };
+  }
+
+  /** A job waiting for a provider ends `expired` after the queue timeout (counted from submission, or from being placed again). */
+  private startQueueTimer(job: ActiveJob): void {
+    this.stopQueueTimer(job);
+    if (this.closed) return;
+    const left = Math.max(0, job.queuedAt + this.config.queueTimeoutMs - this.now());
+    job.queueTimer = setTimeout(() => this.queueTimedOut(job), Math.min(left, 2 ** 31 - 1));
+    job.queueTimer.unref();
+  }
+
+  private stopQueueTimer(job: ActiveJob): void {
+    if (job.queueTimer) clearTimeout(job.queueTimer);
+    job.queueTimer = null;
+  }
+
+  private queueTimedOut(job: ActiveJob): void {
+    job.queueTimer = null;
+    if (this.closed || (job.state !== 'queued' && job.state !== 'offered')) return;
+    if (job.queuedAt + this.config.queueTimeoutMs > this.now()) return this.startQueueTimer(job); // a timeout longer than a timer can hold
+    const waited = `${Math.round(this.config.queueTimeoutMs / 1000)} s`;
+    const last = job.attempts.at(-1);
+    const detail = last
+      ? `Preempted on provider ${last.provider}, and no other provider took the job within ${waited} (attempt ${job.attempt} of ${job.maxAttempts} was never placed).`
+      : `No provider took the job within ${waited}; it was not run.`;
+    this.endJob(job, { state: 'expired', reason: 'queue-timeout', detail, usageSeconds: 0, exitCode: null });
+  }
+
+  /** What is offered to a provider: the buyer's request, its maximum duration less what earlier attempts ran. */
+  private offeredRequest(job: ActiveJob): JobRequest {
+    if (job.attempts.length === 0) return job.request;
+    const used = job.attempts.reduce((n, a) => n + a.usageSeconds, 0);
+    return { ...job.request, maxDurationSeconds: Math.max(1, job.request.maxDurationSeconds - used) };
   }
 
   /** Closes the job's standing offer; `next`: offer the job to the next provider. */
@@ -570,7 +689,11 @@ export class Market {
     if (this.closed || job.offer || job.state !== 'queued') return false;
     const market = { chainId: this.config.chainId, escrow: this.config.escrow };
     const tried = job.tried;
-    const best = pickFromBuckets(job.request, this.ranked.inOrder(), market, tried.size === 0 ? undefined : (c) => tried.get(c.address) === (c as ProviderEntry).adVersion) as ProviderEntry | null;
+    // Never a provider that already ran an attempt of the job.
+    const ran = job.attempts.length === 0 ? null : new Set(job.attempts.map((a) => a.provider));
+    const request = this.offeredRequest(job);
+    const skip = tried.size === 0 && !ran ? undefined : (c: Candidate) => ran?.has(c.address) === true || tried.get(c.address) === (c as ProviderEntry).adVersion;
+    const best = pickFromBuckets(request, this.ranked.inOrder(), market, skip) as ProviderEntry | null;
     if (!best || !best.peer) return false;
     const at = this.now();
     const offer: StandingOffer = { id: randomId('o'), provider: best.address, expiresAt: at + this.config.offerTtlMs, timer: setTimeout(() => this.offerExpired(job, offer.id), this.config.offerTtlMs) };
@@ -587,7 +710,7 @@ export class Market {
       this.store.insertOffer(offer.id, job.id, best.address, at, offer.expiresAt);
       this.store.saveJob(job);
     })();
-    best.peer.send({ type: 'offer', offer: { offerId: offer.id, jobId: job.id, job: job.request, buyer: job.buyer, chainId: this.config.chainId, escrow: this.config.escrow, expiresAt: offer.expiresAt } });
+    best.peer.send({ type: 'offer', offer: { offerId: offer.id, jobId: job.id, job: request, buyer: job.buyer, chainId: this.config.chainId, escrow: this.config.escrow, expiresAt: offer.expiresAt } });
     return true;
   }
 

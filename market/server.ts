@@ -42,7 +42,12 @@ export interface MarketOptions {
   /** Tests shorten it to see an expired nonce refused. */
   nonceTtlMs?: number;
   maxOpenJobsPerBuyer?: number;
+  /** How long a job waits for a provider before it ends `expired` (default DEFAULT_QUEUE_TIMEOUT_MS, 1 h). */
+  queueTimeoutMs?: number;
 }
+
+/** A job no provider takes within this time (from its submission, or from being placed again after a preemption) ends `expired`. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60 * 60_000;
 
 export interface RunningMarket {
   url: string;
@@ -73,6 +78,7 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
     providerGraceMs: options.providerGraceMs ?? 5 * 60_000,
     maxOpenJobsPerBuyer: options.maxOpenJobsPerBuyer ?? 20_000,
     endedLingerMs: 10 * 60_000,
+    queueTimeoutMs: options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
     log,
   });
   const nonces = new NonceBook(options.nonceTtlMs ?? NONCE_TTL_MS);

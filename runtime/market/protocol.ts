@@ -27,6 +27,9 @@ export const DEFAULT_OFFER_TTL_MS = 10_000;
 export const DEFAULT_REPORT_INTERVAL_S = 30;
 export const MIN_REPORT_INTERVAL_S = 5;
 export const MAX_REPORT_INTERVAL_S = 300;
+/** How many providers may run a job in turn when the ones before were preempted (the buyer's `maxAttempts`, 1–10). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = 10;
 
 /** WebSocket paths on the market: providers dial /v1/provider, buyers /v1/buyer; GET /v1/jobs and /v1/providers read. */
 export const PATHS = { provider: '/v1/provider', buyer: '/v1/buyer', jobs: '/v1/jobs', providers: '/v1/providers' } as const;
@@ -198,7 +201,7 @@ export const outputChunkSchema = z
   })
   .strict();
 
-const jobEndSchema = z
+export const jobEndSchema = z
   .object({
     jobId: marketJobIdSchema,
     state: marketJobStateSchema,
@@ -268,7 +271,8 @@ export type ToProviderMessage = z.infer<typeof toProviderMessageSchema>;
 export const buyerMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   signInSchema,
-  z.object({ type: z.literal('submit'), ref: z.string().max(64), job: jobRequestSchema }).strict(),
+  /** `maxAttempts` (optional, default DEFAULT_MAX_ATTEMPTS): how many providers may run the job in turn when one is preempted. Not part of `job`, so offers stay what v1 providers parse. */
+  z.object({ type: z.literal('submit'), ref: z.string().max(64), job: jobRequestSchema, maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS).optional() }).strict(),
   z.object({ type: z.literal('voucher'), jobId: marketJobIdSchema, signed: signedVoucherSchema }).strict(),
   z.object({ type: z.literal('cancel'), jobId: marketJobIdSchema }).strict(),
   /** After a reconnect: follow these jobs again. */
@@ -277,6 +281,18 @@ export const buyerMessageSchema = z.discriminatedUnion('type', [
 export type BuyerMessage = z.infer<typeof buyerMessageSchema>;
 
 // ── market → buyer ─────────────────────────────────────────────────────────
+
+const attemptEndedSchema = z
+  .object({
+    type: z.literal('attempt-ended'),
+    jobId: marketJobIdSchema,
+    attempt: z.number().int().min(1).max(MAX_ATTEMPTS),
+    provider: addressSchema,
+    end: jobEndSchema,
+    next: z.number().int().min(2).max(MAX_ATTEMPTS),
+    maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS),
+  })
+  .strict();
 
 export const toBuyerMessageSchema = z.discriminatedUnion('type', [
   challengeSchema,
@@ -287,6 +303,12 @@ export const toBuyerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('usage'), report: usageReportSchema, pricePerHour: baseUnitsSchema }).strict(),
   z.object({ type: z.literal('output'), chunk: outputChunkSchema }).strict(),
   z.object({ type: z.literal('job-ended'), end: jobEndSchema, provider: addressSchema.nullable() }).strict(),
+  /**
+   * One attempt of the job is over but the job is not: its provider was preempted and the market
+   * places the job again (`next` is the attempt that follows, of `maxAttempts`). `end` is that
+   * provider's ending; its vouchers go on its own channel (buyer, provider, jobId).
+   */
+  attemptEndedSchema,
 ]);
 export type ToBuyerMessage = z.infer<typeof toBuyerMessageSchema>;
 
@@ -306,6 +328,9 @@ export const marketJobViewSchema = z.object({
   submittedAt: z.number(),
   endedAt: z.number().nullable(),
   offers: z.number().int(),
+  /** Providers that have run the job so far (more than one when it was preempted and placed again), and how many it may have. Absent from older markets. */
+  attempts: z.number().int().optional(),
+  maxAttempts: z.number().int().optional(),
 });
 export type MarketJobView = z.infer<typeof marketJobViewSchema>;
 

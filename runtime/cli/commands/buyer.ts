@@ -6,7 +6,7 @@
 import { Wallet } from 'ethers';
 import { AppError } from '../../api/errors.js';
 import { formatTokens } from '../../ledger/ledger.js';
-import { jobRequestSchema, type JobRequestInput } from '../../market/protocol.js';
+import { jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput } from '../../market/protocol.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { parseTokenAmount, printJson, readSecret } from './wallet-common.js';
@@ -59,13 +59,16 @@ export const buyerSubmitCommand: CliCommand = {
   name: 'buyer submit',
   summary: 'Submit a job to a market as a buyer, pay it by vouchers as it runs, print the result.',
   usage:
-    'buyer submit --market URL --key-file FILE --image sha256:… [--gpus N] [--cpus N] [--memory MiB] [--max-duration S] [--price-per-hour TOKENS] [--report-interval S] [--output-dir DIR] [--json] -- COMMAND…\n\n' +
+    'buyer submit --market URL --key-file FILE --image sha256:… [--gpus N] [--cpus N] [--memory MiB] [--max-duration S] [--price-per-hour TOKENS] [--report-interval S] [--max-attempts N] [--output-dir DIR] [--json] -- COMMAND…\n\n' +
     'TOKENS is for the whole job per hour (default 1). --gpus 0 is a CPU-only job. Without --output-dir the job asks for no output.\n' +
-    'Prints { "jobId", "state", "reason", "provider", "usageSeconds", "paid" } (paid: base units) and exits 0 only if the job succeeded. Ctrl-C cancels the job.',
+    `--max-attempts: how many providers may run the job in turn when one is preempted (1-${MAX_ATTEMPTS}; the market's default is 3).\n` +
+    'Prints { "jobId", "state", "reason", "provider", "usageSeconds", "paid", "attempts" } (paid: base units, over all attempts; attempts: each provider\'s usageSeconds, paid and state) and exits 0 only if the job succeeded. Ctrl-C cancels the job.',
   async run(args, io) {
     const market = option(args, 'market');
     if (!market) throw new AppError('usage', 'Give --market URL (for example ws://127.0.0.1:8600, printed by `offshift market serve`).');
     const { job, outputDir } = jobFromArgs(args);
+    const maxAttempts = intOption(args, 'max-attempts', 1);
+    if (maxAttempts !== undefined && maxAttempts > MAX_ATTEMPTS) throw new AppError('usage', `--max-attempts is at most ${MAX_ATTEMPTS}.`);
     const signer = readKey(args);
     const { submitJob } = await import('../../../market/buyer-client.js');
     const say = (line: string) => io.stderr(line + '\n');
@@ -85,6 +88,7 @@ export const buyerSubmitCommand: CliCommand = {
         agent: 'offshift-buyer-cli',
         job,
         outputDir,
+        maxAttempts,
         signal: abort.signal,
         onEvent: (e) => {
           switch (e.type) {
@@ -92,6 +96,8 @@ export const buyerSubmitCommand: CliCommand = {
               return say(`Submitted job ${e.jobId} as ${signer.address}.`);
             case 'update':
               return say(`Job ${e.jobId}: ${e.state}${e.provider ? ` on ${e.provider}` : ''} (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
+            case 'attempt-ended':
+              return say(`Attempt ${e.attempt} on ${e.provider} ended ${e.state} after ${e.usageSeconds} s (paid ${tok(e.paid)}); placing the job again: attempt ${e.next} of ${e.maxAttempts}.`);
             case 'usage':
               return say(e.paid ? `Usage ${e.report.usageSeconds} s, ${tok(e.report.amountDue)} due: paid by voucher.` : `Usage report ${e.report.seq} not paid: ${e.problem}`);
             case 'output':
@@ -109,8 +115,8 @@ export const buyerSubmitCommand: CliCommand = {
           }
         },
       });
-      printJson(io, { jobId: result.jobId, state: result.state, reason: result.reason, provider: result.provider, usageSeconds: result.usageSeconds, paid: result.paid });
-      if (!args.flags.has('json')) say(`Job ${result.jobId} ${result.state}; paid ${tok(result.paid)} for ${result.usageSeconds} s.`);
+      printJson(io, { jobId: result.jobId, state: result.state, reason: result.reason, provider: result.provider, usageSeconds: result.usageSeconds, paid: result.paid, attempts: result.attempts });
+      if (!args.flags.has('json')) say(`Job ${result.jobId} ${result.state}; paid ${tok(result.paid)} for ${result.usageSeconds} s${result.attempts.length > 1 ? ` over ${result.attempts.length} attempts` : ''}.`);
       return result.state === 'succeeded' ? 0 : 1;
     } finally {
       process.off('SIGINT', onSignal);

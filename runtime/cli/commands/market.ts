@@ -42,18 +42,22 @@ function chainOf(args: ParsedArgs, env: NodeJS.ProcessEnv): { chainId: number; e
 export const marketServeCommand: CliCommand = {
   name: 'market serve',
   summary: 'Run the reference market on 127.0.0.1 (prints its URL as JSON, runs until stopped).',
-  usage: 'market serve [--port N] [--db FILE] [--chain-id N --escrow ADDRESS] [--offer-ttl MS]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.',
+  usage:
+    'market serve [--port N] [--db FILE] [--chain-id N --escrow ADDRESS] [--offer-ttl MS] [--queue-timeout S]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.\n' +
+    '--queue-timeout: how long a job waits for a provider (after its submission, or after a preemption) before it ends expired (default 3600).',
   async run(args, io) {
     const port = portOption(args);
     const { chainId, escrow } = chainOf(args, io.env);
     const offerTtlMs = numberOption(args, 'offer-ttl');
     if (offerTtlMs !== undefined && (!Number.isInteger(offerTtlMs) || offerTtlMs < 100 || offerTtlMs > 600_000)) throw new AppError('usage', '--offer-ttl is milliseconds, 100 to 600000.');
+    const queueTimeout = numberOption(args, 'queue-timeout');
+    if (queueTimeout !== undefined && (!Number.isInteger(queueTimeout) || queueTimeout < 1 || queueTimeout > 30 * 86_400)) throw new AppError('usage', '--queue-timeout is seconds, 1 to 2592000 (30 days).');
     const { startMarket } = await import('../../../market/server.js');
     const level = io.env.OFFSHIFT_LOG_LEVEL;
     const log = createLogger((line) => io.stderr(line), level === 'debug' || level === 'warn' || level === 'error' ? level : 'info');
     let market;
     try {
-      market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs });
+      market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs, queueTimeoutMs: queueTimeout === undefined ? undefined : queueTimeout * 1000 });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new AppError('port-in-use', `Port ${port} is taken: choose another with --port, or 0 for a free one.`);
@@ -119,8 +123,8 @@ export const marketJobsCommand: CliCommand = {
     else
       io.stdout(
         formatTable(
-          ['JOB', 'STATE', 'REASON', 'BUYER', 'PROVIDER', 'GPUS', 'PRICE/H', 'RUN (S)', 'PAID', 'OFFERS'],
-          jobs.map((j) => [j.jobId, j.state, j.reason, short(j.buyer), short(j.provider), String(j.gpus), tokens(j.pricePerHour), String(j.usageSeconds), tokens(j.paid), String(j.offers)]),
+          ['JOB', 'STATE', 'REASON', 'BUYER', 'PROVIDER', 'GPUS', 'PRICE/H', 'RUN (S)', 'PAID', 'OFFERS', 'ATTEMPTS'],
+          jobs.map((j) => [j.jobId, j.state, j.reason, short(j.buyer), short(j.provider), String(j.gpus), tokens(j.pricePerHour), String(j.usageSeconds), tokens(j.paid), String(j.offers), j.attempts === undefined ? '-' : `${j.attempts}/${j.maxAttempts ?? '?'}`]),
         ),
       );
     return 0;
