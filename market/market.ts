@@ -641,7 +641,8 @@ export class Market {
     job.queueTimer = null;
     if (this.closed || (job.state !== 'queued' && job.state !== 'offered')) return;
     if (job.queuedAt + this.config.queueTimeoutMs > this.now()) return this.startQueueTimer(job); // a timeout longer than a timer can hold
-    const waited = `${Math.round(this.config.queueTimeoutMs / 1000)} s`;
+    const ms = this.config.queueTimeoutMs;
+    const waited = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
     const last = job.attempts.at(-1);
     const detail = last
       ? `Preempted on provider ${last.provider}, and no other provider took the job within ${waited} (attempt ${job.attempt} of ${job.maxAttempts} was never placed).`
