@@ -272,6 +272,8 @@ describe.skipIf(!hasChromium)('dashboard on a machine without a GPU', () => {
     const empty = page.getByTestId('no-gpus');
     await empty.waitFor({ timeout: 15_000 });
     expect(await empty.textContent()).toContain('No GPU found');
+    // A new user without a GPU still sees the demo's CPU-only jobs run: the page says where.
+    expect(await page.getByTestId('no-gpus-cpu-jobs').textContent()).toContain('jobs that need no GPU still run on this computer');
     expect(await page.getByTestId('gpu-card').count()).toBe(0);
     expect(await page.getByTestId('agent-state').getAttribute('data-state')).toBe('error');
     await empty.getByRole('link', { name: 'Open the System check' }).click();

@@ -125,6 +125,10 @@ function NoGpus() {
       <h2>No GPU found</h2>
       <p>{why}</p>
       <p className="muted">Offshift leases NVIDIA GPUs (driver and nvidia-smi) and AMD GPUs (ROCm and rocm-smi). Once the driver works, restart the agent.</p>
+      <p className="muted" data-testid="no-gpus-cpu-jobs">
+        Meanwhile, jobs that need no GPU still run on this computer, like the demo network&apos;s renders: see <a href={hashFor('jobs')}>Jobs</a> and{' '}
+        <a href={hashFor('marketplace')}>Marketplace</a>.
+      </p>
       <a className="button button-primary" href={hashFor('system')}>
         Open the System check
       </a>
