@@ -72,7 +72,8 @@ describe('offshift market / buyer', () => {
     const r = await cli('buyer', 'submit', '--market', url, '--key-file', keyFile, '--image', IMAGE, '--gpus', '0', '--cpus', '2', '--memory', '256', '--price-per-hour', '0.5', '--report-interval', '5', '--json', '--', 'echo', 'hi');
     const jobId = await served;
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ jobId, state: 'succeeded', reason: 'succeeded', provider: provider.address, usageSeconds: 8, paid: amountForSeconds(8, 500000000000000000n).toString() });
+    const paid = amountForSeconds(8, 500000000000000000n).toString();
+    expect(JSON.parse(r.stdout)).toEqual({ jobId, state: 'succeeded', reason: 'succeeded', provider: provider.address, usageSeconds: 8, paid, attempts: [{ attempt: 1, provider: provider.address, usageSeconds: 8, paid, state: 'succeeded' }] });
     expect(r.stderr).toMatch(/Usage 7 s, .* due: paid by voucher/);
     provider.close();
 
