@@ -49,6 +49,7 @@ export function driverItem(gpus: Gpu[]): CheckItem {
 export function vramItem(gpus: Gpu[]): CheckItem {
   const base = { id: 'vram', title: 'GPU memory' };
   const known = gpus.filter((g) => g.memoryTotalMiB !== null && (g.vendor === 'nvidia' || g.vendor === 'amd'));
+  if (!gpus.some((g) => g.vendor === 'nvidia' || g.vendor === 'amd')) return { ...base, status: 'warn', message: 'No NVIDIA or AMD GPU was found, so there is no GPU memory to check yet.' };
   if (!known.length) return { ...base, status: 'warn', message: 'The GPU memory size is unknown: the driver tool did not report it.' };
   const gib = (g: Gpu) => g.memoryTotalMiB! / 1024;
   const tiny = known.filter((g) => gib(g) < FAIL_VRAM_GIB);

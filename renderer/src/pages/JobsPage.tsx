@@ -178,7 +178,7 @@ export function JobsPage() {
               </div>
               <p>
                 <span className={`job-state tone-${stateTone(job.state)}`}>{job.state}</span> — {job.detail}
-                {job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}
+                {job.exitCode !== null && !(job.detail ?? '').includes(`exit code ${job.exitCode}`) ? ` (exit code ${job.exitCode})` : ''}
               </p>
               {job.state === 'pulling' && pulls[job.id] ? (
                 <div data-testid="job-pull-progress">

@@ -21,6 +21,11 @@ describe('self-test items', () => {
     expect(vramItem([{ ...RTX3090, memoryTotalMiB: 2048 }]).status).toBe('fail');
   });
 
+  it('VRAM: no GPU at all says so, not that a size is unknown', () => {
+    expect(vramItem([]).message).toBe('No NVIDIA or AMD GPU was found, so there is no GPU memory to check yet.');
+    expect(vramItem([{ ...RTX3090, memoryTotalMiB: null }]).message).toMatch(/size is unknown/);
+  });
+
   it('host RAM must be at least the total VRAM', () => {
     expect(hostRamItem([RTX3090, { ...RTX3090, index: 1 }], 32 * GiB)).toMatchObject({ status: 'fail', message: expect.stringMatching(/32\.0 GiB of memory for 48\.0 GiB of GPU memory/) });
     expect(hostRamItem([RTX3090], 64 * GiB).status).toBe('pass');
