@@ -125,10 +125,11 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
   for (const job of core.store.unfinished()) {
     if (seen.has(job.id) || core.active.has(job.id)) continue;
     out.lost.push(job.id);
-    // The agent prepares a job's /output before creating its container: a start cut short leaves it.
-    await core.outputs.discard(job.id).catch(() => {});
     // No container was found: one in 'starting' was never created (a created one carries our labels).
     const never = job.state === 'queued' || job.state === 'pulling' || job.state === 'starting';
+    // The agent prepares a job's /output before creating its container: a start cut short leaves it.
+    // A job that ran keeps what it wrote there: collectLeftovers below reads it back.
+    if (never) await core.outputs.discard(job.id).catch(() => {});
     core.store.transition(
       job.id,
       'failed',

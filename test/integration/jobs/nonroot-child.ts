@@ -8,6 +8,7 @@ import path from 'node:path';
 import { JobRunner } from '../../../runtime/jobs/runner.js';
 import type { Job } from '../../../runtime/jobs/schema.js';
 import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { canMountOutput } from '../../../runtime/sandbox/mount-capability.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 
 const [home, mode, specJson] = process.argv.slice(2);
@@ -32,4 +33,4 @@ if (mode === 'recover') {
   done = await runner.wait(job.id);
 }
 await runner.close();
-process.stdout.write(`RESULT ${JSON.stringify({ job: done, system, uid: process.getuid?.() })}\n`);
+process.stdout.write(`RESULT ${JSON.stringify({ job: done, system, uid: process.getuid?.(), canMount: canMountOutput() })}\n`);
