@@ -49,7 +49,7 @@ describe('market: a preempted job is placed again', () => {
   }
   /** Accepts the next offer and starts the job. */
   async function take(p: TestProvider): Promise<{ jobId: string; maxDurationSeconds: number }> {
-    const o = (await p.nextOffer()) as Msg & { offer: { offerId: string; jobId: string; job: { maxDurationSeconds: number } } };
+    const o = (await p.nextOffer()) as unknown as Msg & { offer: { offerId: string; jobId: string; job: { maxDurationSeconds: number } } };
     p.reply(o.offer.offerId, true);
     await p.peer.next('job-confirmed');
     p.peer.send({ type: 'job-started', jobId: o.offer.jobId });
