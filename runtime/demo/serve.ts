@@ -50,7 +50,8 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
         const n = state.jobsSubmitted + 1;
         const dir = path.join(outputs, String(n % 5));
         fs.rmSync(dir, { recursive: true, force: true });
-        const handle = await client.submit(demoJobRequest(imageId, n), { outputDir: dir });
+        // One attempt: the demo network has one provider, and a preempted job is never placed on the same provider again.
+        const handle = await client.submit(demoJobRequest(imageId, n), { outputDir: dir, maxAttempts: 1 });
         state.jobsSubmitted = n;
         state.problem = null;
         save();
