@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import { AppError } from '../api/errors.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { stageInputs } from '../sandbox/job-files.js';
@@ -22,12 +23,33 @@ import { isFinalState, type Job } from './schema.js';
 
 export { DEFAULT_GRACE_MS, type RunnerOptions } from './core.js';
 
+/** How a job that had not started yet ends when the agent stops (not a failure of the job). */
+export const agentStopped: StopRequest = { state: 'cancelled', reason: 'agent-stopped', detail: 'Cancelled: the agent stopped; the job did not run.' };
+
+/** close() waits this long (plus the grace period) for the jobs it ends to record their end. */
+export const CLOSE_WAIT_MS = 15_000;
+
+/**
+ * The engine client the runner's parts use, with every image pull bound to `signal`: close()
+ * aborts the pulls in progress (a slow or silent registry must not hold the agent's stop).
+ */
+function withAbortablePulls(docker: Docker, signal: AbortSignal): Docker {
+  return new Proxy(docker, {
+    get(target, prop) {
+      if (prop === 'pull') return (ref: string, opts: object = {}) => target.pull(ref, { ...opts, abortSignal: signal });
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 export class JobRunner {
   private readonly core: RunnerCore;
   private readonly lifecycle: JobLifecycle;
+  private readonly stopping = new AbortController();
 
   constructor(options: RunnerOptions) {
-    this.core = new RunnerCore(options);
+    this.core = new RunnerCore({ ...options, docker: withAbortablePulls(options.docker, this.stopping.signal) });
     this.lifecycle = new JobLifecycle(this.core);
   }
 
@@ -44,6 +66,8 @@ export class JobRunner {
     const core = this.core;
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
     const { spec, gpus, baseline, useRunsc } = await admit(input, this.admissionContext());
+    // close() may have begun while the job was being admitted: take nothing more.
+    if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
     const job = core.store.insert(spec, gpus.map((g) => g.key), core.now(), 'submitted', 'Queued: waiting to start.');
     fs.mkdirSync(path.join(core.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
     if (files.inputs) stageInputs(path.join(core.jobDir(spec.id), 'input'), files.inputs);
@@ -51,7 +75,11 @@ export class JobRunner {
     active.gpuBaseline = baseline;
     active.useRunsc = useRunsc;
     core.emit(job);
-    void this.lifecycle.run(active).catch((error: unknown) => core.log.error('job run crashed', { id: spec.id, error }));
+    void this.lifecycle.run(active).catch((error: unknown) => {
+      // After close() (past its wait, or a job left running): the next start records the end.
+      if (core.closed) core.log.warn('job run cut short by the agent stopping; the next start records its end', { id: spec.id, error });
+      else core.log.error('job run crashed', { id: spec.id, error });
+    });
     return job;
   }
 
@@ -180,10 +208,33 @@ export class JobRunner {
     return recoverJobs(this.core, this.lifecycle);
   }
 
-  /** Stops watching (timers, log streams); containers keep running and are re-adopted by recover(). */
+  /**
+   * The agent stops. Takes no more jobs; a job that has not started (queued, pulling: its pull is
+   * aborted, starting) ends `cancelled` (agent-stopped) and one already stopping finishes its
+   * stop: close() waits (at most the grace period plus CLOSE_WAIT_MS) until each has recorded its
+   * end, so that the caller may close the database after it. Running and paused jobs keep
+   * running: watching stops (timers, log streams) and recover() re-adopts them at the next start.
+   */
   async close(): Promise<void> {
     const core = this.core;
     core.closed = true;
+    const ending = [...core.active.values()].filter((a) => a.state === 'queued' || a.state === 'pulling' || a.state === 'starting' || a.state === 'stopping');
+    for (const a of ending) if (a.state !== 'stopping') a.stop ??= agentStopped;
+    this.stopping.abort();
+    if (ending.length) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(ending.map((a) => a.done)), new Promise((r) => (timer = setTimeout(r, core.graceMs + CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+      for (const a of ending) {
+        if (isFinalState(a.state)) continue;
+        // Still stuck (an engine that does not answer): record the end here; recovery removes
+        // whatever container the stuck call may still create.
+        const stop = a.stop ?? agentStopped;
+        core.log.warn('job did not end in time while the agent stopped; recorded as stopped', { id: a.id, state: a.state });
+        core.transition(a, stop.state, stop.reason, `${stop.detail} (the agent stopped before the job ended)`, { endedAt: core.now() });
+        core.release(a);
+      }
+    }
     for (const a of core.active.values()) {
       if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
       if (a.killTimer) clearTimeout(a.killTimer);

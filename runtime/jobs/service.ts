@@ -23,7 +23,11 @@ export interface JobsService {
   readonly handlers: JobHandlers;
   /** Re-adopts or reaps this agent's containers from before a restart. */
   start(): Promise<void>;
-  /** Stops watching; running jobs keep running and are re-adopted on the next start. */
+  /**
+   * Takes no more jobs, ends the ones that had not started (`cancelled`, agent-stopped), waits
+   * (bounded) until they are recorded, then closes the database. Running jobs keep running and
+   * are re-adopted on the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -99,8 +103,13 @@ export function createJobsService(options: {
     },
     async stop() {
       unsubscribe();
-      await runner.close();
-      if (!options.db) db.close();
+      // The runner first: it ends the jobs that had not started (their pull aborted) and waits
+      // until each has recorded its end; only then is the database closed under it.
+      try {
+        await runner.close();
+      } finally {
+        if (!options.db) db.close();
+      }
     },
   };
 }
