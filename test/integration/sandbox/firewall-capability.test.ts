@@ -27,6 +27,11 @@ function skipReason(): string | null {
 }
 const skip = skipReason();
 if (skip) console.warn(`[firewall-capability] skipped: ${skip}`);
+const backend = skip ? null : /nf_tables/.test(spawnSync('iptables', ['--version'], { encoding: 'utf8' }).stdout) ? 'nftables' : 'legacy';
+// The legacy backend also needs /run/xtables.lock readable, which the unit's ExecStartPre grants
+// to the service's group; the test does not change the host's lock to play that part.
+const legacySkip = 'iptables here is the legacy backend: the install as uid 65534 needs the unit\'s ExecStartPre (a group-readable /run/xtables.lock), which this test does not apply to the host';
+if (backend === 'legacy') console.warn(`[firewall-capability] install test skipped: ${legacySkip}`);
 
 /** The unit's ambient capabilities, as setpriv names them: CAP_NET_ADMIN → +net_admin. */
 function unitCapabilities(): string {
@@ -66,7 +71,7 @@ describe.skipIf(skip !== null)('the egress firewall as a non-root user with only
     expect(unitCapabilities()).toBe('+net_admin,+net_raw');
   });
 
-  it('with them, the check passes and the rule is installed, in place, and removed again', () => {
+  it.skipIf(backend === 'legacy')('with them, the check passes and the rule is installed, in place, and removed again', () => {
     const caps = unitCapabilities();
     // Installing twice is idempotent (checked below: one jump from INPUT).
     expect(asUnprivileged(caps, 'check,install,install', bridge, chain)).toEqual([{ uid: 65534, netAdmin: true, unavailable: null }, 'installed', 'installed']);
@@ -79,6 +84,13 @@ describe.skipIf(skip !== null)('the egress firewall as a non-root user with only
     expect(asRoot(['-C', 'INPUT', '-i', bridge, '-j', chain]).status).not.toBe(0);
     expect(asRoot(['-C', 'DOCKER-USER', '-i', bridge, '-j', 'DROP']).status).not.toBe(0);
     expect(asRoot(['-L', chain, '-n']).status).not.toBe(0); // the chain is gone
+  });
+
+  it('CAP_NET_ADMIN alone is enough for iptables\' nftables backend, not for its legacy one (which the unit\'s CAP_NET_RAW is for)', () => {
+    const [check] = asUnprivileged('+net_admin', 'check') as [Record<string, unknown>];
+    expect(check).toMatchObject({ uid: 65534, netAdmin: true });
+    if (backend === 'nftables') expect(check.unavailable).toBeNull();
+    else expect(check.unavailable).toMatch(/iptables is not usable/);
   });
 
   it('without the capability the check refuses, saying what is missing, and installing fails', () => {
