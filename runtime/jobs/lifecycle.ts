@@ -73,6 +73,8 @@ export class JobLifecycle {
       const container = await docker.createContainer(createOptions);
       a.containerId = container.id;
       core.store.update(a.id, { containerId: container.id });
+      // The output's keeper holds its volume before the job may run (and end).
+      if (output && 'ready' in output) await output.ready;
       if (a.stop) {
         await container.remove({ force: true }).catch(() => {});
         return await this.endBeforeStart(a);
@@ -275,8 +277,8 @@ export class JobLifecycle {
       logTail: a.log.tailText,
       logDroppedBytes: a.log.dropped,
     });
-    await container.remove({ force: true }).catch(() => {});
-    if (a.spec.outputMiB > 0) await this.collectOutput(a);
+    // The job has exited: its output is read back while its container is removed.
+    await Promise.all([container.remove({ force: true }).catch(() => {}), a.spec.outputMiB > 0 ? this.collectOutput(a) : null]);
     await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
     core.release(a);
   }

@@ -16,8 +16,12 @@ import { canMountOutput } from './mount-capability.js';
 import { HostOutputs } from './output-host.js';
 import { VolumeOutputs } from './output-volume.js';
 
-/** What the job's container gets: a host folder to bind, a volume mount, or nothing and why. */
-export type PreparedOutput = { bind: string } | { mount: Docker.MountSettings } | { unavailable: string };
+/**
+ * What the job's container gets: a host folder to bind, a volume mount, or nothing and why. A
+ * volume comes with `ready`: the job's container may be created meanwhile, but started only once
+ * it resolved (the keeper then holds the volume).
+ */
+export type PreparedOutput = { bind: string } | { mount: Docker.MountSettings; ready: Promise<void> } | { unavailable: string };
 
 export interface CollectedOutput {
   files: number;

@@ -81,6 +81,10 @@ const notFound = (error: unknown) => (error as { statusCode?: number }).statusCo
 
 export class VolumeOutputs implements JobOutputs {
   readonly kind = 'volume' as const;
+  /** Jobs whose keeper and volume this agent removed and that no call has asked about since. */
+  private readonly released = new Set<string>();
+  /** Keepers being started: a discard waits for them, so that none starts after it. */
+  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly opts: JobOutputsOptions,
@@ -99,22 +103,47 @@ export class VolumeOutputs implements JobOutputs {
       if (error instanceof AppError && error.code !== 'docker-unreachable') return { unavailable: error.message };
       throw error;
     }
-    await this.discard(jobId);
+    this.released.delete(jobId);
     const name = outputVolumeName(jobId);
-    try {
-      await this.docker.createVolume({
+    const failed = (error: unknown) =>
+      new AppError('output-prepare-failed', `The engine could not prepare the job's /output volume: ${error instanceof Error ? error.message : String(error)}. Check that Docker works (docker info) and try again.`);
+    const createVolume = () =>
+      this.docker.createVolume({
         Name: name,
         Driver: 'local',
         DriverOpts: outputVolumeOptions(sizeMiB, this.opts.uid, this.opts.gid),
         Labels: { [LABEL_AGENT]: this.opts.agentInstance, [LABEL_OUTPUT]: jobId, [LABEL_OUTPUT_MIB]: String(sizeMiB) },
       });
+    try {
+      // A volume of that name already there is reused: one with no keeper holds nothing (a tmpfs
+      // lives only while mounted), and a job's id, hence its size, is its own.
+      await createVolume();
+    } catch (error) {
+      throw failed(error);
+    }
+    const startKeeper = async () => {
       const keeper = await this.docker.createContainer(keeperSpec(jobId, imageId, sizeMiB, this.opts));
       await keeper.start();
-    } catch (error) {
-      await this.discard(jobId).catch(() => {});
-      throw new AppError('output-prepare-failed', `The engine could not prepare the job's /output volume: ${error instanceof Error ? error.message : String(error)}. Check that Docker works (docker info) and try again.`);
-    }
-    return { mount: { Type: 'volume', Source: name, Target: OUTPUT_DIR, ReadOnly: false } };
+    };
+    // The keeper starts while the job's container is being created.
+    const ready = startKeeper()
+      .catch(async (error: unknown) => {
+        // An earlier try's keeper still there (its name taken): remove it with its files, once.
+        if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+        await this.remove(jobId);
+        this.released.delete(jobId);
+        await createVolume();
+        await startKeeper();
+      })
+      .catch(async (error: unknown) => {
+        await this.remove(jobId).catch(() => {});
+        throw failed(error);
+      })
+      .finally(() => this.starting.delete(jobId));
+    this.starting.set(jobId, ready);
+    // Awaited by the caller before it starts the job; never an unhandled rejection meanwhile.
+    ready.catch(() => {});
+    return { mount: { Type: 'volume', Source: name, Target: OUTPUT_DIR, ReadOnly: false }, ready };
   }
 
   async collect(jobId: string): Promise<CollectedOutput> {
@@ -154,6 +183,13 @@ export class VolumeOutputs implements JobOutputs {
   }
 
   async discard(jobId: string): Promise<void> {
+    await this.starting.get(jobId)?.catch(() => {});
+    return this.remove(jobId);
+  }
+
+  private async remove(jobId: string): Promise<void> {
+    // Already removed by this agent (collected, then released): nothing to ask the engine.
+    if (this.released.delete(jobId)) return;
     const name = outputVolumeName(jobId);
     try {
       await this.docker.getContainer(name).remove({ force: true });
@@ -164,9 +200,10 @@ export class VolumeOutputs implements JobOutputs {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.docker.getVolume(name).remove();
+        this.released.add(jobId);
         return;
       } catch (error) {
-        if (notFound(error)) return;
+        if (notFound(error)) return void this.released.add(jobId);
         if ((error as { statusCode?: number }).statusCode !== 409 || attempt >= 20) throw dockerUnreachable(error);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -38,3 +38,15 @@ if ! docker info >/dev/null 2>&1; then
     echo "prepare-machine: the Docker engine is not running and cannot be started here; Docker tests will say they are skipped." >&2
   fi
 fi
+
+# The agent's own user is rarely root: the desktop app runs as the logged-in user in the `docker`
+# group, and tests run a runner as such a user (test/integration/jobs/nonroot.test.ts). The local
+# socket must be the docker group's, read-write (dockerd does this when the group exists at start).
+sock=/var/run/docker.sock
+if [ "$(id -u)" -eq 0 ] && [ -S "$sock" ]; then
+  getent group docker >/dev/null 2>&1 || groupadd --system docker
+  if [ "$(stat -c %G "$sock")" != docker ] || [ $(( 0$(stat -c %a "$sock") & 060 )) -ne $(( 060 )) ]; then
+    echo "prepare-machine: giving $sock to the docker group (rw)…" >&2
+    chgrp docker "$sock" && chmod g+rw "$sock"
+  fi
+fi
