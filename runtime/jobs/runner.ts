@@ -227,8 +227,13 @@ export class JobRunner {
       clearTimeout(timer);
       for (const a of ending) {
         if (isFinalState(a.state)) continue;
-        // Still stuck (an engine that does not answer): record the end here; recovery removes
-        // whatever container the stuck call may still create.
+        if (a.state === 'stopping' || a.state === 'running' || a.state === 'paused') {
+          // Its container exists: recovery finishes its stop at the next start (or re-adopts it).
+          core.log.warn('job did not end in time while the agent stopped; the next start finishes it', { id: a.id, state: a.state });
+          continue;
+        }
+        // Not started and stuck (an engine that does not answer): record the end here; recovery
+        // removes whatever container the stuck call may still create.
         const stop = a.stop ?? agentStopped;
         core.log.warn('job did not end in time while the agent stopped; recorded as stopped', { id: a.id, state: a.state });
         core.transition(a, stop.state, stop.reason, `${stop.detail} (the agent stopped before the job ended)`, { endedAt: core.now() });
