@@ -458,7 +458,7 @@ export class Market {
     const refuse = (why: string) => err('voucher-refused', `Voucher refused: ${why}`, jobId);
     // Each attempt is its own channel (buyer, provider, jobId): a voucher pays the current provider, or one that ran an earlier attempt.
     const earlier = job.provider && sameAddress(v.provider, job.provider) ? null : (job.attempts.find((a) => sameAddress(a.provider, v.provider)) ?? null);
-    if (!job.provider && !earlier) return refuse('the job has no provider yet.');
+    if (!job.provider && !earlier) return refuse(job.attempts.length ? 'it names no provider that ran the job, and the job waits to be placed again.' : 'the job has no provider yet.');
     if (v.buyer.toLowerCase() !== session.address.toLowerCase()) return refuse('it names another buyer.');
     if (!earlier && !sameAddress(v.provider, job.provider!)) return refuse("it does not name the job's provider.");
     if (v.jobId.toLowerCase() !== keccakText(jobId)) return refuse('its jobId is not keccak256 of the market job id.');

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Market, type BuyerSession, type Peer } from '../../../market/market.js';
 import { MarketStore } from '../../../market/store.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { amountForSeconds, jobRequestSchema, type JobRequestInput, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../runtime/market/protocol.js';
+import { amountForSeconds, jobRequestSchema, type JobRequestInput, toProviderMessageSchema, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../runtime/market/protocol.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
 import { makeAd } from '../../integration/market/peer.js';
 
@@ -147,6 +147,9 @@ describe('the market places a preempted job again', () => {
     await tick();
     expect(b.offers()).toHaveLength(1);
     expect(b.offers()[0]!.job.maxDurationSeconds).toBe(600 - 40);
+    // An ordinary v1 offer: what every provider already parses (maxAttempts stays with the market).
+    expect(toProviderMessageSchema.safeParse(b.peer.of('offer')[0]).success).toBe(true);
+    expect(b.offers()[0]!.job).not.toHaveProperty('maxAttempts');
     b.take(jobId);
     expect(b.report(jobId, 30, true)).toBeNull(); // its own seq and usage, from zero
     expect(await voucher(w, jobId, b.address, 30)).toBeNull();
