@@ -18,6 +18,7 @@ import { AppError } from '../runtime/api/errors.js';
 import { parseMessage } from '../runtime/market/frames.js';
 import {
   amountForSeconds,
+  DEFAULT_MAX_ATTEMPTS,
   jobRequestSchema,
   MAX_ATTEMPTS,
   MAX_MESSAGE_BYTES,
@@ -375,7 +376,7 @@ export class BuyerClient {
     const jobId = await new Promise<string>((resolve, reject) => {
       if (!this.ws) return reject(new AppError('market-unreachable', 'Not connected to the market.'));
       this.submits.set(ref, { resolve, reject });
-      this.send({ type: 'submit', ref, job, ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}) });
+      this.send({ type: 'submit', ref, job, maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS });
     });
     const tracker = new JobTracker(jobId, job, options);
     this.jobs.set(jobId, tracker);

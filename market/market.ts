@@ -11,7 +11,6 @@ import crypto from 'node:crypto';
 import { getAddress, id as keccakText } from 'ethers';
 import type { Logger } from '../runtime/log.js';
 import {
-  DEFAULT_MAX_ATTEMPTS,
   MAX_OUTPUT_BYTES,
   type Advertisement,
   type BuyerMessage,
@@ -417,7 +416,9 @@ export class Market {
       case 'sign-in':
         return err('already-signed-in', 'The first exchange is over: this connection is signed in.');
       case 'submit':
-        return this.submit(session, msg.ref, msg.job, msg.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+        // A submit without maxAttempts comes from a client that predates re-placement: it could not pay a
+        // second provider, so its job is never placed again.
+        return this.submit(session, msg.ref, msg.job, msg.maxAttempts ?? 1);
       case 'voucher':
         return this.voucher(session, msg.jobId, msg.signed);
       case 'cancel':

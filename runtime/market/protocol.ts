@@ -271,7 +271,7 @@ export type ToProviderMessage = z.infer<typeof toProviderMessageSchema>;
 export const buyerMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   signInSchema,
-  /** `maxAttempts` (optional, default DEFAULT_MAX_ATTEMPTS): how many providers may run the job in turn when one is preempted. Not part of `job`, so offers stay what v1 providers parse. */
+  /** `maxAttempts`: how many providers may run the job in turn when one is preempted (the buyer client sends DEFAULT_MAX_ATTEMPTS unless told otherwise; absent, from a client that predates re-placement, it is 1). Not part of `job`, so offers stay what v1 providers parse. */
   z.object({ type: z.literal('submit'), ref: z.string().max(64), job: jobRequestSchema, maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS).optional() }).strict(),
   z.object({ type: z.literal('voucher'), jobId: marketJobIdSchema, signed: signedVoucherSchema }).strict(),
   z.object({ type: z.literal('cancel'), jobId: marketJobIdSchema }).strict(),

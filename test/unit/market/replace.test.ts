@@ -98,10 +98,11 @@ class Provider {
   }
 }
 
-function submit(w: World, over: Partial<JobRequestInput> = {}, maxAttempts?: number): string {
+/** A submit as the buyer client sends it (maxAttempts 3 unless given); `null` leaves the field out, as an older client does. */
+function submit(w: World, over: Partial<JobRequestInput> = {}, maxAttempts: number | null = 3): string {
   const job = jobRequestSchema.parse({ image: 'sha256:' + 'ab'.repeat(32), command: ['x'], gpus: 0, pricePerHour: PRICE.toString(), maxDurationSeconds: 600, ...over });
   const before = w.buyerPeer.of('submitted').length;
-  expect(w.market.fromBuyer(w.session, { type: 'submit', ref: 'r', job, ...(maxAttempts ? { maxAttempts } : {}) })).toBeNull();
+  expect(w.market.fromBuyer(w.session, { type: 'submit', ref: 'r', job, ...(maxAttempts !== null ? { maxAttempts } : {}) })).toBeNull();
   return w.buyerPeer.of('submitted')[before]!.jobId;
 }
 
@@ -190,6 +191,15 @@ describe('the market places a preempted job again', () => {
     const p = [a, b].find((x) => x.offers().some((o) => o.jobId === only))!;
     await runThenPreempt(w, p, only, 5);
     expect(view(w, only)).toMatchObject({ state: 'preempted', reason: 'attempts-exhausted', attempts: 1 });
+
+    // A submit without maxAttempts (a client that predates re-placement, which could not pay a
+    // second provider): one attempt, as before.
+    const older = submit(w, {}, null);
+    expect(view(w, older)).toMatchObject({ maxAttempts: 1 });
+    const q = [a, b].find((x) => x.offers().some((o) => o.jobId === older))!;
+    await runThenPreempt(w, q, older, 5);
+    expect(view(w, older)).toMatchObject({ state: 'preempted', reason: 'attempts-exhausted', attempts: 1 });
+    expect(w.buyerPeer.of('attempt-ended').filter((m) => m.jobId === older)).toEqual([]);
   });
 
   it('ends the job preempted when its maximum duration is used up', async () => {
