@@ -46,6 +46,9 @@ export function outputVolumeOptions(sizeMiB: number, uid: number, gid: number): 
   return { type: 'tmpfs', device: 'tmpfs', o: `size=${sizeMiB}m,nr_inodes=${outputEntryCap(sizeMiB)},uid=${uid},gid=${gid},mode=0700,nosuid,nodev` };
 }
 
+/** The engine's API wants NoCopy alone here; dockerode's type also asks for Labels and DriverConfig. */
+const NO_COPY = { NoCopy: true } as NonNullable<Docker.MountSettings['VolumeOptions']>;
+
 /** The keeper's create options: no network, read-only, no capabilities, tiny limits, the volume read-only. */
 export function keeperSpec(jobId: string, imageId: string, sizeMiB: number, opts: Pick<JobOutputsOptions, 'agentInstance' | 'uid' | 'gid'>): Docker.ContainerCreateOptions {
   if (opts.uid === 0) throw new Error('the keeper never runs as root');
@@ -72,7 +75,7 @@ export function keeperSpec(jobId: string, imageId: string, sizeMiB: number, opts
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
       LogConfig: { Type: 'json-file', Config: { 'max-size': '64k', 'max-file': '1' } },
-      Mounts: [{ Type: 'volume', Source: outputVolumeName(jobId), Target: OUTPUT_DIR, ReadOnly: true }],
+      Mounts: [{ Type: 'volume', Source: outputVolumeName(jobId), Target: OUTPUT_DIR, ReadOnly: true, VolumeOptions: NO_COPY }],
     },
   };
 }
@@ -143,7 +146,8 @@ export class VolumeOutputs implements JobOutputs {
     this.starting.set(jobId, ready);
     // Awaited by the caller before it starts the job; never an unhandled rejection meanwhile.
     ready.catch(() => {});
-    return { mount: { Type: 'volume', Source: name, Target: OUTPUT_DIR, ReadOnly: false }, ready };
+    // NoCopy: the image's own files at /output are not copied in (the output is what the job writes).
+    return { mount: { Type: 'volume', Source: name, Target: OUTPUT_DIR, ReadOnly: false, VolumeOptions: NO_COPY }, ready };
   }
 
   async collect(jobId: string): Promise<CollectedOutput> {

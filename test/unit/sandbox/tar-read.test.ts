@@ -242,7 +242,7 @@ describe('the output volume and its keeper', () => {
     const spec = keeperSpec('j1', 'sha256:' + 'b'.repeat(64), 8, { agentInstance: 'a1', uid: 65534, gid: 65534 });
     expect(spec).toMatchObject({ name: 'offshift-output-j1', User: '65534:65534', NetworkDisabled: true, Labels: { 'io.offshift.agent': 'a1', 'io.offshift.output': 'j1', 'io.offshift.output-mib': '8' } });
     expect(spec.HostConfig).toMatchObject({ NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['ALL'], Privileged: false, PidsLimit: 4, Memory: 16 * 1024 * 1024 });
-    expect(spec.HostConfig!.Mounts).toEqual([{ Type: 'volume', Source: 'offshift-output-j1', Target: '/output', ReadOnly: true }]);
+    expect(spec.HostConfig!.Mounts).toEqual([{ Type: 'volume', Source: 'offshift-output-j1', Target: '/output', ReadOnly: true, VolumeOptions: { NoCopy: true } }]);
     // Never the job's managed label: recovery must not take the keeper for a job's container.
     expect(spec.Labels!['io.offshift.managed']).toBeUndefined();
     expect(() => keeperSpec('j1', 'x', 8, { agentInstance: 'a1', uid: 0, gid: 0 })).toThrow(/root/);
