@@ -47,10 +47,12 @@ function isFile(p: string): boolean {
   }
 }
 
-export function keeperBinaryMissing(): AppError {
+export function keeperBinaryMissing(platform: NodeJS.Platform = process.platform): AppError {
   return new AppError(
     'output-keeper-missing',
-    'The output keeper is not built (dist/output-keeper/keeper is missing), so jobs of an agent that does not run as root get no /output: run npm run build (a C compiler is needed: apt-get install gcc), then restart the agent.',
+    platform === 'linux'
+      ? 'The output keeper is not built (dist/output-keeper/keeper is missing), so jobs of an agent that does not run as root get no /output: run npm run build (a C compiler is needed: apt-get install gcc), then restart the agent.'
+      : `The output keeper (a static Linux program) is built on Linux only and this ${platform} build has none, so jobs get no /output here: use a build made on Linux.`,
   );
 }
 
