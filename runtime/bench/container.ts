@@ -3,54 +3,26 @@
  * GPU passthrough works on this machine. The same program runs as a job through the same
  * JobRunner as marketplace jobs (no network, read-only root, no capabilities, non-root user),
  * from a local image made of the program and the host libraries it links (glibc, libstdc++;
- * the NVIDIA runtime adds the driver's libcuda), imported once per program build.
+ * the NVIDIA runtime adds the driver's libcuda), imported once per build of the program and of
+ * those libraries (runtime/sandbox/local-image.ts).
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Gpu } from '../gpu/schema.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { isFinalState, type Job } from '../jobs/schema.js';
 import type { Logger } from '../log.js';
+import { ensureLocalImage } from '../sandbox/local-image.js';
+import type { TarEntry } from '../sandbox/tar-write.js';
 import { findBenchProgram, type ProgramRun } from './program.js';
 import type { ContainerBench } from './service.js';
 
 export const IMAGE_REPO = 'offshift-bench';
-
-/** A minimal ustar archive writer: regular files, folders and nothing else. */
-export function tarArchive(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const header = Buffer.alloc(512);
-    const isDir = e.data === undefined;
-    const name = isDir && !e.name.endsWith('/') ? `${e.name}/` : e.name;
-    if (Buffer.byteLength(name) > 99) throw new Error(`tar: name too long: ${name}`);
-    header.write(name, 0, 100, 'utf8');
-    header.write(`${e.mode.toString(8).padStart(7, '0')}\0`, 100, 8, 'ascii');
-    header.write('0000000\0', 108, 8, 'ascii');
-    header.write('0000000\0', 116, 8, 'ascii');
-    header.write(`${(e.data?.length ?? 0).toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
-    header.write(`${Math.floor(Date.UTC(2026, 0, 1) / 1000).toString(8).padStart(11, '0')}\0`, 136, 12, 'ascii');
-    header.write(isDir ? '5' : '0', 156, 1, 'ascii');
-    header.write('ustar\0', 257, 6, 'ascii');
-    header.write('00', 263, 2, 'ascii');
-    header.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-    blocks.push(header);
-    if (e.data) {
-      blocks.push(e.data);
-      const pad = (512 - (e.data.length % 512)) % 512;
-      if (pad) blocks.push(Buffer.alloc(pad));
-    }
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
+/** On the image: its value is the sha256 of its files (the program and the libraries it links). */
+export const IMAGE_LABEL = 'io.offshift.bench-image';
 
 /** The shared libraries a binary loads (ldd), by absolute path, the loader included. */
 export function linkedLibraries(binary: string): string[] {
@@ -63,8 +35,9 @@ export function linkedLibraries(binary: string): string[] {
   return [...libs];
 }
 
-function rootfs(program: string): Buffer {
-  const entries: { name: string; mode: number; data?: Buffer }[] = [];
+/** The image's root filesystem: the program, the libraries it links, a passwd and the job's folders. */
+function rootfs(program: string): TarEntry[] {
+  const entries: TarEntry[] = [];
   const dirs = new Set<string>();
   const addDir = (d: string) => {
     const parts = d.split('/').filter(Boolean);
@@ -85,35 +58,14 @@ function rootfs(program: string): Buffer {
     addDir(path.posix.dirname(rel));
     entries.push({ name: rel, mode: 0o755, data: fs.readFileSync(fs.realpathSync(lib)) });
   }
-  return tarArchive(entries);
+  return entries;
 }
 
-async function imageId(docker: Docker, ref: string): Promise<string | null> {
-  try {
-    return ((await docker.getImage(ref).inspect()) as { Id: string }).Id;
-  } catch {
-    return null;
-  }
-}
-
-/** The benchmark image for this build of the program (imported on first use), as sha256:… */
+/** The benchmark image for this build of the program and these host libraries (imported on first use), as sha256:… */
 export async function benchImage(docker: Docker, program: string, log: Logger): Promise<string> {
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(program)).digest('hex').slice(0, 16);
-  const ref = `${IMAGE_REPO}:${hash}`;
-  const existing = await imageId(docker, ref);
-  if (existing) return existing;
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-bench-image-')), 'rootfs.tar');
-  try {
-    fs.writeFileSync(file, rootfs(program));
-    const stream = (await docker.importImage(file, { repo: IMAGE_REPO, tag: hash })) as NodeJS.ReadableStream;
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
-  const id = await imageId(docker, ref);
-  if (!id) throw new Error(`the benchmark image ${ref} was imported but cannot be found`);
-  log.info('benchmark image imported', { ref, id });
-  return id;
+  const image = await ensureLocalImage(docker, { what: 'the benchmark image', repo: IMAGE_REPO, label: IMAGE_LABEL, files: rootfs(program), failureCode: 'bench-image-failed' });
+  if (image.built) log.info('benchmark image imported', { id: image.imageId });
+  return image.imageId;
 }
 
 function waitForEnd(runner: JobRunner, id: string, timeoutMs: number): Promise<Job | null> {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchImage, createContainerBench, tarArchive } from '../../../runtime/bench/container.js';
+import { benchImage, createContainerBench, IMAGE_LABEL } from '../../../runtime/bench/container.js';
 import { parseProgramOutput } from '../../../runtime/bench/parse.js';
 import { createBenchService } from '../../../runtime/bench/service.js';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
@@ -29,20 +29,6 @@ const gpu: Gpu = {
   index: 0, uuid: 'GPU-12345678-aaaa-bbbb-cccc-0123456789ab', vendor: 'nvidia', name: 'NVIDIA GeForce RTX 3090', memoryTotalMiB: 24576, driverVersion: '525.147.05',
   cudaVersion: '12.0', pciBusId: '00000000:01:00.0', migMode: null, migDevices: [], processes: [], temperatureC: 40, utilizationPct: 0, memoryUsedMiB: 1, powerDrawW: 30, powerLimitW: 350,
 };
-
-describe('tarArchive', () => {
-  it('writes ustar headers with checksums and 512-byte padding', () => {
-    const tar = tarArchive([{ name: 'etc', mode: 0o755 }, { name: 'etc/hello', mode: 0o644, data: Buffer.from('hi\n') }]);
-    expect(tar.length).toBe(512 * 2 + 512 + 1024);
-    expect(tar.subarray(0, 4).toString()).toBe('etc/');
-    expect(tar.subarray(257, 262).toString()).toBe('ustar');
-    const header = Buffer.from(tar.subarray(512, 1024));
-    const stored = parseInt(header.subarray(148, 154).toString(), 8);
-    header.fill(' ', 148, 156);
-    expect(stored).toBe(header.reduce((a, b) => a + b, 0));
-    expect(tar.subarray(1024, 1027).toString()).toBe('hi\n');
-  });
-});
 
 describe.skipIf(skipReason !== null)('offshift-bench in the job container (real engine)', () => {
   let h: Harness;
@@ -69,6 +55,9 @@ describe.skipIf(skipReason !== null)('offshift-bench in the job container (real 
     const image = await benchImage(h.docker, PROGRAM, silentLogger);
     expect(image).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await benchImage(h.docker, PROGRAM, silentLogger)).toBe(image); // imported once per build
+    const info = await h.docker.getImage(image).inspect();
+    expect(info.Config.Labels?.[IMAGE_LABEL]).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.RootFS.Layers).toHaveLength(1);
     const job = await h.runner.submit({ image, command: ['/offshift-bench', '--quick'], memoryMiB: 256, timeoutSeconds: 60 });
     const end = await waitEnd(job.id);
     expect(end.exitCode).toBe(3);

@@ -1,11 +1,12 @@
 /**
- * A tar archive of a few in-memory files (POSIX ustar): the build context of the demo image.
- * Pure. Each entry is a regular file owned by root; names are at most 100 bytes.
+ * A tar archive of a few in-memory files and folders (POSIX ustar): the root filesystem of a
+ * local image (local-image.ts). Pure. Each entry is owned by root; names are at most 100 bytes.
  */
 
 export interface TarEntry {
   name: string;
-  data: Uint8Array;
+  /** The file's bytes; none for a folder. */
+  data?: Uint8Array;
   /** Permission bits, e.g. 0o644 or 0o755. */
   mode: number;
 }
@@ -18,17 +19,18 @@ function octal(value: number, width: number): string {
 }
 
 function header(entry: TarEntry, mtime: number): Buffer {
-  const name = Buffer.from(entry.name, 'utf8');
-  if (name.length === 0 || name.length > 100 || entry.name.includes('\0')) throw new Error(`tar: bad file name "${entry.name}"`);
+  const folder = entry.data === undefined;
+  const name = Buffer.from(folder && !entry.name.endsWith('/') ? `${entry.name}/` : entry.name, 'utf8');
+  if (entry.name.length === 0 || name.length > 100 || entry.name.includes('\0')) throw new Error(`tar: bad file name "${entry.name}"`);
   const h = Buffer.alloc(BLOCK, 0);
   name.copy(h, 0);
   h.write(octal(entry.mode & 0o7777, 8), 100, 'ascii');
   h.write(octal(0, 8), 108, 'ascii'); // uid
   h.write(octal(0, 8), 116, 'ascii'); // gid
-  h.write(octal(entry.data.length, 12), 124, 'ascii');
+  h.write(octal(entry.data?.length ?? 0, 12), 124, 'ascii');
   h.write(octal(mtime, 12), 136, 'ascii');
   h.write('        ', 148, 'ascii'); // the checksum counts its own field as spaces
-  h.write('0', 156, 'ascii'); // regular file
+  h.write(folder ? '5' : '0', 156, 'ascii'); // folder or regular file
   h.write('ustar\0', 257, 'ascii');
   h.write('00', 263, 'ascii');
   h.write('root', 265, 'ascii');
@@ -43,7 +45,9 @@ function header(entry: TarEntry, mtime: number): Buffer {
 export function makeTar(entries: readonly TarEntry[], mtime = 0): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
-    parts.push(header(entry, mtime), Buffer.from(entry.data));
+    parts.push(header(entry, mtime));
+    if (!entry.data) continue;
+    parts.push(Buffer.from(entry.data));
     const pad = (BLOCK - (entry.data.length % BLOCK)) % BLOCK;
     if (pad) parts.push(Buffer.alloc(pad, 0));
   }

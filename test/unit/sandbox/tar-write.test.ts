@@ -1,9 +1,9 @@
-/** The demo image's build context: an in-memory tar that GNU tar reads back, names, modes and bytes intact. */
+/** A local image's root filesystem: an in-memory tar that GNU tar reads back, names, modes and bytes intact. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTar } from '../../../runtime/demo/tar.js';
+import { makeTar } from '../../../runtime/sandbox/tar-write.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
 let temp: ReturnType<typeof makeTempHome> | null = null;
@@ -32,8 +32,31 @@ describe('makeTar', () => {
     expect(fs.statSync(path.join(out, 'empty')).size).toBe(0);
   });
 
+  it('writes folders (with their modes, the sticky bit kept) that GNU tar extracts, files inside them', () => {
+    temp = makeTempHome('offshift-tar-');
+    const tar = makeTar([
+      { name: 'tmp', mode: 0o1777 },
+      { name: 'etc/', mode: 0o755 },
+      { name: 'etc/hello', mode: 0o644, data: Buffer.from('hi\n') },
+    ]);
+    // Folders carry no data: three headers, one data block, two empty blocks.
+    expect(tar.length).toBe(512 * 3 + 512 + 1024);
+    expect(tar.subarray(0, 5).toString()).toBe('tmp/\0');
+    const file = path.join(temp.home, 'rootfs.tar');
+    fs.writeFileSync(file, tar);
+    const listing = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing[0]).toMatch(/^drwxrwxrwt root\/root +0 .* tmp\/$/);
+    expect(listing[1]).toMatch(/^drwxr-xr-x root\/root +0 .* etc\/$/);
+    const out = path.join(temp.home, 'x');
+    fs.mkdirSync(out);
+    execFileSync('tar', ['-xf', file, '-C', out]);
+    expect(fs.statSync(path.join(out, 'tmp')).isDirectory()).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'etc', 'hello'), 'utf8')).toBe('hi\n');
+  });
+
   it('refuses a name the format cannot hold', () => {
     expect(() => makeTar([{ name: 'x'.repeat(101), data: Buffer.alloc(1), mode: 0o644 }])).toThrow(/bad file name/);
     expect(() => makeTar([{ name: '', data: Buffer.alloc(1), mode: 0o644 }])).toThrow(/bad file name/);
+    expect(() => makeTar([{ name: '', mode: 0o755 }])).toThrow(/bad file name/);
   });
 });

@@ -1,0 +1,176 @@
+/**
+ * An image made on this machine from a few files (a program the build made, and what it needs),
+ * with no registry and no Dockerfile: the files, as an in-memory tar, are imported through the
+ * engine as the image's whole root filesystem (`POST /images/create?fromSrc=-`: one layer), its
+ * user, entry point and a label set by the import's `changes`. The label's value is the sha256 of
+ * the files and that configuration, so an image is made once per content, found again by it (also
+ * by another agent process on the same engine), and made again when the files change or when it
+ * was removed (docker image prune). Tagged `<repo>:<12 hex of that hash>` for `docker images`.
+ *
+ * Made this way: the output keeper's image (keeper-image.ts), the demo job's
+ * (runtime/demo/image.ts) and the benchmark's (runtime/bench/container.ts).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { AppError } from '../api/errors.js';
+import { dockerUnreachable } from './docker.js';
+import { makeTar, type TarEntry } from './tar-write.js';
+
+/** Bumped when the way an image is made changes, so that every label changes and each is made again. */
+const FORMAT = 'offshift-local-image-v1';
+
+export interface LocalImageRecipe {
+  /** What it is, in messages: "the demo job's image". */
+  what: string;
+  /** The tag's repository: `<repo>:<12 hex>`. */
+  repo: string;
+  /** The label that holds the content hash: how a made image is found again. */
+  label: string;
+  /** The root filesystem: files, and folders (no data), by path relative to `/`. */
+  files: readonly TarEntry[];
+  /** The image's USER, e.g. `65534:65534`; none: the runner's choice. */
+  user?: string;
+  /** The image's ENTRYPOINT (exec form); none: the job's command alone. */
+  entrypoint?: readonly string[];
+  /** The AppError code when the engine does not make it. */
+  failureCode: string;
+}
+
+/** An image of one static program at `/<name>`, its entry point, run as nobody (65534:65534), with nothing else. */
+export function staticProgramRecipe(o: { what: string; repo: string; label: string; name: string; program: Buffer; failureCode: string }): LocalImageRecipe {
+  const { name, program, ...rest } = o;
+  return { ...rest, files: [{ name, data: program, mode: 0o755 }], user: '65534:65534', entrypoint: [`/${name}`] };
+}
+
+export interface LocalImage {
+  /** The engine's local id, `sha256:<64 hex>`: what a job names. */
+  imageId: string;
+  /** True when this call made it; false when an image of the same content was there. */
+  built: boolean;
+}
+
+/**
+ * `override` (an environment variable's value: empty or not a file means none), else
+ * `<folder>/<name>` under `dist/` or beside a folder at most three levels above `from` (runtime/x
+ * in a checkout, dist/ or dist/chunks/ when bundled), else the packaged app's resources folder
+ * (`packaged`). Null when there is none.
+ */
+export function findBuildOutput(o: { override: string | undefined; folder: string; name: string; from: string; packaged: (resources: string) => string }): string | null {
+  if (o.override !== undefined) return o.override && isFile(o.override) ? o.override : null;
+  const candidates: string[] = [];
+  let dir = o.from;
+  for (let i = 0; i < 4; i++) {
+    candidates.push(path.join(dir, 'dist', o.folder, o.name), path.join(dir, o.folder, o.name));
+    dir = path.dirname(dir);
+  }
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  if (resources) candidates.push(o.packaged(resources));
+  return candidates.find(isFile) ?? null;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The bytes of a program the build makes; `missing()` (which says how to build it) when there are none. */
+export function readBuildOutput(file: string | null, missing: () => AppError): Buffer {
+  if (!file) throw missing();
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    throw missing();
+  }
+}
+
+/** The label's value: the sha256 of the recipe's files and configuration. Pure. */
+export function localImageHash(recipe: Pick<LocalImageRecipe, 'files' | 'user' | 'entrypoint'>): string {
+  const h = crypto.createHash('sha256').update(JSON.stringify([FORMAT, recipe.user ?? null, recipe.entrypoint ?? null]));
+  for (const f of recipe.files) {
+    h.update(JSON.stringify([f.name, f.mode, f.data === undefined ? null : f.data.length]));
+    if (f.data) h.update(f.data);
+  }
+  return h.digest('hex');
+}
+
+/** The made images, by content hash (a failure is not kept: the next call tries again). */
+const made = new Map<string, Promise<string>>();
+
+/** The image holding these files, made first when the engine has none. */
+export async function ensureLocalImage(docker: Docker, recipe: LocalImageRecipe): Promise<LocalImage> {
+  const hash = localImageHash(recipe);
+  const known = made.get(hash);
+  if (known) {
+    const imageId = await known;
+    if (await imageExists(docker, imageId)) return { imageId, built: false };
+    // Removed from outside since (docker image prune), or another engine: make it again.
+    if (made.get(hash) === known) made.delete(hash);
+    return ensureLocalImage(docker, recipe);
+  }
+  let built = false;
+  const work = (async () => {
+    const existing = await findImage(docker, recipe.label, hash);
+    if (existing) return existing;
+    built = true;
+    return importImage(docker, recipe, hash);
+  })();
+  made.set(hash, work);
+  work.catch(() => {
+    if (made.get(hash) === work) made.delete(hash);
+  });
+  return { imageId: await work, built };
+}
+
+async function importImage(docker: Docker, recipe: LocalImageRecipe, hash: string): Promise<string> {
+  const changes = [`LABEL ${recipe.label}=${hash}`];
+  if (recipe.user) changes.push(`USER ${recipe.user}`);
+  if (recipe.entrypoint) changes.push(`ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`);
+  const failed = (why: string) => new AppError(recipe.failureCode, `The engine could not make ${recipe.what}: ${why}. Check that Docker works (docker info) and try again.`);
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.importImage(Readable.from([makeTar(recipe.files)]), { repo: recipe.repo, tag: hash.slice(0, 12), changes });
+  } catch (error) {
+    // An answer from the engine is its refusal; no answer is an engine out of reach.
+    if ((error as { statusCode?: number }).statusCode) throw failed((error as Error).message);
+    throw dockerUnreachable(error);
+  }
+  const problem = await new Promise<string | null>((resolve) => {
+    let refused: string | null = null;
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null) => resolve(error ? error.message : refused),
+      (event: { error?: string; errorDetail?: { message?: string } }) => {
+        if (event.error) refused = event.errorDetail?.message ?? event.error;
+      },
+    );
+  });
+  if (problem) throw failed(problem);
+  const imageId = await findImage(docker, recipe.label, hash);
+  if (!imageId) throw new AppError(recipe.failureCode, `The engine made ${recipe.what} but does not list it; try again, or run docker images to look.`);
+  return imageId;
+}
+
+async function imageExists(docker: Docker, id: string): Promise<boolean> {
+  try {
+    await docker.getImage(id).inspect();
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw dockerUnreachable(error);
+  }
+}
+
+async function findImage(docker: Docker, label: string, hash: string): Promise<string | null> {
+  try {
+    const images = await docker.listImages({ filters: { label: [`${label}=${hash}`] } });
+    return images[0]?.Id ?? null;
+  } catch (error) {
+    throw dockerUnreachable(error);
+  }
+}
