@@ -20,7 +20,6 @@ import { startWebSocketServer, type RunningServer } from '../../runtime/api/tran
 import { demoJobRequest, ensureDemoImage, findDemoBinary } from '../../runtime/demo/image.js';
 import { silentLogger } from '../../runtime/log.js';
 import { connectDocker } from '../../runtime/sandbox/docker.js';
-import { canMountOutput } from '../../runtime/sandbox/job-files.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 import { dockerAvailable } from '../helpers/test-images.js';
 
@@ -31,7 +30,6 @@ const hasChromium = fs.existsSync(CHROMIUM);
 const hasDocker = dockerAvailable();
 if (!hasChromium) console.warn(`[e2e] market pages skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium).`);
 if (hasChromium && !hasDocker) console.warn('[e2e] the Jobs page picture test is skipped: the Docker engine is not reachable.');
-if (hasChromium && hasDocker && !canMountOutput()) console.warn('[e2e] the Jobs page picture test is skipped: a job gets an /output folder only when the agent runs as root.');
 
 /** What the test reads of an <img> (this tsconfig has no DOM types). */
 interface Picture {
@@ -80,7 +78,7 @@ describe.skipIf(!hasChromium)('the Jobs and Marketplace pages in Chromium agains
     temp?.cleanup();
   });
 
-  it.skipIf(!hasDocker || !canMountOutput())('shows a finished job’s output picture: a thumbnail in the list, large in the job view', async () => {
+  it.skipIf(!hasDocker)('shows a finished job’s output picture: a thumbnail in the list, large in the job view', async () => {
     if (!findDemoBinary()) throw new Error('dist/demo-job/render is missing: run npm run build first (npm test does).');
     const { imageId } = await ensureDemoImage(connectDocker());
     const request = demoJobRequest(imageId, 5);

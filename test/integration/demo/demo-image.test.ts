@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoJobRequest, DEMO_IMAGE_LABEL, ensureDemoImage, findDemoBinary } from '../../../runtime/demo/image.js';
 import type { JobSpecInput } from '../../../runtime/jobs/schema.js';
-import { canMountOutput } from '../../../runtime/sandbox/job-files.js';
 import { makeHarness, skipReason, type Harness } from '../jobs/harness.js';
 import { readPng } from './png.js';
 
@@ -55,7 +54,7 @@ describe.skipIf(skipReason !== null)('the demo job on the real engine', () => {
     await expect(ensureDemoImage(h.docker, { env: { OFFSHIFT_DEMO_JOB_BINARY: '' } })).rejects.toMatchObject({ code: 'demo-job-missing' });
   });
 
-  it.skipIf(!canMountOutput())('runs through the real runner and leaves a valid PNG in the job output folder', async () => {
+  it('runs through the real runner and leaves a valid PNG in the job output folder', async () => {
     const { imageId } = await ensureDemoImage(h.docker);
     const request = demoJobRequest(imageId, 3);
     expect(request).toMatchObject({ gpus: 0, cpus: 1, memoryMiB: 128, maxDurationSeconds: 120, reportIntervalSeconds: 5 });
@@ -85,7 +84,7 @@ describe.skipIf(skipReason !== null)('the demo job on the real engine', () => {
     expect(colours.size).toBeGreaterThan(200);
   }, 120_000);
 
-  it.skipIf(!canMountOutput())('bad arguments: the job fails with the renderer saying why', async () => {
+  it('bad arguments: the job fails with the renderer saying why', async () => {
     const { imageId } = await ensureDemoImage(h.docker);
     const job = await h.runner.wait((await h.runner.submit({ image: imageId, command: ['--width', '5'], memoryMiB: 64 })).id);
     expect(job).toMatchObject({ state: 'failed', exitCode: 2 });
