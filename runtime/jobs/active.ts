@@ -38,4 +38,10 @@ export interface Active {
   logSeen: { stdout: number; stderr: number };
   done: Promise<Job>;
   resolveDone: (job: Job) => void;
+  /**
+   * Aborted when the agent stops while the job runs: its run lets go of the container (the
+   * wait for its exit included, which would otherwise keep the agent's process alive) and does
+   * nothing more; the next start re-adopts the job, or records its end if it exited meanwhile.
+   */
+  detach: AbortController;
 }

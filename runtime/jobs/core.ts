@@ -149,6 +149,7 @@ export class RunnerCore {
       logSeen: { stdout: 0, stderr: 0 },
       done,
       resolveDone,
+      detach: new AbortController(),
     };
     this.active.set(spec.id, active);
     this.engineWatch.start();

@@ -100,6 +100,8 @@ export class JobLifecycle {
       else if (core.held !== null) await this.pause(a, core.held).catch(() => {});
       await this.finishWhenExited(a);
     } catch (error) {
+      // Let go while the agent stopped: the container is the next start's, never removed here.
+      if (a.detach.signal.aborted) throw error;
       const appError = error instanceof AppError ? error : null;
       if (a.containerId) await docker.getContainer(a.containerId).remove({ force: true }).catch(() => {});
       if (a.stop && !a.containerId) return await this.endBeforeStart(a);
@@ -219,11 +221,14 @@ export class JobLifecycle {
   async finishWhenExited(a: Active): Promise<void> {
     const container = this.docker.getContainer(a.containerId!);
     try {
-      await container.wait();
+      await container.wait({ abortSignal: a.detach.signal });
     } catch (error) {
+      if (a.detach.signal.aborted) return;
       // The container vanished (removed from outside: 404), or the engine went away.
       if (!/\b404\b|no such container/i.test(String(error))) this.core.engineWatch.lost();
     }
+    // The agent is stopping: the container, exited or not, is the next start's (recovery).
+    if (a.detach.signal.aborted) return;
     await this.finish(a);
   }
 
@@ -264,6 +269,8 @@ export class JobLifecycle {
     await Promise.race([a.logDone, new Promise((r) => setTimeout(r, 2000))]);
     a.logStream?.destroy();
     if (exists) await this.catchUpLogs(a);
+    // The agent began stopping meanwhile: record nothing half-way; recovery finds the exited container.
+    if (a.detach.signal.aborted) return;
     if (decision === 'retry') return this.retry(a);
     a.log.close();
     const endedAt = finishedAt && finishedAt <= core.now() ? finishedAt : core.now();

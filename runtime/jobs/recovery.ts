@@ -93,14 +93,18 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
       core.emit(core.store.get(id)!);
       continue;
     }
-    const ranMs = ranMsFromEvents(core.store.events(id), core.now());
+    // A container that exited while the agent was down ran until it exited, not until now: the
+    // buyer pays for the run, never for the agent's downtime.
+    const exitedAt = status === 'running' || status === 'paused' ? NaN : Date.parse(inspect.State.FinishedAt);
+    const ranUntil = Number.isFinite(exitedAt) && exitedAt > 0 ? Math.min(core.now(), exitedAt) : core.now();
+    const ranMs = ranMsFromEvents(core.store.events(id), ranUntil);
     const active = core.track(job.spec as JobSpec, assignedGpusOf(inspect, job.gpus), job.state, job.spec.timeoutSeconds * 1000 - ranMs);
     active.containerId = info.Id;
     if (job.state === 'stopping') {
       const state = stopStateFromReason(job.reason);
       if (state) active.stop = { state, reason: job.reason, detail: job.detail };
     }
-    active.meter = UsageMeter.resume(job.startedAt ?? core.now(), job.gpus, ranMs, core.now());
+    active.meter = UsageMeter.resume(job.startedAt ?? core.now(), job.gpus, ranMs, ranUntil);
     if (status !== 'running' && status !== 'paused') {
       out.finished.push(id);
       await lifecycle.finish(active);

@@ -241,6 +241,8 @@ export class JobRunner {
       }
     }
     for (const a of core.active.values()) {
+      // Running, paused, or not ended in time: let go of it (the next start re-adopts it).
+      a.detach.abort();
       if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
       if (a.killTimer) clearTimeout(a.killTimer);
       a.logStream?.destroy();

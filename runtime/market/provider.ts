@@ -124,8 +124,9 @@ export class MarketProvider {
     this.adTimer.unref?.();
   }
 
+  /** Market jobs not ended (an ended one stays tracked only until its ending is delivered). */
   runningJobs(): PaidJob[] {
-    return [...this.jobs.values()];
+    return [...this.jobs.values()].filter((j) => this.marketJob(j.jobId)?.ended_at == null);
   }
 
   // ── connection ───────────────────────────────────────────────────────────
@@ -146,7 +147,7 @@ export class MarketProvider {
     this.graceTimer = setTimeout(() => {
       this.graceTimer = null;
       if (this.conn.connected) return;
-      for (const j of this.jobs.values()) {
+      for (const j of this.runningJobs()) {
         void this.d.runner
           .stopJob(j.row.local_job_id, {
             state: 'cancelled',
@@ -174,7 +175,7 @@ export class MarketProvider {
     const open = this.d.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE final_sent = 0').all();
     this.conn.send({ type: 'resume', jobs: open.slice(0, 64).map((r) => ({ jobId: r.job_id, usageSeconds: r.reported_seconds })) });
     for (const j of this.jobs.values()) j.reconnected();
-    for (const row of open) if (row.ended_at !== null && !this.jobs.has(row.job_id)) void this.sendEnding(row);
+    for (const row of open) if (row.ended_at !== null) void this.sendEnding(row);
     void this.advertise();
   }
 
@@ -453,10 +454,12 @@ export class MarketProvider {
     const seconds = job.usage ? Math.floor(job.usage.runMs / 1000) : row.reported_seconds;
     const state: MarketJobState = job.reason === marketStopReasons.unpaid ? 'unpaid' : job.reason === marketStopReasons.marketUnreachable ? 'market-unreachable' : job.state;
     void (async () => {
+      // Kept in this.jobs until the ending is delivered: a final report that could not be sent
+      // (no connection, e.g. the job ended while the agent was down) is resent on reconnect,
+      // before the ending, so the buyer pays for the end of the run.
       if (tracked) await tracked.report(true, seconds);
       // The runner collects the job's /output after recording its end: wait for that.
       await this.d.runner.wait(job.id).catch(() => {});
-      this.jobs.delete(row.job_id);
       this.recordEnd(this.marketJob(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
       this.advertiseSoon();
     })().catch((error: unknown) => this.d.log.error('ending a market job failed', { jobId: row.job_id, error: (error as Error).message }));
@@ -484,7 +487,9 @@ export class MarketProvider {
       type: 'job-ended',
       end: { jobId: row.job_id, state: (row.end_state ?? 'failed') as MarketJobState, reason: reason.slice(0, 64), detail: rest.join('\n').slice(0, 2000), usageSeconds: row.reported_seconds, exitCode: exit === '' ? null : Number(exit) },
     });
-    if (ok) this.d.db.prepare('UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(row.job_id);
+    if (!ok) return;
+    this.d.db.prepare('UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(row.job_id);
+    this.jobs.delete(row.job_id);
   }
 
   /** After an agent restart: re-track market jobs still running; resend endings not yet delivered. */

@@ -2,7 +2,9 @@
  * The agent SIGKILLed mid-job (a real `offshift agent` process with a password file): after it
  * restarts on the same data folder, the runner re-adopts the container, the marketplace picks the
  * job up again (report numbers go on, the market re-links it to its buyer), the job finishes and
- * is paid for all the time it ran, and the ledger holds the final voucher.
+ * is paid for all the time it ran, and the ledger holds the final voucher. And the agent stopped
+ * (SIGTERM) while the job runs, which then ends before the agent is back: the final report is
+ * sent at the next start, for the time the job ran.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -104,6 +106,37 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
       } finally {
         db.close();
       }
+    } finally {
+      buyer.close();
+    }
+  }, 150_000);
+
+  it('stopped (SIGTERM) while a job runs: the agent exits at once, and after the job ended meanwhile the next start reports it; the buyer pays the run, not the downtime', async () => {
+    agent = startAgent();
+    await until(() => market.market.providersView().some((p) => p.connected), 30_000, 'the agent to sign in');
+    const buyer = await BuyerClient.connect({ market: market.url, signer: chain.buyer.privateKey, reconnectForMs: 90_000 });
+    try {
+      const handle = await buyer.submit(
+        { image: sandboxTestImage(), command: ['sh', '-c', 'sleep 12; echo done'], gpus: 0, cpus: 0.5, memoryMiB: 64, outputMiB: 0, maxDurationSeconds: 120, pricePerHour: PRICE.toString(), reportIntervalSeconds: 5 },
+        { outputDir: null },
+      );
+      await until(() => BigInt(row(handle.jobId)?.paid_up_to ?? '0') > 0n, 30_000, 'a first paid report');
+      const stopping = Date.now();
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent!.once('exit', r));
+      // It let go of the running job instead of waiting for it (it waited until the job ended before).
+      expect(Date.now() - stopping).toBeLessThan(5000);
+      // The job ends while no agent runs (about 12 s after it started), then the agent stays away 10 s more.
+      await new Promise((r) => setTimeout(r, 18_000));
+      agent = startAgent();
+      const result = await handle.result;
+      expect(result.state).toBe('succeeded');
+      // The run was 12 s; counting until the restart would give about 25.
+      expect(result.usageSeconds).toBeGreaterThanOrEqual(11);
+      expect(result.usageSeconds).toBeLessThanOrEqual(15);
+      // The final report reached the buyer before the ending: the run is paid to its end.
+      expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
+      await until(() => row(handle.jobId)?.paid_up_to === result.paid, 15_000, 'the final voucher recorded');
     } finally {
       buyer.close();
     }
