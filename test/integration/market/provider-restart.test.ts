@@ -12,7 +12,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toJobId } from '../../../runtime/chain/devnet.js';
-import { tokens } from '../../../runtime/chain/deploy.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
@@ -22,12 +21,12 @@ import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import { PRICE, until } from './real-loop.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
 const skip = canBuildTestImage() ?? (fs.existsSync(CLI) ? null : 'the CLI is not built (npm run build)');
 if (skip) console.warn(`[skipped] agent restart in a marketplace job: ${skip}`);
-const PRICE = tokens('36');
 
 describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
   let chain: TestChain;
@@ -142,13 +141,3 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
     }
   }, 150_000);
 });
-
-async function until<T>(probe: () => T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

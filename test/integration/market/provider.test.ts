@@ -5,99 +5,24 @@
  * the base unit. Then what must happen when the buyer stops paying, when the market dies (and
  * comes back, or not), and when the provider declines.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Contract } from 'ethers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
+import { describe, expect, it } from 'vitest';
 import { ESCROW_ABI, TOKEN_ABI } from '../../../runtime/chain/abi.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
-import { tokens } from '../../../runtime/chain/deploy.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
-import { silentLogger } from '../../../runtime/log.js';
 import type { MarketStatus } from '../../../runtime/market/schema.js';
-import type { MarketPatch } from '../../../runtime/market/settings.js';
-import { BuyerClient, type BuyerResult } from '../../../market/buyer-client.js';
-import { startMarket, type RunningMarket } from '../../../market/server.js';
-import { startTestChain, type TestChain } from '../../helpers/anvil.js';
+import type { BuyerResult } from '../../../market/buyer-client.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
-import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import { canBuildTestImage } from '../../helpers/test-images.js';
+import { PRICE, until, useRealLoop } from './real-loop.js';
 
 const skip = canBuildTestImage();
 if (skip) console.warn(`[skipped] marketplace provider tests: ${skip}`);
 
-const PASSWORD = 'correct horse battery staple';
-const PRICE = tokens('36'); // 0.01 token a second
-
 describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
-  let chain: TestChain;
-  let image: string;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    image = sandboxTestImage();
-    chain = await startTestChain({ deposit: '1000' });
-  }, 180_000);
-
-  afterAll(async () => {
-    await chain?.stop();
-  });
-
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function market(options: { port?: number; dbFile?: string } = {}): Promise<RunningMarket> {
-    const m = await startMarket({ port: options.port ?? 0, dbFile: options.dbFile ?? null, chainId: chain.chainId, escrow: chain.escrow, log: silentLogger, offerTtlMs: 5000 });
-    cleanups.push(() => m.close().catch(() => {}));
-    return m;
-  }
-
-  /** An agent whose wallet network is the test chain, connected to `url`. */
-  async function provider(url: string, settings: MarketPatch = {}): Promise<{ agent: Agent; address: string; home: string }> {
-    const temp = makeTempHome('offshift-market-provider-');
-    fs.writeFileSync(
-      path.join(temp.home, 'devnet.json'),
-      JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, port: Number(new URL(chain.rpcUrl).port), pid: chain.anvil.pid, token: chain.token, escrow: chain.escrow, fromBlock: 0, buyer: { address: chain.buyer.address, privateKey: chain.buyer.privateKey } }),
-    );
-    const agent = createAgent({
-      home: temp.home,
-      log: silentLogger,
-      env: { ...process.env, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      idleSource: null,
-      market: { enabled: true, demo: false, backoff: { minMs: 200, maxMs: 1000 } },
-    });
-    const { address } = await agent.client().call('wallet.create', { password: PASSWORD });
-    await chain.fund(address, { eth: '5' });
-    agent.schedule.settings.update('market', { url, minPricePerJobHour: tokens('1').toString(), ...settings });
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.stop();
-      temp.cleanup();
-    });
-    await until(async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000, 'the agent to sign in to the market');
-    return { agent, address, home: temp.home };
-  }
-
-  async function buyer(url: string): Promise<BuyerClient> {
-    const b = await BuyerClient.connect({ market: url, signer: chain.buyer.privateKey, expectChainId: chain.chainId, expectEscrow: chain.escrow, reconnectForMs: 60_000 });
-    cleanups.push(() => b.close());
-    return b;
-  }
-
-  const job = (seconds: number, extra: Record<string, unknown> = {}) => ({
-    image,
-    command: ['sh', '-c', `i=0; while [ $i -lt ${seconds} ]; do echo tick $i; sleep 1; i=$((i+1)); done`],
-    gpus: 0,
-    cpus: 0.5,
-    memoryMiB: 64,
-    diskMiB: 64,
-    outputMiB: 0,
-    maxDurationSeconds: 120,
-    pricePerHour: PRICE.toString(),
-    reportIntervalSeconds: 5,
-    ...extra,
-  });
+  const loop = useRealLoop();
+  const { market, provider, buyer, job } = loop;
 
   it('runs a job offered by the market, is paid by vouchers, redeems them, and the ledger equals the chain', async () => {
     const m = await market();
@@ -115,9 +40,9 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const redeemed = await wallet.redeem();
     expect(redeemed.map((r) => r.outcome)).toEqual(['ok']);
 
-    const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.provider);
-    const token = new Contract(chain.token, TOKEN_ABI, chain.provider);
-    const paidOnChain = (await escrow.getFunction('paid')(chain.buyer.address, p.address, toJobId(result.jobId))) as bigint;
+    const escrow = new Contract(loop.chain.escrow, ESCROW_ABI, loop.chain.provider);
+    const token = new Contract(loop.chain.token, TOKEN_ABI, loop.chain.provider);
+    const paidOnChain = (await escrow.getFunction('paid')(loop.chain.buyer.address, p.address, toJobId(result.jobId))) as bigint;
     const balance = (await token.getFunction('balanceOf')(p.address)) as bigint;
     const totals = p.agent.money.handlers;
     const summary = await totals['wallet.status']({});
@@ -159,11 +84,11 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
 
   it('finishes and is paid when the market dies mid-job and comes back within the grace', async () => {
     const dir = makeTempHome('offshift-market-db-');
-    cleanups.push(() => dir.cleanup());
+    loop.defer(() => dir.cleanup());
     const dbFile = path.join(dir.home, 'market.db');
     const first = await market({ dbFile });
     const port = first.port;
-    const p = await provider(first.url, { disconnectGraceSeconds: 60 });
+    const p = await provider(first.url, { settings: { disconnectGraceSeconds: 60 } });
     const b = await buyer(first.url);
     const handle = await b.submit(job(14), { outputDir: null });
     await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => j.state === 'running'), 20_000, 'the job to run');
@@ -179,7 +104,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
 
   it('stops the job as market-unreachable when the market stays away past the grace; vouchers held are redeemed on chain without it', async () => {
     const m = await market();
-    const p = await provider(m.url, { disconnectGraceSeconds: 10 });
+    const p = await provider(m.url, { settings: { disconnectGraceSeconds: 10 } });
     const b = await buyer(m.url);
     const handle = await b.submit(job(60), { outputDir: null });
     void handle.result.catch(() => {});
@@ -192,14 +117,14 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     expect(status.state).toBe('retrying');
     const results = await (await p.agent.money.load()).wallet.redeem();
     expect(results.map((r) => r.outcome)).toEqual(['ok']);
-    const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.provider);
-    const paidOnChain = (await escrow.getFunction('paid')(chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;
+    const escrow = new Contract(loop.chain.escrow, ESCROW_ABI, loop.chain.provider);
+    const paidOnChain = (await escrow.getFunction('paid')(loop.chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;
     expect(paidOnChain).toBeGreaterThan(0n);
   }, 120_000);
 
   it('declines an offer with the reason, and the market then offers the job to the next provider', async () => {
     const m = await market();
-    const picky = await provider(m.url, { denyBuyers: [chain.buyer.address] });
+    const picky = await provider(m.url, { settings: { denyBuyers: [loop.chain.buyer.address] } });
     const b = await buyer(m.url);
     const handle = await b.submit(job(2), { outputDir: null });
     const declined = await until(async () => (await picky.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000, 'the offer to be decided');
@@ -223,13 +148,3 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     handle.cancel();
   }, 60_000);
 });
-
-async function until<T>(probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -7,102 +7,35 @@
  * redeems what its own ledger holds, the chain agrees to the base unit, and the sum is the
  * buyer's `paid`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Contract } from 'ethers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
+import { describe, expect, it } from 'vitest';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
-import { tokens } from '../../../runtime/chain/deploy.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
-import { silentLogger } from '../../../runtime/log.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
-import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
-import { startMarket, type RunningMarket } from '../../../market/server.js';
-import { startTestChain, type TestChain } from '../../helpers/anvil.js';
-import { makeTempHome } from '../../helpers/temp-home.js';
-import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import type { BuyerEvent } from '../../../market/buyer-client.js';
+import { canBuildTestImage } from '../../helpers/test-images.js';
+import { PRICE, until, useRealLoop } from './real-loop.js';
 
 const skip = canBuildTestImage();
 if (skip) console.warn(`[skipped] market re-placement with real providers: ${skip}`);
 
-const PASSWORD = 'correct horse battery staple';
-const PRICE = tokens('36'); // 0.01 token a second
-
 describe.skipIf(skip !== null)('a preempted job placed again, with real providers', () => {
-  let chain: TestChain;
-  let image: string;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    image = sandboxTestImage();
-    chain = await startTestChain({ deposit: '1000' });
-  }, 180_000);
-
-  afterAll(async () => {
-    await chain?.stop();
-  });
-
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  /** An agent on the test chain, connected to the market (as in provider.test.ts), with an idle source the test controls. */
-  async function provider(url: string, idle: ManualIdleSource | null): Promise<{ agent: Agent; address: string }> {
-    const temp = makeTempHome('offshift-market-replace-');
-    fs.writeFileSync(
-      path.join(temp.home, 'devnet.json'),
-      JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, port: Number(new URL(chain.rpcUrl).port), pid: chain.anvil.pid, token: chain.token, escrow: chain.escrow, fromBlock: 0, buyer: { address: chain.buyer.address, privateKey: chain.buyer.privateKey } }),
-    );
-    const agent = createAgent({
-      home: temp.home,
-      log: silentLogger,
-      env: { ...process.env, OFFSHIFT_KEYSTORE_SCRYPT_N: '1024', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      idleSource: idle,
-      market: { enabled: true, demo: false, backoff: { minMs: 200, maxMs: 1000 } },
-    });
-    const { address } = await agent.client().call('wallet.create', { password: PASSWORD });
-    await chain.fund(address, { eth: '5' });
-    agent.schedule.settings.update('market', { url, minPricePerJobHour: tokens('1').toString() });
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.jobs.runner.preemptAll(0).catch(() => {});
-      await agent.stop();
-      temp.cleanup();
-    });
-    await until(async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000, 'the agent to sign in to the market');
-    return { agent, address };
-  }
+  const loop = useRealLoop();
 
   it('runs on A, is preempted when A\'s owner comes back, finishes on B; each provider redeems exactly its own ledger and the sum is what the buyer paid', async () => {
-    const m: RunningMarket = await startMarket({ port: 0, chainId: chain.chainId, escrow: chain.escrow, log: silentLogger, offerTtlMs: 5000 });
-    cleanups.push(() => m.close().catch(() => {}));
+    const m = await loop.market();
     const idleA = new ManualIdleSource(3600);
-    const a = await provider(m.url, idleA);
+    const a = await loop.provider(m.url, { idleSource: idleA });
     await a.agent.client().call('schedule.set', { onUserReturn: 'stop', stopGraceSeconds: 1 });
 
     const events: BuyerEvent[] = [];
-    const b0 = await BuyerClient.connect({ market: m.url, signer: chain.buyer.privateKey, expectChainId: chain.chainId, expectEscrow: chain.escrow, reconnectForMs: 60_000, onEvent: (e) => events.push(e) });
-    cleanups.push(() => b0.close());
-    const handle = await b0.submit(
-      {
-        image,
-        command: ['sh', '-c', 'i=0; while [ $i -lt 8 ]; do echo tick $i; sleep 1; i=$((i+1)); done'],
-        gpus: 0,
-        cpus: 0.5,
-        memoryMiB: 64,
-        diskMiB: 64,
-        maxDurationSeconds: 120,
-        pricePerHour: PRICE.toString(),
-        reportIntervalSeconds: 5,
-      },
-      { outputDir: null, maxAttempts: 3 },
-    );
+    const b0 = await loop.buyer(m.url, (e) => events.push(e));
+    const handle = await b0.submit(loop.job(8), { outputDir: null, maxAttempts: 3 });
     const onA = () => a.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId));
     await until(() => onA()?.state === 'running', 30_000, 'the job to run on A');
     // B signs in while A runs the job; it is offered nothing yet.
-    const b = await provider(m.url, null);
+    const b = await loop.provider(m.url);
     await new Promise((r) => setTimeout(r, 3000));
 
     // A's owner comes back: the job is stopped, preempted; A pauses.
@@ -130,7 +63,7 @@ describe.skipIf(skip !== null)('a preempted job placed again, with real provider
     expect(m.market.jobsView().find((j) => j.jobId === handle.jobId)).toMatchObject({ state: 'succeeded', attempts: 2, paid: result.paid, usageSeconds: result.usageSeconds });
 
     // Each provider holds its own channel's last voucher, redeems it, and the chain agrees with its ledger.
-    const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.provider);
+    const escrow = new Contract(loop.chain.escrow, ESCROW_ABI, loop.chain.provider);
     let onChainTotal = 0n;
     for (const [p, attempt] of [
       [a, first],
@@ -139,7 +72,7 @@ describe.skipIf(skip !== null)('a preempted job placed again, with real provider
       await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(attempt.paid), 15_000, `${p.address}'s last voucher in its ledger`);
       const redeemed = await (await p.agent.money.load()).wallet.redeem();
       expect(redeemed.map((r) => r.outcome)).toEqual(['ok']);
-      const paidOnChain = (await escrow.getFunction('paid')(chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;
+      const paidOnChain = (await escrow.getFunction('paid')(loop.chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;
       const ledger = await p.agent.client().call('wallet.status', {});
       expect(paidOnChain).toBe(BigInt(ledger.redeemed));
       expect(paidOnChain).toBe(BigInt(attempt.paid));
@@ -150,13 +83,3 @@ describe.skipIf(skip !== null)('a preempted job placed again, with real provider
     console.log(`[market re-placement] attempt 1 on A: ${first.usageSeconds} s, ${first.paid}; attempt 2 on B: ${second.usageSeconds} s, ${second.paid}; paid on chain ${onChainTotal} = the buyer's ${result.paid}`);
   }, 150_000);
 });
-
-async function until<T>(probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
