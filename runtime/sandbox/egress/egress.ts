@@ -58,7 +58,7 @@ export class Egress {
   }
 
   private async prepare(): Promise<Setup | string> {
-    const why = await firewallUnavailable();
+    const why = await firewallUnavailable({ docker: this.options.docker });
     if (why) return why;
     const { docker, agentInstance } = this.options;
     const short = crypto.createHash('sha256').update(agentInstance).digest('hex').slice(0, 8);
@@ -97,7 +97,7 @@ export class Egress {
     const bridgeName = (info.Options?.['com.docker.network.bridge.name'] as string | undefined) ?? `br-${info.Id.slice(0, 12)}`;
     const port = await this.listenOnKeptPort(gateway);
     const rule: FirewallRule = { bridge: bridgeName, gateway, proxyPort: port, chain: `OFFSHIFT-EG-${short}` };
-    await installFirewall(rule);
+    await installFirewall(rule, { docker });
     this.options.log.info('egress ready', { network: this.networkName, gateway, proxyPort: port, bridge: bridgeName });
     return { network: this.networkName, gateway, prefix, rule };
   }
@@ -159,6 +159,6 @@ export class Egress {
     const net = await this.options.docker.getNetwork(s.network).inspect().catch(() => null);
     if (net && Object.keys(net.Containers ?? {}).length > 0) return;
     await this.options.docker.getNetwork(s.network).remove().catch(() => {});
-    await removeFirewall(s.rule);
+    await removeFirewall(s.rule, { docker: this.options.docker });
   }
 }

@@ -3,7 +3,7 @@
  * only the proxy's port on the gateway address and drops everything else (every other host
  * service, on every host address); forwarding from the bridge (to other containers, the LAN)
  * is dropped too. Needs CAP_NET_ADMIN (root has it; the system service grants it to its own user)
- * and iptables; when the agent has neither, networked jobs are refused.
+ * or the Docker engine (below), and iptables; when neither works, networked jobs are refused.
  *
  * iptables' nftables backend (the default on current distributions) needs CAP_NET_ADMIN only;
  * the legacy backend also opens a raw socket (CAP_NET_RAW) and takes /run/xtables.lock, the lock
