@@ -39,17 +39,21 @@ function skipReason(): string | null {
 const skip = skipReason();
 if (skip) console.warn(`[firewall-engine] skipped: ${skip}`);
 const ip6 = skip === null && has('ip6tables', ['-w', '5', '-L', 'INPUT', '-n']);
+// The other backend, where this host has it too: the agent's PATH names it, as on a legacy host.
+const LEGACY = '/usr/sbin/xtables-legacy-multi';
+const legacy = skip === null && fs.existsSync(LEGACY) && has('iptables-legacy', ['-w', '5', '-L', 'INPUT', '-n']);
+if (skip === null && !legacy) console.warn(`[firewall-engine] legacy-backend test skipped: no usable ${LEGACY} here`);
 
 const bridge = `offeg${crypto.randomBytes(3).toString('hex')}`;
 const chain = `OFFSHIFT-E${crypto.randomBytes(3).toString('hex').toUpperCase()}`;
 
 /** The child's steps as uid 65534 with no capability, in the docker socket's group (or in none). */
-function asDesktopUser(groups: 'docker' | 'none', steps: string): unknown[] {
+function asDesktopUser(groups: 'docker' | 'none', steps: string, env: NodeJS.ProcessEnv = {}): unknown[] {
   const groupArgs = groups === 'docker' ? [`--groups=${fs.statSync(SOCKET).gid}`] : ['--clear-groups'];
   const r = spawnSync(
     'setpriv',
     ['--reuid=65534', '--regid=65534', ...groupArgs, '--inh-caps=-all', '--bounding-set=-all', process.execPath, '--import', 'tsx', CHILD, steps, bridge, chain],
-    { encoding: 'utf8', timeout: 90_000, cwd: path.dirname(CHILD), env: { ...process.env, HOME: os.tmpdir() } },
+    { encoding: 'utf8', timeout: 90_000, cwd: path.dirname(CHILD), env: { ...process.env, HOME: os.tmpdir(), ...env } },
   );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -60,7 +64,7 @@ function asDesktopUser(groups: 'docker' | 'none', steps: string): unknown[] {
 }
 
 /** The host's rules (as root) that name this test's bridge or chain, sorted. */
-function ours(bin: 'iptables' | 'ip6tables'): string[] {
+function ours(bin: 'iptables' | 'ip6tables' | 'iptables-legacy'): string[] {
   const out = spawnSync(bin, ['-w', '5', '-S'], { encoding: 'utf8' }).stdout;
   return out
     .split('\n')
@@ -93,6 +97,25 @@ describe.skipIf(skip !== null)('the egress firewall through the Docker engine, f
     expect(ours('iptables')).toEqual([]);
     if (ip6) expect(ours('ip6tables')).toEqual([]);
     expect(firewallContainers()).toBe('');
+  }, 120_000);
+
+  it.skipIf(!legacy)("with iptables' legacy backend (its binary first on PATH) the same rules go into the legacy tables, and away again", () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-legacy-'));
+    try {
+      fs.symlinkSync(LEGACY, path.join(bin, 'iptables'));
+      fs.chmodSync(bin, 0o755);
+      const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+      expect(asDesktopUser('docker', 'check,install', env)).toEqual([{ uid: 65534, netAdmin: false, unavailable: null }, 'installed']);
+      expect(ours('iptables-legacy')).toEqual(
+        [`-N ${chain}`, `-A INPUT -i ${bridge} -j ${chain}`, `-A ${chain} -d 10.251.0.1/32 -p tcp -m tcp --dport 3128 -j ACCEPT`, `-A ${chain} -j DROP`, `-A DOCKER-USER -i ${bridge} -j DROP`].sort(),
+      );
+      expect(ours('iptables')).toEqual([]); // not in the nftables ones
+      expect(asDesktopUser('docker', 'remove', env)).toEqual(['removed']);
+      expect(ours('iptables-legacy')).toEqual([]);
+    } finally {
+      spawnSync('sh', ['-c', `iptables-legacy -w 5 -D INPUT -i ${bridge} -j ${chain}; iptables-legacy -w 5 -D DOCKER-USER -i ${bridge} -j DROP; iptables-legacy -w 5 -F ${chain}; iptables-legacy -w 5 -X ${chain}; ip6tables-legacy -w 5 -D INPUT -i ${bridge} -j DROP`], { stdio: 'ignore' });
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('without the docker group either, the check refuses saying both what is missing and what failed, and nothing is installed', () => {
