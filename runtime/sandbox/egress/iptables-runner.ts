@@ -19,9 +19,17 @@ export interface IptablesRunner {
   session<T>(work: (iptables: Iptables) => Promise<T>): Promise<T>;
 }
 
-/** The first line of what a failed command printed, else `fallback`. Pure. */
+/**
+ * The first line of what a failed command printed, else `fallback`. Pure. Comment lines are
+ * skipped: iptables-nft prints "# Warning: iptables-legacy tables present ..." before its error.
+ */
 export function firstLine(text: string, fallback: string): string {
-  return text.trim().split('\n')[0]?.trim() || fallback;
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('#')) ?? fallback
+  );
 }
 
 const execFileAsync = promisify(execFile);

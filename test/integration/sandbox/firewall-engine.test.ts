@@ -14,8 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities } from '../../../runtime/sandbox/egress/capabilities.js';
 import { removeFirewall } from '../../../runtime/sandbox/egress/firewall.js';
-import { FIREWALL_CONTAINER_LABEL } from '../../../runtime/sandbox/egress/iptables-engine.js';
+import { engineIptables, FIREWALL_CONTAINER_LABEL } from '../../../runtime/sandbox/egress/iptables-engine.js';
+import { connectDocker } from '../../../runtime/sandbox/docker.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'firewall-child.ts');
 const SOCKET = '/var/run/docker.sock';
@@ -117,6 +119,21 @@ describe.skipIf(skip !== null)('the egress firewall through the Docker engine, f
       fs.rmSync(bin, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("the operation's container holds CAP_NET_ADMIN and CAP_NET_RAW in effect and nothing else, on a read-only root, and is gone after", async () => {
+    const docker = connectDocker();
+    const seen = await engineIptables(docker).session(async (iptables) => {
+      expect(await iptables('iptables', ['-L', 'INPUT', '-n'])).toBeNull();
+      // A failure comes back as iptables' own first line (not its "# Warning" about legacy tables).
+      expect(await iptables('iptables', ['-C', 'INPUT', '-i', bridge, '-j', 'DROP'])).toMatch(/^iptables.*Bad rule/);
+      const [listed] = await docker.listContainers({ filters: { label: [FIREWALL_CONTAINER_LABEL] } });
+      const info = await docker.getContainer(listed!.Id).inspect();
+      return { id: info.Id, pid: info.State.Pid, host: info.HostConfig, status: fs.readFileSync(`/proc/${info.State.Pid}/status`, 'utf8') };
+    });
+    expect(effectiveCapabilities(seen.status)).toBe((1n << BigInt(CAP_NET_ADMIN)) | (1n << BigInt(CAP_NET_RAW)));
+    expect(seen.host).toMatchObject({ NetworkMode: 'host', ReadonlyRootfs: true, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_RAW'], SecurityOpt: ['no-new-privileges'] });
+    await expect(docker.getContainer(seen.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, 60_000);
 
   it('without the docker group either, the check refuses saying both what is missing and what failed, and nothing is installed', () => {
     const [check, install] = asDesktopUser('none', 'check,install') as [Record<string, unknown>, Record<string, unknown>];
