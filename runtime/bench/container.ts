@@ -6,7 +6,6 @@
  * the NVIDIA runtime adds the driver's libcuda), imported once per build of the program and of
  * those libraries (runtime/sandbox/local-image.ts).
  */
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +14,7 @@ import type { Gpu } from '../gpu/schema.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { isFinalState, type Job } from '../jobs/schema.js';
 import type { Logger } from '../log.js';
-import { ensureLocalImage } from '../sandbox/local-image.js';
+import { ensureLocalImage, linkedLibraries } from '../sandbox/local-image.js';
 import type { TarEntry } from '../sandbox/tar-write.js';
 import { findBenchProgram, type ProgramRun } from './program.js';
 import type { ContainerBench } from './service.js';
@@ -23,17 +22,6 @@ import type { ContainerBench } from './service.js';
 export const IMAGE_REPO = 'offshift-bench';
 /** On the image: its value is the sha256 of its files (the program and the libraries it links). */
 export const IMAGE_LABEL = 'io.offshift.bench-image';
-
-/** The shared libraries a binary loads (ldd), by absolute path, the loader included. */
-export function linkedLibraries(binary: string): string[] {
-  const out = execFileSync('ldd', [binary], { encoding: 'utf8', timeout: 10_000 });
-  const libs = new Set<string>();
-  for (const line of out.split('\n')) {
-    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m) libs.add(m[1]!);
-  }
-  return [...libs];
-}
 
 /** The image's root filesystem: the program, the libraries it links, a passwd and the job's folders. */
 function rootfs(program: string): TarEntry[] {

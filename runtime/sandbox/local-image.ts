@@ -8,8 +8,10 @@
  * was removed (docker image prune). Tagged `<repo>:<12 hex of that hash>` for `docker images`.
  *
  * Made this way: the output keeper's image (keeper-image.ts), the demo job's
- * (runtime/demo/image.ts) and the benchmark's (runtime/bench/container.ts).
+ * (runtime/demo/image.ts), the benchmark's (runtime/bench/container.ts) and the firewall's
+ * (egress/iptables-engine.ts).
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -173,4 +175,15 @@ async function findImage(docker: Docker, label: string, hash: string): Promise<s
   } catch (error) {
     throw dockerUnreachable(error);
   }
+}
+
+/** The shared libraries a binary loads (ldd), by absolute path, the loader included. */
+export function linkedLibraries(binary: string): string[] {
+  const out = execFileSync('ldd', [binary], { encoding: 'utf8', timeout: 10_000 });
+  const libs = new Set<string>();
+  for (const line of out.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) libs.add(m[1]!);
+  }
+  return [...libs];
 }

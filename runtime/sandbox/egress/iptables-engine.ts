@@ -18,8 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { linkedLibraries } from '../../bench/container.js';
-import { ensureLocalImage, type LocalImageRecipe } from '../local-image.js';
+import { ensureLocalImage, linkedLibraries, type LocalImageRecipe } from '../local-image.js';
 import { LogDemuxer } from '../log-demux.js';
 import type { TarEntry } from '../tar-write.js';
 import { firstLine, type Iptables, type IptablesRunner } from './iptables-runner.js';
