@@ -8,13 +8,12 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Gpu } from '../gpu/schema.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { isFinalState, type Job } from '../jobs/schema.js';
 import type { Logger } from '../log.js';
-import { ensureLocalImage, linkedLibraries } from '../sandbox/local-image.js';
+import { ensureLocalImage, linkedLibraries, RootfsBuilder } from '../sandbox/local-image.js';
 import type { TarEntry } from '../sandbox/tar-write.js';
 import { findBenchProgram, type ProgramRun } from './program.js';
 import type { ContainerBench } from './service.js';
@@ -25,28 +24,14 @@ export const IMAGE_LABEL = 'io.offshift.bench-image';
 
 /** The image's root filesystem: the program, the libraries it links, a passwd and the job's folders. */
 function rootfs(program: string): TarEntry[] {
-  const entries: TarEntry[] = [];
-  const dirs = new Set<string>();
-  const addDir = (d: string) => {
-    const parts = d.split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      if (!dirs.has(p)) {
-        dirs.add(p);
-        entries.push({ name: p, mode: p === 'tmp' ? 0o1777 : 0o755 });
-      }
-    }
-  };
-  for (const d of ['etc', 'tmp', 'scratch', 'input', 'output', 'proc', 'sys', 'dev']) addDir(d);
-  entries.push({ name: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/scratch:/sbin/nologin\n') });
-  entries.push({ name: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
-  entries.push({ name: 'offshift-bench', mode: 0o755, data: fs.readFileSync(program) });
-  for (const lib of linkedLibraries(program)) {
-    const rel = lib.replace(/^\/+/, '');
-    addDir(path.posix.dirname(rel));
-    entries.push({ name: rel, mode: 0o755, data: fs.readFileSync(fs.realpathSync(lib)) });
-  }
-  return entries;
+  const fsb = new RootfsBuilder();
+  for (const d of ['etc', 'scratch', 'input', 'output', 'proc', 'sys', 'dev']) fsb.dir(d);
+  fsb.dir('tmp', 0o1777);
+  fsb.file('etc/passwd', Buffer.from('root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/scratch:/sbin/nologin\n'), 0o644);
+  fsb.file('etc/group', Buffer.from('root:x:0:\nnogroup:x:65534:\n'), 0o644);
+  fsb.file('offshift-bench', fs.readFileSync(program));
+  for (const lib of linkedLibraries(program)) fsb.hostFile(lib);
+  return fsb.entries;
 }
 
 /** The benchmark image for this build of the program and these host libraries (imported on first use), as sha256:… */

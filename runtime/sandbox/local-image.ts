@@ -187,3 +187,39 @@ export function linkedLibraries(binary: string): string[] {
   }
   return [...libs];
 }
+
+/**
+ * An image's root filesystem as tar entries, in order: each folder once, before what it holds.
+ * `hostFile` copies a host file (links resolved) to a path in the image.
+ */
+export class RootfsBuilder {
+  readonly entries: TarEntry[] = [];
+  private readonly dirs = new Set<string>();
+  private readonly files = new Set<string>();
+
+  /** The folder and its parents (0755; `mode` for the folder itself). */
+  dir(at: string, mode = 0o755): this {
+    const parts = at.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (this.dirs.has(p)) continue;
+      this.dirs.add(p);
+      this.entries.push({ name: p, mode: i === parts.length ? mode : 0o755 });
+    }
+    return this;
+  }
+
+  /** A file at `at` (a path in the image; the first one given for a path is kept). */
+  file(at: string, data: Buffer, mode = 0o755): this {
+    const name = at.replace(/^\/+/, '');
+    if (this.files.has(name)) return this;
+    this.files.add(name);
+    this.dir(path.posix.dirname(name));
+    this.entries.push({ name, mode, data });
+    return this;
+  }
+
+  hostFile(at: string, from: string = at): this {
+    return this.file(at, fs.readFileSync(fs.realpathSync(from)));
+  }
+}

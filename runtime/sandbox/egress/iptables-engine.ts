@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { ensureLocalImage, linkedLibraries, type LocalImageRecipe } from '../local-image.js';
+import { ensureLocalImage, linkedLibraries, RootfsBuilder, type LocalImageRecipe } from '../local-image.js';
 import { LogDemuxer } from '../log-demux.js';
 import type { TarEntry } from '../tar-write.js';
 import { firstLine, type Iptables, type IptablesRunner } from './iptables-runner.js';
@@ -79,34 +79,16 @@ export function findHostIptables(env: NodeJS.ProcessEnv = process.env): HostIpta
 
 /** The image's files: the binary, sleep, the extensions and every library they link, at the host's paths. */
 export function iptablesImageFiles(host: HostIptables): TarEntry[] {
-  const entries: TarEntry[] = [];
-  const dirs = new Set<string>();
-  const addDir = (d: string) => {
-    const parts = d.split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      if (!dirs.has(p)) {
-        dirs.add(p);
-        entries.push({ name: p, mode: 0o755 });
-      }
-    }
-  };
-  const files = new Set<string>();
-  const addFile = (at: string, from: string) => {
-    if (files.has(at)) return;
-    files.add(at);
-    addDir(path.posix.dirname(at));
-    entries.push({ name: at.replace(/^\/+/, ''), mode: 0o755, data: fs.readFileSync(fs.realpathSync(from)) });
-  };
-  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'etc']) addDir(d);
-  addFile(MULTI, host.binary);
-  addFile('/sleep', host.sleep);
+  const fsb = new RootfsBuilder();
+  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'etc']) fsb.dir(d);
+  fsb.hostFile(MULTI, host.binary);
+  fsb.hostFile('/sleep', host.sleep);
   const extensions = XTABLES_EXTENSIONS.map((e) => path.join(host.extensionsDir, e));
-  for (const e of extensions) addFile(path.posix.join(XTABLES_DIR, path.basename(e)), e);
+  for (const e of extensions) fsb.hostFile(path.posix.join(XTABLES_DIR, path.basename(e)), e);
   const libs = new Set<string>();
   for (const program of [host.binary, host.sleep, ...extensions]) for (const lib of linkedLibraries(program)) libs.add(lib);
-  for (const lib of [...libs].sort()) addFile(lib, lib);
-  return entries;
+  for (const lib of [...libs].sort()) fsb.hostFile(lib);
+  return fsb.entries;
 }
 
 export function iptablesImageRecipe(host: HostIptables): LocalImageRecipe {
