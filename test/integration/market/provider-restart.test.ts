@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
@@ -48,6 +48,19 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
     await chain.fund(address, { eth: '5' });
     openSettingsStore(temp.home).update('market', { url: market.url, minPricePerJobHour: '1' });
   }, 180_000);
+
+  // Each test's agent is gone before the next starts one on the same data folder (an agent left
+  // running outlived the file: when its folder was deleted it fell back to the demo network).
+  afterEach(async () => {
+    const running = agent;
+    agent = null;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  });
 
   afterAll(async () => {
     if (agent && agent.exitCode === null) agent.kill('SIGKILL');
