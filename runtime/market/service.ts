@@ -25,6 +25,7 @@ import { defaultMarketSettings, type MarketPatch, type MarketSettings } from './
 import { secondsLeftInWindow } from './window.js';
 import { checkMarketPatch } from './settings-check.js';
 import { amountForSeconds } from './protocol.js';
+import { readSmallFile } from '../storage/small-file.js';
 
 export type MarketHandlers = Pick<Handlers, 'market.status' | 'market.settings'>;
 
@@ -125,9 +126,9 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
     const candidates: string[] = [];
     if (o.passwordFile) {
       try {
-        candidates.push((await import('node:fs')).readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, ''));
+        candidates.push(readSmallFile(o.passwordFile, 64 * 1024).replace(/\r?\n$/, ''));
       } catch (error) {
-        o.log.warn('cannot read the wallet password file', { file: o.passwordFile, code: (error as NodeJS.ErrnoException).code ?? null });
+        o.log.warn('cannot read the wallet password file', { file: o.passwordFile, reason: (error as Error).message });
       }
     }
     const demoPassword = readDemoPassword(o.home);

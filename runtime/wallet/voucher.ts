@@ -1,8 +1,8 @@
 /** The EIP-712 voucher: its domain, its type, signing (the buyer's side) and checking (ours). */
-import fs from 'node:fs';
 import { getAddress, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../api/errors.js';
+import { readSmallFile } from '../storage/small-file.js';
 import { signedVoucherSchema, type SignedVoucher, type VoucherData } from './schema.js';
 
 export const VOUCHER_TYPES = {
@@ -47,9 +47,9 @@ export function parseVoucher(input: unknown): SignedVoucher {
 export function readVoucherFile(file: string): SignedVoucher {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(file, 64 * 1024);
   } catch (error) {
-    throw new AppError('invalid-input', `Cannot read the voucher file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw new AppError('invalid-input', `Cannot read the voucher file ${file}: ${(error as Error).message}.`);
   }
   let json: unknown;
   try {

@@ -8,13 +8,13 @@ import { ApiError, createClient, type Client } from '../../api/client.js';
 import { AppError } from '../../api/errors.js';
 import { readToken } from '../../api/token.js';
 import { connectWebSocket } from '../../api/transports/websocket-client.js';
-import fs from 'node:fs';
 import { resultsFromRecorded } from '../../bench/recorded.js';
 import { createBenchService, type BenchService } from '../../bench/service.js';
 import type { BenchGpuResult, BenchHistoryEntry, BenchRunOutput, SelfTest } from '../../bench/schema.js';
 import { createGpuService } from '../../gpu/service.js';
 import { createLogger, silentLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
+import { readSmallFile } from '../../storage/small-file.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand, CliIO } from '../command.js';
 import { formatTable } from '../table.js';
@@ -55,8 +55,9 @@ async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>,
     env: io.env,
     log,
     gpu,
+    // The last event repeats the outcome that the command prints anyway (the results, or the error).
     onProgress: (p) => {
-      if (!io.env.OFFSHIFT_BENCH_QUIET) io.stderr(`[${Math.round(p.fraction * 100)}%] ${p.message}\n`);
+      if (!p.done && !io.env.OFFSHIFT_BENCH_QUIET) io.stderr(`[${Math.round(p.fraction * 100)}%] ${p.message}\n`);
     },
   });
   try {
@@ -160,12 +161,18 @@ export const benchRunCommand: CliCommand = {
     if (from !== undefined) {
       let text: string;
       try {
-        if (fs.statSync(from).size > 1024 * 1024) throw new Error('larger than 1 MiB, so not a benchmark report');
-        text = fs.readFileSync(from, 'utf8');
+        text = readSmallFile(from, 1024 * 1024);
       } catch (error) {
         throw new AppError('usage', `Cannot read ${from}: ${(error as Error).message}.`);
       }
-      const recorded = resultsFromRecorded(text, Date.now());
+      let recorded: BenchRunOutput;
+      try {
+        recorded = resultsFromRecorded(text, Date.now());
+      } catch (error) {
+        // The parser speaks of a program it ran; here the report is a file.
+        const why = (error as Error).message.replace(/^The benchmark program's (output|report)/, 'its content').replace(/[;.] (it may have been cut short\. )?(Run it by hand|Rebuild it).*$/, '');
+        throw new AppError('usage', `${from} is not a recorded offshift-bench report: ${why}. Give the file resources/bench/compare.py wrote (<card>_driver<version>_full.recorded.json).`);
+      }
       io.stdout(args.flags.has('json') ? JSON.stringify(benchJson(recorded), null, 2) + '\n' : formatBench(recorded));
       return recorded.gpus.some((g) => g.error) ? 1 : 0;
     }

@@ -1,5 +1,4 @@
 /** `offshift schedule decide` and `offshift schedule show`. */
-import fs from 'node:fs';
 import { AppError } from '../../api/errors.js';
 import { loadPolicy } from '../../policy/load.js';
 import { noPolicy, type LoadedPolicy } from '../../policy/schema.js';
@@ -11,6 +10,7 @@ import { effectiveSection } from '../../settings/effective.js';
 import { parseSettings, type SectionState } from '../../settings/store.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
+import { readSmallFile } from '../../storage/small-file.js';
 import { snoozeLine, withTarget } from './schedule-common.js';
 
 function list(raw: string | undefined): string[] {
@@ -46,9 +46,9 @@ export const scheduleDecideCommand: CliCommand = {
 
     let text: string;
     try {
-      text = fs.readFileSync(settingsFile, 'utf8');
+      text = readSmallFile(settingsFile, 1024 * 1024);
     } catch (error) {
-      throw new AppError('usage', `Cannot read the settings file ${settingsFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+      throw new AppError('usage', `Cannot read the settings file ${settingsFile}: ${(error as Error).message}.`);
     }
     const parsed = parseSettings(text);
     const section = parsed.sections.get('schedule') as SectionState<'schedule'>;

@@ -1,5 +1,4 @@
 /** What the wallet, devnet and earnings commands share: the services over the data folder, passwords, token amounts. */
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseUnits } from 'ethers';
@@ -13,6 +12,10 @@ import { resolveHome } from '../../storage/home.js';
 import { WalletService } from '../../wallet/service.js';
 import { option, type ParsedArgs } from '../args.js';
 import type { CliIO } from '../command.js';
+import { readSmallFile } from '../../storage/small-file.js';
+
+/** A password, a recovery phrase or a key fits in far less. */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 export interface Money {
   home: string;
@@ -49,9 +52,9 @@ export async function withMoney<T>(io: CliIO, fn: (m: Money) => Promise<T>): Pro
 
 function readSecretFile(file: string, what: string): string {
   try {
-    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readSmallFile(file, MAX_SECRET_FILE_BYTES).replace(/\r?\n$/, '');
   } catch (error) {
-    throw new AppError('usage', `Cannot read the ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+    throw new AppError('usage', `Cannot read the ${what} file ${file}: ${(error as Error).message}.`);
   }
 }
 

@@ -116,6 +116,9 @@ describe('offshift bench run --from (a recorded output from a GPU machine)', () 
     expect(g.errors).toHaveLength(2);
     expect(JSON.parse(run(['bench', 'history', '--json']).stdout).entries.length).toBe(before);
     expect(run(['bench', 'run', '--from', path.join(temp.home, 'missing.json')]).stderr).toMatch(/Cannot read .*missing\.json/);
+    // A device that never ends: refused at once (it used to be read until memory ran out).
+    expect(run(['bench', 'run', '--from', path.join(fixtures, 'SOURCES.md')])).toMatchObject({ code: 2, stderr: expect.stringMatching(/SOURCES\.md is not a recorded offshift-bench report: its content is not JSON/) });
+    expect(run(['bench', 'run', '--from', '/dev/zero'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Cannot read /dev/zero: it is not a regular file') });
   });
 });
 

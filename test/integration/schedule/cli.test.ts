@@ -107,6 +107,7 @@ describe('offshift schedule decide', () => {
     expect(run(['schedule', 'decide', '--settings', file, '--at', '2026-11-27T23:00:00Z', '--tz', 'Mars/Base'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--tz') });
     expect(run(['schedule', 'decide', '--settings', file, '--at', '2026-11-27T23:00:00Z', '--gpu-processes', 'blender'])).toMatchObject({ code: 2, stderr: expect.stringContaining('NAME:MiB') });
     expect(run(['schedule', 'decide', '--settings', path.join(files, 'missing.json'), '--at', '2026-11-27T23:00:00Z'])).toMatchObject({ code: 2, stderr: expect.stringContaining('ENOENT') });
+    expect(run(['schedule', 'decide', '--settings', '/dev/zero', '--at', '2026-11-27T23:00:00Z'])).toMatchObject({ code: 2, stderr: expect.stringContaining('it is not a regular file') });
   });
 });
 
