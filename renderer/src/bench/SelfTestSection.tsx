@@ -32,7 +32,7 @@ export function SelfTestSection() {
         <div>
           <h2>Ready to earn</h2>
           <p className="muted" data-testid="self-test-verdict">
-            {result ? (result.ready ? 'Ready: nothing fails.' : `Not ready: ${result.items.filter((i) => i.status === 'fail').length} item(s) to fix.`) : running ? 'Testing…' : 'Not tested yet.'}
+            {result ? (result.ready ? 'Ready: nothing fails.' : notReady(result.items.filter((i) => i.status === 'fail').length)) : running ? 'Testing…' : 'Not tested yet.'}
           </p>
         </div>
         <button type="button" className="button" onClick={() => void run()} disabled={running || !connected} data-testid="self-test-run">
@@ -55,3 +55,5 @@ export function SelfTestSection() {
     </section>
   );
 }
+
+const notReady = (fails: number) => `Not ready: ${fails === 1 ? 'one item' : `${fails} items`} to fix.`;
