@@ -14,10 +14,9 @@
  * for its group (iptables-engine.ts). Which rules are installed is decided here only; an
  * IptablesRunner (iptables-runner.ts) says where the commands run.
  */
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import { connectDocker } from '../docker.js';
-import { CAP_NET_ADMIN, hasEffectiveCapability } from './capabilities.js';
+import { CAP_NET_ADMIN, processHasCapability } from '../capabilities.js';
 import { engineIptables } from './iptables-engine.js';
 import { localIptables, type Iptables, type IptablesRunner } from './iptables-runner.js';
 
@@ -56,12 +55,7 @@ async function withIptables<T>(options: FirewallOptions, work: (iptables: Iptabl
 
 /** Whether this process may change the firewall: uid 0, or CAP_NET_ADMIN in its effective set. */
 export function hasNetAdmin(): boolean {
-  if (process.getuid?.() === 0) return true;
-  try {
-    return hasEffectiveCapability(fs.readFileSync('/proc/self/status', 'utf8'), CAP_NET_ADMIN);
-  } catch {
-    return false;
-  }
+  return process.getuid?.() === 0 || processHasCapability(CAP_NET_ADMIN);
 }
 
 /** Null when the agent can install the rule (here, or through the engine), else why it cannot. */

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities } from '../../../runtime/sandbox/egress/capabilities.js';
+import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities } from '../../../runtime/sandbox/capabilities.js';
 import { removeFirewall } from '../../../runtime/sandbox/egress/firewall.js';
 import { engineIptables, FIREWALL_CONTAINER_LABEL } from '../../../runtime/sandbox/egress/iptables-engine.js';
 import { connectDocker } from '../../../runtime/sandbox/docker.js';

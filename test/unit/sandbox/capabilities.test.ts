@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities, hasEffectiveCapability } from '../../../runtime/sandbox/egress/capabilities.js';
+import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities, hasEffectiveCapability } from '../../../runtime/sandbox/capabilities.js';
 
 // Real /proc/self/status captures (Linux 6.x, the capability lines with their neighbours).
 const ROOT = 'Seccomp:\t0\nCapInh:\t0000000000000000\nCapPrm:\t000001fffeffffff\nCapEff:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\n';
