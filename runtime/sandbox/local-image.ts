@@ -73,7 +73,8 @@ export function findBuildOutput(o: { override: string | undefined; folder: strin
   return candidates.find(isFile) ?? null;
 }
 
-function isFile(p: string): boolean {
+/** Whether `p` is a regular file (links followed); false when it cannot be read. */
+export function isFile(p: string): boolean {
   try {
     return fs.statSync(p).isFile();
   } catch {

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { ensureLocalImage, linkedLibraries, RootfsBuilder, type LocalImageRecipe } from '../local-image.js';
+import { ensureLocalImage, isFile, linkedLibraries, RootfsBuilder, type LocalImageRecipe } from '../local-image.js';
 import { LogDemuxer } from '../log-demux.js';
 import type { TarEntry } from '../tar-write.js';
 import { firstLine, type Iptables, type IptablesRunner } from './iptables-runner.js';
@@ -44,14 +44,6 @@ export interface HostIptables {
   extensionsDir: string;
   /** The `sleep` that keeps the container up between commands. */
   sleep: string;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function findProgram(name: string, env: NodeJS.ProcessEnv): string | null {
