@@ -1,8 +1,11 @@
 /**
  * A Docker engine of the test's own, to restart without touching the shared one (other tests
  * use it): its own socket, data root, exec root (and so its own managed containerd), pid file,
- * no bridge and no iptables rules. Images are copied in from the shared engine with
- * `docker save | docker -H … load`. Needs root and dockerd.
+ * no bridge and no iptables rules, and a network namespace of its own (`unshare --net`): a
+ * dockerd started with `--bridge=none` deletes the `docker0` it finds, which in the host's
+ * namespace broke every `docker run` on the machine until Docker was restarted. Images are
+ * copied in from the shared engine with `docker save | docker -H … load` (the API socket is a
+ * file, reachable from any namespace). Needs root, dockerd and unshare.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +21,43 @@ export function privateDockerdSkipReason(): string | null {
   } catch {
     return 'dockerd is not installed';
   }
+  try {
+    execFileSync('unshare', ['--net', 'true'], { stdio: 'pipe' });
+  } catch {
+    return 'unshare --net does not work here (util-linux, root): the private dockerd needs a network namespace of its own';
+  }
   return null;
+}
+
+/**
+ * The host's `docker0` bridge as `ip` reports it (index, MAC, addresses; not its up/down state),
+ * or null when there is none. A test compares it before and after: a dockerd started with
+ * `--bridge=none` in the host's network namespace deletes `docker0`, and every `docker run` on
+ * the default network then fails until Docker is restarted.
+ */
+export function hostBridge(): string | null {
+  try {
+    const out = execFileSync('ip', ['-j', 'addr', 'show', 'dev', 'docker0'], { stdio: 'pipe', encoding: 'utf8' });
+    const [link] = JSON.parse(out) as { ifname: string; ifindex: number; address?: string; addr_info?: { local: string; prefixlen: number }[] }[];
+    if (!link) return null;
+    return JSON.stringify({ name: link.ifname, index: link.ifindex, mac: link.address, addrs: (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`) });
+  } catch {
+    return null;
+  }
+}
+
+class NamespaceError extends Error {}
+
+/** A check that the daemon did get a namespace of its own (unshare is what gives it one). */
+function assertOwnNetworkNamespace(pid: number | undefined): void {
+  const ours = fs.readlinkSync('/proc/self/ns/net');
+  let its: string;
+  try {
+    its = fs.readlinkSync(`/proc/${pid}/ns/net`);
+  } catch (error) {
+    throw new NamespaceError(`cannot read the private dockerd's network namespace: ${(error as Error).message}`);
+  }
+  if (its === ours) throw new NamespaceError(`the private dockerd runs in the host's network namespace (${ours}); it would delete docker0`);
 }
 
 export interface PrivateEngine {
@@ -58,16 +97,24 @@ export async function startPrivateDockerd(): Promise<PrivateEngine> {
 
   async function startDaemon(): Promise<void> {
     const out = fs.openSync(logFile, 'a');
-    child = spawn('dockerd', args, { stdio: ['ignore', out, out] });
+    // unshare execs dockerd (no fork): the child's pid is the daemon's, and signals reach it.
+    // Its containerd and shims inherit the namespace; it dies with the last of them.
+    child = spawn('unshare', ['--net', '--', 'dockerd', ...args], { stdio: ['ignore', out, out] });
     fs.closeSync(out);
+    const started = child;
     const until = Date.now() + 60_000;
     for (;;) {
       try {
         await docker.ping();
+        assertOwnNetworkNamespace(started.pid);
         return;
-      } catch {
-        if (Date.now() > until || child.exitCode !== null) {
-          throw new Error(`the private dockerd did not start: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+      } catch (error) {
+        if (error instanceof NamespaceError) {
+          await stopDaemon();
+          throw error;
+        }
+        if (Date.now() > until || started.exitCode !== null) {
+          throw new Error(`the private dockerd did not start: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`, { cause: error });
         }
         await new Promise((r) => setTimeout(r, 200));
       }

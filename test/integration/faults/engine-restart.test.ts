@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../../../runtime/jobs/runner.js';
 import type { Job } from '../../../runtime/jobs/schema.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
-import { privateDockerdSkipReason, startPrivateDockerd, type PrivateEngine } from '../../helpers/private-dockerd.js';
+import { hostBridge, privateDockerdSkipReason, startPrivateDockerd, type PrivateEngine } from '../../helpers/private-dockerd.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
 
@@ -29,6 +29,8 @@ describe.skipIf(skipReason !== null)('the Docker engine restarts mid-job', () =>
   let temp: ReturnType<typeof makeTempHome>;
   let db: Db;
   let runner: JobRunner;
+  // The host's Docker networking must be as it was after this file (the private engine has its own network namespace).
+  const bridgeBefore = hostBridge();
 
   beforeAll(async () => {
     image = sandboxTestImage();
@@ -81,5 +83,12 @@ describe.skipIf(skipReason !== null)('the Docker engine restarts mid-job', () =>
     await engine.restart();
     expect(await runner.wait(job.id)).toMatchObject({ state: 'cancelled', reason: 'engine-restarted' });
     expect(await engine.docker.listContainers({ all: true })).toEqual([]);
+  }, 120_000);
+
+  it("leaves the host's docker0 bridge as it was (the private engine has a network namespace of its own)", async () => {
+    // The engine has started three times by now (once, then two restarts): each start of a
+    // dockerd with --bridge=none in the host's namespace deleted docker0.
+    await engine.restart();
+    expect(hostBridge()).toBe(bridgeBefore);
   }, 120_000);
 });
