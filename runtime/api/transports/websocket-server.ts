@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import type { ServerMessage } from '../protocol.js';
 import { tokensEqual } from '../token.js';
 import { serveConnection } from './serve-connection.js';
+import { UnauthenticatedSockets } from './unauthenticated.js';
 
 export const API_PATH = '/api';
 export const API_SUBPROTOCOL = 'offshift';
@@ -56,8 +57,15 @@ export const SERVER_LIMITS = {
   maxConnections: 32,
   /** Bytes queued to a client that does not read its events: over this it is dropped. */
   maxBufferedBytes: 8 * 1024 * 1024,
-  /** Open TCP connections (HTTP and WebSocket together). */
-  maxSockets: 128,
+  /**
+   * Sockets that are not an authenticated WebSocket (a request on its way, a page load, an idle
+   * keep-alive). At this count the oldest of them is closed to make room for a new one, so a
+   * flood of slow sockets (slowloris) cannot keep the owner out: the newest socket is always
+   * served, and the token's WebSockets have their own slots (maxConnections) beside these.
+   */
+  maxUnauthenticatedSockets: 128,
+  /** Open TCP connections in all: a backstop above the two pools (never reached while they hold). */
+  maxSockets: 128 + 32 + 16,
   /** A request's headers must arrive within this. */
   headersTimeoutMs: 10_000,
 };
@@ -90,10 +98,15 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       else res.destroy();
     }
   });
-  // A client that never finishes its request (slowloris) is cut off within seconds of the timeout.
+  // A client that never finishes its request is cut off within seconds of the timeout; a flood
+  // of them makes room for newer sockets (unauthenticated.ts).
   server.maxConnections = SERVER_LIMITS.maxSockets;
-  // A peer that resets mid-request must not become an unhandled 'error' event.
-  server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
+  const unauthenticated = new UnauthenticatedSockets(SERVER_LIMITS.maxUnauthenticatedSockets, log);
+  server.on('connection', (socket) => {
+    // A peer that resets mid-request must not become an unhandled 'error' event.
+    socket.on('error', () => socket.destroy());
+    unauthenticated.add(socket);
+  });
 
   server.on('upgrade', (req, socket, head) => {
     // After 'upgrade' Node no longer listens for this socket's errors: a reset would crash the agent.
@@ -113,6 +126,8 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       log.warn('a WebSocket connection was refused: too many open', { open: wss.clients.size });
       return reject(503, 'Service Unavailable');
     }
+    // The token was right: this socket leaves the pool that a flood may be evicted from.
+    unauthenticated.delete(socket);
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
