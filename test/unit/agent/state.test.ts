@@ -9,10 +9,24 @@ describe('the agent state and its reason', () => {
     expect(deriveState(initialStateInputs)).toMatchObject({ state: 'starting', reason: 'starting' });
   });
 
-  it('says what to do when there is no GPU', () => {
-    const s = deriveState({ ...started, gpuCount: 0 });
-    expect(s).toMatchObject({ state: 'error', reason: 'no-gpu' });
-    expect(s.detail).toMatch(/install your GPU driver/);
+  it('is not in error without a GPU: available for CPU jobs, working while one runs, and says what to do for GPU jobs', () => {
+    const idle = deriveState({ ...started, gpuCount: 0 });
+    expect(idle).toMatchObject({ state: 'available', reason: 'no-gpu' });
+    expect(idle.detail).toMatch(/jobs that need no GPU/);
+    expect(idle.detail).toMatch(/install your GPU driver/);
+    const earning = deriveState({ ...started, gpuCount: 0, runningJobs: 1 });
+    expect(earning).toMatchObject({ state: 'working', reason: 'cpu-jobs-running' });
+    expect(earning.detail).toMatch(/1 job running on the CPU \(no GPU found/);
+    // The owner's pause and the schedule apply to CPU jobs as well.
+    expect(deriveState({ ...started, gpuCount: 0, manualPause: { detail: 'Paused by you.' } })).toMatchObject({ state: 'paused', reason: 'manual-pause' });
+  });
+
+  it('never flips to error between two CPU jobs (the tray and the header would say "error: no GPU" while it earns)', () => {
+    const seen: AgentState[] = [];
+    const machine = new AgentStateMachine((s) => seen.push(s));
+    machine.update({ started: true, gpuCount: 0 });
+    for (const runningJobs of [1, 0, 1, 0]) machine.update({ runningJobs });
+    expect(seen.map((s) => s.state)).toEqual(['available', 'working', 'available', 'working', 'available']);
   });
 
   it('puts a fatal condition before everything else once started', () => {
