@@ -7,6 +7,7 @@
 import { getAddress as checksum } from 'ethers';
 import { AppError } from '../api/errors.js';
 import type { Db } from '../storage/database.js';
+import { isCheckedVoucher, type CheckedVoucher, type Channel, type RefusalKind } from '../market/voucher-check.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { join, maxBig, split } from './amount.js';
 import type { EarningRow, EarningsTotals, SeriesPoint } from './schema.js';
@@ -22,6 +23,30 @@ export interface ChainContext {
   chainId: number;
   escrow: string;
 }
+
+/** A payment channel without its job: whose usage a report is (the job id comes with the report). */
+export interface ChannelContext extends ChainContext {
+  buyer: string;
+  provider: string;
+}
+
+/** A voucher that failed a check: kept as evidence, never summed. */
+export interface RefusedVoucher {
+  id: number;
+  chainId: number;
+  escrow: string;
+  voucher: SignedVoucher['voucher'];
+  signature: string;
+  receivedAt: number;
+  /** The buyer and job id it was checked against (null when it came with no job). */
+  expectedBuyer: string | null;
+  expectedJobId: string | null;
+  kind: RefusalKind;
+  reason: string;
+}
+
+/** Refused vouchers kept: the newest this many (evidence, bounded like every list). */
+export const MAX_REFUSED_VOUCHERS = 10_000;
 
 export interface StoredVoucher extends SignedVoucher {
   id: number;
@@ -137,24 +162,39 @@ export class Ledger {
   ) {
     const partCols = PARTS.flatMap((p) => [`${p}_hi`, `${p}_lo`]);
     this.st = {
-      earningsByKey: db.prepare<[number, string, string], EarningsRow>(
-        'SELECT id, job_id, owed, vouched, paid, expiry, buyer, provider, redeem_tx, redeem_block FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND market_job_id = ?',
+      earningsByKey: db.prepare<[number, string, string, string, string], EarningsRow>(
+        'SELECT id, job_id, owed, vouched, paid, expiry, buyer, provider, redeem_tx, redeem_block FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ?',
       ),
+      // A row from before rows were keyed by channel (buyer and provider unknown): its channel's next record adopts it.
+      adoptLegacy: db.prepare("UPDATE ledger_earnings SET buyer = ?, provider = ? WHERE chain_id = ? AND escrow = ? AND buyer = '' AND market_job_id = ?"),
       jobByMarketId: db.prepare<[string], { id: string; started_at: number | null; ended_at: number | null; created_at: number }>(
         'SELECT id, started_at, ended_at, created_at FROM jobs WHERE market_job_id = ? ORDER BY created_at DESC LIMIT 1',
       ),
       insertEarnings: db.prepare(
-        `INSERT INTO ledger_earnings (chain_id, escrow, market_job_id, job_id, at, status) VALUES (?, ?, ?, ?, ?, 'pending')`,
+        `INSERT INTO ledger_earnings (chain_id, escrow, buyer, provider, market_job_id, job_id, at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`,
       ),
       updateEarnings: db.prepare(
         `UPDATE ledger_earnings SET job_id = @job_id, buyer = @buyer, provider = @provider, owed = @owed, vouched = @vouched, paid = @paid, expiry = @expiry,
            status = @status, redeem_tx = @redeem_tx, redeem_block = @redeem_block, ${partCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
       ),
-      insertUsage: db.prepare('INSERT INTO ledger_usage_reports (chain_id, escrow, market_job_id, reported_at, amount, usage) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertUsage: db.prepare('INSERT INTO ledger_usage_reports (chain_id, escrow, buyer, provider, market_job_id, reported_at, amount, usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       insertVoucher: db.prepare(
-        `INSERT OR IGNORE INTO ledger_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'redeemable')`,
+        `INSERT OR IGNORE INTO ledger_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, checked_at, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'redeemable')`,
       ),
+      insertRefused: db.prepare(
+        `INSERT INTO ledger_refused_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, expected_buyer, expected_job_id, kind, reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      trimRefused: db.prepare(`DELETE FROM ledger_refused_vouchers WHERE id <= (SELECT id FROM ledger_refused_vouchers ORDER BY id DESC LIMIT 1 OFFSET ${MAX_REFUSED_VOUCHERS})`),
+      vouchersOfFullChannel: db.prepare<[number, string, string, string, string, number], { cumulative_amount: string }>(
+        'SELECT cumulative_amount FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ? AND checked_at IS NOT NULL AND received_at >= ?',
+      ),
+      redeemableOfBuyer: db
+        .prepare<[number, string, string, string, string], { hi: bigint | null; lo: bigint | null }>(
+          "SELECT sum(redeemable_hi) AS hi, sum(redeemable_lo) AS lo FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND buyer = ? AND NOT (provider = ? AND market_job_id = ?)",
+        )
+        .safeIntegers(true),
       voucherByUnique: db.prepare<unknown[], VoucherRow>(
         'SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ? AND cumulative_amount = ? AND expiry = ? AND signature = ?',
       ),
@@ -181,27 +221,30 @@ export class Ledger {
 
   /** Finds or creates a job's earnings row, applies `change`, and re-derives its status and parts. */
   private updateJob(
-    ctx: ChainContext,
+    ctx: ChannelContext,
     marketJobId: string,
     fallbackAt: number,
     change: (row: { owed: bigint; vouched: bigint; paid: bigint; expiry: number | null; buyer: string | null; provider: string | null; redeemTx: string | null; redeemBlock: number | null }) => void,
   ): void {
     const jobKey = lowerHex(marketJobId);
     const escrow = getAddress(ctx.escrow);
-    let row = this.st.earningsByKey.get(ctx.chainId, escrow, jobKey);
+    const buyer = getAddress(ctx.buyer);
+    const provider = getAddress(ctx.provider);
+    let row = this.st.earningsByKey.get(ctx.chainId, escrow, buyer, provider, jobKey);
+    if (!row && this.st.adoptLegacy.run(buyer, provider, ctx.chainId, escrow, jobKey).changes > 0) row = this.st.earningsByKey.get(ctx.chainId, escrow, buyer, provider, jobKey);
     if (!row) {
       const job = this.st.jobByMarketId.get(jobKey);
       const at = job?.ended_at ?? job?.started_at ?? fallbackAt;
-      this.st.insertEarnings.run(ctx.chainId, escrow, jobKey, job?.id ?? null, at);
-      row = this.st.earningsByKey.get(ctx.chainId, escrow, jobKey)!;
+      this.st.insertEarnings.run(ctx.chainId, escrow, buyer, provider, jobKey, job?.id ?? null, at);
+      row = this.st.earningsByKey.get(ctx.chainId, escrow, buyer, provider, jobKey)!;
     }
     const state = {
       owed: BigInt(row.owed),
       vouched: BigInt(row.vouched),
       paid: BigInt(row.paid),
       expiry: row.expiry,
-      buyer: row.buyer,
-      provider: row.provider,
+      buyer,
+      provider,
       redeemTx: row.redeem_tx,
       redeemBlock: row.redeem_block,
     };
@@ -237,12 +280,21 @@ export class Ledger {
     this.st.updateEarnings.run(params);
   }
 
-  /** A usage report: the cumulative amount owed for a job so far. */
-  recordUsageReport(ctx: ChainContext, report: { marketJobId: string; amount: bigint; at?: number; usage?: unknown }): void {
+  /** A usage report: the cumulative amount owed for a job (on its buyer's channel to us) so far. */
+  recordUsageReport(ctx: ChannelContext, report: { marketJobId: string; amount: bigint; at?: number; usage?: unknown }): void {
     const at = report.at ?? this.now();
     split(report.amount);
     this.db.transaction(() => {
-      this.st.insertUsage.run(ctx.chainId, getAddress(ctx.escrow), lowerHex(report.marketJobId), at, report.amount.toString(), report.usage === undefined ? null : JSON.stringify(report.usage));
+      this.st.insertUsage.run(
+        ctx.chainId,
+        getAddress(ctx.escrow),
+        getAddress(ctx.buyer),
+        getAddress(ctx.provider),
+        lowerHex(report.marketJobId),
+        at,
+        report.amount.toString(),
+        report.usage === undefined ? null : JSON.stringify(report.usage),
+      );
       this.updateJob(ctx, report.marketJobId, at, (s) => {
         s.owed = maxBig(s.owed, report.amount);
       });
@@ -250,25 +302,28 @@ export class Ledger {
   }
 
   /**
-   * Stores a voucher (before anything is sent, so none is lost). Returns its id; storing the
-   * same voucher again returns the same id.
+   * Stores a voucher that passed every check for its channel (only the check makes a
+   * CheckedVoucher), before anything is sent so none is lost, and counts it on its channel's
+   * row. Returns it as stored; storing the same voucher again returns the same row.
    */
-  recordVoucher(ctx: ChainContext, signed: SignedVoucher, receivedAt = this.now()): StoredVoucher {
+  recordVoucher(checked: CheckedVoucher, receivedAt = this.now()): StoredVoucher {
+    if (!isCheckedVoucher(checked)) throw new AppError('voucher-unchecked', 'Only a voucher that passed the voucher check can be counted in the ledger.');
+    const { signed, channel } = checked;
     const v = signed.voucher;
     const cumulative = BigInt(v.cumulativeAmount);
     split(cumulative);
-    const args = [ctx.chainId, getAddress(ctx.escrow), getAddress(v.buyer), getAddress(v.provider), lowerHex(v.jobId), v.cumulativeAmount, v.expiry, signed.signature.toLowerCase()];
+    const args = [channel.chainId, channel.escrow, channel.buyer, channel.provider, channel.jobId, v.cumulativeAmount, v.expiry, signed.signature.toLowerCase()];
     return this.db.transaction(() => {
-      const inserted = this.st.insertVoucher.run(...args, receivedAt).changes > 0;
+      const inserted = this.st.insertVoucher.run(...args, receivedAt, this.now()).changes > 0;
       const row = this.st.voucherByUnique.get(...args)!;
       if (inserted) {
-        this.updateJob(ctx, v.jobId, receivedAt, (s) => {
+        this.updateJob(channel, channel.jobId, receivedAt, (s) => {
           if (cumulative > s.vouched || (cumulative === s.vouched && (s.expiry ?? 0) < v.expiry)) {
             s.vouched = cumulative;
             s.expiry = v.expiry;
           }
-          s.buyer = getAddress(v.buyer);
-          s.provider = getAddress(v.provider);
+          // What the escrow had paid the channel when the voucher was checked: never counted as redeemable.
+          s.paid = maxBig(s.paid, checked.paidOnChain);
           // Already covered by a payment we know of (the chain paid a later voucher first).
           if (cumulative <= s.paid) this.st.setVoucherStatus.run('redeemed', s.redeemTx, s.redeemBlock, row.id);
           else if (v.expiry < Math.floor(this.now() / 1000)) this.st.setVoucherStatus.run('expired', null, null, row.id);
@@ -276,6 +331,77 @@ export class Ledger {
       }
       return toStored(this.st.voucherById.get(row.id)!);
     })();
+  }
+
+  /** A voucher that failed a check: kept apart as evidence (the newest MAX_REFUSED_VOUCHERS), never summed. */
+  recordRefusedVoucher(r: { ctx: ChainContext; signed: SignedVoucher; kind: RefusalKind; reason: string; expected?: Pick<Channel, 'buyer' | 'jobId'>; receivedAt?: number }): number {
+    const v = r.signed.voucher;
+    return this.db.transaction(() => {
+      const id = Number(
+        this.st.insertRefused.run(
+          r.ctx.chainId,
+          getAddress(r.ctx.escrow),
+          getAddress(v.buyer),
+          getAddress(v.provider),
+          lowerHex(v.jobId),
+          v.cumulativeAmount,
+          v.expiry,
+          r.signed.signature.toLowerCase(),
+          r.receivedAt ?? this.now(),
+          r.expected ? getAddress(r.expected.buyer) : null,
+          r.expected ? lowerHex(r.expected.jobId) : null,
+          r.kind,
+          r.reason.slice(0, 1000),
+        ).lastInsertRowid,
+      );
+      this.st.trimRefused.run();
+      return id;
+    })();
+  }
+
+  /** Refused vouchers, newest first. */
+  refusedVouchers(limit = 100, offset = 0): { vouchers: RefusedVoucher[]; total: number } {
+    const rows = this.db.prepare('SELECT * FROM ledger_refused_vouchers ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as Record<string, unknown>[];
+    const total = (this.db.prepare('SELECT count(*) AS n FROM ledger_refused_vouchers').get() as { n: number }).n;
+    return {
+      total,
+      vouchers: rows.map((r) => ({
+        id: r.id as number,
+        chainId: r.chain_id as number,
+        escrow: r.escrow as string,
+        voucher: { buyer: r.buyer as string, provider: r.provider as string, jobId: r.market_job_id as string, cumulativeAmount: r.cumulative_amount as string, expiry: r.expiry as number },
+        signature: r.signature as string,
+        receivedAt: r.received_at as number,
+        expectedBuyer: r.expected_buyer as string | null,
+        expectedJobId: r.expected_job_id as string | null,
+        kind: r.kind as RefusalKind,
+        reason: r.reason as string,
+      })),
+    };
+  }
+
+  /** This very voucher (same fields and signature) as counted, if it is. */
+  findVoucher(signed: SignedVoucher): StoredVoucher | undefined {
+    const v = signed.voucher;
+    const row = this.db
+      .prepare<unknown[], VoucherRow>('SELECT * FROM ledger_vouchers WHERE buyer = ? AND provider = ? AND market_job_id = ? AND cumulative_amount = ? AND expiry = ? AND signature = ? LIMIT 1')
+      .get(getAddress(v.buyer), getAddress(v.provider), lowerHex(v.jobId), v.cumulativeAmount, v.expiry, signed.signature.toLowerCase());
+    return row ? toStored(row) : undefined;
+  }
+
+  /** The highest counted voucher of a channel received since `sinceMs` (0 when none). */
+  bestCheckedSince(channel: Channel, sinceMs: number): bigint {
+    let best = 0n;
+    for (const r of this.st.vouchersOfFullChannel.all(channel.chainId, getAddress(channel.escrow), getAddress(channel.buyer), getAddress(channel.provider), lowerHex(channel.jobId), sinceMs)) {
+      best = maxBig(best, BigInt(r.cumulative_amount));
+    }
+    return best;
+  }
+
+  /** What a buyer's vouchers on its other channels held here still promise (the same deposit pays them). */
+  owedByBuyerElsewhere(channel: Channel): bigint {
+    const r = this.st.redeemableOfBuyer.get(channel.chainId, getAddress(channel.escrow), getAddress(channel.buyer), getAddress(channel.provider), lowerHex(channel.jobId))!;
+    return join(r.hi, r.lo);
   }
 
   /** The redeem transaction's hash, recorded before it is broadcast. */
@@ -307,15 +433,13 @@ export class Ledger {
           this.st.setVoucherStatus.run('redeemed', ev.txHash, ev.blockNumber, v.id);
         }
       }
-      this.updateJob({ chainId: ev.chainId, escrow }, jobKey, ev.blockTime, (s) => {
+      this.updateJob({ chainId: ev.chainId, escrow, buyer: ev.buyer, provider: ev.provider }, jobKey, ev.blockTime, (s) => {
         if (ev.cumulative >= s.paid) {
           s.paid = ev.cumulative;
           s.redeemTx = ev.txHash;
           s.redeemBlock = ev.blockNumber;
         }
         s.vouched = maxBig(s.vouched, ev.cumulative);
-        s.buyer ??= getAddress(ev.buyer);
-        s.provider ??= getAddress(ev.provider);
       });
       return inserted;
     })();

@@ -29,6 +29,8 @@ export interface MarketJobRow {
   end_state: string | null;
   end_reason: string | null;
   final_sent: number;
+  /** What the escrow had paid this job's channel before the job (null until read); vouchers pay the job only beyond it. */
+  channel_paid_before?: string | null;
 }
 
 export interface PaidJobDeps {

@@ -21,12 +21,12 @@ import { formatTokens } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
 import type { MoneyService } from '../wallet/money.js';
-import { recoverVoucherSigner } from '../wallet/voucher.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { decideOffer, type OfferDecision } from './acceptance.js';
 import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { fetchInputs } from './inputs.js';
 import { PaidJob, type MarketJobRow } from './paid-job.js';
+import { escrowReader, receiveMarketVoucher, type EscrowReader } from './voucher-intake.js';
 import { MAX_OUTPUT_BYTES, OUTPUT_CHUNK_BYTES, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
 import { buildAdvertisement, freeResources, readMachineFacts } from './resources.js';
 import type { MarketSettings } from './settings.js';
@@ -359,7 +359,7 @@ export class MarketProvider {
       usageSeconds: (localId) => Math.floor(ranMsFromEvents(this.d.runner.events(localId), this.now()) / 1000),
       send: (report) => this.conn.send({ type: 'usage', report }),
       recordOwed: (r, amount, seconds) =>
-        this.d.money.ledger.recordUsageReport({ chainId: r.chain_id, escrow: r.escrow }, { marketJobId: toJobId(r.job_id), amount, at: this.now(), usage: { seconds } }),
+        this.d.money.ledger.recordUsageReport({ chainId: r.chain_id, escrow: r.escrow, buyer: r.buyer, provider: this.address }, { marketJobId: toJobId(r.job_id), amount, at: this.now(), usage: { seconds } }),
       connected: () => this.conn.connected,
       stopUnpaid: (r, detail) => void this.d.runner.stopJob(r.local_job_id, { state: 'cancelled', reason: marketStopReasons.unpaid, detail }).catch(() => {}),
       onChange: () => this.d.onChange(),
@@ -370,63 +370,30 @@ export class MarketProvider {
 
   // ── money ────────────────────────────────────────────────────────────────
 
+  /** Checked against the job's channel, then counted or kept as refused evidence (voucher-intake.ts). */
   private async voucher(jobId: string, signed: SignedVoucher): Promise<void> {
-    const row = this.marketJob(jobId);
-    if (!row) return void this.d.log.warn('a voucher for a job this agent does not know', { jobId });
-    const tracked = this.jobs.get(jobId);
-    // Stored first (when its signature is the buyer's and it pays this wallet), then judged.
-    let problem: string | null = null;
-    try {
-      this.d.money.wallet.addVoucher(signed);
-    } catch (error) {
-      problem = (error as Error).message;
-    }
-    if (problem === null) problem = await this.voucherProblem(row, signed, tracked?.minimumVoucher() ?? 0n);
-    if (problem) {
-      this.d.log.warn('voucher refused', { jobId, problem });
-      if (tracked) tracked.refused(problem);
-      else this.d.db.prepare('UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(problem, jobId);
-      this.d.onChange();
-      return;
-    }
-    const amount = BigInt(signed.voucher.cumulativeAmount);
-    if (tracked) tracked.paid(amount);
-    else {
-      const upTo = amount > BigInt(row.paid_up_to) ? amount : BigInt(row.paid_up_to);
-      this.d.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), this.now(), jobId);
-    }
-    // Redeem once what is redeemable reaches the owner's threshold (none set: never on its own).
-    void this.d.money.wallet.autoRedeem().catch((error: unknown) => this.d.log.warn('auto-redeem failed', { error: (error as Error).message }));
-    this.d.onChange();
+    const deps = {
+      db: this.d.db,
+      ledger: this.d.money.ledger,
+      log: this.d.log,
+      now: this.now,
+      provider: this.address,
+      reader: (chainId: number, escrow: string) => this.escrowReaderFor(chainId, escrow),
+      autoRedeem: () => this.d.money.wallet.autoRedeem(),
+      onChange: () => this.d.onChange(),
+    };
+    await receiveMarketVoucher(deps, jobId, signed, this.jobs.get(jobId));
   }
 
-  private async voucherProblem(row: MarketJobRow, signed: SignedVoucher, minAmount: bigint): Promise<string | null> {
-    const { voucherProblem } = await import('./voucher-check.js');
-    let recovered: string;
-    try {
-      recovered = recoverVoucherSigner(signed, row.chain_id, row.escrow);
-    } catch (error) {
-      return (error as Error).message;
-    }
-    let chain: { deposit: bigint; alreadyPaid: bigint } | null = null;
+  private escrowReaderFor(chainId: number, escrow: string): EscrowReader | null {
     try {
       const net = this.d.money.wallet.network();
+      if (net.chainId !== chainId) return null;
       this.rpc ??= makeProvider(net.rpcUrl, net.chainId);
-      const escrow = new Contract(row.escrow, ESCROW_ABI, this.rpc);
-      const [deposit, alreadyPaid] = (await Promise.all([escrow.getFunction('deposits')(row.buyer), escrow.getFunction('paid')(row.buyer, this.address, toJobId(row.job_id))])) as [bigint, bigint];
-      chain = { deposit, alreadyPaid };
-    } catch (error) {
-      this.d.log.warn('could not read the escrow to check a voucher', { error: (error as Error).message });
+      return escrowReader(this.rpc, escrow);
+    } catch {
+      return null;
     }
-    return voucherProblem(signed, {
-      buyer: row.buyer,
-      provider: this.address,
-      jobIdBytes32: toJobId(row.job_id),
-      recoveredSigner: recovered,
-      nowSec: Math.floor(this.now() / 1000),
-      minAmount,
-      chain,
-    });
   }
 
   // ── job endings ──────────────────────────────────────────────────────────

@@ -83,7 +83,7 @@ export function createMoneyService(options: { home: string; log: Logger; bus: Ev
     },
     'wallet.export': async ({ password }) => wallet.exportKey(password),
     'wallet.addVoucher': async ({ voucher }) => {
-      const stored = wallet.addVoucher(voucher);
+      const stored = await wallet.addVoucher(voucher);
       return { voucherId: stored.id, status: stored.status };
     },
     'wallet.redeem': async ({ voucher, voucherIds }) => {

@@ -15,6 +15,7 @@ import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKe
 import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
 import { readWalletSettings, writeWalletSettings } from './settings.js';
 import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
+import { escrowReader, takeVoucher } from '../market/voucher-intake.js';
 import { Withdrawals, type WithdrawQuote } from './withdraw.js';
 
 export type WalletUpdateReason = 'created' | 'imported' | 'unlocked' | 'locked' | 'redeemed' | 'withdrawn' | 'reconciled' | 'settings';
@@ -244,8 +245,13 @@ export class WalletService {
 
   // ── vouchers ───────────────────────────────────────────────────────────
 
-  /** Checks a voucher against the network and our address, then stores it (nothing is sent). */
-  addVoucher(input: unknown): StoredVoucher {
+  /**
+   * Checks a voucher (this network, our address, the buyer's signature, then the escrow: not
+   * expired, adding something beyond what its channel was paid, covered by the buyer's deposit)
+   * and counts it (nothing is sent). One that fails the escrow's checks is kept as refused
+   * evidence, never counted, and the error says why.
+   */
+  async addVoucher(input: unknown): Promise<StoredVoucher> {
     const signed = parseVoucher(input);
     const net = this.network();
     const address = this.address();
@@ -257,14 +263,42 @@ export class WalletService {
     if (signer !== getAddress(signed.voucher.buyer)) {
       throw new AppError('voucher-invalid', `The voucher's signature is not the buyer's (it recovers to ${signer}, not ${getAddress(signed.voucher.buyer)}): it was altered, or it is for another escrow or chain (this one is ${net.escrow} on chain ${net.chainId}).`);
     }
-    const stored = this.ledger.recordVoucher(this.ctx(net), signed);
-    this.options.log.info('voucher stored', { voucherId: stored.id, jobId: signed.voucher.jobId, cumulativeAmount: signed.voucher.cumulativeAmount });
-    return stored;
+    const { provider } = await this.connect();
+    try {
+      const block = await provider.getBlock('latest');
+      const v = signed.voucher;
+      const result = await takeVoucher({
+        ledger: this.ledger,
+        reader: escrowReader(provider, net.escrow),
+        nowMs: Math.max(Date.now(), (block?.timestamp ?? 0) * 1000),
+        channel: { chainId: net.chainId, escrow: net.escrow, buyer: v.buyer, provider: address, jobId: v.jobId },
+        signed,
+      });
+      if (result.stored) {
+        this.options.log.info('voucher stored', { voucherId: result.stored.id, jobId: v.jobId, cumulativeAmount: v.cumulativeAmount });
+        return result.stored;
+      }
+      const refusal = result.refused!;
+      // Counted before and paid since: redeeming it again finishes or explains (never pays twice).
+      const counted = refusal.kind === 'worthless' ? this.ledger.findVoucher(signed) : undefined;
+      if (counted) return counted;
+      const [code, next] =
+        refusal.kind === 'worthless'
+          ? ['already-redeemed', 'It was already redeemed: it pays nothing more.']
+          : refusal.kind === 'expired'
+            ? ['voucher-expired', 'Ask the buyer for a new one.']
+            : refusal.kind === 'chain-unreadable'
+              ? ['rpc-unreachable', 'Nothing was counted; try again when the chain answers.']
+              : ['voucher-refused', 'Nothing was counted (it is kept as refused evidence); ask the buyer for a valid voucher.'];
+      throw new AppError(code, `This voucher was not counted: ${refusal.why}. ${next}`);
+    } finally {
+      provider.destroy();
+    }
   }
 
   /** Redeems one voucher file's content: stored first, then sent. Throws on failure. */
   async redeemVoucher(input: unknown): Promise<RedeemResult> {
-    const stored = this.addVoucher(input);
+    const stored = await this.addVoucher(input);
     const [result] = await this.redeemStored([stored.id], true);
     return result!;
   }

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Ledger } from '../../runtime/ledger/ledger.js';
 import { addDays, localDateKey } from '../../runtime/time/zone.js';
 import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
+import { counted } from '../helpers/checked-voucher.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 
 const ctx = { chainId: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
@@ -54,7 +55,7 @@ export async function main(jobCount = Number(process.argv[2] ?? process.env.OFFS
           insertGpu.run(id, `gpu-${i % 8}`);
           if (i % 5 === 0) insertGpu.run(id, `gpu-${(i + 1) % 8}`);
           const amount = BigInt(1 + (i % 997)) * 10n ** 15n + BigInt(i);
-          ledger.recordVoucher(ctx, { voucher: { buyer, provider, jobId: marketId, cumulativeAmount: amount.toString(), expiry: Math.floor(now / 1000) + 86_400 }, signature: hex(i + 1, 130) }, ended);
+          ledger.recordVoucher(counted(ctx, { voucher: { buyer, provider, jobId: marketId, cumulativeAmount: amount.toString(), expiry: Math.floor(now / 1000) + 86_400 }, signature: hex(i + 1, 130) }), ended);
           if (i % 3 !== 0) {
             ledger.recordRedemption({ ...ctx, txHash: hex(i + 1, 64), logIndex: 0, blockNumber: i + 1, blockTime: ended, buyer, provider, jobId: marketId, amount, cumulative: amount });
           }

@@ -104,7 +104,7 @@ export const walletRedeemCommand: CliCommand = {
     return withMoney(io, async ({ wallet }) => {
       if (signed) {
         // Stored before anything else can fail, so the voucher is never lost.
-        wallet.addVoucher(signed);
+        await wallet.addVoucher(signed);
         await wallet.unlock(password);
         const r = await wallet.redeemVoucher(signed);
         if (args.flags.has('json')) printJson(io, { txHash: r.txHash, paid: r.paid });

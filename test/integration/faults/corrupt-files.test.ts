@@ -17,6 +17,7 @@ import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 import { createKeystore, keystorePath, readKeystore } from '../../../runtime/wallet/keystore.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
+import { counted } from '../../helpers/checked-voucher.js';
 
 const GARBAGE = [Buffer.from('{"schedule": {"mode": "nev'), Buffer.from([0, 0xff, 0xfe, 0x13, 0x37]), Buffer.alloc(0), Buffer.from('[]'), Buffer.from('null')];
 const temps: { cleanup: () => void }[] = [];
@@ -109,7 +110,7 @@ describe('corrupt files, one at a time', () => {
       voucher: { buyer: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', provider: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', jobId: '0x' + n.toString(16).padStart(64, '0'), cumulativeAmount: '1000', expiry: Math.floor(Date.now() / 1000) + 3600 },
       signature: '0x' + n.toString(16).padStart(130, '0'),
     });
-    for (let i = 1; i <= 300; i++) ledger.recordVoucher({ chainId: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }, voucher(i));
+    for (let i = 1; i <= 300; i++) ledger.recordVoucher(counted({ chainId: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }, voucher(i)));
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const bytes = fs.readFileSync(file);

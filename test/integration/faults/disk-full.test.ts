@@ -12,6 +12,7 @@ import { toErrorBody } from '../../../runtime/api/errors.js';
 import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
+import { counted } from '../../helpers/checked-voucher.js';
 
 const skipReason = process.getuid?.() !== 0 ? 'mounting a small tmpfs needs root' : null;
 if (skipReason) console.warn(`[disk full] skipped: ${skipReason}`);
@@ -68,7 +69,7 @@ describe.skipIf(skipReason !== null)('the data folder\'s disk is full', () => {
     const ledger = new Ledger(db);
     const settings = openSettingsStore(home);
     settings.update('schedule', { thermal: { pauseAtC: 80 } });
-    for (let i = 1; i <= 20; i++) ledger.recordVoucher(ctx, voucher(i, 1000n));
+    for (let i = 1; i <= 20; i++) ledger.recordVoucher(counted(ctx, voucher(i, 1000n)));
     const settingsBefore = fs.readFileSync(settings.file, 'utf8');
     const totalsBefore = ledger.totals();
 
@@ -89,7 +90,7 @@ describe.skipIf(skipReason !== null)('the data folder\'s disk is full', () => {
     let ledgerError: unknown;
     for (let i = 100; i < 5000 && !ledgerError; i++) {
       try {
-        ledger.recordVoucher(ctx, voucher(i, 1000n));
+        ledger.recordVoucher(counted(ctx, voucher(i, 1000n)));
       } catch (error) {
         ledgerError = error;
       }
@@ -103,7 +104,7 @@ describe.skipIf(skipReason !== null)('the data folder\'s disk is full', () => {
     fs.rmSync(filler);
     settings.update('schedule', { thermal: { pauseAtC: 70 } });
     expect(openSettingsStore(home).section('schedule').patch).toMatchObject({ thermal: { pauseAtC: 70 } });
-    ledger.recordVoucher(ctx, voucher(9999, 5n));
+    ledger.recordVoucher(counted(ctx, voucher(9999, 5n)));
     expect(BigInt(ledger.totals().earned)).toBe(BigInt(totalsFull.earned) + 5n);
     db.close();
     db = openDatabase(path.join(home, DATABASE_FILE));

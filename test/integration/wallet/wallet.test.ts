@@ -162,12 +162,14 @@ describe('wallet on a real anvil chain and a real database', () => {
     expect(await chain.provider.getTransactionCount(address)).toBe(nonce);
   });
 
-  it('an expired voucher is refused with its expiry, and recorded as expired', async () => {
+  it('an expired voucher is refused with its expiry, kept as refused evidence and never counted', async () => {
     const v = await voucher(hexlify(randomBytes(32)), tokens(1), { expiry: (await chain.now()) + 5 });
     await chain.advance(10);
-    await expect(wallet.redeemVoucher(v)).rejects.toMatchObject({ code: 'voucher-expired' });
-    const row = db.prepare('SELECT status FROM ledger_vouchers WHERE market_job_id = ?').get(v.voucher.jobId.toLowerCase()) as { status: string };
-    expect(row.status).toBe('expired');
+    const before = ledger.totals();
+    await expect(wallet.redeemVoucher(v)).rejects.toMatchObject({ code: 'voucher-expired', message: expect.stringMatching(/expired at/) });
+    expect(db.prepare('SELECT count(*) AS n FROM ledger_vouchers WHERE market_job_id = ?').get(v.voucher.jobId.toLowerCase())).toEqual({ n: 0 });
+    expect(ledger.refusedVouchers().vouchers[0]).toMatchObject({ kind: 'expired', voucher: { jobId: v.voucher.jobId.toLowerCase() } });
+    expect(ledger.totals()).toEqual(before);
   });
 
   it('an RPC that goes away mid-redeem leaves a state that a retry completes without paying twice', async () => {
@@ -194,7 +196,7 @@ describe('wallet on a real anvil chain and a real database', () => {
     // A voucher redeemed on chain by someone else (anyone may submit one).
     const job = hexlify(randomBytes(32));
     const v = await voucher(job, tokens(7));
-    wallet.addVoucher(v);
+    await wallet.addVoucher(v);
     const escrow = new Contract(chain.escrow, ESCROW_ABI, chain.deployer);
     await mined(await escrow.getFunction('redeem')(contractVoucher(v.voucher), v.signature));
     expect(ledger.totals().redeemable).toBe(tokens(7).toString());

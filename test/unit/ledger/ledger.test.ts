@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classify, Ledger } from '../../../runtime/ledger/ledger.js';
 import { startOfDay as localMidnightUtc } from '../../../runtime/time/zone.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
+import { counted } from '../../helpers/checked-voucher.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
 const ctx = { chainId: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
@@ -54,10 +55,10 @@ describe('ledger', () => {
 
   it('a voucher is stored once; a redemption moves it to redeemed; totals are exact beyond 2^63', () => {
     const big = 123_456_789n * E18 + 987_654_321n; // far beyond 2^63 base units
-    const a = ledger.recordVoucher(ctx, voucher(1, big));
-    const again = ledger.recordVoucher(ctx, voucher(1, big));
+    const a = ledger.recordVoucher(counted(ctx, voucher(1, big)));
+    const again = ledger.recordVoucher(counted(ctx, voucher(1, big)));
     expect(again.id).toBe(a.id);
-    ledger.recordVoucher(ctx, voucher(2, 7n));
+    ledger.recordVoucher(counted(ctx, voucher(2, 7n)));
     expect(ledger.totals()).toMatchObject({ redeemable: (big + 7n).toString(), redeemed: '0', earned: (big + 7n).toString(), jobs: 2 });
 
     expect(ledger.recordRedemption(redemption(1, big, big, 10))).toBe(true);
@@ -67,8 +68,8 @@ describe('ledger', () => {
   });
 
   it('a higher voucher supersedes a lower one; one payment of the higher redeems both', () => {
-    const low = ledger.recordVoucher(ctx, voucher(3, 2n * E18));
-    const high = ledger.recordVoucher(ctx, voucher(3, 5n * E18, undefined, 99));
+    const low = ledger.recordVoucher(counted(ctx, voucher(3, 2n * E18)));
+    const high = ledger.recordVoucher(counted(ctx, voucher(3, 5n * E18, undefined, 99)));
     expect(ledger.totals().redeemable).toBe((5n * E18).toString());
     ledger.recordRedemption(redemption(3, 5n * E18, 5n * E18, 11));
     expect(ledger.voucher(low.id)!.status).toBe('redeemed');
@@ -77,7 +78,7 @@ describe('ledger', () => {
   });
 
   it('vouchers that pass their expiry unredeemed become expired', () => {
-    const v = ledger.recordVoucher(ctx, voucher(4, 9n, Math.floor(now / 1000) + 60));
+    const v = ledger.recordVoucher(counted(ctx, voucher(4, 9n, Math.floor(now / 1000) + 60)));
     now += 120_000;
     expect(ledger.expireDue()).toBe(1);
     expect(ledger.voucher(v.id)!.status).toBe('expired');
@@ -85,9 +86,9 @@ describe('ledger', () => {
   });
 
   it('usage reports are pending until a voucher covers them', () => {
-    ledger.recordUsageReport(ctx, { marketJobId: job(5), amount: 10n });
+    ledger.recordUsageReport({ ...ctx, buyer, provider }, { marketJobId: job(5), amount: 10n });
     expect(ledger.totals()).toMatchObject({ pending: '10', earned: '10' });
-    ledger.recordVoucher(ctx, voucher(5, 6n));
+    ledger.recordVoucher(counted(ctx, voucher(5, 6n)));
     expect(ledger.totals()).toMatchObject({ pending: '4', redeemable: '6', earned: '10' });
   });
 
@@ -95,8 +96,8 @@ describe('ledger', () => {
     // Two jobs 30 minutes apart around midnight in Tokyo (UTC+9): 23:45 and 00:15 local.
     const t1 = Date.UTC(2026, 10, 20, 14, 45);
     const t2 = Date.UTC(2026, 10, 20, 15, 15);
-    ledger.recordVoucher(ctx, voucher(6, 100n), t1);
-    ledger.recordVoucher(ctx, voucher(7, 200n), t2);
+    ledger.recordVoucher(counted(ctx, voucher(6, 100n)), t1);
+    ledger.recordVoucher(counted(ctx, voucher(7, 200n)), t2);
     expect(ledger.series('day', '2026-11-20', '2026-11-22', 'Asia/Tokyo')).toEqual([
       { period: '2026-11-20', earned: '100', redeemed: '0', jobs: 1 },
       { period: '2026-11-21', earned: '200', redeemed: '0', jobs: 1 },
@@ -120,15 +121,15 @@ describe('ledger', () => {
 
   it('where DST begins at midnight, the day starts at 01:00 local: earnings just before it stay on the day before', () => {
     // Santiago, 2024-09-07 23:30 (UTC-4) and 2024-09-08 01:30 (UTC-3, the clocks jumped 00:00 → 01:00).
-    ledger.recordVoucher(ctx, voucher(20, 100n), Date.UTC(2024, 8, 8, 3, 30));
-    ledger.recordVoucher(ctx, voucher(21, 200n), Date.UTC(2024, 8, 8, 4, 30));
+    ledger.recordVoucher(counted(ctx, voucher(20, 100n)), Date.UTC(2024, 8, 8, 3, 30));
+    ledger.recordVoucher(counted(ctx, voucher(21, 200n)), Date.UTC(2024, 8, 8, 4, 30));
     expect(ledger.series('day', '2024-09-07', '2024-09-08', 'America/Santiago').map((p) => [p.period, p.earned])).toEqual([
       ['2024-09-07', '100'],
       ['2024-09-08', '200'],
     ]);
     // Havana, 2024-03-09 23:15 (UTC-5) and 2024-03-10 01:15 (UTC-4).
-    ledger.recordVoucher(ctx, voucher(22, 5n), Date.UTC(2024, 2, 10, 4, 15));
-    ledger.recordVoucher(ctx, voucher(23, 7n), Date.UTC(2024, 2, 10, 5, 15));
+    ledger.recordVoucher(counted(ctx, voucher(22, 5n)), Date.UTC(2024, 2, 10, 4, 15));
+    ledger.recordVoucher(counted(ctx, voucher(23, 7n)), Date.UTC(2024, 2, 10, 5, 15));
     expect(ledger.series('day', '2024-03-09', '2024-03-10', 'America/Havana').map((p) => p.earned)).toEqual(['5', '7']);
   });
 
@@ -145,8 +146,8 @@ describe('ledger', () => {
     const start = Date.UTC(2026, 10, 22, 10, 0);
     insertJob.run('local-1', job(8), start, start, start, start + 3_600_000);
     db.prepare('INSERT INTO job_gpus (job_id, gpu_key) VALUES (?, ?), (?, ?)').run('local-1', 'gpu-a', 'local-1', 'gpu-b');
-    ledger.recordVoucher(ctx, voucher(8, 10n * E18 + 1n));
-    ledger.recordVoucher(ctx, voucher(9, 3n));
+    ledger.recordVoucher(counted(ctx, voucher(8, 10n * E18 + 1n)));
+    ledger.recordVoucher(counted(ctx, voucher(9, 3n)));
     ledger.recordRedemption(redemption(8, 10n * E18 + 1n, 10n * E18 + 1n, 12));
 
     expect(ledger.byGpu()).toEqual([
@@ -169,7 +170,7 @@ describe('ledger', () => {
 
   it('amounts far beyond 2^53 stay exact in the job table and the CSV', () => {
     const huge = 10n ** 30n + 1n; // 1e12 tokens and one base unit
-    ledger.recordVoucher(ctx, voucher(50, huge));
+    ledger.recordVoucher(counted(ctx, voucher(50, huge)));
     expect(ledger.jobs().jobs[0]!.earned).toBe(huge.toString());
     const line = ledger.exportCsv({ timeZone: 'UTC', decimals: 18, symbol: 'OFT' }).csv.trim().split('\n')[1]!;
     expect(line.split(',')[5]).toBe('1000000000000.000000000000000001');
@@ -177,7 +178,7 @@ describe('ledger', () => {
 
   it('the trigger-kept totals equal a full recount after many changes', () => {
     for (let i = 1; i <= 200; i++) {
-      ledger.recordVoucher(ctx, voucher(100 + i, BigInt(i) * E18 + BigInt(i)), now - i * 3_600_000);
+      ledger.recordVoucher(counted(ctx, voucher(100 + i, BigInt(i) * E18 + BigInt(i))), now - i * 3_600_000);
       if (i % 3 === 0) ledger.recordRedemption(redemption(100 + i, BigInt(i) * E18, BigInt(i) * E18, 1000 + i));
     }
     const recount = db.prepare('SELECT paid, vouched FROM ledger_earnings').all() as { paid: string; vouched: string }[];

@@ -1,8 +1,8 @@
-/** Vouchers from the market: which count as payment, with real EIP-712 signatures (ethers Wallets). */
+/** The voucher check, pure, with real EIP-712 signatures (ethers Wallets): what is money, and what pays a job. */
 import { Wallet, type HDNodeWallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { toJobId } from '../../../runtime/chain/devnet.js';
-import { MIN_VOUCHER_LIFETIME_S, voucherProblem, type VoucherExpectation } from '../../../runtime/market/voucher-check.js';
+import { checkVoucher, isCheckedVoucher, jobPaymentProblem, MIN_VOUCHER_LIFETIME_S, type VoucherFacts } from '../../../runtime/market/voucher-check.js';
 import { recoverVoucherSigner, signVoucher } from '../../../runtime/wallet/voucher.js';
 import type { SignedVoucher } from '../../../runtime/wallet/schema.js';
 
@@ -15,9 +15,9 @@ const OTHER_ESCROW = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
 const NOW = 1_800_000_000;
 const JOB = toJobId('job-42');
 
-async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string }> = {}): Promise<SignedVoucher> {
+async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string; buyer: string }> = {}): Promise<SignedVoucher> {
   return signVoucher(signer, over.chainId ?? CHAIN, over.escrow ?? ESCROW, {
-    buyer: buyer.address,
+    buyer: over.buyer ?? buyer.address,
     provider: over.provider ?? provider.address,
     jobId: over.jobId ?? JOB,
     cumulativeAmount: (over.amount ?? 1000n).toString(),
@@ -25,64 +25,79 @@ async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bi
   });
 }
 
-function expectation(signed: SignedVoucher, over: Partial<VoucherExpectation> = {}): VoucherExpectation {
+function facts(signed: SignedVoucher, over: Partial<VoucherFacts> = {}): VoucherFacts {
   return {
-    buyer: buyer.address,
-    provider: provider.address,
-    jobIdBytes32: JOB,
+    channel: { chainId: CHAIN, escrow: ESCROW, buyer: buyer.address, provider: provider.address, jobId: JOB },
     recoveredSigner: recoverVoucherSigner(signed, CHAIN, ESCROW),
     nowSec: NOW,
-    minAmount: 800n,
-    chain: { deposit: 10_000n, alreadyPaid: 0n },
+    chain: { deposit: 10_000n, paid: 0n },
+    owedElsewhere: 0n,
     ...over,
   };
 }
 
-describe('which vouchers count as payment', () => {
-  it('counts a voucher signed by the buyer for this job, chain and escrow, covering the usage, backed by the deposit', async () => {
+const why = (v: SignedVoucher, over: Partial<VoucherFacts> = {}) => checkVoucher(v, facts(v, over)).refused;
+
+describe('which vouchers are money for their channel', () => {
+  it('counts a voucher signed by the job\'s buyer for this job, wallet, chain and escrow, backed by the deposit; only the check makes a CheckedVoucher', async () => {
     const v = await voucher(buyer);
-    expect(voucherProblem(v, expectation(v))).toBeNull();
+    const verdict = checkVoucher(v, facts(v, { chain: { deposit: 10_000n, paid: 300n } }));
+    expect(verdict.refused).toBeNull();
+    expect(verdict.counted).toMatchObject({ value: 700n, paidOnChain: 300n, channel: { jobId: JOB } });
+    expect(isCheckedVoucher(verdict.counted)).toBe(true);
+    expect(isCheckedVoucher({ ...verdict.counted })).toBe(false);
   });
 
-  it('refuses a voucher signed by someone else', async () => {
-    const v = await voucher(stranger);
-    expect(voucherProblem(v, expectation(v))).toMatch(/not signed by the buyer/);
+  it('refuses a counterfeit: a random key that names itself the buyer (signature good, wrong channel)', async () => {
+    const v = await voucher(stranger, { buyer: stranger.address, amount: 10_000_007n * 10n ** 18n });
+    expect(why(v)).toMatchObject({ kind: 'wrong-channel', why: expect.stringMatching(/names the buyer .* not this job's buyer/) });
   });
 
-  it('refuses a voucher signed for another chain or another escrow (it recovers to someone else here)', async () => {
-    for (const over of [{ chainId: 1 }, { escrow: OTHER_ESCROW }]) {
-      const v = await voucher(buyer, over);
-      expect(voucherProblem(v, expectation(v))).toMatch(/another chain or escrow/);
-    }
-  });
-
-  it('refuses a voucher for too little', async () => {
-    const v = await voucher(buyer, { amount: 799n });
-    expect(voucherProblem(v, expectation(v))).toMatch(/promises 799 base units, less than the 800/);
+  it('refuses a voucher signed by someone else, or for another chain or escrow (it recovers to someone else here)', async () => {
+    expect(why(await voucher(stranger))).toMatchObject({ kind: 'forged', why: expect.stringMatching(/not signed by the buyer/) });
+    for (const over of [{ chainId: 1 }, { escrow: OTHER_ESCROW }]) expect(why(await voucher(buyer, over))).toMatchObject({ kind: 'forged', why: expect.stringMatching(/another chain or escrow/) });
   });
 
   it('refuses a voucher for another job or another provider', async () => {
-    const other = await voucher(buyer, { jobId: toJobId('job-43') });
-    expect(voucherProblem(other, expectation(other))).toMatch(/another job/);
-    const notMine = await voucher(buyer, { provider: stranger.address });
-    expect(voucherProblem(notMine, expectation(notMine))).toMatch(/pays 0x/);
+    expect(why(await voucher(buyer, { jobId: toJobId('job-43') }))).toMatchObject({ kind: 'wrong-channel', why: expect.stringMatching(/another job/) });
+    expect(why(await voucher(buyer, { provider: stranger.address }))).toMatchObject({ kind: 'not-ours' });
   });
 
-  it('refuses a voucher that expires before it could be redeemed', async () => {
-    const v = await voucher(buyer, { expiry: NOW + MIN_VOUCHER_LIFETIME_S - 1 });
-    expect(voucherProblem(v, expectation(v))).toMatch(/expires too soon/);
-    const old = await voucher(buyer, { expiry: NOW - 1 });
-    expect(voucherProblem(old, expectation(old))).toMatch(/expires already/);
+  it('refuses an expired voucher (the escrow would not pay it)', async () => {
+    expect(why(await voucher(buyer, { expiry: NOW - 1 }))).toMatchObject({ kind: 'expired' });
   });
 
-  it('refuses a voucher the buyer\'s deposit no longer covers (beyond what the channel was already paid)', async () => {
+  it('a voucher at or below what the channel was already paid is worth nothing: refused, never counted', async () => {
+    const v = await voucher(buyer, { amount: 1500n });
+    expect(why(v, { chain: { deposit: 10_000n, paid: 2000n } })).toMatchObject({ kind: 'worthless', why: expect.stringMatching(/already paid this job 2000 .* adds nothing/) });
+    expect(why(v, { chain: { deposit: 10_000n, paid: 1500n } })).toMatchObject({ kind: 'worthless' });
+    expect(checkVoucher(v, facts(v, { chain: { deposit: 10_000n, paid: 1499n } })).counted?.value).toBe(1n);
+  });
+
+  it("refuses a voucher the buyer's deposit does not cover, counting what its other vouchers held here still promise", async () => {
     const v = await voucher(buyer, { amount: 5000n });
-    expect(voucherProblem(v, expectation(v, { chain: { deposit: 3000n, alreadyPaid: 1000n } }))).toMatch(/deposit \(3000\) no longer covers the 4000/);
-    expect(voucherProblem(v, expectation(v, { chain: { deposit: 4000n, alreadyPaid: 1000n } }))).toBeNull();
+    expect(why(v, { chain: { deposit: 3999n, paid: 1000n } })).toMatchObject({ kind: 'uncovered', why: expect.stringMatching(/deposit \(3999\) does not cover the 4000/) });
+    expect(why(v, { chain: { deposit: 4000n, paid: 1000n } })).toBeNull();
+    expect(why(v, { chain: { deposit: 4000n, paid: 1000n }, owedElsewhere: 1n })).toMatchObject({ kind: 'uncovered', why: expect.stringMatching(/plus the 1 its other vouchers/) });
   });
 
-  it('does not count a voucher while the chain cannot be read to check the deposit', async () => {
-    const v = await voucher(buyer);
-    expect(voucherProblem(v, expectation(v, { chain: null }))).toMatch(/chain could not be read/);
+  it('counts nothing while the chain cannot be read', async () => {
+    expect(why(await voucher(buyer), { chain: null })).toMatchObject({ kind: 'chain-unreadable' });
+  });
+});
+
+describe('whether a voucher pays its job up to date', () => {
+  const base = { amount: 1000n, expiry: NOW + 86_400, nowSec: NOW, paidBefore: 0n, minAmount: 800n };
+  it('pays when it covers the usage and leaves time to redeem', () => {
+    expect(jobPaymentProblem(base)).toBeNull();
+    expect(jobPaymentProblem({ ...base, amount: 799n })).toMatch(/pays this job 799 base units, less than the 800/);
+    expect(jobPaymentProblem({ ...base, expiry: NOW + MIN_VOUCHER_LIFETIME_S - 1 })).toMatch(/expires too soon/);
+    expect(jobPaymentProblem({ ...base, expiry: NOW - 1 })).toMatch(/expires already/);
+  });
+
+  it("a reused job id: what the channel was paid before the job pays none of the new job's work", () => {
+    expect(jobPaymentProblem({ ...base, paidBefore: 2000n, amount: 1500n })).toMatch(/already paid this job id 2000 .* pays nothing of this job's work/);
+    expect(jobPaymentProblem({ ...base, paidBefore: 2000n, amount: 2500n })).toMatch(/pays this job 500 base units \(the first 2000 of its 2500 were paid before this job\), less than the 800/);
+    expect(jobPaymentProblem({ ...base, paidBefore: 2000n, amount: 2800n })).toBeNull();
   });
 });
