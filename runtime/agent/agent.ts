@@ -114,6 +114,7 @@ export function createAgent(options: AgentOptions): Agent {
       setImmediate(() => schedule.loop.wake());
     },
     sandboxSettings: () => effectiveSandboxSettings(schedule.settings, schedule.policy.current),
+    settings: { store: schedule.settings, policy: () => schedule.policy.current },
   });
   schedule.setJobs(jobs.runner);
 

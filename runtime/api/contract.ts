@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema.js';
 import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../desktop/schema.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
+import { jobsRetentionInputSchema, retentionViewSchema } from '../jobs/retention-schema.js';
 import { systemCheckSchema } from '../system/schema.js';
 import {
   benchGpuResultSchema,
@@ -104,6 +105,8 @@ export const commands = {
   'jobs.outputs': { input: jobIdInputSchema, output: jobsOutputsOutputSchema },
   /** One picture from the output folder as a data URL (PNG/JPEG/GIF/WebP up to 4 MiB; paths that leave the folder or go through a link are refused). */
   'jobs.outputFile': { input: jobsOutputFileInputSchema, output: jobsOutputFileOutputSchema },
+  /** The retention rule for finished jobs' outputs and logs, and what they use now. Empty input reads; any subset changes (`locked-by-policy` for an admin's field). */
+  'jobs.retention': { input: jobsRetentionInputSchema, output: retentionViewSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 

@@ -3,6 +3,7 @@
  * payloads of the jobs.* commands and job.* events. Pure zod (the renderer type-checks it).
  */
 import { z } from 'zod';
+import { retentionRemovalSchema } from './retention-schema.js';
 
 /**
  * What one job may cost the agent to keep and to list: every record is read back by
@@ -245,6 +246,8 @@ export const jobsOutputsOutputSchema = z.object({
   files: z.array(jobOutputFileSchema),
   /** More files were there than are listed. */
   truncated: z.boolean(),
+  /** When retention removed the job's output and log (null while they are kept). */
+  removed: retentionRemovalSchema.nullable(),
 });
 export const jobsOutputFileInputSchema = z.object({ id: z.string().min(1).max(64), path: z.string().min(1).max(1024) }).strict();
 export const jobsOutputFileOutputSchema = z.object({

@@ -12,15 +12,23 @@ import type { Logger } from '../log.js';
 import { connectDocker } from '../sandbox/docker.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
+import type { LoadedPolicy } from '../policy/schema.js';
+import type { SettingsStore } from '../settings/store.js';
 import { listOutputs, readOutputImage } from './outputs.js';
+import { Retention, RETENTION_INTERVAL_MS } from './retention.js';
+import { defaultRetentionSettings, type RetentionView } from './retention-schema.js';
+import { checkRetentionPatch, effectiveRetention, retentionValue } from './retention-settings.js';
 import { JobRunner } from './runner.js';
+import { isFinalState } from './schema.js';
 import { JobStore, listPage } from './store.js';
 
-export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile'>;
+export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile' | 'jobs.retention'>;
 
 export interface JobsService {
   readonly runner: JobRunner;
   readonly handlers: JobHandlers;
+  /** Finished jobs' folders under the retention rule (retention.ts). */
+  readonly retention: Retention;
   /** Re-adopts or reaps this agent's containers from before a restart. */
   start(): Promise<void>;
   /**
@@ -40,6 +48,10 @@ export function createJobsService(options: {
   onRunningCount: (count: number) => void;
   /** The effective sandbox settings (gVisor or not), read at each job's submit. */
   sandboxSettings?: () => SandboxSettings;
+  /** Where the retention rule is read and changed; without it the defaults apply and cannot be changed. */
+  settings?: { store: SettingsStore; policy: () => LoadedPolicy };
+  /** How often the retention rule is applied (default RETENTION_INTERVAL_MS). */
+  retentionIntervalMs?: number;
   db?: Db;
 }): JobsService {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
@@ -54,16 +66,45 @@ export function createJobsService(options: {
     onProgress: (event) => options.bus.emit('job.progress', event),
     sandboxSettings: options.sandboxSettings,
   });
+  // Jobs the runner has in hand, until their output is collected and released (retention leaves them be).
+  const inHand = new Set<string>();
   runner.onChange((job) => {
+    if (!isFinalState(job.state)) inHand.add(job.id);
+    else if (inHand.has(job.id)) void runner.wait(job.id).finally(() => inHand.delete(job.id));
     options.bus.emit('job.update', job);
     options.onRunningCount(runner.runningCount());
   });
+  const settings = options.settings;
+  const retentionRule = () => (settings ? effectiveRetention(settings.store, settings.policy()) : null);
+  const retentionIntervalMs = options.retentionIntervalMs ?? RETENTION_INTERVAL_MS;
+  const retention = new Retention({
+    db,
+    home: options.home,
+    log: options.log,
+    settings: () => {
+      const e = retentionRule();
+      return e ? retentionValue(e) : defaultRetentionSettings;
+    },
+    inHand: (id) => inHand.has(id),
+  });
+  const retentionView = (): RetentionView => {
+    const e = retentionRule();
+    return {
+      effective: e ? retentionValue(e) : defaultRetentionSettings,
+      locked: e?.locked ?? [],
+      user: settings?.store.section('retention').patch ?? {},
+      usage: retention.usage(),
+      lastRun: retention.lastRun,
+      intervalMs: retentionIntervalMs,
+    };
+  };
   const unsubscribe = options.bus.subscribe((event, payload) => {
     if (event === 'gpu.telemetry') runner.feedTelemetry((payload as { samples: TelemetrySample[] }).samples);
   });
 
   // The runner's ids are checked at submit (letters, digits, _ . -), so this stays in <home>/jobs.
   const outputDir = (id: string) => path.join(options.home, 'jobs', id, 'output');
+  let stopped = false;
   const handlers: JobHandlers = {
     'jobs.list': async ({ limit, offset }) => ({
       ...listPage(store, limit, offset),
@@ -75,22 +116,46 @@ export function createJobsService(options: {
       // The newest state changes: a job paused and resumed all week must not make a huge answer.
       return { job, events: runner.events(id).slice(-JOB_EVENTS_SHOWN).map(({ at, state, reason }) => ({ at, state, reason })) };
     },
-    'jobs.logs': async ({ id }) => runner.logs(id),
+    'jobs.logs': async ({ id }) => {
+      const logs = runner.logs(id);
+      const removed = retention.removal(id);
+      if (!removed) return logs;
+      // The record keeps the log's last lines; the file went with the rest of the job's folder.
+      const note = `[offshift: the full log was removed on ${new Date(removed.at).toISOString()} by the retention rule (${removed.rule === 'age' ? 'older than the age limit' : 'over the size limit'}); its last lines follow]\n`;
+      return { ...logs, text: note + logs.text };
+    },
     'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
     'jobs.run': async ({ spec, inputs }) => ({ job: await runner.submit(spec, { inputs }) }),
     'jobs.outputs': async ({ id }) => {
       if (!runner.get(id)) throw notFound(id);
-      return { id, ...listOutputs(outputDir(id)) };
+      return { id, ...listOutputs(outputDir(id)), removed: retention.removal(id) };
     },
     'jobs.outputFile': async ({ id, path: rel }) => {
       if (!runner.get(id)) throw notFound(id);
+      const removed = retention.removal(id);
+      if (removed) {
+        throw new AppError('not-found', `The output of job "${id}" was removed on ${new Date(removed.at).toISOString()} by the retention rule. Settings → Job outputs sets how long outputs are kept.`);
+      }
       return { id, ...readOutputImage(outputDir(id), rel) };
+    },
+    'jobs.retention': async (patch) => {
+      if (Object.keys(patch).length > 0) {
+        if (!settings) throw new AppError('unavailable', 'This agent runs without a settings file, so the retention rule cannot be changed here.');
+        const policy = settings.policy();
+        const current = effectiveRetention(settings.store, policy);
+        checkRetentionPatch(patch, current, policy);
+        settings.store.update('retention', patch);
+        // A tighter rule applies at once, not at the next tick.
+        await retention.run();
+      }
+      return retentionView();
     },
   };
 
   return {
     runner,
     handlers,
+    retention,
     async start() {
       // Recovery must not hold the agent's start hostage to a slow or silent engine: wait a few
       // seconds, then let it finish in the background.
@@ -100,8 +165,14 @@ export function createJobsService(options: {
       );
       await Promise.race([recovery, new Promise((r) => setTimeout(r, 5000).unref())]);
       options.onRunningCount(runner.runningCount());
+      // Retention once recovery has collected what the last run left (so no output is removed unread).
+      void recovery.finally(() => {
+        if (!stopped) retention.start(retentionIntervalMs);
+      });
     },
     async stop() {
+      stopped = true;
+      retention.stop();
       unsubscribe();
       // The runner first: it ends the jobs that had not started (their pull aborted) and waits
       // until each has recorded its end; only then is the database closed under it.

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/schema.js';
+import { defaultRetentionSettings, retentionPatchSchema, retentionSettingsSchema } from '../jobs/retention-schema.js';
 import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '../market/settings.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
@@ -26,6 +27,7 @@ export const settingsSections = {
   sandbox: { full: sandboxSettingsSchema, patch: sandboxPatchSchema, defaults: defaultSandboxSettings },
   market: { full: marketSettingsSchema, patch: marketPatchSchema, defaults: defaultMarketSettings },
   desktop: { full: desktopSettingsSchema, patch: desktopPatchSchema, defaults: defaultDesktopSettings },
+  retention: { full: retentionSettingsSchema, patch: retentionPatchSchema, defaults: defaultRetentionSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
 /** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */
