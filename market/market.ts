@@ -283,6 +283,10 @@ export class Market {
     const job = this.jobs.get(jobId);
     if (!job || job.provider !== p.address || ENDED_STATES.has(job.state)) return null;
     return job;
+      case 'error':
+        // The provider could not take something the market sent (a malformed offer, a duplicate offerId).
+        this.config.log.warn('the provider reported an error', { provider: address, code: msg.code, message: msg.message.slice(0, 200), ref: msg.ref ?? null });
+        return null;
   }
 
   private advertise(p: ProviderEntry, ad: Advertisement): null {

@@ -9,6 +9,7 @@
  * jobs (gpu-health.ts). This file is the API the agent, the CLI and the availability loop use.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { AppError } from '../api/errors.js';
@@ -19,6 +20,7 @@ import { RunnerCore, type RunnerOptions } from './core.js';
 import { JobLifecycle } from './lifecycle.js';
 import { stopReasons, type StopRequest } from './outcome.js';
 import { recoverJobs, type RecoveryResult } from './recovery.js';
+import { capacityOf, describeShortfall, Reservations, type Capacity, type Need } from './reservations.js';
 import { isFinalState, type Job } from './schema.js';
 
 export { DEFAULT_GRACE_MS, type RunnerOptions } from './core.js';
@@ -47,10 +49,33 @@ export class JobRunner {
   private readonly core: RunnerCore;
   private readonly lifecycle: JobLifecycle;
   private readonly stopping = new AbortController();
+  /** What jobs and accepted offers hold (reservations.ts): a job's is released when it ends. */
+  readonly reservations = new Reservations();
 
   constructor(options: RunnerOptions) {
     this.core = new RunnerCore({ ...options, docker: withAbortablePulls(options.docker, this.stopping.signal) });
     this.lifecycle = new JobLifecycle(this.core);
+    this.core.listeners.add((job) => {
+      if (isFinalState(job.state)) this.reservations.release(job.id);
+    });
+  }
+
+  /** Everything this machine gives jobs: leasable GPUs in service, the engine's CPUs and memory (less the owner's share), free disk. */
+  async capacity(): Promise<Capacity> {
+    const core = this.core;
+    const [engine, gpus] = await Promise.all([core.engine(), core.options.listGpus ? core.options.listGpus() : Promise.resolve([])]);
+    let freeDiskMiB = 0;
+    try {
+      const s = fs.statfsSync(core.options.home);
+      freeDiskMiB = Math.floor((Number(s.bavail) * Number(s.bsize)) / 1024 / 1024);
+    } catch {}
+    return capacityOf({
+      gpus,
+      outOfService: new Set(core.gpuHealth.unavailable.keys()),
+      cpus: engine.cpus > 0 ? engine.cpus : os.cpus().length,
+      totalMemoryMiB: Math.floor((engine.memoryBytes > 0 ? engine.memoryBytes : os.totalmem()) / 1024 / 1024),
+      freeDiskMiB,
+    });
   }
 
   get agentInstance(): string {
@@ -62,16 +87,26 @@ export class JobRunner {
    * more. A bad spec, a GPU request this machine cannot serve, or a network allow-list the agent
    * cannot make safe (docs/sandbox.md) is refused here, before anything is created.
    */
-  async submit(input: unknown, files: { inputs?: Record<string, string | Uint8Array> } = {}): Promise<Job> {
+  async submit(input: unknown, files: { inputs?: Record<string, string | Uint8Array>; reservation?: string } = {}): Promise<Job> {
     const core = this.core;
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
-    const { spec, gpus, baseline, useRunsc } = await admit(input, this.admissionContext());
+    const { spec, gpus, baseline, useRunsc } = await admit(input, this.admissionContext(files.reservation));
+    const capacity = await this.capacity();
+    // From here to the job's record, nothing awaits: the reservation's check and take are one step.
     // close() may have begun while the job was being admitted: take nothing more.
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
-    const job = core.store.insert(spec, gpus.map((g) => g.key), core.now(), 'submitted', 'Queued: waiting to start.');
-    fs.mkdirSync(path.join(core.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
-    if (files.inputs) stageInputs(path.join(core.jobDir(spec.id), 'input'), files.inputs);
-    const active = core.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
+    this.reserve(spec, gpus.map((g) => g.key), capacity, files.reservation);
+    let job: Job;
+    let active: ReturnType<RunnerCore['track']>;
+    try {
+      job = core.store.insert(spec, gpus.map((g) => g.key), core.now(), 'submitted', 'Queued: waiting to start.');
+      fs.mkdirSync(path.join(core.jobDir(spec.id), 'input'), { recursive: true, mode: 0o755 });
+      if (files.inputs) stageInputs(path.join(core.jobDir(spec.id), 'input'), files.inputs);
+      active = core.track(spec, gpus, 'queued', spec.timeoutSeconds * 1000);
+    } catch (error) {
+      this.reservations.release(spec.id);
+      throw error;
+    }
     active.gpuBaseline = baseline;
     active.useRunsc = useRunsc;
     core.emit(job);
@@ -83,17 +118,36 @@ export class JobRunner {
     return job;
   }
 
-  /** Would submit() take this spec now? Null, or the runner's own refusal; nothing is created (the marketplace asks before accepting an offer). */
-  async check(input: unknown): Promise<AppError | null> {
+  /** Would submit() take this spec now (holding `reservation`)? Null, or the runner's own refusal; nothing is created (the marketplace asks before accepting an offer). */
+  async check(input: unknown, reservation?: string): Promise<AppError | null> {
     try {
-      await admit(input, this.admissionContext());
+      await admit(input, this.admissionContext(reservation));
       return null;
     } catch (error) {
       return error instanceof AppError ? error : new AppError('invalid-input', (error as Error).message);
     }
   }
 
-  private admissionContext(): AdmissionContext {
+  /**
+   * Takes the job's reservation (synchronously): a local job's against what is free; a
+   * marketplace job's by turning its accepted offer's reservation into the job's, checked again
+   * against the capacity now. Throws `no-capacity` when it does not fit.
+   */
+  private reserve(spec: { id: string; cpus: number; memoryMiB: number; diskMiB: number }, gpuKeys: string[], capacity: Capacity, offer: string | undefined): void {
+    const need: Need = { kind: offer ? 'offer' : 'local', gpus: gpuKeys, cpus: spec.cpus, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB };
+    if (offer && !this.reservations.has(offer)) {
+      throw new AppError('no-capacity', 'This job\'s accepted offer no longer holds its resources (it expired or was withdrawn), so it is not started.');
+    }
+    const taken = offer ? this.reservations.replace(offer, spec.id, need, capacity) : this.reservations.take(spec.id, need, capacity);
+    if (!taken.ok) {
+      throw new AppError(
+        'no-capacity',
+        `Not started: ${describeShortfall(taken.shortfall, capacity)}. Running jobs and accepted marketplace offers hold the rest; try again when one ends.`,
+      );
+    }
+  }
+
+  private admissionContext(reservation?: string): AdmissionContext {
     const core = this.core;
     return {
       exists: (id) => core.store.exists(id),
@@ -104,6 +158,7 @@ export class JobRunner {
         const all = core.options.listGpus ? await core.options.listGpus() : [];
         core.gpuHealth.refresh(all);
         return all;
+        for (const h of this.reservations.list()) if (h.id !== reservation) for (const g of h.gpuKeys) busy.set(g, `held by ${h.kind === 'offer' ? 'an accepted offer' : `job ${h.id}`}`);
       },
       unavailableGpus: () => {
         const busy = new Map(core.gpuHealth.unavailable);
@@ -205,7 +260,12 @@ export class JobRunner {
 
   /** After a restart: re-adopts, finishes, removes and closes what the last run left (recovery.ts). */
   async recover(): Promise<RecoveryResult> {
-    return recoverJobs(this.core, this.lifecycle);
+    const result = await recoverJobs(this.core, this.lifecycle);
+    // Jobs re-adopted hold what they use, without a check: they run already.
+    for (const a of this.core.active.values()) {
+      if (!this.reservations.has(a.id)) this.reservations.hold(a.id, { kind: a.spec.marketJobId ? 'offer' : 'local', gpus: a.gpus.map((g) => g.key), cpus: a.spec.cpus, memoryMiB: a.spec.memoryMiB, diskMiB: a.spec.diskMiB });
+    }
+    return result;
   }
 
   /**

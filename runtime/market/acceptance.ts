@@ -1,24 +1,21 @@
 /**
  * The provider's acceptance policy: one pure function that decides an offer, with a reason the
  * owner can read. The rules, in the order they are checked (the first that fails is the reason):
- * the wallet can sign → right chain → right escrow → buyer not denied → image not denied → the
- * offer has not expired → available now → GPUs (count, VRAM) → CPUs → memory → disk → the
- * report interval is within the owner's maximum → duration fits the maximum and the schedule
- * window → price at or above the floor → a free slot. docs/protocol.md lists them for buyers.
+ * the wallet can sign → right chain → right escrow → the job id is new on its channel → buyer
+ * not denied → image not denied → the offer has not expired → available now → GPUs (count,
+ * VRAM) → CPUs → memory → disk → the report interval is within the owner's maximum → duration
+ * fits the maximum and the schedule window → price at or above the floor → a free slot.
+ * docs/protocol.md lists them for buyers. What is free is what the reservations
+ * (runtime/jobs/reservations.ts) leave; an accepted offer's reservation is taken in the same
+ * synchronous step as this decision.
  */
 import { getAddress } from 'ethers';
+import type { Capacity, FreeResources, Shortfall } from '../jobs/reservations.js';
+import { describeShortfall } from '../jobs/reservations.js';
 import type { DeclineReason, Offer } from './protocol.js';
 import type { MarketSettings } from './settings.js';
 
-export interface FreeResources {
-  /** GPUs free for a new job (not in use, not out of service), with their VRAM (null: unknown). */
-  gpus: Array<{ key: string; vramMiB: number | null }>;
-  cpus: number;
-  memoryMiB: number;
-  diskMiB: number;
-  /** More jobs this agent will run at once. */
-  slots: number;
-}
+export type { FreeResources } from '../jobs/reservations.js';
 
 export interface AcceptanceContext {
   now: number;
@@ -30,6 +27,8 @@ export interface AcceptanceContext {
   free: FreeResources;
   /** The chain and escrow this wallet is paid on; null while the wallet is locked or missing. */
   wallet: { chainId: number; escrow: string } | null;
+  /** Why this job id is not new on its channel (this agent took it before, or an offer of it is pending); null when it is new. */
+  jobIdSeen: string | null;
   /** For showing prices. */
   formatTokens: (units: bigint) => string;
 }
@@ -65,6 +64,7 @@ export function decideOffer(offer: Offer, ctx: AcceptanceContext): OfferDecision
   if (!ctx.wallet) return decline('wallet-locked', 'the wallet is locked, so this agent could not check or redeem the buyer\'s vouchers. Unlock it in the Wallet page.');
   if (offer.chainId !== ctx.wallet.chainId) return decline('wrong-chain', `the offer pays on chain ${offer.chainId}, but your wallet is on chain ${ctx.wallet.chainId}.`);
   if (!sameAddress(offer.escrow, ctx.wallet.escrow)) return decline('wrong-escrow', `the offer pays through escrow ${offer.escrow}, not the one your network uses (${getAddress(ctx.wallet.escrow)}).`);
+  if (ctx.jobIdSeen) return jobIdUsed(offer, ctx.jobIdSeen);
   if (s.denyBuyers.some((b) => sameAddress(b, offer.buyer))) return decline('buyer-denied', `the buyer ${getAddress(offer.buyer)} is on your deny list.`);
   const deniedImage = s.denyImages.find((d) => job.image === d || job.image.startsWith(`${d}@`) || job.image.endsWith(d));
   if (deniedImage) return decline('image-denied', `the image ${job.image} is on your deny list (${deniedImage}).`);
@@ -97,4 +97,23 @@ export function decideOffer(offer: Offer, ctx: AcceptanceContext): OfferDecision
   }
   if (ctx.free.slots <= 0) return decline('busy', 'this agent is running as many jobs as it takes at once.');
   return { accept: true, reason: null, detail: `Accepted: ${ctx.formatTokens(price)} an hour, up to ${duration(job.maxDurationSeconds)}.` };
+}
+
+/** The job id was seen on this channel before: its vouchers would be worth nothing beyond what the channel already holds. */
+export function jobIdUsed(offer: Offer, why: string): OfferDecision {
+  return decline('job-id-used', `the job id ${offer.jobId} is not new: ${why}. Payment channels are per (buyer, provider, job id), so work under a used job id could be paid with vouchers worth nothing; a market must give every job a new id.`);
+}
+
+const SHORTFALL_REASON: Record<Shortfall['resource'], DeclineReason> = {
+  slots: 'busy',
+  gpus: 'not-enough-gpus',
+  vram: 'not-enough-vram',
+  cpus: 'not-enough-cpus',
+  memory: 'not-enough-memory',
+  disk: 'not-enough-disk',
+};
+
+/** The decline when the reservation could not be taken (what the decision saw was taken meanwhile). */
+export function declineForShortfall(s: Shortfall, capacity: Capacity): OfferDecision {
+  return decline(SHORTFALL_REASON[s.resource], `${describeShortfall(s, capacity)}: running jobs and accepted offers hold the rest.`);
 }

@@ -43,6 +43,8 @@ export interface ConnectionOptions {
   onState: (state: LinkState, reason: string, nextRetryAt: number | null) => void;
   onWelcome: (welcome: Welcome) => void;
   onMessage: (message: Exclude<ToProviderMessage, { type: 'challenge' | 'welcome' }>) => void;
+  /** A frame that failed to parse, once signed in (after its error reply): the provider declines an offer whose id it can read. */
+  onMalformed?: (data: unknown, isBinary: boolean) => void;
   log: Logger;
   random?: () => number;
   /** Test hook: the backoff bounds. */
@@ -167,6 +169,14 @@ export class MarketConnection {
       if (!parsed.ok) {
         this.malformed += 1;
         this.o.log.warn('malformed message from the market', { code: parsed.code, count: this.malformed });
+        if (ws.readyState === WebSocket.OPEN) this.raw(ws, { type: 'error', code: parsed.code, message: parsed.message });
+        if (this.state === 'connected') {
+          try {
+            this.o.onMalformed?.(data, isBinary);
+          } catch (error) {
+            this.o.log.error('handling a malformed market message failed', { error: (error as Error).message });
+          }
+        }
         if (this.malformed >= MAX_MALFORMED_IN_A_ROW) ws.close(1008, 'too many malformed messages');
         return;
       }

@@ -111,13 +111,23 @@ export const jobRequestSchema = z
     cpus: z.number().positive().max(256).default(1),
     memoryMiB: z.number().int().min(6).max(1024 * 1024).default(512),
     diskMiB: z.number().int().positive().max(1024 * 1024).default(256),
-    maxDurationSeconds: z.number().int().positive().max(30 * 86_400).default(3600),
+    maxDurationSeconds: z.number().int().positive().max(MAX_JOB_SECONDS).default(3600),
     network: jobNetworkSchema.default('none'),
     inputs: z.array(offerInputSchema).max(32).default([]),
     /** Size cap of /output, relayed back to the buyer when the job ends (0: no output). */
+/**
+ * The highest price per hour a job may offer, in base units (10^24: a million tokens at 18
+ * decimals). A job at this price for the longest duration (30 days) comes to 7.2·10^26, which
+ * the provider's ledger records exactly (one amount: below 9.2·10^30, runtime/ledger/amount.ts)
+ * and the escrow (uint256) holds; a price past it could be accepted and never reported.
+ */
+export const MAX_PRICE_PER_HOUR = 10n ** 24n;
+export const MAX_JOB_SECONDS = 30 * 86_400;
+const priceSchema = baseUnitsSchema.refine((v) => v.length <= 25 && BigInt(v) <= MAX_PRICE_PER_HOUR, `at most ${MAX_PRICE_PER_HOUR} base units an hour (what the ledger and the escrow can record)`);
+
     outputMiB: z.number().int().nonnegative().max(MAX_OUTPUT_BYTES / 1024 / 1024).default(16),
-    /** For the whole job, per hour, token base units. */
-    pricePerHour: baseUnitsSchema,
+    /** For the whole job, per hour, token base units (at most MAX_PRICE_PER_HOUR). */
+    pricePerHour: priceSchema,
     reportIntervalSeconds: z.number().int().min(MIN_REPORT_INTERVAL_S).max(MAX_REPORT_INTERVAL_S).default(DEFAULT_REPORT_INTERVAL_S),
   })
   .strict()
@@ -158,6 +168,14 @@ export const declineReasonSchema = z.enum([
   'sandbox-refused',
   'wallet-locked',
   'expired',
+/** The offerId of a message that failed its schema, when it can be read (the provider declines it by that id). */
+export function readableOfferId(json: unknown): string | null {
+  if (typeof json !== 'object' || json === null || (json as { type?: unknown }).type !== 'offer') return null;
+  const offer = (json as { offer?: unknown }).offer;
+  const id = typeof offer === 'object' && offer !== null ? (offer as { offerId?: unknown }).offerId : undefined;
+  return offerSchema.shape.offerId.safeParse(id).success ? (id as string) : null;
+}
+
   'busy',
 ]);
 export type DeclineReason = z.infer<typeof declineReasonSchema>;
@@ -177,6 +195,12 @@ export const usageReportSchema = z
     usageSeconds: z.number().int().nonnegative(),
     /** usageSeconds × pricePerHour / 3600, rounded down: what is owed so far. */
     amountDue: baseUnitsSchema,
+  /** The offer failed its schema (the detail names the field); an `error` goes with it. */
+  'invalid-offer',
+  /** This provider has already seen the job id on its channel (buyer, provider, job id): locally, or paid on chain. */
+  'job-id-used',
+  /** The escrow could not be read on chain to check that the job's channel is new. */
+  'chain-unreadable',
     at: z.number().int().nonnegative(),
     final: z.boolean(),
     provider: addressSchema,
@@ -254,6 +278,8 @@ export type ProviderMessage = z.infer<typeof providerMessageSchema>;
 export const toProviderMessageSchema = z.discriminatedUnion('type', [
   challengeSchema,
   welcomeSchema,
+  errorSchema,
+  /** A message from the market it could not take (malformed, a duplicate offerId, an unknown offer). */
   errorSchema,
   z.object({ type: z.literal('offer'), offer: offerSchema }).strict(),
   /** The accepted offer is the provider's: run it. */

@@ -22,13 +22,14 @@ import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
 import type { MoneyService } from '../wallet/money.js';
 import type { SignedVoucher } from '../wallet/schema.js';
-import { decideOffer, type OfferDecision } from './acceptance.js';
+import type { Capacity, Need } from '../jobs/reservations.js';
+import { declineForShortfall, decideOffer, jobIdUsed, type OfferDecision } from './acceptance.js';
 import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { fetchInputs } from './inputs.js';
 import { PaidJob, type MarketJobRow } from './paid-job.js';
 import { escrowReader, receiveMarketVoucher, type EscrowReader } from './voucher-intake.js';
-import { MAX_OUTPUT_BYTES, OUTPUT_CHUNK_BYTES, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
-import { buildAdvertisement, freeResources, readMachineFacts } from './resources.js';
+import { MAX_OUTPUT_BYTES, offerSchema, OUTPUT_CHUNK_BYTES, readableOfferId, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
+import { buildAdvertisement } from './resources.js';
 import type { MarketSettings } from './settings.js';
 
 export interface ProviderDeps {
@@ -50,9 +51,27 @@ export interface ProviderDeps {
   backoff?: { minMs: number; maxMs: number };
 }
 
+/** An accepted offer can hold its reservation this long at most, whatever its `expiresAt` says, unless confirmed. */
+export const MAX_OFFER_HOLD_MS = 60_000;
+/** After the offer's expiry, a confirmation may still be on its way for this long. */
+const CONFIRM_SLACK_MS = 5000;
+/** A chain read that takes longer than this counts as unreadable. */
+const CHAIN_READ_TIMEOUT_MS = 5000;
+
+/** An offer that holds a reservation: from the decision to its confirmation (or its end). */
 interface Pending {
   offer: Offer;
+  /** Its reservation's id in the runner's book. */
+  reservation: string;
+  /** The acceptance was sent: only now may the market confirm it. */
+  accepted: boolean;
   timer: NodeJS.Timeout;
+}
+
+/** What an offer's job needs, as a reservation. */
+export function offerNeed(offer: Offer): Need {
+  const { job } = offer;
+  return { kind: 'offer', gpus: job.gpus, minVramMiB: job.minVramMiB, cpus: job.cpus, memoryMiB: job.memoryMiB, diskMiB: job.diskMiB };
 }
 
 export class MarketProvider {
@@ -60,6 +79,8 @@ export class MarketProvider {
   private readonly now: () => number;
   private readonly jobs = new Map<string, PaidJob>();
   private readonly pending = new Map<string, Pending>();
+  /** Offers between their arrival and their reply (a second offer with one of these ids is a duplicate). */
+  private readonly deciding = new Set<string>();
   private welcome: Welcome | null = null;
   private lastAd = '';
   private adTimer: NodeJS.Timeout | null = null;
@@ -85,6 +106,7 @@ export class MarketProvider {
       onState: (state, reason, nextRetryAt) => this.linkChanged(state, reason, nextRetryAt),
       onWelcome: (w) => this.welcomed(w),
       onMessage: (m) => this.handle(m),
+      onMalformed: (data, isBinary) => this.malformedOffer(data, isBinary),
     });
     this.unsubscribe = d.runner.onChange((job) => this.jobChanged(job));
   }
@@ -107,7 +129,7 @@ export class MarketProvider {
     this.stopped = true;
     this.unsubscribe();
     for (const j of this.jobs.values()) j.stop();
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const id of [...this.pending.keys()]) this.drop(id);
     if (this.adTimer) clearTimeout(this.adTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.conn.stop();
@@ -183,11 +205,12 @@ export class MarketProvider {
     if (!this.conn.connected) return;
     const settings = this.d.settings();
     const a = this.d.availability();
-    const facts = await this.machineFacts();
+    const [gpus, capacity] = await Promise.all([this.d.listGpus(), this.d.runner.capacity()]);
     const net = this.network;
     const ad = buildAdvertisement({
-      facts,
-      free: freeResources(facts),
+      gpus,
+      capacity,
+      free: this.d.runner.reservations.free(capacity),
       scores: await this.d.scores(),
       settings,
       availability: { state: a.state, reason: a.detail.slice(0, 2000) },
@@ -201,21 +224,8 @@ export class MarketProvider {
     if (this.conn.send({ type: 'advertise', ad })) this.lastAd = text;
   }
 
-  /** What this machine has free now, counting running jobs and accepted offers not yet started. */
-  private async machineFacts() {
-    return readMachineFacts(this.d.home, await this.d.listGpus(), new Set(this.d.runner.gpusOutOfService().keys()), this.activeJobs(), this.pendingNeeds());
-  }
-
   private marketJob(jobId: string): MarketJobRow | undefined {
     return this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
-  }
-
-  private activeJobs(): Job[] {
-    return this.d.runner.list(200).filter((j) => !isFinalState(j.state));
-  }
-
-  private pendingNeeds() {
-    return [...this.pending.values()].map(({ offer }) => ({ gpus: offer.job.gpus, cpus: offer.job.cpus, memoryMiB: offer.job.memoryMiB, diskMiB: offer.job.diskMiB }));
   }
 
   // ── messages from the market ─────────────────────────────────────────────
@@ -223,18 +233,15 @@ export class MarketProvider {
   private handle(m: Exclude<ToProviderMessage, { type: 'challenge' | 'welcome' }>): void {
     switch (m.type) {
       case 'offer':
-        void this.decide(m.offer).catch((error: unknown) => this.d.log.error('deciding an offer failed', { error: (error as Error).message }));
+        this.offerArrived(m.offer);
         return;
       case 'job-confirmed':
-        void this.confirmed(m.offerId).catch((error: unknown) => this.d.log.error('starting a market job failed', { error: (error as Error).message }));
+        void this.confirmed(m.offerId, m.jobId).catch((error: unknown) => this.d.log.error('starting a market job failed', { error: (error as Error).message }));
         return;
-      case 'offer-withdrawn': {
-        const p = this.pending.get(m.offerId);
-        if (p) clearTimeout(p.timer);
-        this.pending.delete(m.offerId);
+      case 'offer-withdrawn':
+        if (this.drop(m.offerId)) this.advertiseSoon();
         this.d.log.info('offer withdrawn by the market', { offerId: m.offerId, reason: m.reason });
         return;
-      }
       case 'voucher':
         void this.voucher(m.jobId, m.signed).catch((error: unknown) => this.d.log.warn('voucher handling failed', { jobId: m.jobId, error: (error as Error).message }));
         return;
@@ -259,45 +266,162 @@ export class MarketProvider {
     }
   }
 
-  private async decide(offer: Offer): Promise<void> {
-    const settings = this.d.settings();
-    const a = this.d.availability();
-    const facts = await this.machineFacts();
-    const unlocked = this.d.money.wallet.isUnlocked();
-    const { decimals, symbol } = this.d.money.wallet.tokenMeta();
-    let decision: OfferDecision = decideOffer(offer, {
-      now: this.now(),
-      settings,
-      availability: { run: a.run, detail: a.detail },
-      windowSecondsLeft: a.windowSecondsLeft,
-      free: freeResources(facts),
-      wallet: unlocked ? this.network : null,
-      formatTokens: (units) => `${formatTokens(units, decimals)} ${symbol}`,
-    });
-    if (decision.accept) {
-      // The runner's own admission, dry: a spec it would refuse is declined now, with its words.
-      const refusal = await this.d.runner.check(offerToSpec(offer, this.localIdFor(offer.jobId)));
-      if (refusal) decision = { accept: false, reason: 'sandbox-refused', detail: `Declined: the sandbox refuses this job: ${refusal.message}` };
+  // ── offers: one reservation each, taken in one synchronous step with the decision ──
+
+  /** An offerId already in use (deciding, holding, or decided) is refused; the first offer stands. */
+  private offerIdTaken(offerId: string): boolean {
+    return this.deciding.has(offerId) || this.pending.has(offerId) || this.d.db.prepare('SELECT 1 FROM market_offers WHERE offer_id = ?').get(offerId) !== undefined;
+  }
+
+  private offerArrived(offer: Offer): void {
+    if (this.offerIdTaken(offer.offerId)) {
+      this.d.log.warn('an offer reused an offerId; refused, the first one stands', { offerId: offer.offerId, jobId: offer.jobId });
+      // No offer-reply: it would answer the first offer, which has this id too.
+      this.conn.send({ type: 'error', code: 'duplicate-offer', message: `The offerId ${offer.offerId} was already used by an earlier offer; this offer is refused and the earlier one stands. Give every offer a new id.`, ref: offer.offerId });
+      return;
     }
+    this.deciding.add(offer.offerId);
+    void this.decide(offer)
+      .catch((error: unknown) => this.d.log.error('deciding an offer failed', { offerId: offer.offerId, error: (error as Error).message }))
+      .finally(() => this.deciding.delete(offer.offerId));
+  }
+
+  /** A message that failed its schema: the connection answered with an error; an offer whose id can be read is also declined. */
+  private malformedOffer(data: unknown, isBinary: boolean): void {
+    if (isBinary) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
+    } catch {
+      return;
+    }
+    const offerId = readableOfferId(json);
+    if (!offerId || this.offerIdTaken(offerId)) return;
+    const problem = offerProblem(json);
+    this.d.log.warn('an offer failed its schema; declined', { offerId, problem });
+    this.conn.send({ type: 'offer-reply', offerId, accept: false, reason: 'invalid-offer', detail: `Declined: the offer is not valid: ${problem}`.slice(0, 2000) });
+  }
+
+  private async decide(offer: Offer): Promise<void> {
+    const key = `offer:${offer.offerId}`;
+    let decision: OfferDecision;
+    try {
+      const capacity = await this.d.runner.capacity();
+      // From here to the reservation nothing awaits: no other decision can see what this one takes.
+      decision = this.decideNow(offer, capacity);
+      if (decision.accept) {
+        const taken = this.d.runner.reservations.take(key, offerNeed(offer), capacity);
+        if (taken.ok) this.hold(offer, key);
+        else decision = declineForShortfall(taken.shortfall, capacity);
+      }
+      // Checks that need to wait run while the reservation is held.
+      if (decision.accept) decision = (await this.checkHeld(offer, key)) ?? decision;
+    } catch (error) {
+      decision = { accept: false, reason: 'not-available', detail: `Declined: the agent could not decide this offer: ${(error as Error).message}` };
+    }
+    const held = this.pending.get(offer.offerId);
+    const withdrawn = decision.accept && !held;
+    if (withdrawn) decision = { accept: false, reason: 'expired', detail: 'Declined: the offer was withdrawn (or its hold ran out) before it was decided.' };
+    if (!decision.accept) this.drop(offer.offerId);
     this.d.db
-      .prepare('INSERT OR REPLACE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare('INSERT OR IGNORE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(offer.offerId, offer.jobId, this.now(), getAddress(offer.buyer), offer.job.image, offer.job.gpus, offer.job.pricePerHour, offer.job.maxDurationSeconds, decision.accept ? 1 : 0, decision.reason, decision.detail);
     this.d.db.prepare('DELETE FROM market_offers WHERE at < (SELECT at FROM market_offers ORDER BY at DESC LIMIT 1 OFFSET 499)').run();
     this.d.log.info('offer decided', { offerId: offer.offerId, jobId: offer.jobId, accept: decision.accept, reason: decision.reason });
-    if (decision.accept) {
-      const timer = setTimeout(() => this.pending.delete(offer.offerId), Math.max(0, offer.expiresAt - this.now()) + 5000);
-      timer.unref?.();
-      this.pending.set(offer.offerId, { offer, timer });
-    }
-    this.conn.send({ type: 'offer-reply', offerId: offer.offerId, accept: decision.accept, reason: decision.reason, detail: decision.detail });
+    if (held && decision.accept) held.accepted = true;
+    if (!withdrawn) this.conn.send({ type: 'offer-reply', offerId: offer.offerId, accept: decision.accept, reason: decision.reason, detail: decision.detail });
     this.d.onChange();
     this.advertiseSoon();
   }
 
-  /** The market confirmed our acceptance: the job is ours to run. */
-  private async confirmed(offerId: string): Promise<void> {
+  /** The acceptance policy over what the reservations leave free now. Synchronous. */
+  private decideNow(offer: Offer, capacity: Capacity): OfferDecision {
+    const a = this.d.availability();
+    const { decimals, symbol } = this.d.money.wallet.tokenMeta();
+    return decideOffer(offer, {
+      now: this.now(),
+      settings: this.d.settings(),
+      availability: { run: a.run, detail: a.detail },
+      windowSecondsLeft: a.windowSecondsLeft,
+      free: this.d.runner.reservations.free(capacity),
+      wallet: this.d.money.wallet.isUnlocked() ? this.network : null,
+      jobIdSeen: this.jobIdSeen(offer.jobId),
+      formatTokens: (units) => `${formatTokens(units, decimals)} ${symbol}`,
+    });
+  }
+
+  /** Why the job id is not new to this agent (it took the job before, or holds an offer of it); null when new. */
+  private jobIdSeen(jobId: string): string | null {
+    const row = this.marketJob(jobId);
+    if (row) return `this agent took it on ${new Date(row.accepted_at).toISOString()} (buyer ${row.buyer})`;
+    if ([...this.pending.values()].some((p) => p.offer.jobId === jobId)) return 'this agent holds another offer of it';
+    return null;
+  }
+
+  /** Holds the reservation until the offer is confirmed, withdrawn, or its hold runs out. */
+  private hold(offer: Offer, reservation: string): void {
+    const holdMs = Math.min(Math.max(0, offer.expiresAt - this.now()), MAX_OFFER_HOLD_MS) + CONFIRM_SLACK_MS;
+    const timer = setTimeout(() => {
+      if (this.drop(offer.offerId)) this.advertiseSoon();
+    }, holdMs);
+    timer.unref?.();
+    this.pending.set(offer.offerId, { offer, reservation, accepted: false, timer });
+  }
+
+  /** Forgets a held offer and releases its reservation; false when none was held. */
+  private drop(offerId: string): boolean {
     const p = this.pending.get(offerId);
-    if (!p) return;
+    if (!p) return false;
+    clearTimeout(p.timer);
+    this.pending.delete(offerId);
+    this.d.runner.reservations.release(p.reservation);
+    return true;
+  }
+
+  /** What needs to wait, once the reservation is held: the channel is new on chain; the sandbox would take the job. */
+  private async checkHeld(offer: Offer, reservation: string): Promise<OfferDecision | null> {
+    let paid: bigint;
+    try {
+      paid = await this.paidOnChain(offer.escrow, offer.buyer, offer.jobId);
+    } catch (error) {
+      return {
+        accept: false,
+        reason: 'chain-unreadable',
+        detail: `Declined: the escrow could not be read on chain to check that this job's payment channel is new (${(error as Error).message.slice(0, 300)}). Check the network's RPC in the Wallet settings.`,
+      };
+    }
+    if (paid > 0n) {
+      const { decimals, symbol } = this.d.money.wallet.tokenMeta();
+      return jobIdUsed(offer, `its channel was already paid ${formatTokens(paid, decimals)} ${symbol} on chain`);
+    }
+    // The runner's own admission, dry: a spec it would refuse is declined now, with its words.
+    const refusal = await this.d.runner.check(offerToSpec(offer, this.localIdFor(offer.jobId)), reservation);
+    if (refusal) return { accept: false, reason: 'sandbox-refused', detail: `Declined: the sandbox refuses this job: ${refusal.message}` };
+    return null;
+  }
+
+  /** What the escrow has paid on the channel (buyer, this provider, job id). */
+  private async paidOnChain(escrowAddress: string, buyer: string, jobId: string): Promise<bigint> {
+    const net = this.d.money.wallet.network();
+    this.rpc ??= makeProvider(net.rpcUrl, net.chainId);
+    const escrow = new Contract(getAddress(escrowAddress), ESCROW_ABI, this.rpc);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${CHAIN_READ_TIMEOUT_MS / 1000} s`)), CHAIN_READ_TIMEOUT_MS)));
+    try {
+      return (await Promise.race([escrow.getFunction('paid')(getAddress(buyer), this.address, toJobId(jobId)), timeout])) as bigint;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The market confirmed our acceptance: the job is ours to run, within the reservation its offer holds. */
+  private async confirmed(offerId: string, jobId: string): Promise<void> {
+    const p = this.pending.get(offerId);
+    if (!p || !p.accepted || p.offer.jobId !== jobId) {
+      this.d.log.warn('a confirmation for an offer this agent does not hold accepted', { offerId, jobId });
+      this.conn.send({ type: 'error', code: 'unknown-offer', message: `Offer ${offerId} (job ${jobId}) is not one this agent accepted and still holds; nothing is started.`, ref: offerId.slice(0, 64) });
+      return;
+    }
     clearTimeout(p.timer);
     this.pending.delete(offerId);
     const { offer } = p;
@@ -323,25 +447,34 @@ export class MarketProvider {
       end_reason: null,
       final_sent: 0,
     };
-    this.d.db.prepare('DELETE FROM market_jobs WHERE job_id = ? AND ended_at IS NOT NULL AND final_sent = 1').run(offer.jobId);
-    this.d.db
-      .prepare(
-        `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at)
-         VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at)`,
-      )
-      .run(row);
+    try {
+      // A job id is taken once (acceptance declines one this agent has seen): this never replaces a row.
+      this.d.db
+        .prepare(
+          `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at)
+           VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at)`,
+        )
+        .run(row);
+    } catch (error) {
+      this.d.runner.reservations.release(p.reservation);
+      throw error;
+    }
     const tracked = this.track(row);
     const spec = offerToSpec(offer, localId);
     try {
       const inputs = job.inputs.length ? await fetchInputs(job.inputs, { allowLoopback: isLoopbackHost(new URL(this.url).hostname) }) : undefined;
-      await this.d.runner.submit(spec, { inputs });
+      // The runner turns the offer's reservation into the job's, checked again against the capacity now.
+      await this.d.runner.submit(spec, { inputs, reservation: p.reservation });
     } catch (error) {
+      this.d.runner.reservations.release(p.reservation);
       const message = error instanceof AppError ? error.message : (error as Error).message;
       tracked.stop();
       this.jobs.delete(offer.jobId);
-      this.recordEnd(row, 'failed', 'sandbox-refused', `The sandbox refused the job: ${message}`, 0, null);
+      const busy = error instanceof AppError && error.code === 'no-capacity';
+      this.recordEnd(row, 'failed', busy ? 'busy' : 'sandbox-refused', busy ? message : `The sandbox refused the job: ${message}`, 0, null);
     }
     this.d.onChange();
+    this.advertiseSoon();
   }
 
   private localIdFor(marketJobId: string): string {
@@ -478,6 +611,14 @@ export class MarketProvider {
       }
     }
   }
+}
+
+/** Where an offer fails its schema, in words ("job.pricePerHour: at most …"). */
+function offerProblem(json: unknown): string {
+  const parsed = offerSchema.safeParse((json as { offer?: unknown }).offer);
+  if (parsed.success) return 'the message around it is malformed';
+  const first = parsed.error.issues[0];
+  return `${first?.path.length ? first.path.join('.') : 'offer'}: ${first?.message ?? 'invalid'}`.slice(0, 500);
 }
 
 /** The job spec an offer becomes: the same runner, the same sandbox as any other job. */

@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { decideOffer, priceFloor, type AcceptanceContext } from '../../../runtime/market/acceptance.js';
+import { declineForShortfall, decideOffer, priceFloor, type AcceptanceContext } from '../../../runtime/market/acceptance.js';
 import { jobRequestSchema, type Offer } from '../../../runtime/market/protocol.js';
 import { defaultMarketSettings } from '../../../runtime/market/settings.js';
 
@@ -31,6 +31,7 @@ function ctx(over: Partial<AcceptanceContext> = {}): AcceptanceContext {
     windowSecondsLeft: null,
     free: { gpus: [{ key: 'GPU-a', vramMiB: 24_576 }, { key: 'GPU-b', vramMiB: 8192 }], cpus: 8, memoryMiB: 16_000, diskMiB: 50_000, slots: 2 },
     wallet: { chainId: 31337, escrow: ESCROW.toLowerCase() },
+    jobIdSeen: null,
     formatTokens: (u) => `${Number(u) / 1e18} OFT`,
     ...over,
   };
@@ -51,6 +52,7 @@ describe('the provider acceptance policy', () => {
     ['wallet-locked', offer(), { wallet: null }, /wallet is locked/],
     ['wrong-chain', offer({}, { chainId: 1 }), {}, /chain 1.*chain 31337/],
     ['wrong-escrow', offer({}, { escrow: '0x0000000000000000000000000000000000000001' }), {}, /escrow 0x0{39}1/],
+    ['job-id-used', offer(), { jobIdSeen: 'this agent took it on 2027-01-01' }, /job id job-1 is not new: this agent took it on 2027-01-01/],
     ['buyer-denied', offer(), { settings: { ...defaultMarketSettings, denyBuyers: [BUYER.toLowerCase()] } }, /deny list/],
     ['image-denied', offer(), { settings: { ...defaultMarketSettings, denyImages: [IMAGE] } }, /image .* deny list/],
     ['expired', offer({}, { expiresAt: NOW - 1 }), {}, /expired/],
@@ -83,5 +85,12 @@ describe('the provider acceptance policy', () => {
   it('takes CPU-only jobs on a machine without a GPU, at the per-job floor', () => {
     const d = decideOffer(offer({ gpus: 0, pricePerHour: TOKEN.toString() }), ctx({ free: { gpus: [], cpus: 2, memoryMiB: 4000, diskMiB: 4000, slots: 1 } }));
     expect(d).toMatchObject({ accept: true });
+  });
+
+  it('names the resource a reservation fell short of, with the decline reason buyers know', () => {
+    const capacity = { slots: 1, gpus: [], cpus: 2, memoryMiB: 4000, diskMiB: 9000 };
+    expect(declineForShortfall({ resource: 'slots', need: 1, free: 0 }, capacity)).toMatchObject({ accept: false, reason: 'busy', detail: expect.stringMatching(/no job slot is free \(this machine takes 1 job at once\)/) });
+    expect(declineForShortfall({ resource: 'cpus', need: 2, free: 0.5 }, capacity)).toMatchObject({ reason: 'not-enough-cpus', detail: expect.stringMatching(/2 CPUs asked, 0.5 of 2 free/) });
+    expect(declineForShortfall({ resource: 'memory', need: 512, free: 100 }, capacity).reason).toBe('not-enough-memory');
   });
 });
