@@ -6,8 +6,8 @@
  * `offshift buyer submit` and by the demo buyer, in-process.
  *
  * Nothing from the market or the provider is trusted: a report that does not recover to the
- * job's provider, claims a wrong amount, goes backwards or claims more time than has passed is
- * not paid.
+ * job's provider, claims a wrong amount or goes backwards is not paid, and no report is paid for
+ * more time than the buyer itself saw pass since the job started (payableSeconds).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ import {
   MAX_ATTEMPTS,
   MAX_MESSAGE_BYTES,
   MAX_OUTPUT_BYTES,
+  MAX_OUTPUT_FILES,
   PATHS,
   PROTOCOL_VERSION,
   signInMessage,
@@ -39,6 +40,7 @@ import { signVoucher } from '../runtime/wallet/voucher.js';
 export type BuyerEvent =
   | { type: 'submitted'; jobId: string }
   | { type: 'update'; jobId: string; state: MarketJobState; provider: string | null; reason: string; detail: string }
+  /** `paid`: a voucher answered it; `problem`: why it was not paid, or paid for fewer seconds than it claims. */
   | { type: 'usage'; jobId: string; report: UsageReport; paid: boolean; problem: string | null }
   /** One provider's attempt is over (preempted) and the market places the job again: attempt `next` of `maxAttempts`. */
   | { type: 'attempt-ended'; jobId: string; attempt: number; provider: string; state: MarketJobState; usageSeconds: number; paid: string; next: number; maxAttempts: number }
@@ -83,6 +85,8 @@ export interface BuyerResult {
   outputs: OutputFile[];
   /** Usage reports not paid, with why. */
   refusedReports: { seq: number; problem: string }[];
+  /** Usage reports paid for fewer seconds than they claim (more than the buyer saw pass), with why. */
+  cappedReports: { seq: number; claimed: number; paid: number; problem: string }[];
 }
 
 export interface BuyerConnectOptions {
@@ -100,6 +104,8 @@ export interface BuyerConnectOptions {
   reconnect?: boolean;
   reconnectForMs?: number;
   onEvent?: (event: BuyerEvent) => void;
+  /** The buyer's clock, Unix ms (default Date.now): what it pays is measured on it. */
+  now?: () => number;
 }
 
 export interface SubmitOptions {
@@ -122,16 +128,26 @@ export interface JobHandle {
 
 const DEFAULT_VOUCHER_EXPIRY_S = 30 * 86_400;
 
-/** Time slack allowed on a report's claimed seconds versus the wall clock here. */
+/** Time slack allowed on a report's claimed seconds versus the job's maximum duration. */
 const CLOCK_SLACK_S = 10;
+/**
+ * What a report may claim beyond the wall time the buyer saw pass: the provider starts counting
+ * a moment before its `job-started` reaches the buyer, and rounds down to whole seconds.
+ */
+export const PAY_SKEW_S = 2;
 
 type JobEnd = { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null };
 
 /** One provider's attempt at the job: its own payment channel, its own report sequence. */
 class AttemptChannel {
   assignedAt: number | null = null;
+  /** When this buyer saw the provider start the job (`running`); the pay clock runs from it (or from `assignedAt`). */
+  startedAt: number | null = null;
   lastSeq: number | null = null;
   lastUsage = 0;
+  /** The seconds the vouchers pay so far, and when the buyer paid them. */
+  paidSeconds = 0;
+  paidAt: number | null = null;
   paid = '0';
   sawFinal = false;
   ended: JobEnd | null = null;
@@ -152,7 +168,10 @@ class JobTracker {
   attempts: AttemptChannel[] = [];
   ended: JobEnd | null = null;
   refused: { seq: number; problem: string }[] = [];
+  capped: { seq: number; claimed: number; paid: number; problem: string }[] = [];
   outputs: OutputFile[] = [];
+  /** Set once the provider sent more files than a job may write: told once, the rest dropped. */
+  tooManyFiles = false;
   files = new Map<string, { chunks: Buffer[]; next: number; bytes: number; refused: boolean }>();
   outputBytes = 0;
   chain: Promise<void> = Promise.resolve();
@@ -188,6 +207,14 @@ class JobTracker {
   }
 }
 
+function sameUrl(text: string, url: URL): boolean {
+  try {
+    return new URL(text).href === url.href;
+  } catch {
+    return false;
+  }
+}
+
 /** Joins a relative output path under `dir`, refusing escapes and symbolic links on the way. */
 export function safeOutputPath(dir: string, rel: string): string {
   const root = path.resolve(dir);
@@ -212,7 +239,7 @@ export function safeOutputPath(dir: string, rel: string): string {
  */
 export function checkUsageReport(
   report: UsageReport,
-  ctx: { jobId: string; job: JobRequest; pricePerHour: string; provider: string | null; lastSeq: number | null; lastUsage: number; assignedAt: number | null; now: number; usedBefore?: number },
+  ctx: { jobId: string; job: JobRequest; pricePerHour: string; provider: string | null; lastSeq: number | null; lastUsage: number; usedBefore?: number },
 ): string | null {
   if (report.jobId !== ctx.jobId) return `the report is for job ${report.jobId}`;
   if (ctx.pricePerHour !== ctx.job.pricePerHour) return `the market relays a price of ${ctx.pricePerHour}, not the job's ${ctx.job.pricePerHour}`;
@@ -232,8 +259,27 @@ export function checkUsageReport(
   const maxSeconds = ctx.job.maxDurationSeconds + ctx.job.reportIntervalSeconds + CLOCK_SLACK_S;
   const usedBefore = ctx.usedBefore ?? 0;
   if (report.usageSeconds + usedBefore > maxSeconds) return usedBefore > 0 ? `${report.usageSeconds} s, after ${usedBefore} s run by earlier attempts, is beyond the job's maximum duration` : `${report.usageSeconds} s is beyond the job's maximum duration`;
-  if (ctx.assignedAt !== null && report.usageSeconds > (ctx.now - ctx.assignedAt) / 1000 + ctx.job.reportIntervalSeconds + CLOCK_SLACK_S) return `${report.usageSeconds} s is more time than has passed since the job was assigned`;
   return null;
+}
+
+/**
+ * How many of a good report's claimed seconds the buyer pays: never more than the wall time it saw
+ * pass since the job started (its own clock, from the `running` it was told, else the assignment),
+ * nor more growth since its last paid report than the time since that report: usage cannot run
+ * faster than the clock, so seconds not claimed when they passed (a pause) cannot be claimed later.
+ * Each bound allows PAY_SKEW_S. Pure.
+ */
+export function payableSeconds(claimed: number, ctx: { startedAt: number | null; paidSeconds: number; paidAt: number | null; now: number }): { seconds: number; problem: string | null } {
+  const start = ctx.startedAt ?? ctx.now;
+  const sinceStart = Math.floor(Math.max(0, ctx.now - start) / 1000) + PAY_SKEW_S;
+  const sinceLast = ctx.paidSeconds + Math.floor(Math.max(0, ctx.now - (ctx.paidAt ?? start)) / 1000) + PAY_SKEW_S;
+  const seconds = Math.max(ctx.paidSeconds, Math.min(claimed, sinceStart, sinceLast));
+  if (seconds >= claimed) return { seconds: claimed, problem: null };
+  const why =
+    sinceStart <= sinceLast
+      ? `it claims ${claimed} s, but only ${sinceStart - PAY_SKEW_S} s have passed since the job started (${PAY_SKEW_S} s allowed for delays)`
+      : `it claims ${claimed - ctx.paidSeconds} s more than the last paid report, but only ${sinceLast - ctx.paidSeconds - PAY_SKEW_S} s have passed since it (${PAY_SKEW_S} s allowed for delays)`;
+  return { seconds, problem: `paid ${seconds} s of the ${claimed} s claimed: ${why}` };
 }
 
 export class BuyerClient {
@@ -242,6 +288,7 @@ export class BuyerClient {
   private readonly submits = new Map<string, { resolve: (jobId: string) => void; reject: (e: Error) => void }>();
   private refCounter = 0;
   private closed = false;
+  private readonly now: () => number;
   chainId = 0;
   escrow = '';
 
@@ -249,7 +296,9 @@ export class BuyerClient {
     private readonly options: BuyerConnectOptions,
     private readonly signer: Signer,
     readonly address: string,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Signed in now (false while reconnecting, and after close()). */
   get connected(): boolean {
@@ -308,7 +357,9 @@ export class BuyerClient {
         const msg = parsed.message;
         if (!welcomed) {
           if (msg.type === 'challenge') {
-            if (msg.domain !== url.host) return fail(new AppError('market-refused', `The market asks us to sign in to "${msg.domain}", not ${url.host}: refused.`));
+            // Sign only for the market dialed: a challenge naming another host or URL comes through a relay.
+            if (msg.domain !== url.host) return fail(new AppError('market-refused', `The market asks us to sign in to "${msg.domain}", but we dialed ${url.host}: refused (a relay, or the market's public URL is not the address given with --market).`));
+            if (!sameUrl(msg.uri, url)) return fail(new AppError('market-refused', `The market asks us to sign in at "${msg.uri.slice(0, 200)}", but we dialed ${url.href}: refused.`));
             const text = signInMessage({ domain: msg.domain, address: this.address, uri: msg.uri, chainId: msg.chainId, nonce: msg.nonce, issuedAt: msg.issuedAt, expirationTime: msg.expiresAt, role: 'buyer' });
             this.signer.signMessage(text).then(
               (signature) => ws.send(JSON.stringify({ type: 'sign-in', message: text, signature })),
@@ -435,7 +486,10 @@ export class BuyerClient {
       // A provider holding the job opens (or goes on with) its attempt's channel.
       if (msg.provider && (msg.state === 'assigned' || msg.state === 'running' || msg.state === 'paused')) {
         const a = t.open(msg.provider);
-        if (!a.ended) a.assignedAt ??= Date.now();
+        if (!a.ended) {
+          a.assignedAt ??= this.now();
+          if (msg.state === 'running') a.startedAt ??= this.now();
+        }
       }
       t.state = msg.state;
       this.emit({ type: 'update', jobId: t.jobId, state: msg.state, provider: msg.provider, reason: msg.reason, detail: msg.detail }, t);
@@ -447,6 +501,7 @@ export class BuyerClient {
       t.files.clear();
       t.outputs = [];
       t.outputBytes = 0;
+      t.tooManyFiles = false;
       this.emit({ type: 'attempt-ended', jobId: t.jobId, attempt: a.attempt, provider: a.provider, state: msg.end.state, usageSeconds: a.usageSeconds, paid: a.paid, next: msg.next, maxAttempts: msg.maxAttempts }, t);
     } else if (msg.type === 'usage') {
       await this.onUsage(t, msg.report, msg.pricePerHour);
@@ -470,7 +525,7 @@ export class BuyerClient {
     const a = t.attempts.length === 0 ? t.open(report.provider) : t.channel(report.provider);
     const usedBefore = t.attempts.filter((x) => x !== a).reduce((n, x) => n + x.usageSeconds, 0);
     const problem = a
-      ? checkUsageReport(report, { jobId: t.jobId, job: t.job, pricePerHour, provider: a.provider, lastSeq: a.lastSeq, lastUsage: a.lastUsage, assignedAt: a.assignedAt, now: Date.now(), usedBefore })
+      ? checkUsageReport(report, { jobId: t.jobId, job: t.job, pricePerHour, provider: a.provider, lastSeq: a.lastSeq, lastUsage: a.lastUsage, usedBefore })
       : `the report names ${report.provider}, which has run no attempt of this job`;
     if (problem || !a) {
       t.refused.push({ seq: report.seq, problem: problem ?? 'unknown provider' });
@@ -480,7 +535,13 @@ export class BuyerClient {
     a.lastSeq = report.seq;
     a.lastUsage = report.usageSeconds;
     if (report.final) a.sawFinal = true;
-    const cumulative = BigInt(report.amountDue) > BigInt(a.paid) ? report.amountDue : a.paid;
+    const now = this.now();
+    const pay = payableSeconds(report.usageSeconds, { startedAt: a.startedAt ?? a.assignedAt, paidSeconds: a.paidSeconds, paidAt: a.paidAt, now });
+    if (pay.problem) t.capped.push({ seq: report.seq, claimed: report.usageSeconds, paid: pay.seconds, problem: pay.problem });
+    a.paidSeconds = pay.seconds;
+    a.paidAt = now;
+    const owed = amountForSeconds(pay.seconds, BigInt(t.job.pricePerHour));
+    const cumulative = owed > BigInt(a.paid) ? owed.toString() : a.paid;
     const signed = await signVoucher(this.signer, this.chainId, this.escrow, {
       buyer: this.address,
       provider: a.provider,
@@ -490,7 +551,7 @@ export class BuyerClient {
     });
     this.send({ type: 'voucher', jobId: t.jobId, signed });
     a.paid = cumulative;
-    this.emit({ type: 'usage', jobId: t.jobId, report, paid: true, problem: null }, t);
+    this.emit({ type: 'usage', jobId: t.jobId, report, paid: true, problem: pay.problem }, t);
     this.emit({ type: 'voucher', jobId: t.jobId, cumulativeAmount: cumulative }, t);
     if (report.final && t.ended && t.finalWait && a === t.attempts.at(-1)) {
       clearTimeout(t.finalWait);
@@ -508,7 +569,15 @@ export class BuyerClient {
     };
     if (dir === null) return refuse('no output folder was given');
     let file = t.files.get(chunk.path);
-    if (!file) t.files.set(chunk.path, (file = { chunks: [], next: 0, bytes: 0, refused: false }));
+    if (!file) {
+      // Every path the provider names is counted, written or refused: empty files cost no bytes.
+      if (t.files.size >= MAX_OUTPUT_FILES) {
+        if (!t.tooManyFiles) this.emit({ type: 'output-refused', jobId: t.jobId, path: chunk.path, reason: `the provider sent more than ${MAX_OUTPUT_FILES} files; a job writes at most ${MAX_OUTPUT_FILES}, the rest are dropped` }, t);
+        t.tooManyFiles = true;
+        return;
+      }
+      t.files.set(chunk.path, (file = { chunks: [], next: 0, bytes: 0, refused: false }));
+    }
     if (file.refused) return;
     if (chunk.index !== file.next) return refuse(`chunk ${chunk.index} came where chunk ${file.next} was expected`);
     const data = Buffer.from(chunk.data, 'base64');
@@ -551,6 +620,7 @@ export class BuyerClient {
       exitCode: t.ended.exitCode,
       outputs: t.outputs,
       refusedReports: t.refused,
+      cappedReports: t.capped,
     });
   }
 

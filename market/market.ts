@@ -12,6 +12,8 @@ import { getAddress, id as keccakText } from 'ethers';
 import type { Logger } from '../runtime/log.js';
 import {
   MAX_OUTPUT_BYTES,
+  MAX_OUTPUT_FILES,
+  OUTPUT_CHUNK_BYTES,
   type Advertisement,
   type BuyerMessage,
   type JobRequest,
@@ -74,6 +76,7 @@ interface ActiveJob extends StoredJob {
   pending: ToBuyerMessage[];
   pendingBytes: number;
   outputBytes: number;
+  outputChunks: number;
   cancelRequested: boolean;
   lingerTimer: NodeJS.Timeout | null;
   /** Ends the job `expired` when no provider takes it within the queue timeout. */
@@ -94,6 +97,8 @@ export interface BuyerSession {
 const MAX_PENDING_MESSAGES = 2000;
 const MAX_PENDING_BYTES = Math.ceil((MAX_OUTPUT_BYTES * 4) / 3) + 4 * 1024 * 1024;
 const MAX_OUTPUT_WIRE_BYTES = Math.ceil((MAX_OUTPUT_BYTES * 4) / 3) + 64 * 1024;
+/** Every file starts a chunk: the most chunks a job's whole output can take (empty files cost no bytes). */
+const MAX_OUTPUT_CHUNKS = MAX_OUTPUT_FILES + Math.ceil(MAX_OUTPUT_BYTES / OUTPUT_CHUNK_BYTES);
 
 /** Random bytes drawn from a pool (one system call per 4 KiB, not one per id). */
 let pool = Buffer.alloc(0);
@@ -166,7 +171,7 @@ export class Market {
   }
 
   private activate(stored: StoredJob): ActiveJob {
-    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, cancelRequested: false, lingerTimer: null, queueTimer: null };
+    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, outputChunks: 0, cancelRequested: false, lingerTimer: null, queueTimer: null };
     this.jobs.set(job.id, job);
     if (!ENDED_STATES.has(job.state)) this.openByBuyer.set(job.buyer, (this.openByBuyer.get(job.buyer) ?? 0) + 1);
     return job;
@@ -261,7 +266,9 @@ export class Market {
         const job = this.ownJob(p, msg.chunk.jobId);
         if (!job) return err('unknown-job', `Job ${msg.chunk.jobId} is not assigned to you.`, msg.chunk.jobId);
         job.outputBytes += msg.chunk.data.length;
+        job.outputChunks += 1;
         if (job.outputBytes > MAX_OUTPUT_WIRE_BYTES) return err('output-too-large', `A job relays at most ${MAX_OUTPUT_BYTES} bytes of output; the rest is dropped.`, job.id);
+        if (job.outputChunks > MAX_OUTPUT_CHUNKS) return err('output-too-large', `A job relays at most ${MAX_OUTPUT_FILES} output files (${MAX_OUTPUT_CHUNKS} chunks); the rest is dropped.`, job.id);
         this.toBuyer(job, { type: 'output', chunk: msg.chunk });
         return null;
       }
@@ -276,6 +283,10 @@ export class Market {
       case 'resume':
         this.resume(p, msg.jobs);
         return null;
+      case 'error':
+        // The provider could not take something the market sent (a malformed offer, a duplicate offerId).
+        this.config.log.warn('the provider reported an error', { provider: address, code: msg.code, message: msg.message.slice(0, 200), ref: msg.ref ?? null });
+        return null;
     }
   }
 
@@ -283,10 +294,6 @@ export class Market {
     const job = this.jobs.get(jobId);
     if (!job || job.provider !== p.address || ENDED_STATES.has(job.state)) return null;
     return job;
-      case 'error':
-        // The provider could not take something the market sent (a malformed offer, a duplicate offerId).
-        this.config.log.warn('the provider reported an error', { provider: address, code: msg.code, message: msg.message.slice(0, 200), ref: msg.ref ?? null });
-        return null;
   }
 
   private advertise(p: ProviderEntry, ad: Advertisement): null {
@@ -610,6 +617,7 @@ export class Market {
     job.lastVoucher = null;
     job.exitCode = null;
     job.outputBytes = 0;
+    job.outputChunks = 0;
     job.state = 'queued';
     job.reason = 're-placing';
     job.detail = `${on}: placing it again (attempt ${job.attempt} of ${job.maxAttempts}).`;

@@ -1,8 +1,13 @@
 /**
  * Matching, pure: which connected provider gets the next offer of a job. Requirements first
  * (GPU count and VRAM, CPUs, memory, disk, duration, availability, free GPUs and slots), then
- * price (the job's price covers the provider's floor), then the best score (null last), then the
+ * price (the job's price covers the provider's floor), then the score's tier (null last), then the
  * provider offered least recently.
+ *
+ * The score is the provider's own claim, which the market cannot check: the schema bounds it
+ * (MAX_ADVERTISED_SCORE) and matching compares it only in tiers of ×2, so a lie buys at most a
+ * place in the top tier, where providers take turns (least recently offered first), which the
+ * market does check: it keeps the times itself.
  */
 import type { Advertisement, JobRequest } from '../runtime/market/protocol.js';
 
@@ -69,10 +74,16 @@ export function unfitReason(job: JobRequest, c: Candidate, market: { chainId: nu
   return null;
 }
 
-/** True when `a` should be offered before `b`: higher score first (null last), then least recently offered. */
+/** The score's tier: floor(log2(score)), scores below 2 in tier 0; null (no benchmark) stays null. */
+export function scoreTier(score: number | null | undefined): number | null {
+  if (score === null || score === undefined || !Number.isFinite(score)) return null;
+  return Math.max(0, Math.floor(Math.log2(Math.max(1, score))));
+}
+
+/** True when `a` should be offered before `b`: higher score tier first (null last), then least recently offered. */
 export function before(a: Candidate, b: Candidate): boolean {
-  const sa = a.ad?.score ?? null;
-  const sb = b.ad?.score ?? null;
+  const sa = scoreTier(a.ad?.score);
+  const sb = scoreTier(b.ad?.score);
   if (sa !== sb) {
     if (sa === null) return false;
     if (sb === null) return true;
@@ -109,15 +120,15 @@ export function pickFromBuckets(job: JobRequest, buckets: Iterable<Iterable<Cand
   return null;
 }
 
-/** Score buckets in matching order: highest score first, null last. */
+/** Buckets of equal score tier in matching order: highest first, null last. */
 export class ScoreBuckets<C extends Candidate> {
   private readonly buckets = new Map<number | null, Set<C>>();
   private order: (number | null)[] = [];
   private readonly where = new Map<C, number | null>();
 
-  /** Puts (or moves) the candidate in the bucket of its advertisement's score; removes it when it has none. */
+  /** Puts (or moves) the candidate in the bucket of its advertisement's score tier; removes it when it has none. */
   update(c: C): void {
-    const score = c.ad && c.connected ? c.ad.score : undefined;
+    const score = c.ad && c.connected ? scoreTier(c.ad.score) : undefined;
     const was = this.where.get(c);
     if (was !== undefined || this.where.has(c)) {
       if (score === was) return;

@@ -7,15 +7,15 @@
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getAddress } from 'ethers';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../runtime/log.js';
-import { parseMessage } from '../runtime/market/frames.js';
+import { MALFORMED_LIMIT, MalformedCounter, parseMessage } from '../runtime/market/frames.js';
 import {
   buyerMessageSchema,
   DEFAULT_OFFER_TTL_MS,
-  MAX_MALFORMED_IN_A_ROW,
   MAX_MESSAGE_BYTES,
   NONCE_TTL_MS,
   PATHS,
@@ -25,7 +25,7 @@ import {
   type Role,
 } from '../runtime/market/protocol.js';
 import { Market, type BuyerSession, type Peer } from './market.js';
-import { checkSignIn, NonceBook, type Challenge } from './sign-in.js';
+import { challengeSite, checkSignIn, marketIdentity, NonceBook, type Challenge } from './sign-in.js';
 import { MarketStore } from './store.js';
 
 export interface MarketOptions {
@@ -44,13 +44,32 @@ export interface MarketOptions {
   maxOpenJobsPerBuyer?: number;
   /** How long a job waits for a provider before it ends `expired` (default DEFAULT_QUEUE_TIMEOUT_MS, 1 h). */
   queueTimeoutMs?: number;
+  /**
+   * The URL peers dial (ws:// or wss://, scheme and host only), named in every sign-in challenge;
+   * default: ws://127.0.0.1:<port> (and localhost:<port>). Behind a TLS proxy: its wss:// address.
+   */
+  publicUrl?: string | null;
+  /** A connection must be signed in within this time of opening, or it is closed (default SIGN_IN_DEADLINE_MS). */
+  signInDeadlineMs?: number;
+  /** Connections not yet signed in, per remote address and in all (defaults MAX_UNAUTHENTICATED_PER_ADDRESS, MAX_UNAUTHENTICATED). */
+  maxUnauthenticatedPerAddress?: number;
+  maxUnauthenticated?: number;
 }
+
+/** A sign-in takes one round trip and one signature; this leaves room for a slow machine, and no more. */
+export const SIGN_IN_DEADLINE_MS = 15_000;
+/** Behind a proxy every peer has the proxy's address: raise it there (the proxy limits per client). */
+export const MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
+export const MAX_UNAUTHENTICATED = 4096;
 
 /** A job no provider takes within this time (from its submission, or from being placed again after a preemption) ends `expired`. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 60 * 60_000;
 
 export interface RunningMarket {
+  /** Where it listens: ws://127.0.0.1:<port>. */
   url: string;
+  /** What peers sign in to: the configured public URL, else `url`. */
+  publicUrl: string;
   port: number;
   market: Market;
   close(): Promise<void>;
@@ -58,7 +77,6 @@ export interface RunningMarket {
 
 /** A writer that stops reading is cut off rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-const HOST_HEADER = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 
 /** Default --db: a file in the temp folder would outlive nothing useful, so memory it is. */
 export function defaultDbFile(): string {
@@ -83,6 +101,9 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
   });
   const nonces = new NonceBook(options.nonceTtlMs ?? NONCE_TTL_MS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  const signInDeadlineMs = options.signInDeadlineMs ?? SIGN_IN_DEADLINE_MS;
+  // Checked before listening: a wrong public URL is a usage error, not a market that signs no one in.
+  marketIdentity(options.publicUrl, 1);
 
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown) => {
@@ -106,6 +127,51 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
     }
   });
   server.on('clientError', (_error, socket) => socket.destroy());
+  // A request that does not arrive within the sign-in deadline is not waited for.
+  server.headersTimeout = Math.min(signInDeadlineMs, 60_000);
+  server.requestTimeout = Math.min(signInDeadlineMs, 60_000);
+
+  /**
+   * Connections not signed in yet (plain HTTP reads included), per remote address: past the limit a
+   * new one is answered 503 and closed; each is closed at the sign-in deadline. Signing in releases it.
+   */
+  const waiting = new Map<string, number>();
+  let waitingTotal = 0;
+  const release = new WeakMap<Socket, () => void>();
+  const upgraded = new WeakSet<Socket>();
+  const openedAt = new WeakMap<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    const from = socket.remoteAddress ?? 'unknown';
+    const n = waiting.get(from) ?? 0;
+    if (n >= (options.maxUnauthenticatedPerAddress ?? MAX_UNAUTHENTICATED_PER_ADDRESS) || waitingTotal >= (options.maxUnauthenticated ?? MAX_UNAUTHENTICATED)) {
+      const body = `Too many connections from ${from} are waiting to sign in; try again in ${Math.ceil(signInDeadlineMs / 1000)} s.`;
+      socket.on('error', () => socket.destroy());
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${Math.ceil(signInDeadlineMs / 1000)}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      log.debug('connection refused: too many waiting to sign in', { from, waiting: n, total: waitingTotal });
+      return;
+    }
+    waiting.set(from, n + 1);
+    waitingTotal += 1;
+    openedAt.set(socket, Date.now());
+    let held = true;
+    const done = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(deadline);
+      waitingTotal -= 1;
+      const left = (waiting.get(from) ?? 1) - 1;
+      if (left > 0) waiting.set(from, left);
+      else waiting.delete(from);
+    };
+    // A WebSocket is closed by its own timer (with a reason); anything else is cut at the deadline.
+    const deadline = setTimeout(() => {
+      if (!upgraded.has(socket)) socket.destroy();
+    }, signInDeadlineMs);
+    deadline.unref();
+    release.set(socket, done);
+    socket.once('close', done);
+  });
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -122,6 +188,7 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
       return;
     }
     const theRole = role;
+    upgraded.add(req.socket);
     try {
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, theRole, pathname));
     } catch {
@@ -130,11 +197,10 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
   });
 
   function onConnection(ws: WebSocket, req: http.IncomingMessage, role: Role, pathname: string): void {
-    const hostHeader = req.headers.host ?? '';
-    const host = HOST_HEADER.test(hostHeader) ? hostHeader : `127.0.0.1:${port}`;
+    const site = challengeSite(identity, req.headers.host, pathname);
     let state: 'hello' | 'sign-in' | 'ready' | 'closed' = 'hello';
     let challenge: Challenge | null = null;
-    let malformed = 0;
+    const malformed = new MalformedCounter();
     let address: string | null = null;
     let session: BuyerSession | null = null;
 
@@ -156,16 +222,20 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
     };
     const peer: Peer<never> = { send, close };
     const bad = (code: string, message: string, ref?: string) => {
-      malformed += 1;
       send({ type: 'error', code, message, ...(ref ? { ref } : {}) });
-      if (malformed >= MAX_MALFORMED_IN_A_ROW) close(1008, `${MAX_MALFORMED_IN_A_ROW} malformed messages in a row`);
+      if (malformed.record(true)) close(1008, `too many malformed messages (over ${MALFORMED_LIMIT}, counted against the valid ones)`);
     };
-    const signInTimer = setTimeout(() => {
-      if (state === 'hello' || state === 'sign-in') {
-        send({ type: 'error', code: 'sign-in-timeout', message: 'No sign-in in time: reconnect.' });
-        close(1008, 'no sign-in in time');
-      }
-    }, (options.nonceTtlMs ?? NONCE_TTL_MS) + 5000);
+    const good = () => void malformed.record(false);
+    const since = Date.now() - (openedAt.get(req.socket) ?? Date.now());
+    const signInTimer = setTimeout(
+      () => {
+        if (state === 'hello' || state === 'sign-in') {
+          send({ type: 'error', code: 'sign-in-timeout', message: `No sign-in within ${Math.round(signInDeadlineMs / 1000)} s of connecting: reconnect and answer the challenge at once.` });
+          close(1008, 'no sign-in in time');
+        }
+      },
+      Math.max(0, Math.min(signInDeadlineMs, (options.nonceTtlMs ?? NONCE_TTL_MS) + 5000) - since),
+    );
 
     ws.on('error', (error) => log.debug('market socket error', { error }));
     ws.on('close', () => {
@@ -187,8 +257,8 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
             send({ type: 'error', code: 'unsupported-version', message: `This market speaks protocol versions ${SUPPORTED_VERSIONS.join(', ')}; you offered ${msg.versions.join(', ')}. Update the agent.` });
             return close(1002, 'unsupported version');
           }
-          malformed = 0;
-          challenge = nonces.issue(host, `ws://${host}${pathname}`, chainId);
+          good();
+          challenge = nonces.issue(site.domain, site.uri, chainId);
           state = 'sign-in';
           return send(challenge);
         }
@@ -200,8 +270,9 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
             log.info('sign-in refused', { role, reason: result.reason });
             return close(1008, 'sign-in refused');
           }
-          malformed = 0;
+          good();
           clearTimeout(signInTimer);
+          release.get(req.socket)?.();
           state = 'ready';
           address = result.address;
           send({ type: 'welcome', address, session: `s${Math.random().toString(36).slice(2, 14)}`, chainId, escrow });
@@ -211,7 +282,7 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
         }
         const problem = role === 'provider' ? market.fromProvider(address!, peer, msg as never) : market.fromBuyer(session!, msg as never);
         if (problem) return bad(problem.code, problem.message, problem.ref);
-        malformed = 0;
+        good();
       } catch (error) {
         // A bug of ours, never the peer's doing: answered, logged, and the market goes on.
         log.error('market failed on a message', { role, error });
@@ -230,11 +301,14 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `ws://127.0.0.1:${port}`;
-  log.info('market listening', { url, chainId, escrow, db: dbFile });
+  const identity = marketIdentity(options.publicUrl, port);
+  const publicUrl = `${identity.scheme}//${identity.host}`;
+  log.info('market listening', { url, publicUrl, chainId, escrow, db: dbFile });
 
   let closing: Promise<void> | null = null;
   return {
     url,
+    publicUrl,
     port,
     market,
     close() {

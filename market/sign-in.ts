@@ -30,6 +30,12 @@ export function newNonce(): string {
 
 /** Clock skew tolerated on the sign-in message's Issued At. */
 const SKEW_MS = 60_000;
+/**
+ * The longest a sign-in may stand, from its Issued At to its Expiration Time. The challenge asks for
+ * the nonce's life (60 s); a sign-in that claims longer (an expiration in 2099) is refused, so a
+ * signed text is worth nothing minutes later, whatever becomes of the nonce book.
+ */
+export const MAX_SIGN_IN_LIFETIME_MS = 5 * 60_000;
 
 /**
  * Nonces issued and not yet used. A nonce is consumed by the first sign-in that names it,
@@ -105,7 +111,12 @@ export function checkSignIn(input: { message: string; signature: string; challen
   const expires = Date.parse(fields.expirationTime);
   if (!Number.isFinite(issued) || !Number.isFinite(expires)) return { ok: false, reason: 'The sign-in dates are not ISO-8601 times.' };
   if (issued > now + SKEW_MS) return { ok: false, reason: 'The sign-in is issued in the future: check this computer’s clock.' };
+  if (issued < now - MAX_SIGN_IN_LIFETIME_MS - SKEW_MS) return { ok: false, reason: 'The sign-in was issued too long ago: sign the challenge’s own Issued At.' };
   if (expires <= now) return { ok: false, reason: 'The sign-in has expired: reconnect for a new challenge.' };
+  if (expires <= issued) return { ok: false, reason: 'The sign-in expires before it is issued: sign the challenge’s own times.' };
+  if (expires - issued > MAX_SIGN_IN_LIFETIME_MS) {
+    return { ok: false, reason: `The sign-in stands until ${fields.expirationTime.slice(0, 40)}, more than ${MAX_SIGN_IN_LIFETIME_MS / 60_000} minutes after it is issued: sign the challenge’s own Expiration Time (${challenge.expiresAt}).` };
+  }
   let recovered: string;
   try {
     recovered = verifyMessage(input.message, input.signature);
@@ -115,4 +126,46 @@ export function checkSignIn(input: { message: string; signature: string; challen
   const claimed = getAddress(fields.address.toLowerCase());
   if (recovered !== claimed) return { ok: false, reason: `The signature is not ${claimed}'s (it recovers ${recovered}).` };
   return { ok: true, address: claimed };
+}
+
+/**
+ * Who the market is, for the sign-in: the host (EIP-4361 domain) and URL a peer must sign for.
+ * It comes from the market's configuration (its public URL), never from the request, so a relay
+ * that forwards a peer's connection cannot have the peer sign for the relay's own address: the
+ * challenge names the market, the peer refuses to sign for a host it did not dial, and a text
+ * signed for any other host is refused here.
+ */
+export interface MarketIdentity {
+  /** The public URL's scheme and host, as a peer dials them: ws://127.0.0.1:8600, wss://market.example.com. */
+  scheme: 'ws:' | 'wss:';
+  host: string;
+  /** Other names of this very market: with no public URL set, `localhost:<port>` beside `127.0.0.1:<port>`. */
+  aliases: readonly string[];
+}
+
+/** The identity from `--public-url` (ws:// or wss://, no path, no credentials), or from the listening port when none is set. */
+export function marketIdentity(publicUrl: string | null | undefined, port: number): MarketIdentity {
+  if (!publicUrl) return { scheme: 'ws:', host: `127.0.0.1:${port}`, aliases: [`localhost:${port}`] };
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new Error(`The public URL "${publicUrl.slice(0, 200)}" is not a URL: give the address peers dial, such as wss://market.example.com.`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`The public URL must start with wss:// (or ws://), not ${url.protocol}//.`);
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new Error(`The public URL is the market's scheme and host only (such as wss://market.example.com), not "${publicUrl.slice(0, 200)}".`);
+  }
+  return { scheme: url.protocol, host: url.host, aliases: [] };
+}
+
+/**
+ * The domain and URI a challenge names. A peer that dialed one of the market's own names gets that
+ * name (so `localhost` works beside `127.0.0.1`); any other Host (a relay's) gets the market's
+ * public host, which the peer then refuses to sign for.
+ */
+export function challengeSite(identity: MarketIdentity, hostHeader: string | undefined, pathname: string): { domain: string; uri: string } {
+  const asked = (hostHeader ?? '').toLowerCase();
+  const domain = identity.aliases.includes(asked) ? asked : identity.host;
+  return { domain, uri: `${identity.scheme}//${domain}${pathname}` };
 }

@@ -24,3 +24,27 @@ export function parseMessage<T>(schema: z.ZodType<T>, data: unknown, isBinary: b
   }
   return { ok: true, message: parsed.data };
 }
+
+/** A malformed message adds one to the count; at this level the connection is closed (1008). */
+export const MALFORMED_LIMIT = 20;
+/** What each valid message takes off the count: a peer may send at most one malformed message per two valid ones, beyond a burst of MALFORMED_LIMIT − 1. */
+export const MALFORMED_DRAIN_PER_VALID = 0.5;
+
+/**
+ * Counts malformed messages against valid ones (a leaky bucket), not the run: "19 malformed,
+ * then one valid, repeated" still closes the connection, within two rounds. Both ends of the
+ * protocol use it (the market for each peer, the agent for its market).
+ */
+export class MalformedCounter {
+  private level = 0;
+
+  /** Records one message; true when the peer has now sent too many malformed ones and must be closed. */
+  record(malformed: boolean): boolean {
+    this.level = malformed ? this.level + 1 : Math.max(0, this.level - MALFORMED_DRAIN_PER_VALID);
+    return this.level >= MALFORMED_LIMIT;
+  }
+
+  get count(): number {
+    return this.level;
+  }
+}

@@ -19,6 +19,8 @@ export const MAX_MESSAGE_BYTES = 512 * 1024;
 export const OUTPUT_CHUNK_BYTES = 192 * 1024;
 /** What one job may relay as output, all files together. */
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** What one job may relay as output, in files (empty files cost no bytes, so bytes alone do not bound them). */
+export const MAX_OUTPUT_FILES = 1000;
 /** Malformed messages in a row after which a peer is disconnected (close code 1008). */
 export const MAX_MALFORMED_IN_A_ROW = 20;
 /** A sign-in nonce is good for this long, once. */
@@ -51,15 +53,25 @@ export const availabilitySchema = z.object({
   reason: shortText,
 });
 
+/**
+ * Bounds of what an advertisement may claim: no machine has more, so a figure past them is a lie
+ * (or a bug), refused rather than ranked. The score scale: the reference card scores 100.
+ */
+export const MAX_ADVERTISED_SCORE = 10_000;
+export const MAX_ADVERTISED_VRAM_MIB = 1024 * 1024;
+export const MAX_ADVERTISED_MEMORY_MIB = 64 * 1024 * 1024;
+export const MAX_ADVERTISED_DISK_MIB = 1024 * 1024 * 1024;
+export const MAX_ADVERTISED_JOB_SECONDS = 30 * 86_400;
+
 export const advertisedGpuSchema = z
   .object({
     model: z.string().max(200),
     vendor: z.enum(['nvidia', 'amd', 'intel', 'apple', 'other']),
-    vramMiB: z.number().int().nonnegative().nullable(),
+    vramMiB: z.number().int().nonnegative().max(MAX_ADVERTISED_VRAM_MIB).nullable(),
     driver: z.string().max(64).nullable(),
     cudaVersion: z.string().max(32).nullable(),
     /** Null until a benchmark has run on this card. */
-    score: z.number().nonnegative().nullable(),
+    score: z.number().nonnegative().max(MAX_ADVERTISED_SCORE).nullable(),
   })
   .strict();
 export type AdvertisedGpu = z.infer<typeof advertisedGpuSchema>;
@@ -69,14 +81,14 @@ export const advertisementSchema = z
   .object({
     gpus: z.array(advertisedGpuSchema).max(64),
     cpus: z.number().int().nonnegative().max(4096),
-    memoryMiB: z.number().int().nonnegative(),
-    freeDiskMiB: z.number().int().nonnegative(),
+    memoryMiB: z.number().int().nonnegative().max(MAX_ADVERTISED_MEMORY_MIB),
+    freeDiskMiB: z.number().int().nonnegative().max(MAX_ADVERTISED_DISK_MIB),
     /** Per-GPU score summary: the best card's, null until a benchmark exists. */
-    score: z.number().nonnegative().nullable(),
+    score: z.number().nonnegative().max(MAX_ADVERTISED_SCORE).nullable(),
     prices: z.object({ minPricePerGpuHour: baseUnitsSchema, minPricePerJobHour: baseUnitsSchema }).strict(),
     availability: availabilitySchema,
     /** The longest job accepted now (what is left of the schedule window, capped by the owner's maximum). */
-    maxJobSeconds: z.number().int().nonnegative(),
+    maxJobSeconds: z.number().int().nonnegative().max(MAX_ADVERTISED_JOB_SECONDS),
     /** How many more jobs can start now, and how many GPUs are free for them. */
     slots: z.number().int().nonnegative().max(64),
     freeGpus: z.number().int().nonnegative().max(64),
@@ -84,7 +96,13 @@ export const advertisementSchema = z
     escrow: addressSchema,
     agent: z.string().max(64),
   })
-  .strict();
+  .strict()
+  // Figures that must agree with each other.
+  .refine((ad) => ad.freeGpus <= ad.gpus.length, { message: 'freeGpus is more than the GPUs advertised', path: ['freeGpus'] })
+  .refine((ad) => ad.score === null || ad.gpus.every((g) => g.score === null) || ad.gpus.some((g) => g.score === ad.score), {
+    message: "the score is not one of the scored cards' scores (it is the best card's)",
+    path: ['score'],
+  });
 export type Advertisement = z.infer<typeof advertisementSchema>;
 
 export const offerInputSchema = z

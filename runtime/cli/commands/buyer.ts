@@ -99,6 +99,7 @@ export const buyerSubmitCommand: CliCommand = {
             case 'attempt-ended':
               return say(`Attempt ${e.attempt} on ${e.provider} ended ${e.state} after ${e.usageSeconds} s (paid ${tok(e.paid)}); placing the job again: attempt ${e.next} of ${e.maxAttempts}.`);
             case 'usage':
+              if (e.paid && e.problem) return say(`Usage report ${e.report.seq} ${e.problem}.`);
               return say(e.paid ? `Usage ${e.report.usageSeconds} s, ${tok(e.report.amountDue)} due: paid by voucher.` : `Usage report ${e.report.seq} not paid: ${e.problem}`);
             case 'output':
               return say(`Output ${e.path}: ${e.bytes} bytes → ${e.file}`);

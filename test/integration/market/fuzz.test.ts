@@ -3,14 +3,15 @@ import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { MAX_MALFORMED_IN_A_ROW, PATHS, type Role } from '../../../runtime/market/protocol.js';
+import { MALFORMED_DRAIN_PER_VALID, MALFORMED_LIMIT } from '../../../runtime/market/frames.js';
+import { PATHS, type Role } from '../../../runtime/market/protocol.js';
 import { makeAd, RawPeer, signIn } from './peer.js';
 
 /**
  * Fuzzing the market's two endpoints with generated malformed messages (fast-check, seeded):
  * random text, random JSON, binary frames and valid messages with one field broken. The market
  * never crashes; each malformed message gets an error reply; a connection is only ever closed as
- * specified (1008 after MAX_MALFORMED_IN_A_ROW in a row or a refused sign-in, 1002 for a
+ * specified (1008 once malformed messages outweigh valid ones past MALFORMED_LIMIT, or a refused sign-in, 1002 for a
  * version it does not speak). OFFSHIFT_FUZZ_SEED replays a run.
  */
 const seed = Number(process.env.OFFSHIFT_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -100,7 +101,7 @@ describe(`market fuzz (seed ${seed})`, () => {
   /** What the market logged as its own failure while handling a message: none is expected. */
   const failures: string[] = [];
   beforeAll(async () => {
-    const log = { ...silentLogger, error: (msg: string, fields?: Record<string, unknown>) => failures.push(`${msg} ${JSON.stringify(fields)}`) };
+    const log = { ...silentLogger, error: (msg: string, fields?: Record<string, unknown>) => failures.push(`${msg} ${JSON.stringify(fields)} ${String((fields?.error as Error)?.stack)}`) };
     m = await startMarket({ chainId, escrow, offerTtlMs: 200, log });
   });
   afterAll(() => m.close());
@@ -112,12 +113,15 @@ describe(`market fuzz (seed ${seed})`, () => {
       const generated = fc.sample(frames(role), { numRuns: PER_ROLE, seed: seed + (role === 'buyer' ? 1 : 0) });
       const { peer, reply } = await signIn(m.url, role, Wallet.createRandom() as unknown as Wallet);
       expect(reply.type).toBe('welcome');
-      // A valid message that gets an answer: resets the malformed count and tells us the batch was handled.
+      // Valid messages that drain the malformed count (a valid message takes MALFORMED_DRAIN_PER_VALID off), then
+      // one that gets an answer and tells us the batch was handled.
+      const quiet = role === 'provider' ? { type: 'advertise', ad: makeAd({ chainId, escrow }, { availability: { state: 'paused', reason: 'fuzz' } }) } : { type: 'attach', jobIds: [] };
       const sync = (n: number) =>
         role === 'provider' ? { type: 'resume', jobs: [] } : { type: 'submit', ref: `sync${n}`, job: { image: IMAGE, command: ['x'], gpus: 0, pricePerHour: '1' } };
-      const batch = MAX_MALFORMED_IN_A_ROW - 1;
+      const batch = MALFORMED_LIMIT - 1;
       for (let i = 0, n = 0; i < generated.length; i += batch, n++) {
         for (const f of generated.slice(i, i + batch)) sendFrame(peer, f);
+        for (let k = 0; k < Math.ceil(batch / MALFORMED_DRAIN_PER_VALID); k++) peer.send(quiet);
         peer.send(sync(n));
         try {
           await peer.next((x) => (role === 'provider' ? x.type === 'resumed' : x.type === 'submitted' && x.ref === `sync${n}`), 10_000);
@@ -135,7 +139,7 @@ describe(`market fuzz (seed ${seed})`, () => {
       const generated = fc.sample(frames(role), { numRuns: 1000, seed: seed + 7 + (role === 'buyer' ? 1 : 0) });
       let peer = await RawPeer.open(m.url + PATHS[role]);
       let closes = 0;
-      const batch = MAX_MALFORMED_IN_A_ROW + 5;
+      const batch = MALFORMED_LIMIT + 5;
       for (let i = 0; i < generated.length; i += batch) {
         for (const f of generated.slice(i, i + batch)) sendFrame(peer, f);
         const closed = await peer.waitClose(1000).catch(() => null);

@@ -136,9 +136,16 @@ export function makeAd(market: { chainId: number; escrow: string }, over: Partia
   };
 }
 
-/** A simulated provider: signed in and advertised. It answers nothing by itself; tests drive it. */
+/**
+ * A simulated provider: signed in and advertised. It answers nothing by itself; tests drive it.
+ * Its reports keep to the wall clock (a report claiming n s is sent n s after the offer was
+ * accepted, as a real provider's would be) unless `honestTiming` is turned off to lie.
+ */
 export class TestProvider {
   private seq = 0;
+  honestTiming = true;
+  private readonly offered = new Map<string, string>();
+  private readonly acceptedAt = new Map<string, number>();
   private constructor(
     readonly peer: RawPeer,
     readonly wallet: Wallet,
@@ -155,15 +162,24 @@ export class TestProvider {
     return this.wallet.address;
   }
 
-  nextOffer(timeoutMs = 5000): Promise<Msg & { offer: { offerId: string; jobId: string; job: { pricePerHour: string }; expiresAt: number } }> {
-    return this.peer.next('offer', timeoutMs) as never;
+  async nextOffer(timeoutMs = 5000): Promise<Msg & { offer: { offerId: string; jobId: string; job: { pricePerHour: string }; expiresAt: number } }> {
+    const o = (await this.peer.next('offer', timeoutMs)) as Msg & { offer: { offerId: string; jobId: string; job: { pricePerHour: string }; expiresAt: number } };
+    this.offered.set(o.offer.offerId, o.offer.jobId);
+    return o;
   }
 
   reply(offerId: string, accept: boolean, reason: string | null = null, detail = ''): void {
+    const jobId = this.offered.get(offerId);
+    if (accept && jobId) this.acceptedAt.set(jobId, Date.now());
     this.peer.send({ type: 'offer-reply', offerId, accept, reason, detail });
   }
 
   async report(jobId: string, usageSeconds: number, pricePerHour: string, over: Partial<UsageReport> = {}, signer: Wallet = this.wallet): Promise<UsageReport> {
+    if (this.honestTiming) {
+      if (!this.acceptedAt.has(jobId)) this.acceptedAt.set(jobId, Date.now());
+      const wait = this.acceptedAt.get(jobId)! + usageSeconds * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     const unsigned = { jobId, seq: this.seq++, usageSeconds, amountDue: amountForSeconds(usageSeconds, BigInt(pricePerHour)).toString(), at: Date.now(), final: false, provider: this.wallet.address, ...over };
     const { signature: _ignored, ...rest } = unsigned as UsageReport;
     const report = { ...rest, signature: await signer.signMessage(usageReportText(rest)) } as UsageReport;
