@@ -115,6 +115,16 @@ export const offerInputSchema = z
   })
   .strict();
 
+/**
+ * The highest price per hour a job may offer, in base units (10^24: a million tokens at 18
+ * decimals). A job at this price for the longest duration (30 days) comes to 7.2·10^26, which
+ * the provider's ledger records exactly (one amount: below 9.2·10^30, runtime/ledger/amount.ts)
+ * and the escrow (uint256) holds; a price past it could be accepted and never reported.
+ */
+export const MAX_PRICE_PER_HOUR = 10n ** 24n;
+export const MAX_JOB_SECONDS = 30 * 86_400;
+const priceSchema = baseUnitsSchema.refine((v) => v.length <= 25 && BigInt(v) <= MAX_PRICE_PER_HOUR, `at most ${MAX_PRICE_PER_HOUR} base units an hour (what the ledger and the escrow can record)`);
+
 /** The job a buyer asks for: what the market then offers to providers. */
 export const jobRequestSchema = z
   .object({
@@ -133,16 +143,6 @@ export const jobRequestSchema = z
     network: jobNetworkSchema.default('none'),
     inputs: z.array(offerInputSchema).max(32).default([]),
     /** Size cap of /output, relayed back to the buyer when the job ends (0: no output). */
-/**
- * The highest price per hour a job may offer, in base units (10^24: a million tokens at 18
- * decimals). A job at this price for the longest duration (30 days) comes to 7.2·10^26, which
- * the provider's ledger records exactly (one amount: below 9.2·10^30, runtime/ledger/amount.ts)
- * and the escrow (uint256) holds; a price past it could be accepted and never reported.
- */
-export const MAX_PRICE_PER_HOUR = 10n ** 24n;
-export const MAX_JOB_SECONDS = 30 * 86_400;
-const priceSchema = baseUnitsSchema.refine((v) => v.length <= 25 && BigInt(v) <= MAX_PRICE_PER_HOUR, `at most ${MAX_PRICE_PER_HOUR} base units an hour (what the ledger and the escrow can record)`);
-
     outputMiB: z.number().int().nonnegative().max(MAX_OUTPUT_BYTES / 1024 / 1024).default(16),
     /** For the whole job, per hour, token base units (at most MAX_PRICE_PER_HOUR). */
     pricePerHour: priceSchema,
@@ -168,6 +168,14 @@ export const offerSchema = z
   .strict();
 export type Offer = z.infer<typeof offerSchema>;
 
+/** The offerId of a message that failed its schema, when it can be read (the provider declines it by that id). */
+export function readableOfferId(json: unknown): string | null {
+  if (typeof json !== 'object' || json === null || (json as { type?: unknown }).type !== 'offer') return null;
+  const offer = (json as { offer?: unknown }).offer;
+  const id = typeof offer === 'object' && offer !== null ? (offer as { offerId?: unknown }).offerId : undefined;
+  return offerSchema.shape.offerId.safeParse(id).success ? (id as string) : null;
+}
+
 /** Every reason a provider declines an offer (docs/protocol.md explains each). */
 export const declineReasonSchema = z.enum([
   'price-below-floor',
@@ -186,15 +194,13 @@ export const declineReasonSchema = z.enum([
   'sandbox-refused',
   'wallet-locked',
   'expired',
-/** The offerId of a message that failed its schema, when it can be read (the provider declines it by that id). */
-export function readableOfferId(json: unknown): string | null {
-  if (typeof json !== 'object' || json === null || (json as { type?: unknown }).type !== 'offer') return null;
-  const offer = (json as { offer?: unknown }).offer;
-  const id = typeof offer === 'object' && offer !== null ? (offer as { offerId?: unknown }).offerId : undefined;
-  return offerSchema.shape.offerId.safeParse(id).success ? (id as string) : null;
-}
-
   'busy',
+  /** The offer failed its schema (the detail names the field); an `error` goes with it. */
+  'invalid-offer',
+  /** This provider has already seen the job id on its channel (buyer, provider, job id): locally, or paid on chain. */
+  'job-id-used',
+  /** The escrow could not be read on chain to check that the job's channel is new. */
+  'chain-unreadable',
 ]);
 export type DeclineReason = z.infer<typeof declineReasonSchema>;
 
@@ -213,12 +219,6 @@ export const usageReportSchema = z
     usageSeconds: z.number().int().nonnegative(),
     /** usageSeconds × pricePerHour / 3600, rounded down: what is owed so far. */
     amountDue: baseUnitsSchema,
-  /** The offer failed its schema (the detail names the field); an `error` goes with it. */
-  'invalid-offer',
-  /** This provider has already seen the job id on its channel (buyer, provider, job id): locally, or paid on chain. */
-  'job-id-used',
-  /** The escrow could not be read on chain to check that the job's channel is new. */
-  'chain-unreadable',
     at: z.number().int().nonnegative(),
     final: z.boolean(),
     provider: addressSchema,
@@ -279,6 +279,8 @@ const errorSchema = z.object({ type: z.literal('error'), code: z.string().max(64
 export const providerMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   signInSchema,
+  /** A message from the market it could not take (malformed, a duplicate offerId, an unknown offer). */
+  errorSchema,
   z.object({ type: z.literal('advertise'), ad: advertisementSchema }).strict(),
   z.object({ type: z.literal('offer-reply'), offerId: z.string().max(64), accept: z.boolean(), reason: declineReasonSchema.nullable(), detail: shortText }).strict(),
   z.object({ type: z.literal('job-started'), jobId: marketJobIdSchema }).strict(),
@@ -296,8 +298,6 @@ export type ProviderMessage = z.infer<typeof providerMessageSchema>;
 export const toProviderMessageSchema = z.discriminatedUnion('type', [
   challengeSchema,
   welcomeSchema,
-  errorSchema,
-  /** A message from the market it could not take (malformed, a duplicate offerId, an unknown offer). */
   errorSchema,
   z.object({ type: z.literal('offer'), offer: offerSchema }).strict(),
   /** The accepted offer is the provider's: run it. */
