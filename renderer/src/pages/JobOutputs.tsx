@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { EarningRow } from '../../../runtime/ledger/schema.js';
+import type { CommandOutput } from '../../../runtime/api/contract.js';
 import type { Job, JobOutputFile } from '../../../runtime/jobs/schema.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import type { MarketJobRecord } from '../../../runtime/market/schema.js';
@@ -15,6 +16,7 @@ import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 
 const client = () => startSession().client;
+type RetentionRemoval = NonNullable<CommandOutput<'jobs.outputs'>['removed']>;
 
 /** What these parts read of a job: a full record or a jobs.list summary will do. */
 export type JobLike = Pick<Job, 'id' | 'state' | 'endedAt' | 'marketJobId'>;
@@ -28,6 +30,8 @@ const MAX_THUMBS = 100;
 
 /** Job id → its outputs once known for good. */
 const outputsCache = new Map<string, JobOutputFile[]>();
+/** Job id → when and why retention removed its output folder and log. */
+const removedCache = new Map<string, RetentionRemoval>();
 /** Job id → a small JPEG data URL of its picture, or null for none. */
 const thumbCache = new Map<string, string | null>();
 /** One picture at a time: each is a few MiB over the socket. */
@@ -38,7 +42,8 @@ async function loadOutputs(job: JobLike): Promise<JobOutputFile[]> {
   if (cached) return cached;
   const r = await client().call('jobs.outputs', { id: job.id });
   const settled = job.endedAt !== null && Date.now() - job.endedAt > SETTLE_MS;
-  if (r.files.length > 0 || settled) outputsCache.set(job.id, r.files);
+  if (r.removed) removedCache.set(job.id, r.removed);
+  if (r.files.length > 0 || settled || r.removed) outputsCache.set(job.id, r.files);
   return r.files;
 }
 
@@ -158,10 +163,22 @@ export function JobPicture({ job }: { job: JobLike }) {
             ))}
           </ul>
         </details>
+      ) : files && removedCache.has(job.id) ? (
+        <RemovedNote removal={removedCache.get(job.id)!} />
       ) : files ? (
         <p className="muted small">No output files.</p>
       ) : null}
     </div>
+  );
+}
+
+function RemovedNote({ removal }: { removal: RetentionRemoval }) {
+  const why = removal.rule === 'age' ? 'it was older than the days they are kept' : 'all outputs together were over the size they may use';
+  return (
+    <p className="muted small" data-testid="job-output-removed">
+      The output files and the full log ({formatBytes(removal.bytes)}) were removed on {new Date(removal.at).toLocaleString()} by the retention rule: {why}. The job&apos;s record and
+      its last log lines are kept. Settings → Job outputs and logs sets how long outputs are kept.
+    </p>
   );
 }
 

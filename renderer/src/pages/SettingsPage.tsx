@@ -4,13 +4,15 @@
  * them (`desktop.settings`), so the page works the same in the window and in a browser; the
  * desktop app applies them and reports what it can do (`host`: attached to the service or not,
  * whether there is a real keychain, the update status). Each change saves at once; fields an
- * administrator set are shown locked.
+ * administrator set are shown locked. Below them, how long finished jobs' outputs and logs are
+ * kept (RetentionSettings.tsx).
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { DesktopPatch, DesktopView, NotificationKind } from '../../../runtime/desktop/schema.js';
 import { notificationKinds } from '../../../runtime/desktop/schema.js';
 import { Icon } from '../components/icons.js';
+import { RetentionSettings } from './RetentionSettings.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import './settings.css';
@@ -201,6 +203,8 @@ export function SettingsPage() {
           </Field>
         )}
       </section>
+
+      <RetentionSettings />
     </div>
   );
 }
