@@ -139,19 +139,22 @@ export class Retention {
       return [];
     }
     const final = new Set<string>(finalJobStates);
-    const byId = this.o.db.prepare<[string], { state: string; ended_at: number | null }>('SELECT state, ended_at FROM jobs WHERE id = ?');
+    const byId = this.o.db.prepare<[string], { state: string; ended_at: number | null; state_changed_at: number }>('SELECT state, ended_at, state_changed_at FROM jobs WHERE id = ?');
     const unsent = this.unsentMarketJobs();
     const out: RetentionCandidate[] = [];
     for (const id of names) {
       const row = byId.get(id);
       if (!row) continue;
-      const removable = final.has(row.state) && row.ended_at !== null && !this.o.inHand(id) && !unsent.has(id);
+      const ended = final.has(row.state);
+      // A final record always has its end time; should one lack it, the time it became final will do.
+      const endedAt = ended ? (row.ended_at ?? row.state_changed_at) : null;
+      const removable = ended && !this.o.inHand(id) && !unsent.has(id);
       let bytes = removable ? this.sizes.get(id) : undefined;
       if (bytes === undefined) {
         bytes = folderBytes(path.join(this.jobsDir, id));
         if (removable) this.sizes.set(id, bytes);
       }
-      out.push({ id, endedAt: row.ended_at, bytes, removable });
+      out.push({ id, endedAt, bytes, removable });
     }
     return out;
   }

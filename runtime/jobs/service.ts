@@ -66,11 +66,12 @@ export function createJobsService(options: {
     onProgress: (event) => options.bus.emit('job.progress', event),
     sandboxSettings: options.sandboxSettings,
   });
-  // Jobs the runner has in hand, until their output is collected and released (retention leaves them be).
+  // Jobs the runner has in hand, until their output is collected and released (retention leaves
+  // them be): a job's end is recorded before its /output is collected, and wait() resolves after.
   const inHand = new Set<string>();
   runner.onChange((job) => {
-    if (!isFinalState(job.state)) inHand.add(job.id);
-    else if (inHand.has(job.id)) void runner.wait(job.id).finally(() => inHand.delete(job.id));
+    inHand.add(job.id);
+    if (isFinalState(job.state)) void runner.wait(job.id).catch(() => {}).finally(() => inHand.delete(job.id));
     options.bus.emit('job.update', job);
     options.onRunningCount(runner.runningCount());
   });
