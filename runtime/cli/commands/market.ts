@@ -43,8 +43,9 @@ export const marketServeCommand: CliCommand = {
   name: 'market serve',
   summary: 'Run the reference market on 127.0.0.1 (prints its URL as JSON, runs until stopped).',
   usage:
-    'market serve [--port N] [--db FILE] [--chain-id N --escrow ADDRESS] [--offer-ttl MS] [--queue-timeout S]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.\n' +
-    '--queue-timeout: how long a job waits for a provider (after its submission, or after a preemption) before it ends expired (default 3600).',
+    'market serve [--port N] [--db FILE] [--chain-id N --escrow ADDRESS] [--offer-ttl MS] [--queue-timeout S] [--public-url URL]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.\n' +
+    '--queue-timeout: how long a job waits for a provider (after its submission, or after a preemption) before it ends expired (default 3600).\n' +
+    '--public-url: the address peers dial (wss://market.example.com behind a TLS proxy), which every sign-in names (default ws://127.0.0.1:<port>).',
   async run(args, io) {
     const port = portOption(args);
     const { chainId, escrow } = chainOf(args, io.env);
@@ -57,8 +58,9 @@ export const marketServeCommand: CliCommand = {
     const log = createLogger((line) => io.stderr(line), level === 'debug' || level === 'warn' || level === 'error' ? level : 'info');
     let market;
     try {
-      market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs, queueTimeoutMs: queueTimeout === undefined ? undefined : queueTimeout * 1000 });
+      market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs, queueTimeoutMs: queueTimeout === undefined ? undefined : queueTimeout * 1000, publicUrl: option(args, 'public-url') ?? null });
     } catch (error) {
+      if (/public URL/.test((error as Error).message)) throw new AppError('usage', `--public-url: ${(error as Error).message}`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new AppError('port-in-use', `Port ${port} is taken: choose another with --port, or 0 for a free one.`);
       throw error;
