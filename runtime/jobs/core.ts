@@ -15,11 +15,12 @@ import type { SandboxSettings } from '../sandbox/settings.js';
 import { defaultSandboxPolicy, LABEL_AGENT, type SandboxPolicy } from '../sandbox/policy.js';
 import type { Db } from '../storage/database.js';
 import type { Active } from './active.js';
+import { DeferredWrites } from './deferred-writes.js';
 import { EngineWatch } from './engine-watch.js';
 import { GpuHealth } from './gpu-health.js';
 import { DEFAULT_LOG_CAP_BYTES, JobLog } from './job-log.js';
 import type { Job, JobLogEvent, JobProgressEvent, JobSpec, JobState } from './schema.js';
-import { JobStore } from './store.js';
+import { JobStore, type JobPatch } from './store.js';
 
 export const DEFAULT_GRACE_MS = 2000;
 
@@ -51,6 +52,8 @@ export interface RunnerOptions {
   /** How long to wait for the Docker engine to come back after it went away mid-job (default 60 s). */
   engineBackTimeoutMs?: number;
   now?: () => number;
+  /** How often records that a full disk refused are tried again (default 2 s). */
+  deferredRetryMs?: number;
 }
 
 const PROXY_PORT_KEY = 'jobs.egressProxyPort';
@@ -64,6 +67,12 @@ export class RunnerCore {
   readonly engineBackTimeoutMs: number;
   readonly policy: Omit<SandboxPolicy, 'inputDir'>;
   readonly active = new Map<string, Active>();
+  /** Jobs let go of (container and mounts gone) whose end still waits for a full disk: wait() finds them here. */
+  readonly ending = new Map<string, Active>();
+  /** Job records a full disk refused, written once space returns (deferred-writes.ts). */
+  readonly deferred: DeferredWrites;
+  /** Jobs whose /output could not be collected for a full disk: their tmpfs is kept until it is. */
+  readonly outputsHeld = new Set<string>();
   readonly listeners = new Set<(job: Job) => void>();
   readonly egress: Egress;
   readonly gpuHealth: GpuHealth;
@@ -81,6 +90,7 @@ export class RunnerCore {
     this.now = options.now ?? Date.now;
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.engineBackTimeoutMs = options.engineBackTimeoutMs ?? 60_000;
+    this.deferred = new DeferredWrites(this.log, options.deferredRetryMs);
     this.policy = { ...defaultSandboxPolicy, ...options.policy, agentInstance: this.store.agentInstance() };
     const db = options.db;
     this.egress = new Egress({
@@ -166,12 +176,27 @@ export class RunnerCore {
     }
   }
 
-  transition(a: Active, state: JobState, reason: string, detail: string, patch: Parameters<JobStore['transition']>[5] = {}): Job {
+  /**
+   * A state change: recorded and announced. A full disk never throws here: the change waits in
+   * memory, in order, and is recorded and announced once space returns (deferred-writes.ts).
+   */
+  transition(a: Active, state: JobState, reason: string, detail: string, patch: JobPatch = {}): void {
     a.state = state;
-    const job = this.store.transition(a.id, state, reason, detail, this.now(), patch);
-    this.log.info('job state', { id: a.id, state, reason });
-    this.emit(job);
-    return job;
+    const at = this.now();
+    this.deferred.write({
+      jobId: a.id,
+      what: `${state} (${reason})`,
+      run: () => {
+        const job = this.store.transition(a.id, state, reason, detail, at, patch);
+        this.log.info('job state', { id: a.id, state, reason });
+        this.emit(job);
+      },
+    });
+  }
+
+  /** A change of a record's fields but not its state; a full disk defers it like a transition. */
+  update(id: string, patch: JobPatch): void {
+    this.deferred.write({ jobId: id, what: 'its fields', run: () => this.store.update(id, patch) });
   }
 
   /** A line from the agent to the job's live viewers (not to its log file). */
@@ -182,7 +207,11 @@ export class RunnerCore {
   /** Ends the runner's hold on a job: its address, its output tmpfs, its timers, its waiters. */
   release(a: Active): void {
     if (a.egressIp) this.egress.release(a.egressIp);
-    const unmounted = a.spec.outputMiB > 0 ? this.outputs.discard(a.id).catch((error: unknown) => this.log.warn('releasing a job output failed', { id: a.id, error })) : Promise.resolve();
+    // An output held for a full disk is collected (and its tmpfs released) once space returns.
+    const unmounted =
+      a.spec.outputMiB > 0 && !this.outputsHeld.has(a.id)
+        ? this.outputs.discard(a.id).catch((error: unknown) => this.log.warn('releasing a job output failed', { id: a.id, error }))
+        : Promise.resolve();
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     this.active.delete(a.id);
@@ -191,7 +220,21 @@ export class RunnerCore {
       a.log.close();
     } catch {}
     // Waiters learn the end once the output tmpfs is gone: nothing of the job is left then.
-    const job = this.store.get(a.id)!;
-    void unmounted.then(() => a.resolveDone(job));
+    if (!this.deferred.pending(a.id)) {
+      const job = this.store.get(a.id)!;
+      void unmounted.then(() => a.resolveDone(job));
+      return;
+    }
+    // A full disk: once the end is recorded (and the held output collected).
+    this.ending.set(a.id, a);
+    void Promise.all([unmounted, this.deferred.settled(a.id)]).then(() => {
+      this.ending.delete(a.id);
+      try {
+        const job = this.store.get(a.id);
+        if (job) a.resolveDone(job);
+      } catch (error) {
+        this.log.warn('reading a job record after its end failed', { id: a.id, error });
+      }
+    });
   }
 }

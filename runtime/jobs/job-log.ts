@@ -3,6 +3,7 @@
  * much), the last lines kept in memory for the job record.
  */
 import fs from 'node:fs';
+import { isDiskFull } from '../storage/disk-full.js';
 
 export const DEFAULT_LOG_CAP_BYTES = 1024 * 1024;
 export const TAIL_LINES = 50;
@@ -16,6 +17,8 @@ export class JobLog {
   private kept = 0;
   private fd: number | null;
   dropped = 0;
+  /** Bytes not written because the disk was full (they stay in the tail; the job goes on). */
+  lostToFullDisk = 0;
   private tail = '';
   /** Bytes of the container's output already in the file (a re-adopted job replays from the start). */
   private toSkip = 0;
@@ -47,8 +50,14 @@ export class JobLog {
     const keep = chunk.length <= room ? chunk : chunk.subarray(0, room);
     if (keep.length < chunk.length) this.dropped += chunk.length - keep.length;
     if (keep.length && this.fd !== null) {
-      fs.writeSync(this.fd, keep);
-      this.kept += keep.length;
+      try {
+        fs.writeSync(this.fd, keep);
+        this.kept += keep.length;
+      } catch (error) {
+        // Thrown here it would end the agent (this runs in a stream's data handler).
+        if (!isDiskFull(error)) throw error;
+        this.lostToFullDisk += keep.length;
+      }
     }
     // The tail follows the job's latest output even past the cap.
     this.tail = trimTail(this.tail + chunk.subarray(Math.max(0, chunk.length - TAIL_MAX_CHARS)).toString('utf8'));
@@ -61,7 +70,12 @@ export class JobLog {
 
   close(): void {
     if (this.fd === null) return;
-    if (this.dropped > 0) fs.writeSync(this.fd, droppedMarker(this.dropped));
+    try {
+      if (this.dropped > 0) fs.writeSync(this.fd, droppedMarker(this.dropped));
+      if (this.lostToFullDisk > 0) fs.writeSync(this.fd, `[offshift: ${this.lostToFullDisk} bytes of log not written: the disk was full]\n`);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+    }
     fs.closeSync(this.fd);
     this.fd = null;
   }

@@ -15,6 +15,7 @@ import type { RunnerCore } from './core.js';
 import { engineRestartDecision } from './engine-restart.js';
 import { UsageMeter } from './metering.js';
 import { decideOutcome, stopReasons, type StopRequest } from './outcome.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import { isFinalState } from './schema.js';
 
 export class JobLifecycle {
@@ -72,7 +73,7 @@ export class JobLifecycle {
       if (a.gpus.length) createOptions.Labels = { ...createOptions.Labels, [LABEL_GPUS]: JSON.stringify(a.gpus) };
       const container = await docker.createContainer(createOptions);
       a.containerId = container.id;
-      core.store.update(a.id, { containerId: container.id });
+      core.update(a.id, { containerId: container.id });
       // The output's keeper holds its volume before the job may run (and end).
       if (output && 'ready' in output) await output.ready;
       if (a.stop) {
@@ -112,9 +113,43 @@ export class JobLifecycle {
     }
   }
 
+  /** Only here, where its container never started, does a record say that a stopped job did not run. */
+  /**
+   * run() (or a re-adopted job's wait) threw: a bug or a part that failed in a way nothing above
+   * handles. The job is never left `running` with nothing watching it: its container is removed,
+   * its end recorded with what it ran, and the runner lets go of it.
+   */
+  async crashed(a: Active, error: unknown): Promise<void> {
+    const { core } = this;
+    // After close() (past its wait, or a job left running): the next start records the end.
+    if (core.closed || a.detach.signal.aborted) {
+      core.log.warn('job run cut short by the agent stopping; the next start records its end', { id: a.id, error });
+      return;
+    }
+    core.log.error('job run crashed', { id: a.id, error });
+    try {
+      if (!isFinalState(a.state)) {
+        if (a.containerId) await this.docker.getContainer(a.containerId).remove({ force: true }).catch(() => {});
+        const endedAt = core.now();
+        const usage = a.meter?.finish(endedAt);
+        const ran = usage && usage.runMs > 0 ? ` It ran ${(usage.runMs / 1000).toFixed(1)} s.` : '';
+        const message = error instanceof Error ? error.message : String(error);
+        core.transition(a, 'failed', 'agent-error', `The agent failed while handling this job (${message.slice(0, 300)}) and stopped it.${ran} Please report this.`, {
+          endedAt,
+          containerId: null,
+          ...(usage ? { usage } : {}),
+          logTail: a.log.tailText,
+        });
+      }
+      if (core.active.get(a.id) === a) core.release(a);
+    } catch (again) {
+      core.log.error('recording the end of a crashed job run failed', { id: a.id, error: again });
+    }
+  }
+
   private async endBeforeStart(a: Active): Promise<void> {
     const stop = a.stop!;
-    this.core.transition(a, stop.state, stop.reason, `${stop.detail} (before it started)`, { endedAt: this.core.now(), containerId: null });
+    this.core.transition(a, stop.state, stop.reason, `${stop.detail.replace(/\.$/, '')}; the job did not run (stopped before it started).`, { endedAt: this.core.now(), containerId: null });
     this.core.release(a);
   }
 
@@ -276,7 +311,9 @@ export class JobLifecycle {
     const endedAt = finishedAt && finishedAt <= core.now() ? finishedAt : core.now();
     const outcome = decision === 'engine-ended' ? engineEnded(a, core.engineBackTimeoutMs, status === 'unreachable') : decideOutcome({ stop: a.stop, exitCode, oomKilled });
     const usage = (a.meter ?? new UsageMeter(endedAt, a.gpus.map((g) => g.key))).finish(endedAt);
-    core.transition(a, outcome.state, outcome.reason, outcome.detail, {
+    // A stopped job's record says how long it ran: its container started, whatever the stop's reason says.
+    const detail = a.stop && decision !== 'engine-ended' ? `${outcome.detail} It ran ${(usage.runMs / 1000).toFixed(1)} s before it was stopped.` : outcome.detail;
+    core.transition(a, outcome.state, outcome.reason, detail, {
       endedAt,
       exitCode,
       oomKilled,
@@ -290,18 +327,39 @@ export class JobLifecycle {
     core.release(a);
   }
 
-  /** The job's /output into its folder (<home>/jobs/<id>/output); what was not kept is said in its log. */
+  /**
+   * The job's /output into its folder (<home>/jobs/<id>/output). A full disk keeps it in its
+   * tmpfs (memory, capped by the job's outputMiB) until space returns, then collects it.
+   */
   private async collectOutput(a: Active): Promise<void> {
     const { core } = this;
     try {
+      await this.collectOnce(a);
+    } catch (error) {
+      if (!isDiskFull(error)) return core.log.warn('job output collection failed', { id: a.id, error });
+      core.outputsHeld.add(a.id);
+      core.log.warn('the disk is full: the job output stays in its tmpfs and is collected once space returns', { id: a.id });
+      core.deferred.keep({
+        jobId: a.id,
+        what: 'its /output',
+        run: async () => {
+          await this.collectOnce(a);
+          core.outputsHeld.delete(a.id);
+        },
+      });
+    }
+  }
+
+  /** One collection; what was not kept is said in the job's log. */
+  private async collectOnce(a: Active): Promise<void> {
+    const { core } = this;
+    {
       const collected = await core.outputs.collect(a.id);
       if (collected.files) core.log.info('job output collected', { id: a.id, files: collected.files, bytes: collected.bytes });
       const notes = collected.skipped.map((s) => `[offshift] /output: ${s.path} not kept: ${s.reason}\n`);
       if (collected.problem) notes.push(`[offshift] /output: ${collected.problem}\n`);
       for (const note of notes.slice(0, 20)) core.systemLog(a, note);
       if (collected.problem) core.log.warn('job output partly collected', { id: a.id, problem: collected.problem });
-    } catch (error) {
-      core.log.warn('job output collection failed', { id: a.id, error });
     }
   }
 

@@ -124,7 +124,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     if (active.stop) void lifecycle.stop(active, active.stop, core.graceMs);
     active.log.replayFromStart();
     lifecycle.attachLogs(active);
-    void lifecycle.finishWhenExited(active).catch((error: unknown) => core.log.error('re-adopted job crashed', { id, error }));
+    void lifecycle.finishWhenExited(active).catch((error: unknown) => lifecycle.crashed(active, error));
   }
   for (const job of core.store.unfinished()) {
     if (seen.has(job.id) || core.active.has(job.id)) continue;

@@ -26,7 +26,7 @@ import { isFinalState, type Job } from './schema.js';
 export { DEFAULT_GRACE_MS, type RunnerOptions } from './core.js';
 
 /** How a job that had not started yet ends when the agent stops (not a failure of the job). */
-export const agentStopped: StopRequest = { state: 'cancelled', reason: 'agent-stopped', detail: 'Cancelled: the agent stopped; the job did not run.' };
+export const agentStopped: StopRequest = { state: 'cancelled', reason: 'agent-stopped', detail: 'Cancelled: the agent stopped.' };
 
 /** close() waits this long (plus the grace period) for the jobs it ends to record their end. */
 export const CLOSE_WAIT_MS = 15_000;
@@ -110,11 +110,7 @@ export class JobRunner {
     active.gpuBaseline = baseline;
     active.useRunsc = useRunsc;
     core.emit(job);
-    void this.lifecycle.run(active).catch((error: unknown) => {
-      // After close() (past its wait, or a job left running): the next start records the end.
-      if (core.closed) core.log.warn('job run cut short by the agent stopping; the next start records its end', { id: spec.id, error });
-      else core.log.error('job run crashed', { id: spec.id, error });
-    });
+    void this.lifecycle.run(active).catch((error: unknown) => this.lifecycle.crashed(active, error));
     return job;
   }
 
@@ -171,7 +167,7 @@ export class JobRunner {
 
   /** Resolves when the job reaches a final state. */
   async wait(id: string): Promise<Job> {
-    const active = this.core.active.get(id);
+    const active = this.core.active.get(id) ?? this.core.ending.get(id);
     if (active) return active.done;
     const job = this.core.store.get(id);
     if (!job) throw notFound(id);
@@ -296,7 +292,7 @@ export class JobRunner {
         // removes whatever container the stuck call may still create.
         const stop = a.stop ?? agentStopped;
         core.log.warn('job did not end in time while the agent stopped; recorded as stopped', { id: a.id, state: a.state });
-        core.transition(a, stop.state, stop.reason, `${stop.detail} (the agent stopped before the job ended)`, { endedAt: core.now() });
+        core.transition(a, stop.state, stop.reason, `${stop.detail} The job had not started when the agent stopped (the Docker engine did not answer in time).`, { endedAt: core.now() });
         core.release(a);
       }
     }
@@ -309,6 +305,8 @@ export class JobRunner {
     }
     core.active.clear();
     core.engineWatch.stop();
+    // Records a full disk refused: one last try before the database closes.
+    await core.deferred.close();
     await core.egress.close().catch((error: unknown) => core.log.warn('egress shutdown failed', { error }));
   }
 
