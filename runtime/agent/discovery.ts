@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { AppError } from '../api/errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 
 /** Where a running headless agent says it listens, so the CLI can reach it. */
@@ -9,7 +10,15 @@ const schema = z.object({ port: z.number().int().positive(), pid: z.number().int
 export type AgentEndpoint = z.infer<typeof schema>;
 
 export function writeEndpoint(home: string, endpoint: AgentEndpoint): void {
-  writeFileAtomic(path.join(home, FILE), JSON.stringify(endpoint) + '\n', 0o600);
+  const file = path.join(home, FILE);
+  try {
+    writeFileAtomic(file, JSON.stringify(endpoint) + '\n', 0o600);
+  } catch (error) {
+    if (error instanceof AppError) throw error; // disk-full, with what to do
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST' ? 'it is a folder, not a file' : (error as Error).message;
+    throw new AppError('endpoint-unwritable', `Cannot write ${file} (${why}). Remove it: it only tells the offshift command where this agent listens, and the agent writes it at each start. Then start the agent again.`);
+  }
 }
 
 export function clearEndpoint(home: string): void {

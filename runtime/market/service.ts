@@ -108,6 +108,11 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
   /** The wallet, unlocked: from the password file, the demo wallet's own password, or not yet (null, with the reason set). */
   async function readyWallet(money: MoneyService, demo: boolean): Promise<boolean> {
     const wallet = money.wallet;
+    const keystoreProblem = wallet.keystoreProblem();
+    if (keystoreProblem) {
+      setLink('refused', keystoreProblem);
+      return false;
+    }
     if (!wallet.address()) {
       if (demo && o.demo) {
         await o.demo.createDemoWallet(money);

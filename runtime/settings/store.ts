@@ -75,17 +75,25 @@ export function openSettingsStore(home: string): SettingsStore {
   const file = settingsFilePath(home);
   const listeners = new Set<(s: SectionName) => void>();
   let stampSeen = '';
+  /** Why the file cannot be read at all (a folder, no permission), with what to do; null when it can (or is absent). */
+  let unreadable: string | null = null;
   let state = read();
 
   function read() {
     let text: string | null = null;
+    unreadable = null;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') unreadable = unreadableProblem(file, code === 'EISDIR' ? 'it is a folder, not a file' : (error as Error).message);
     }
     stampSeen = stamp(file);
-    return parseSettings(text);
+    const parsed = parseSettings(text);
+    if (!unreadable) return parsed;
+    // Nothing the owner chose can be known: every section has the problem, so no work runs on a guess.
+    const problem = unreadable;
+    return { ...parsed, fileProblem: problem, sections: new Map([...parsed.sections.keys()].map((name) => [name, { patch: undefined, problem }])) };
   }
 
   return {
@@ -102,6 +110,7 @@ export function openSettingsStore(home: string): SettingsStore {
       if (!reparsed.success) throw new AppError('invalid-input', `Invalid settings: ${describeIssues(reparsed.error, name)}.`);
       const value = reparsed.data as SectionPatch<K>;
       check?.(value);
+      if (unreadable) throw new AppError('settings-unreadable', `Cannot save your settings: ${unreadable}`);
       if (state.fileProblem || current?.problem) {
         // Keep the file the user (or a tool) broke, so nothing they wrote is lost silently.
         try {
@@ -127,6 +136,10 @@ export function openSettingsStore(home: string): SettingsStore {
       return () => listeners.delete(listener);
     },
   };
+}
+
+function unreadableProblem(file: string, why: string): string {
+  return `the settings file ${file} cannot be read (${why}): move it aside or remove it, then save your settings again`;
 }
 
 function stamp(file: string): string {

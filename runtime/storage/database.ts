@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../api/errors.js';
+import { diskFullError, isDiskFull } from './disk-full.js';
 import { migrations as allMigrations } from './migrations/index.js';
 
 export type Db = Database.Database;
@@ -17,13 +18,16 @@ export const DATABASE_FILE = 'offshift.db';
 /**
  * Opens (creating if needed) the agent's one SQLite database in WAL mode and brings it up to
  * the newest migration, each in its own transaction. A database from a newer Offshift is
- * refused rather than damaged.
+ * refused rather than damaged, and so is an empty file: SQLite would take 0 bytes for a new
+ * database and the history it held would be gone without a word. "No file" is a new install.
  */
 export function openDatabase(file: string, migrations: Migration[] = allMigrations): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(file)) createDatabaseFile(file);
+  else refuseEmpty(file);
   let db: Db;
   try {
-    db = new Database(file);
+    db = new Database(file, { fileMustExist: true });
     db.pragma('journal_mode = WAL');
   } catch (error) {
     throw new AppError(
@@ -36,6 +40,43 @@ export function openDatabase(file: string, migrations: Migration[] = allMigratio
   db.pragma('busy_timeout = 5000');
   migrate(db, migrations);
   return db;
+}
+
+/**
+ * A new database is made beside its place and renamed into it once its header is written, so
+ * that the file under the database's name is never empty (an empty one is refused).
+ */
+function createDatabaseFile(file: string): void {
+  const temp = `${file}.${process.pid}.creating`;
+  for (const f of [temp, `${temp}-wal`, `${temp}-shm`]) fs.rmSync(f, { force: true });
+  try {
+    const db = new Database(temp);
+    db.pragma('journal_mode = WAL'); // writes the header
+    db.close();
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    if (isDiskFull(error)) throw diskFullError();
+    throw new AppError('database-unreadable', `Cannot create the database ${file}: ${(error as Error).message}.`);
+  }
+}
+
+function refuseEmpty(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw new AppError('database-unreadable', `Cannot open the database ${file}: ${(error as Error).message}.`);
+  }
+  if (!stat.isFile()) {
+    throw new AppError('database-unreadable', `Cannot open the database ${file}: it is not a file${stat.isDirectory() ? ' but a folder' : ''}. Move it aside; Offshift then starts a fresh database (your wallet is not in it).`);
+  }
+  if (stat.size === 0) {
+    throw new AppError(
+      'database-unreadable',
+      `The database ${file} is empty (0 bytes): the job and earnings history it held is not in it. It has been left untouched. Put back a backup if you have one; to start a fresh history, move the file aside (your wallet is not in it).`,
+    );
+  }
 }
 
 export function migrate(db: Db, migrations: Migration[]): void {

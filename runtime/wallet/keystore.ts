@@ -26,7 +26,11 @@ export function readKeystore(home: string): { json: string; address: string } {
     json = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('no-wallet', 'There is no wallet yet. Create one (`offshift wallet create`) or import one (`offshift wallet import`).');
-    throw new AppError('keystore-unreadable', `Cannot read the wallet keystore ${file}: ${(error as Error).message}.`);
+    const why = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder, not a file' : (error as Error).message;
+    throw new AppError(
+      'keystore-unreadable',
+      `Cannot read the wallet keystore ${file}: ${why}. It has been left untouched. Put the keystore file back there (from a backup), or move what is there aside and import your wallet again from its recovery phrase.`,
+    );
   }
   const corrupt = (why: string) =>
     new AppError(

@@ -60,9 +60,20 @@ export function createMoneyService(options: { home: string; log: Logger; bus: Ev
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
 
+  let keystoreProblemLogged: string | null = null;
+
+  /** Never throws: it runs from a timer, where an error would end the agent (crash.ts). */
   async function tick(): Promise<void> {
-    if (!wallet.address()) return;
     try {
+      // A damaged keystore is said (once, and in wallet.status) and the agent goes on: restarting would not mend it.
+      const problem = wallet.keystoreProblem();
+      if (problem) {
+        if (problem !== keystoreProblemLogged) log.error('the wallet keystore is unreadable', { detail: problem });
+        keystoreProblemLogged = problem;
+        return;
+      }
+      keystoreProblemLogged = null;
+      if (!wallet.address()) return;
       await wallet.reconcile();
       await wallet.settlePendingWithdrawals();
       const redeemed = await wallet.autoRedeem();

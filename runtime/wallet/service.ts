@@ -67,6 +67,17 @@ export class WalletService {
     return keystoreExists(this.home) ? readKeystore(this.home).address : null;
   }
 
+  /** Why the keystore that exists cannot be read (damaged, a folder…), with what to do; null when it reads or there is none. */
+  keystoreProblem(): string | null {
+    if (!keystoreExists(this.home)) return null;
+    try {
+      readKeystore(this.home);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
   isUnlocked(): boolean {
     return this.signer !== null;
   }
@@ -236,7 +247,8 @@ export class WalletService {
         status.tokenBalance = balance.toString();
       }
     } catch (error) {
-      status.chainError = (error instanceof AppError ? error : chainError(error, status.network?.rpcUrl ?? '', 'read the balances')).message;
+      // A damaged keystore is the first thing to mend: its message stays.
+      status.chainError ??= (error instanceof AppError ? error : chainError(error, status.network?.rpcUrl ?? '', 'read the balances')).message;
     } finally {
       provider?.destroy();
     }

@@ -60,10 +60,17 @@ export const agentCommand: CliCommand = {
       }
       throw error;
     });
-    writeEndpoint(home, { port: server.port, pid: process.pid, url: server.url });
-    // The system service's token is readable by its group: the desktop app of its members attaches (docs/service.md).
-    if (io.env.OFFSHIFT_TOKEN_MODE === '0640') chmodSync(path.join(home, TOKEN_FILE), 0o640);
-    await agent.start();
+    try {
+      writeEndpoint(home, { port: server.port, pid: process.pid, url: server.url });
+      // The system service's token is readable by its group: the desktop app of its members attaches (docs/service.md).
+      if (io.env.OFFSHIFT_TOKEN_MODE === '0640') chmodSync(path.join(home, TOKEN_FILE), 0o640);
+      await agent.start();
+    } catch (error) {
+      // Never half-alive: an agent that did not start stops answering its API and exits with the reason.
+      await agent.stop().catch(() => {});
+      await server.close();
+      throw error;
+    }
     io.stdout(`Offshift agent ${agent.state.value.state}: ${agent.state.value.detail}\n`);
     io.stdout(`Dashboard: ${server.url}#token=${token}\n`);
     io.stdout(`Data folder: ${home}\n`);
