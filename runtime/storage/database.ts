@@ -22,12 +22,16 @@ export const DATABASE_FILE = 'offshift.db';
  * database and the history it held would be gone without a word. "No file" is a new install.
  */
 export function openDatabase(file: string, migrations: Migration[] = allMigrations): Db {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(file)) createDatabaseFile(file);
-  else refuseEmpty(file);
+  // An in-memory database (tests, the reference market) has no file to check.
+  const inMemory = file === ':memory:';
+  if (!inMemory) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (!fs.existsSync(file)) createDatabaseFile(file);
+    else refuseEmpty(file);
+  }
   let db: Db;
   try {
-    db = new Database(file, { fileMustExist: true });
+    db = new Database(file, { fileMustExist: !inMemory });
     db.pragma('journal_mode = WAL');
   } catch (error) {
     throw new AppError(
