@@ -5,7 +5,9 @@
  * them locked the owner out for as long as it was held. Here the pool is capped and full means
  * the OLDEST is closed to make room: a new socket is always taken, and the owner's request
  * (headers sent at once) is answered before a flood's newer sockets can push it out. A socket
- * that shows the token (an authenticated WebSocket) leaves the pool and is never evicted.
+ * whose answer is being sent (a page's script on its way) goes last, so a flood does not cut a
+ * page load short. A socket that shows the token (an authenticated WebSocket) leaves the pool
+ * and is never evicted.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../log.js';
@@ -16,6 +18,8 @@ const LOG_EVERY_MS = 60_000;
 export class UnauthenticatedSockets {
   /** In the order they came (a Set iterates in insertion order): the first is the oldest. */
   private readonly sockets = new Set<Duplex>();
+  /** Sockets whose request is being answered: evicted only when every socket is. */
+  private readonly answering = new Set<Duplex>();
   private evicted = 0;
   private loggedAt = 0;
 
@@ -31,13 +35,13 @@ export class UnauthenticatedSockets {
 
   add(socket: Duplex): void {
     while (this.sockets.size >= this.cap) {
-      const oldest = this.sockets.values().next().value as Duplex;
-      this.sockets.delete(oldest);
-      oldest.destroy();
+      const victim = this.oldestIdle() ?? (this.sockets.values().next().value as Duplex);
+      this.delete(victim);
+      victim.destroy();
       this.evicted++;
     }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => this.delete(socket));
     if (this.evicted > 0 && this.now() - this.loggedAt >= LOG_EVERY_MS) {
       this.log.warn('many connections to the dashboard without the token: the oldest are closed to keep room for new ones', { closed: this.evicted, cap: this.cap });
       this.loggedAt = this.now();
@@ -45,8 +49,23 @@ export class UnauthenticatedSockets {
     }
   }
 
-  /** The socket showed the token: it is no longer one of these. */
+  /** Its request's headers are in and the answer is on its way (until `done`). */
+  answeringOn(socket: Duplex): void {
+    if (this.sockets.has(socket)) this.answering.add(socket);
+  }
+
+  done(socket: Duplex): void {
+    this.answering.delete(socket);
+  }
+
+  /** The socket showed the token (or closed): it is no longer one of these. */
   delete(socket: Duplex): void {
     this.sockets.delete(socket);
+    this.answering.delete(socket);
+  }
+
+  private oldestIdle(): Duplex | undefined {
+    for (const s of this.sockets) if (!this.answering.has(s)) return s;
+    return undefined;
   }
 }

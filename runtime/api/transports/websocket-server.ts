@@ -90,6 +90,9 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
 
   const server = http.createServer({ connectionsCheckingInterval: 2000, headersTimeout: SERVER_LIMITS.headersTimeoutMs, requestTimeout: SERVER_LIMITS.headersTimeoutMs * 3 }, (req, res) => {
     res.on('error', () => req.socket.destroy());
+    // A flood evicts this socket last while its answer is on the way.
+    unauthenticated.answeringOn(req.socket);
+    res.once('close', () => unauthenticated.done(req.socket));
     try {
       serveStatic(options.staticDir, req, res, allowedHosts());
     } catch (error) {

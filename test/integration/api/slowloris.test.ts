@@ -17,6 +17,8 @@ import { SERVER_LIMITS, startWebSocketServer, type RunningServer } from '../../.
 import { makeTempHome } from '../../helpers/temp-home.js';
 
 const temp = makeTempHome();
+/** The dashboard's script is a few hundred KiB; a slow reader makes its answer take a while. */
+const BUNDLE_BYTES = 8 * 1024 * 1024;
 const bus = new EventBus();
 let server: RunningServer;
 let token: string;
@@ -30,6 +32,7 @@ beforeAll(async () => {
   const staticDir = path.join(temp.home, 'www');
   fs.mkdirSync(staticDir);
   fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Offshift</title>');
+  fs.writeFileSync(path.join(staticDir, 'bundle.js'), Buffer.alloc(BUNDLE_BYTES, 0x61));
   token = loadOrCreateToken(temp.home);
   server = await startWebSocketServer({ dispatch: createDispatcher(handlers), bus, token, port: 0, staticDir });
 });
@@ -121,16 +124,48 @@ async function ownerRequest(port: number): Promise<{ ms: number; state: string }
   }
 }
 
-/** The dashboard's page, as the browser asks for it: its status and how long it took. */
-function pageRequest(port: number): Promise<{ ms: number; status: number }> {
+/**
+ * A file of the dashboard, as the browser asks for it: its status, the body's length and how
+ * long it took. `readEveryMs` reads the answer in pieces (a busy browser), so it is in flight a while.
+ */
+function pageRequest(port: number, file = '/', readEveryMs = 0): Promise<{ ms: number; status: number; bodyBytes: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
-    let data = '';
-    s.on('data', (d) => (data += d.toString('latin1')));
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(`GET ${file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    s.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (readEveryMs) {
+        s.pause();
+        setTimeout(() => s.resume(), readEveryMs);
+      }
+    });
     s.on('error', () => undefined);
-    s.on('close', () => resolve({ ms: Date.now() - started, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0) }));
+    s.on('close', () => {
+      const all = Buffer.concat(chunks);
+      const head = all.indexOf('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(all.toString('latin1', 0, 20))?.[1] ?? 0);
+      const chunked = head >= 0 && /\r\ntransfer-encoding: chunked\r\n/i.test(all.toString('latin1', 0, head + 2));
+      const body = head < 0 ? Buffer.alloc(0) : all.subarray(head + 4);
+      resolve({ ms: Date.now() - started, status, bodyBytes: chunked ? dechunkedLength(body) : body.length });
+    });
   });
+}
+
+/** The length of a chunked body, or -1 when it was cut before its last chunk. */
+function dechunkedLength(body: Buffer): number {
+  let at = 0;
+  let total = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol < 0) return -1;
+    const size = parseInt(body.toString('latin1', at, eol), 16);
+    if (Number.isNaN(size)) return -1;
+    if (size === 0) return total;
+    if (eol + 2 + size + 2 > body.length) return -1;
+    total += size;
+    at = eol + 2 + size + 2;
+  }
 }
 
 describe('a slow-loris flood of the dashboard', () => {
@@ -158,6 +193,9 @@ describe('a slow-loris flood of the dashboard', () => {
       expect(Math.max(...owner)).toBeLessThan(2000);
       expect(Math.max(...page)).toBeLessThan(2000);
       expect(await askState(standing)).toBe('available');
+      // A page's script still in flight (read slowly, about a second) is not cut off by the flood.
+      const bundle = await pageRequest(server.port, '/bundle.js', 2);
+      expect(bundle).toMatchObject({ status: 200, bodyBytes: BUNDLE_BYTES });
     } finally {
       standing.terminate();
       flood.stop();
