@@ -3,13 +3,12 @@
  * the protocol version, signs in with the wallet (EIP-4361 over the market's nonce, only for the
  * host it dialed), then hands every valid message to the provider. When the connection drops
  * it redials with exponential backoff and full jitter (1 s to 60 s). It never throws on input:
- * a malformed message gets an error reply and is counted; too many in a row close the socket.
+ * a malformed message gets an error reply and is counted against the valid ones (MalformedCounter); too many close the socket.
  */
 import WebSocket from 'ws';
 import type { Logger } from '../log.js';
-import { parseMessage } from './frames.js';
+import { MalformedCounter, parseMessage } from './frames.js';
 import {
-  MAX_MALFORMED_IN_A_ROW,
   MAX_MESSAGE_BYTES,
   PATHS,
   PROTOCOL_VERSION,
@@ -87,7 +86,7 @@ export class MarketConnection {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
-  private malformed = 0;
+  private malformed = new MalformedCounter();
   private stopped = false;
   private alive = true;
 
@@ -154,7 +153,7 @@ export class MarketConnection {
       return;
     }
     this.ws = ws;
-    this.malformed = 0;
+    this.malformed = new MalformedCounter();
     let lastError = '';
     let refusal: string | null = null;
     ws.on('open', () => {
@@ -167,8 +166,8 @@ export class MarketConnection {
       this.alive = true;
       const parsed = parseMessage(toProviderMessageSchema, data, isBinary);
       if (!parsed.ok) {
-        this.malformed += 1;
-        this.o.log.warn('malformed message from the market', { code: parsed.code, count: this.malformed });
+        const tooMany = this.malformed.record(true);
+        this.o.log.warn('malformed message from the market', { code: parsed.code, count: this.malformed.count });
         if (ws.readyState === WebSocket.OPEN) this.raw(ws, { type: 'error', code: parsed.code, message: parsed.message });
         if (this.state === 'connected') {
           try {
@@ -177,10 +176,10 @@ export class MarketConnection {
             this.o.log.error('handling a malformed market message failed', { error: (error as Error).message });
           }
         }
-        if (this.malformed >= MAX_MALFORMED_IN_A_ROW) ws.close(1008, 'too many malformed messages');
+        if (tooMany) ws.close(1008, 'too many malformed messages');
         return;
       }
-      this.malformed = 0;
+      this.malformed.record(false);
       const m = parsed.message;
       if (m.type === 'challenge') {
         void this.signIn(ws, checked.url, m).catch((error: unknown) => {

@@ -289,6 +289,40 @@ describe('malformed messages are counted against valid ones, not in a row', () =
     });
   }
 
+  it(`the agent's own connection closes a market that sends ${MALFORMED_LIMIT - 1} malformed messages then one valid one, over and over`, async () => {
+    // A scripted market: it signs the agent in (any signature), then paces garbage with one valid message per round.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const host = `127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
+    const closed = new Promise<{ code: number; sent: number }>((resolve) => {
+      wss.once('connection', (ws) => {
+        let sent = 0;
+        ws.on('close', (code) => resolve({ code, sent }));
+        ws.on('message', async (data) => {
+          const m = JSON.parse(data.toString()) as Msg;
+          const now = new Date();
+          if (m.type === 'hello') ws.send(JSON.stringify({ type: 'challenge', version: 1, nonce: 'N'.repeat(32), domain: host, uri: `ws://${host}${PATHS.provider}`, chainId, issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString() }));
+          if (m.type !== 'sign-in') return;
+          ws.send(JSON.stringify({ type: 'welcome', address: Wallet.createRandom().address, session: 's1', chainId, escrow }));
+          for (let round = 0; round < 10 && ws.readyState === WebSocket.OPEN; round++) {
+            for (let i = 0; i < MALFORMED_LIMIT - 1; i++, sent++) ws.send(JSON.stringify({ type: 'nonsense', i }));
+            ws.send(JSON.stringify({ type: 'resumed', jobs: [] }));
+            sent += 1;
+            await sleep(100);
+          }
+          // Ten rounds and the agent still listens: the market gives up (1000), which fails the test.
+          if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+        });
+      });
+    });
+    const agent = await agentDials(`ws://${host}`, Wallet.createRandom() as unknown as Wallet);
+    cleanups.push(() => agent.stop());
+    const { code, sent } = await closed;
+    expect(code).toBe(1008);
+    expect(sent).toBeLessThanOrEqual(2 * MALFORMED_LIMIT);
+  });
+
   it('keeps a peer whose rare mistakes are outweighed by valid messages', async () => {
     const m = await market();
     const { peer } = await signIn(m.url, 'provider', Wallet.createRandom() as unknown as Wallet);

@@ -3,7 +3,8 @@
  * of ours that then sends 10,000 generated messages, half of them well-formed with hostile
  * values (offers for any chain, forged vouchers, cancels and confirmations for unknown jobs),
  * half malformed (random JSON, wrong types, truncated text, binary frames). The agent must not
- * crash, must close the connection (1008) exactly after 20 malformed messages in a row, and
+ * crash, must close the connection (1008) exactly when malformed messages outweigh the valid ones
+ * (MalformedCounter: 20 in a row, or fewer among too few valid ones), and
  * must sign in again and go on.
  */
 import fs from 'node:fs';
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { MAX_MALFORMED_IN_A_ROW, MAX_MESSAGE_BYTES, toProviderMessageSchema } from '../../../runtime/market/protocol.js';
+import { MalformedCounter } from '../../../runtime/market/frames.js';
+import { MAX_MESSAGE_BYTES, toProviderMessageSchema } from '../../../runtime/market/protocol.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -135,16 +137,16 @@ describe('the provider under a hostile market', () => {
     throw new Error('the agent did not sign in again');
   }
 
-  it(`survives ${TOTAL} generated messages, closing exactly after ${MAX_MALFORMED_IN_A_ROW} malformed in a row or one oversized frame (seed ${SEED})`, async () => {
+  it(`survives ${TOTAL} generated messages, closing exactly when malformed messages outweigh the valid ones (MalformedCounter) or on one oversized frame (seed ${SEED})`, async () => {
     const [sample] = fc.sample(frames, { seed: SEED, numRuns: 1 });
-    let inARow = 0;
+    let counter = new MalformedCounter();
     let closes = 0;
     let ws = await connected();
     for (let i = 0; i < sample!.length; i++) {
       const frame = sample![i]!;
       const bad = isMalformed(frame);
       ws.send(frame, { binary: Buffer.isBuffer(frame) });
-      inARow = bad ? inARow + 1 : 0;
+      const tooMany = counter.record(bad);
       const oversized = !Buffer.isBuffer(frame) && frame.length > MAX_MESSAGE_BYTES;
       if (oversized) {
         // Past the frame limit the WebSocket layer itself closes with 1009 (message too big).
@@ -154,16 +156,16 @@ describe('the provider under a hostile market', () => {
         });
         expect(code, `seed ${SEED}`).toBe(1009);
         closes += 1;
-        inARow = 0;
+        counter = new MalformedCounter();
         ws = await connected();
-      } else if (inARow === MAX_MALFORMED_IN_A_ROW) {
+      } else if (tooMany) {
         const code = await new Promise<number>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error(`seed ${SEED}: no close after ${MAX_MALFORMED_IN_A_ROW} malformed in a row (message ${i})`)), 5000);
+          const t = setTimeout(() => reject(new Error(`seed ${SEED}: no close after too many malformed messages (message ${i})`)), 5000);
           ws.once('close', (c) => (clearTimeout(t), resolve(c)));
         });
         expect(code, `seed ${SEED}`).toBe(1008);
         closes += 1;
-        inARow = 0;
+        counter = new MalformedCounter();
         ws = await connected();
       } else if (i % 200 === 0) {
         // Let the agent keep up, and check it never closed early.
