@@ -66,6 +66,8 @@ export interface Agent {
   client(): Client;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** What stop() is stopping now (for a stop that takes too long), or null. */
+  stopping(): string | null;
 }
 
 export function createAgent(options: AgentOptions): Agent {
@@ -144,6 +146,7 @@ export function createAgent(options: AgentOptions): Agent {
   });
 
   // The marketplace: one more source of jobs for the same runner, paid into the same wallet.
+  const demo = options.market?.demo === false ? null : createDemoNetwork(options.home, env, log);
   const market = createMarketService({
     home: options.home,
     log,
@@ -156,7 +159,7 @@ export function createAgent(options: AgentOptions): Agent {
     passwordFile: options.market?.passwordFile,
     scores: () => scoresByGpu(options.home, log),
     suggestPrice: suggestedPrice,
-    demo: options.market?.demo === false ? null : createDemoNetwork(options.home, env, log),
+    demo,
     backoff: options.market?.backoff,
   });
 
@@ -195,6 +198,7 @@ export function createAgent(options: AgentOptions): Agent {
     },
   };
 
+  let stopStep: string | null = null;
   const dispatch = createDispatcher(handlers, (command, error) => log.error('command failed', { command, error }));
 
   return {
@@ -221,13 +225,23 @@ export function createAgent(options: AgentOptions): Agent {
     },
     async stop() {
       unsubscribeTelemetry();
-      await market.stop();
-      await schedule.stop();
-      await jobs.stop();
-      await money.stop();
-      bench.close();
-      await gpu.stop();
+      const steps: Array<[string, () => Promise<void> | void]> = [
+        // The demo network first: a start in flight is cut short, and its buyer waits on no job of ours.
+        ['the demo network', () => demo?.stop()],
+        ['the marketplace', () => market.stop()],
+        ['the schedule', () => schedule.stop()],
+        ['the jobs', () => jobs.stop()],
+        ['the wallet', () => money.stop()],
+        ['the benchmarks', () => bench.close()],
+        ['the GPU telemetry', () => gpu.stop()],
+      ];
+      for (const [name, step] of steps) {
+        stopStep = name;
+        await step();
+      }
+      stopStep = null;
     },
+    stopping: () => stopStep,
   };
 }
 

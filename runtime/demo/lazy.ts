@@ -5,46 +5,80 @@
 import type { Logger } from '../log.js';
 import type { MoneyService } from '../wallet/money.js';
 
+/** How long the agent's stop waits for the in-process market and buyer to close. */
+const STOP_WAIT_MS = 2000;
+
 export interface DemoNetwork {
   /** Starts what is not running yet; resolves with the demo market's URL. */
   up(): Promise<string>;
   createDemoWallet(money: MoneyService): Promise<void>;
   fund(address: string): Promise<void>;
-  /** Stops what runs inside this process (the market and buyer, in the desktop app). */
+  /**
+   * Stops the demo network this agent owns: the market and buyer inside this process (the desktop
+   * app), or the detached process; and the local chain. Quick: it never waits for a job.
+   */
   stop(): Promise<void>;
 }
 
 /**
  * The packaged desktop app cannot start a second Node from its own binary (the runAsNode fuse is
  * off): there the market and the demo buyer run inside the agent's process, and stop with it.
- * Elsewhere they run as one detached process that outlives the agent, like the chain.
+ * Elsewhere they run as one detached process (so a dashboard or `demo status` sees it apart from
+ * the agent), which ends with the agent all the same (lifetime.ts).
  */
 export function demoRunsInProcess(env: NodeJS.ProcessEnv): boolean {
   return process.versions.electron !== undefined || env.OFFSHIFT_DEMO_IN_PROCESS === '1';
 }
 
 export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Logger): DemoNetwork {
-  let inProcess: { controller: AbortController; done: Promise<void> } | null = null;
+  /** The in-process market and buyer (desktop app mode): aborting `controller` stops them. */
+  let inProcess: { controller: AbortController; done: Promise<void> | null; guardPid: number | null } | null = null;
+  let used = false;
+  // stop() ends a start in flight too: the agent's stop never waits for the network to come up.
+  let stopping = new AbortController();
+  const unlessStopped = <T>(promise: Promise<T>): Promise<T> =>
+    Promise.race([promise, new Promise<never>((_, reject) => stopping.signal.addEventListener('abort', () => reject(new Error('the agent is stopping')), { once: true }))]);
   return {
     async up() {
-      const { demoUp, demoUpInProcess } = await import('./network.js');
-      if (!demoRunsInProcess(env)) return (await demoUp(home, { env, log })).url;
+      used = true;
+      if (stopping.signal.aborted) stopping = new AbortController();
+      const { demoUp, demoUpInProcess, readDemoState } = await import('./network.js');
+      if (!demoRunsInProcess(env)) return (await unlessStopped(demoUp(home, { env, log, owner: process.pid }))).url;
       if (inProcess === null) {
         const controller = new AbortController();
-        const started = await demoUpInProcess(home, { env, log, signal: controller.signal });
-        inProcess = { controller, done: started.done };
-        return started.url;
+        inProcess = { controller, done: null, guardPid: null };
+        try {
+          const started = await demoUpInProcess(home, { env, log, signal: controller.signal });
+          inProcess.done = started.done;
+          inProcess.guardPid = started.guardPid;
+          return started.url;
+        } catch (error) {
+          controller.abort();
+          inProcess = null;
+          throw error;
+        }
       }
-      const { readDemoState } = await import('./network.js');
       const url = readDemoState(home)?.url;
       if (!url) throw new Error('the demo market inside this process has stopped; restart Offshift');
       return url;
     },
     async stop() {
-      if (!inProcess) return;
-      inProcess.controller.abort();
-      await inProcess.done.catch(() => {});
+      stopping.abort();
+      if (!used) return;
+      const { endProcess, readDemoState, stopOwnedDemo, stopDemoChain } = await import('./network.js');
+      if (!inProcess) {
+        if (await stopOwnedDemo(home, process.pid)) log.info('the demo network is stopped (it ends with the agent that started it)');
+        return;
+      }
+      const running = inProcess;
       inProcess = null;
+      running.controller.abort();
+      // The market closes its sockets and the buyer waits for nothing: this takes well under a second.
+      if (running.done) await Promise.race([running.done, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+      await stopDemoChain(home, log, { waitMs: 1000 });
+      // A start cut short may still bring the chain up: then the guard stays, and stops it once this agent is gone.
+      if (running.done) await endProcess(running.guardPid ?? readDemoState(home)?.guardPid ?? null, 1000);
+      log.info('the demo network is stopped (it ends with the agent that started it)');
     },
     async createDemoWallet(money) {
       const { createDemoWallet } = await import('./wallet.js');

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { AppError } from '../api/errors.js';
 import { devnetFund, readDevnet } from '../chain/devnet.js';
 import { makeProvider } from '../chain/provider.js';
 import type { MoneyService } from '../wallet/money.js';
@@ -17,6 +18,8 @@ import { DEMO_DIR, demoPasswordFile } from './paths.js';
 export const DEMO_AUTO_REDEEM = 5n * 10n ** 16n;
 
 export async function createDemoWallet(home: string, money: MoneyService): Promise<string> {
+  // Never into a data folder deleted under the agent (it stops): that would bring it back.
+  if (!fs.existsSync(home)) throw new AppError('data-folder-gone', `The data folder ${home} is gone: no demo wallet is made.`);
   const password = crypto.randomBytes(24).toString('base64url');
   fs.mkdirSync(path.join(home, DEMO_DIR), { recursive: true, mode: 0o700 });
   writeFileAtomic(demoPasswordFile(home), password + '\n', 0o600);

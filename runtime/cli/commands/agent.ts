@@ -10,7 +10,7 @@ import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
 import { serviceLocation } from '../../service/config.js';
 import { probeService } from '../../service/probe.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
 import { VERSION } from '../../version.js';
 import { numberOption, option } from '../args.js';
@@ -75,16 +75,74 @@ export const agentCommand: CliCommand = {
     io.stdout(`Dashboard: ${server.url}#token=${token}\n`);
     io.stdout(`Data folder: ${home}\n`);
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
+    const why = await new Promise<'signal' | 'home-gone'>((resolve) => {
+      const stop = () => resolve('signal');
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // A data folder deleted under the agent: nothing it does would be kept (its database is gone), so it stops.
+      watchDataFolder(home, () => resolve('home-gone'));
     });
+    if (why === 'home-gone') io.stderr(`offshift agent: the data folder ${home} was deleted while the agent ran: it stops (its jobs, earnings and wallet there are gone). Start it again to begin afresh.\n`);
     io.stdout('Stopping the agent…\n');
+    const deadline = stopDeadline(log, () => agent.stopping(), why === 'signal' ? 0 : 1);
     await agent.stop();
     await server.close();
-    clearEndpoint(home);
+    if (why === 'signal') clearEndpoint(home);
     removeCrashHandler();
-    return 0;
+    deadline.stopped();
+    return why === 'signal' ? 0 : 1;
   },
 };
+
+/** Calls `onGone` once when the data folder is deleted or replaced (checked every 2 s). */
+function watchDataFolder(home: string, onGone: () => void): void {
+  const id = (() => {
+    try {
+      const st = fs.statSync(home);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return null;
+    }
+  })();
+  const timer = setInterval(() => {
+    let now: string | null = null;
+    try {
+      const st = fs.statSync(home);
+      now = `${st.dev}:${st.ino}`;
+    } catch {}
+    if (now === id) return;
+    clearInterval(timer);
+    onGone();
+  }, 2000);
+  timer.unref();
+}
+
+/**
+ * A stop asked for ends the process within STOP_DEADLINE_MS, whatever hangs: a step that takes
+ * longer is named in the log and the process exits (what it left, a job's container, the next
+ * start finishes); a handle left open after a clean stop is named and the process exits too. A
+ * second Ctrl-C or SIGTERM exits at once.
+ */
+export const STOP_DEADLINE_MS = 4000;
+const LINGER_MS = 500;
+
+function stopDeadline(log: Logger, step: () => string | null, code: number): { stopped(): void } {
+  const now = () => process.exit(code);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  const timer = setTimeout(() => {
+    log.warn(`the agent did not stop within ${STOP_DEADLINE_MS / 1000} s (still stopping ${step() ?? 'the dashboard server'}): it exits now; the next start finishes what was left`);
+    process.exit(code);
+  }, STOP_DEADLINE_MS);
+  timer.unref();
+  return {
+    stopped() {
+      clearTimeout(timer);
+      const linger = setTimeout(() => {
+        log.warn('the agent stopped, but something was left open: it exits now', { open: process.getActiveResourcesInfo().filter((r) => r !== 'Timeout') });
+        process.exit(code);
+      }, LINGER_MS);
+      linger.unref();
+    },
+  };
+}

@@ -3,9 +3,11 @@
  * reference market and a demo buyer paying test tokens). `demo serve` is that network's own
  * process, started detached by `demo up` and by the agent.
  */
+import { AppError } from '../../api/errors.js';
 import { createLogger } from '../../log.js';
 import { demoDown, demoStatus, demoUp } from '../../demo/network.js';
 import { resolveHome } from '../../storage/home.js';
+import { numberOption } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { printJson } from './wallet-common.js';
 
@@ -26,7 +28,7 @@ export const demoCommands: CliCommand[] = [
   },
   {
     name: 'demo down',
-    summary: 'Stop the demo network (the chain keeps its state for the next `demo up`).',
+    summary: 'Stop the demo network (the chain keeps its state for the next `demo up`). It also stops with the agent that uses it.',
     usage: 'demo down [--json]',
     async run(args, io) {
       const home = resolveHome(io.env);
@@ -49,17 +51,38 @@ export const demoCommands: CliCommand[] = [
   },
   {
     name: 'demo serve',
-    summary: 'Run the demo market and buyer in this process (what `demo up` starts in the background).',
+    summary: 'Run the demo network in this process: chain, market and buyer (what `demo up` starts in the background).',
     usage: 'demo serve',
     async run(_args, io) {
       const home = resolveHome(io.env);
       const log = createLogger((line) => io.stderr(line), 'info');
+      // Its log is demo/demo.log: a full disk must not end the network (the buyer says so in `demo status`).
+      process.stderr.on('error', () => {});
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const { serveDemo } = await import('../../demo/serve.js');
       await serveDemo(home, io.env, log, controller.signal);
+      return 0;
+    },
+  },
+  {
+    name: 'demo guard',
+    summary: 'Stop the demo chain when the agent with this pid is gone (started by an agent that runs the demo market in its own process).',
+    usage: 'demo guard --owner PID',
+    async run(args, io) {
+      const owner = numberOption(args, 'owner');
+      if (owner === undefined || !Number.isSafeInteger(owner) || owner <= 0) throw new AppError('usage', 'demo guard needs --owner PID: the agent whose demo chain it guards.');
+      const home = resolveHome(io.env);
+      const log = createLogger((line) => io.stderr(line), 'info');
+      process.stderr.on('error', () => {});
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const { guardDemoChain } = await import('../../demo/guard.js');
+      await guardDemoChain(home, owner, log, controller.signal);
       return 0;
     },
   },
