@@ -47,21 +47,45 @@ export function openDatabase(file: string, migrations: Migration[] = allMigratio
 }
 
 /**
- * A new database is made beside its place and renamed into it once its header is written, so
+ * A new database is made beside its place and linked into it once its header is written, so
  * that the file under the database's name is never empty (an empty one is refused).
  */
 function createDatabaseFile(file: string): void {
   const temp = `${file}.${process.pid}.creating`;
-  for (const f of [temp, `${temp}-wal`, `${temp}-shm`]) fs.rmSync(f, { force: true });
+  // What a creation cut short left (by a process gone since): nothing of it was ever used.
+  const base = path.basename(file);
+  for (const f of fs.readdirSync(path.dirname(file))) {
+    const pid = f.startsWith(`${base}.`) ? /^\.(\d+)\.creating(-wal|-shm|-journal)?$/.exec(f.slice(base.length))?.[1] : undefined;
+    if (pid && (Number(pid) === process.pid || !alive(Number(pid)))) fs.rmSync(path.join(path.dirname(file), f), { force: true });
+  }
   try {
     const db = new Database(temp);
     db.pragma('journal_mode = WAL'); // writes the header
     db.close();
-    fs.renameSync(temp, file);
+    // A link never replaces a file: another process that made the database meanwhile keeps its own.
+    try {
+      fs.linkSync(temp, file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        // made by another process meanwhile: that one is the database
+      } else if ((code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') && !fs.existsSync(file)) fs.renameSync(temp, file); // no hard links here
+      else throw error;
+    }
+    fs.rmSync(temp, { force: true });
   } catch (error) {
     fs.rmSync(temp, { force: true });
     if (isDiskFull(error)) throw diskFullError();
     throw new AppError('database-unreadable', `Cannot create the database ${file}: ${(error as Error).message}.`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
