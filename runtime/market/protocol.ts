@@ -123,7 +123,7 @@ export const offerInputSchema = z
  */
 export const MAX_PRICE_PER_HOUR = 10n ** 24n;
 export const MAX_JOB_SECONDS = 30 * 86_400;
-const priceSchema = baseUnitsSchema.refine((v) => v.length <= 25 && BigInt(v) <= MAX_PRICE_PER_HOUR, `at most ${MAX_PRICE_PER_HOUR} base units an hour (what the ledger and the escrow can record)`);
+const priceSchema = baseUnitsSchema.refine((v) => v.length <= 25 && /^[0-9]+$/.test(v) && BigInt(v) <= MAX_PRICE_PER_HOUR, `at most ${MAX_PRICE_PER_HOUR} base units an hour (what the ledger and the escrow can record)`);
 
 /** The job a buyer asks for: what the market then offers to providers. */
 export const jobRequestSchema = z

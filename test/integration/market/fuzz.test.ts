@@ -56,7 +56,9 @@ const weird = fc.oneof(
 );
 
 /** Sets, deletes or adds one key somewhere in a copy of the template. */
-function mutate(template: Record<string, unknown>, pathBits: number[], action: number, value: unknown, extraKey: string): unknown {
+function mutate(template: Record<string, unknown>, pathBits: number[], action: number, value: unknown, key: string): unknown {
+  // An array's `length` cannot take any value (a RangeError of the generator, not of the market).
+  const extraKey = key === 'length' ? 'extra' : key;
   const copy = JSON.parse(JSON.stringify(template)) as Record<string, unknown>;
   let node: Record<string, unknown> = copy;
   for (const bit of pathBits) {
