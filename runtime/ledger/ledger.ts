@@ -190,6 +190,13 @@ export class Ledger {
       vouchersOfFullChannel: db.prepare<[number, string, string, string, string, number], { cumulative_amount: string }>(
         'SELECT cumulative_amount FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ? AND checked_at IS NOT NULL AND received_at >= ?',
       ),
+      channelsOfBuyer: db.prepare<[number, string, string, string], { market_job_id: string; paid: string }>(
+        "SELECT market_job_id, paid FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND status IN ('redeemable', 'redeemed') ORDER BY id",
+      ),
+      openVouchersOfChannel: db.prepare<[number, string, string, string, string, number], VoucherRow>(
+        "SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND buyer = ? AND provider = ? AND market_job_id = ? AND status = 'redeemable' AND expiry >= ?",
+      ),
+      deleteVoucher: db.prepare('DELETE FROM ledger_vouchers WHERE id = ?'),
       redeemableOfBuyer: db
         .prepare<[number, string, string, string, string], { hi: bigint | null; lo: bigint | null }>(
           "SELECT sum(redeemable_hi) AS hi, sum(redeemable_lo) AS lo FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND buyer = ? AND NOT (provider = ? AND market_job_id = ?)",
@@ -387,6 +394,87 @@ export class Ledger {
       .prepare<unknown[], VoucherRow>('SELECT * FROM ledger_vouchers WHERE buyer = ? AND provider = ? AND market_job_id = ? AND cumulative_amount = ? AND expiry = ? AND signature = ? LIMIT 1')
       .get(getAddress(v.buyer), getAddress(v.provider), lowerHex(v.jobId), v.cumulativeAmount, v.expiry, signed.signature.toLowerCase());
     return row ? toStored(row) : undefined;
+  }
+
+  /** The buyers with something redeemable here, for a re-check against the escrow. */
+  buyersWithRedeemable(ctx: ChainContext): { buyer: string; provider: string; jobIds: string[] }[] {
+    const rows = this.db
+      .prepare<[number, string], { buyer: string; provider: string; market_job_id: string }>(
+        "SELECT buyer, provider, market_job_id FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND status = 'redeemable' AND buyer != '' ORDER BY id",
+      )
+      .all(ctx.chainId, getAddress(ctx.escrow));
+    const out = new Map<string, { buyer: string; provider: string; jobIds: string[] }>();
+    for (const r of rows) {
+      const key = `${r.buyer}|${r.provider}`;
+      const entry = out.get(key) ?? { buyer: r.buyer, provider: r.provider, jobIds: [] };
+      entry.jobIds.push(r.market_job_id);
+      out.set(key, entry);
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * Brings a buyer's counted vouchers to what the escrow would pay now: `deposit` is the buyer's
+   * deposit, `paidOnChain` what the escrow paid some of its channels. The escrow pays a voucher
+   * whole or not at all, from one deposit for all the buyer's channels; channel by channel
+   * (oldest first), the best voucher the rest of the deposit still pays stays counted, and the
+   * ones above it are taken out of the count and kept as refused evidence ('uncovered'). After
+   * this the buyer's redeemable total is what redeeming its vouchers here pays. Returns how many
+   * vouchers were taken out.
+   */
+  fitToChain(ctx: ChainContext, buyerIn: string, providerIn: string, deposit: bigint, paidOnChain: ReadonlyMap<string, bigint> = new Map()): number {
+    const escrow = getAddress(ctx.escrow);
+    const buyer = getAddress(buyerIn);
+    const provider = getAddress(providerIn);
+    const nowSec = Math.floor(this.now() / 1000);
+    return this.db.transaction(() => {
+      let available = deposit;
+      let taken = 0;
+      const rows = this.st.channelsOfBuyer.all(ctx.chainId, escrow, buyer, provider);
+      for (const row of rows) {
+        const paid = maxBig(BigInt(row.paid), paidOnChain.get(row.market_job_id) ?? 0n);
+        const vouchers = this.st.openVouchersOfChannel
+          .all(ctx.chainId, escrow, buyer, provider, row.market_job_id, nowSec)
+          .sort((x, y) => (BigInt(y.cumulative_amount) > BigInt(x.cumulative_amount) ? 1 : -1));
+        let best: VoucherRow | undefined;
+        for (const v of vouchers) {
+          const amount = BigInt(v.cumulative_amount);
+          const value = amount > paid ? amount - paid : 0n;
+          // A redeem already sent for it stays as it is: its receipt settles it.
+          if (v.submitted_tx !== null) {
+            if (best === undefined) best = v;
+            available -= value > available ? available : value;
+            continue;
+          }
+          if (value === 0n) {
+            this.st.setVoucherStatus.run('redeemed', null, null, v.id);
+            continue;
+          }
+          if (best === undefined && value <= available) {
+            best = v;
+            available -= value;
+            continue;
+          }
+          if (best !== undefined) continue;
+          this.st.deleteVoucher.run(v.id);
+          this.recordRefusedVoucher({
+            ctx,
+            signed: toStored(v),
+            kind: 'uncovered',
+            reason: `it was counted, but the buyer's escrow deposit (${deposit}) no longer covers the ${amount - paid} base units it adds beyond the ${paid} already paid, with the buyer's other vouchers here; the escrow would refuse to pay it`,
+            expected: { buyer, jobId: row.market_job_id },
+            receivedAt: v.received_at,
+          });
+          taken++;
+        }
+        this.updateJob({ chainId: ctx.chainId, escrow, buyer, provider }, row.market_job_id, this.now(), (s) => {
+          s.paid = paid;
+          s.vouched = best ? maxBig(BigInt(best.cumulative_amount), paid) : paid;
+          if (best) s.expiry = best.expiry;
+        });
+      }
+      return taken;
+    })();
   }
 
   /** The highest counted voucher of a channel received since `sinceMs` (0 when none). */

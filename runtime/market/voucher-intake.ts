@@ -89,6 +89,8 @@ async function intake(i: VoucherIntake): Promise<IntakeResult> {
       chain = null;
     }
   }
+  // The buyer's deposit may have paid others since its vouchers here were counted: recount them first.
+  if (chain) i.ledger.fitToChain(ctx, i.channel.buyer, i.channel.provider, chain.deposit, new Map([[i.channel.jobId.toLowerCase(), chain.paid]]));
   // Counted for this job before this voucher: what of the channel's paid total the job's own vouchers explain.
   const ownBefore = i.job ? i.ledger.bestCheckedSince(i.channel, i.job.acceptedAt) : 0n;
   const verdict = checkVoucher(i.signed, { channel: i.channel, recoveredSigner: recovered, nowSec, chain, owedElsewhere: i.ledger.owedByBuyerElsewhere(i.channel) });
@@ -111,6 +113,27 @@ async function intake(i: VoucherIntake): Promise<IntakeResult> {
 function refused(i: VoucherIntake, r: Refusal): IntakeResult {
   i.ledger.recordRefusedVoucher({ ctx: { chainId: i.channel.chainId, escrow: i.channel.escrow }, signed: i.signed, kind: r.kind, reason: r.why, expected: i.channel, receivedAt: i.nowMs });
   return { stored: null, refused: r, paymentProblem: i.job ? r.why : null, paidBefore: null };
+}
+
+/**
+ * Re-reads the escrow for every buyer with something redeemable here (its deposit, what each
+ * channel was paid) and takes out of the count what the escrow would no longer pay: a deposit
+ * drained by payments elsewhere or withdrawn after the notice period. The wallet runs it after
+ * each reconciliation; returns how many vouchers were taken out.
+ */
+export async function recheckCounted(ledger: Ledger, reader: EscrowReader, ctx: { chainId: number; escrow: string }): Promise<number> {
+  let taken = 0;
+  for (const b of ledger.buyersWithRedeemable(ctx)) {
+    const paid = new Map<string, bigint>();
+    let deposit = 0n;
+    for (const jobId of b.jobIds) {
+      const facts = await reader.channelFacts(b.buyer, b.provider, jobId);
+      paid.set(jobId, facts.paid);
+      deposit = facts.deposit;
+    }
+    taken += ledger.fitToChain(ctx, b.buyer, b.provider, deposit, paid);
+  }
+  return taken;
 }
 
 export interface MarketVoucherDeps {

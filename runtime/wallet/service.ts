@@ -15,7 +15,7 @@ import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKe
 import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
 import { readWalletSettings, writeWalletSettings } from './settings.js';
 import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
-import { escrowReader, takeVoucher } from '../market/voucher-intake.js';
+import { escrowReader, recheckCounted, takeVoucher } from '../market/voucher-intake.js';
 import { Withdrawals, type WithdrawQuote } from './withdraw.js';
 
 export type WalletUpdateReason = 'created' | 'imported' | 'unlocked' | 'locked' | 'redeemed' | 'withdrawn' | 'reconciled' | 'settings';
@@ -488,6 +488,8 @@ export class WalletService {
       this.ledger.setSyncedBlock(this.ctx(net), address, end);
     }
     this.ledger.expireDue();
+    // What the escrow would no longer pay (a buyer's deposit drained elsewhere) leaves the redeemable count.
+    await recheckCounted(this.ledger, escrowReader(provider, net.escrow), this.ctx(net));
     return { added, toBlock: latest };
   }
 

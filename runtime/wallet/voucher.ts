@@ -29,12 +29,24 @@ export async function signVoucher(buyer: Signer, chainId: number, escrow: string
   return { voucher, signature };
 }
 
+/** Recovered signers of recent vouchers: a market resends vouchers, and recovery costs about 2 ms. Bounded. */
+const recovered = new Map<string, string>();
+const MAX_RECOVERED = 4096;
+
 export function recoverVoucherSigner(signed: SignedVoucher, chainId: number, escrow: string): string {
+  const v = signed.voucher;
+  const key = `${chainId}|${escrow.toLowerCase()}|${v.buyer.toLowerCase()}|${v.provider.toLowerCase()}|${v.jobId.toLowerCase()}|${v.cumulativeAmount}|${v.expiry}|${signed.signature.toLowerCase()}`;
+  const known = recovered.get(key);
+  if (known !== undefined) return known;
+  let signer: string;
   try {
-    return verifyTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(signed.voucher), signed.signature);
+    signer = verifyTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(v), signed.signature);
   } catch (error) {
     throw new AppError('voucher-invalid', `The voucher's signature cannot be read (${(error as Error).message}). Ask the buyer for a new voucher.`);
   }
+  if (recovered.size >= MAX_RECOVERED) recovered.clear();
+  recovered.set(key, signer);
+  return signer;
 }
 
 /** Parses a voucher (file content or object) with a clear error for each way it can be wrong. */

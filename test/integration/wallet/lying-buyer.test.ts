@@ -5,17 +5,17 @@
  * reads them, and what the ledger calls redeemable is redeemed for real and compared.
  */
 import path from 'node:path';
-import { Contract, hexlify, randomBytes, Wallet } from 'ethers';
+import { Contract, hexlify, randomBytes, Wallet, type HDNodeWallet } from 'ethers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { mined } from '../../../runtime/chain/provider.js';
-import { tokens } from '../../../runtime/chain/deploy.js';
+import { depositToEscrow, tokens } from '../../../runtime/chain/deploy.js';
 import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { channelUse } from '../../../runtime/market/channel-history.js';
 import { PaidJob, type MarketJobRow } from '../../../runtime/market/paid-job.js';
-import { escrowReader, receiveMarketVoucher } from '../../../runtime/market/voucher-intake.js';
+import { escrowReader, receiveMarketVoucher, recheckCounted } from '../../../runtime/market/voucher-intake.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
 import type { SignedVoucher } from '../../../runtime/wallet/schema.js';
 import { contractVoucher, signVoucher } from '../../../runtime/wallet/voucher.js';
@@ -85,7 +85,7 @@ describe('a buyer that lies to the provider with vouchers', () => {
 
   const deps = () => ({ db, ledger, log: silentLogger, now: () => now, provider: provider.address, reader: () => escrowReader(chain.provider, chain.escrow), autoRedeem: async () => [], onChange: () => {} });
 
-  async function sign(signer: Wallet, jobId: string, amount: bigint, over: { buyer?: string; expiry?: number } = {}): Promise<SignedVoucher> {
+  async function sign(signer: Wallet | HDNodeWallet, jobId: string, amount: bigint, over: { buyer?: string; expiry?: number } = {}): Promise<SignedVoucher> {
     return signVoucher(signer, chain.chainId, chain.escrow, { buyer: over.buyer ?? signer.address, provider: provider.address, jobId: toJobId(jobId), cumulativeAmount: amount.toString(), expiry: over.expiry ?? Math.floor(now / 1000) + DAY });
   }
 
@@ -193,5 +193,27 @@ describe('a buyer that lies to the provider with vouchers', () => {
     await receiveMarketVoucher(deps(), b, await sign(buyer, b, 2n), tracked(marketJob(b, buyer.address)));
     expect(row(a).voucher_problem).toBeNull();
     expect(row(b).voucher_problem).toMatch(/does not cover the 2 base units it adds plus the/);
+  });
+
+  it('a buyer that takes its deposit back after the notice period: the re-check after reconciliation stops counting what the escrow would no longer pay', async () => {
+    const buyer = new Wallet(Wallet.createRandom().privateKey, chain.provider);
+    await chain.fund(buyer.address, { eth: '1', tokens: '10' });
+    await depositToEscrow(buyer, chain.token, chain.escrow, tokens(10));
+    const job = `job-${hexlify(randomBytes(4))}`;
+    const recheck = () => recheckCounted(ledger, escrowReader(chain.provider, chain.escrow), { chainId: chain.chainId, escrow: chain.escrow });
+    // The tests above redeemed on chain without telling the ledger: the re-check settles those first.
+    await recheck();
+    await receiveMarketVoucher(deps(), job, await sign(buyer, job, tokens(8)), tracked(marketJob(job, buyer.address)));
+    expect(await recheck()).toBe(0);
+    const counted = BigInt(ledger.totals().redeemable);
+    const escrow = new Contract(chain.escrow, ESCROW_ABI, buyer);
+    await mined(await escrow.getFunction('requestWithdrawal')(tokens(10)));
+    await chain.advance(chain.noticePeriod + 1);
+    await mined(await escrow.getFunction('withdraw')());
+    now = (await chain.now()) * 1000;
+    expect(await recheck()).toBe(1);
+    expect(BigInt(ledger.totals().redeemable)).toBe(counted - tokens(8));
+    expect(ledger.refusedVouchers(1).vouchers[0]).toMatchObject({ kind: 'uncovered', reason: expect.stringMatching(/deposit \(0\) no longer covers/) });
+    expect(earningsRows(job)[0]).toMatchObject({ status: 'pending', earned: '0' });
   });
 });
