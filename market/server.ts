@@ -54,6 +54,8 @@ export interface MarketOptions {
   /** Connections not yet signed in, per remote address and in all (defaults MAX_UNAUTHENTICATED_PER_ADDRESS, MAX_UNAUTHENTICATED). */
   maxUnauthenticatedPerAddress?: number;
   maxUnauthenticated?: number;
+  /** Connections per remote address, signed in or not (default MAX_CONNECTIONS_PER_ADDRESS): signing in with throwaway keys does not get round the limit above. */
+  maxConnectionsPerAddress?: number;
 }
 
 /** A sign-in takes one round trip and one signature; this leaves room for a slow machine, and no more. */
@@ -61,6 +63,8 @@ export const SIGN_IN_DEADLINE_MS = 15_000;
 /** Behind a proxy every peer has the proxy's address: raise it there (the proxy limits per client). */
 export const MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
 export const MAX_UNAUTHENTICATED = 4096;
+/** Room for a studio's machines behind one address (and the 1,000-provider benchmark on 127.0.0.1). */
+export const MAX_CONNECTIONS_PER_ADDRESS = 2048;
 
 /** A job no provider takes within this time (from its submission, or from being placed again after a preemption) ends `expired`. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 60 * 60_000;
@@ -136,21 +140,32 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
    * new one is answered 503 and closed; each is closed at the sign-in deadline. Signing in releases it.
    */
   const waiting = new Map<string, number>();
+  const connected = new Map<string, number>();
   let waitingTotal = 0;
+  const refuse = (socket: Socket, why: string, retryS: number) => {
+    const body = `${why}; try again in ${retryS} s.`;
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryS}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    setTimeout(() => socket.destroy(), 1000).unref();
+    log.debug('connection refused', { why });
+  };
   const release = new WeakMap<Socket, () => void>();
   const upgraded = new WeakSet<Socket>();
   const openedAt = new WeakMap<Socket, number>();
   server.on('connection', (socket: Socket) => {
     const from = socket.remoteAddress ?? 'unknown';
     const n = waiting.get(from) ?? 0;
+    const all = connected.get(from) ?? 0;
+    if (all >= (options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS)) return refuse(socket, `Too many connections from ${from} (${all} open)`, 60);
     if (n >= (options.maxUnauthenticatedPerAddress ?? MAX_UNAUTHENTICATED_PER_ADDRESS) || waitingTotal >= (options.maxUnauthenticated ?? MAX_UNAUTHENTICATED)) {
-      const body = `Too many connections from ${from} are waiting to sign in; try again in ${Math.ceil(signInDeadlineMs / 1000)} s.`;
-      socket.on('error', () => socket.destroy());
-      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${Math.ceil(signInDeadlineMs / 1000)}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      setTimeout(() => socket.destroy(), 1000).unref();
-      log.debug('connection refused: too many waiting to sign in', { from, waiting: n, total: waitingTotal });
-      return;
+      return refuse(socket, `Too many connections from ${from} are waiting to sign in`, Math.ceil(signInDeadlineMs / 1000));
     }
+    connected.set(from, all + 1);
+    socket.once('close', () => {
+      const left = (connected.get(from) ?? 1) - 1;
+      if (left > 0) connected.set(from, left);
+      else connected.delete(from);
+    });
     waiting.set(from, n + 1);
     waitingTotal += 1;
     openedAt.set(socket, Date.now());

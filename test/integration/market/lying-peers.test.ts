@@ -268,6 +268,26 @@ describe('connections that never sign in', () => {
     expect(signedIn.every((p) => p.closed === null)).toBe(true);
     signedIn.forEach((p) => p.close());
   });
+
+  it('signing in with throwaway keys does not get round it: connections per address are capped, signed in or not', async () => {
+    const m = await market({ maxConnectionsPerAddress: 12 });
+    const peers: RawPeer[] = [];
+    cleanups.push(() => peers.forEach((p) => p.close()));
+    for (let i = 0; i < 12; i++) {
+      const s = await signIn(m.url, i % 2 ? 'buyer' : 'provider', Wallet.createRandom() as unknown as Wallet);
+      expect(s.reply.type).toBe('welcome');
+      peers.push(s.peer);
+    }
+    await expect(RawPeer.open(m.url + PATHS.buyer)).rejects.toThrow(/503/);
+    const res = await fetch(`http://127.0.0.1:${m.port}${PATHS.providers}`).catch((e: Error) => e);
+    expect(res instanceof Error || res.status === 503).toBe(true);
+    // One leaves: one more may come.
+    peers.pop()!.close();
+    await sleep(200);
+    const again = await signIn(m.url, 'buyer', Wallet.createRandom() as unknown as Wallet);
+    expect(again.reply.type).toBe('welcome');
+    peers.push(again.peer);
+  });
 });
 
 describe('malformed messages are counted against valid ones, not in a row', () => {
