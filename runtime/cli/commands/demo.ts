@@ -3,6 +3,7 @@
  * reference market and a demo buyer paying test tokens). `demo serve` is that network's own
  * process, started detached by `demo up` and by the agent.
  */
+import fs from 'node:fs';
 import { AppError } from '../../api/errors.js';
 import { createLogger } from '../../log.js';
 import { demoDown, demoStatus, demoUp } from '../../demo/network.js';
@@ -55,9 +56,7 @@ export const demoCommands: CliCommand[] = [
     usage: 'demo serve',
     async run(_args, io) {
       const home = resolveHome(io.env);
-      const log = createLogger((line) => io.stderr(line), 'info');
-      // Its log is demo/demo.log: a full disk must not end the network (the buyer says so in `demo status`).
-      process.stderr.on('error', () => {});
+      const log = demoLogger();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
@@ -75,8 +74,7 @@ export const demoCommands: CliCommand[] = [
       const owner = numberOption(args, 'owner');
       if (owner === undefined || !Number.isSafeInteger(owner) || owner <= 0) throw new AppError('usage', 'demo guard needs --owner PID: the agent whose demo chain it guards.');
       const home = resolveHome(io.env);
-      const log = createLogger((line) => io.stderr(line), 'info');
-      process.stderr.on('error', () => {});
+      const log = demoLogger();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
@@ -87,3 +85,17 @@ export const demoCommands: CliCommand[] = [
     },
   },
 ];
+
+/**
+ * The detached demo processes log to demo/demo.log (their stderr). A full disk must not end them
+ * nor silence them for good: a line that cannot be written is dropped, and the next one is tried.
+ */
+function demoLogger() {
+  return createLogger((line) => {
+    try {
+      fs.writeSync(2, line);
+    } catch {
+      // Dropped (disk full); `demo status` still says what the buyer's problem is once space returns.
+    }
+  }, 'info');
+}

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findDemoBinary } from '../../../runtime/demo/image.js';
 import { removeAgentLeftovers } from '../../helpers/leftovers.js';
+import { killAllOf } from '../demo/processes.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { dockerAvailable } from '../../helpers/test-images.js';
 
@@ -40,13 +41,18 @@ function firstRun(inProcess: boolean): void {
   let agent: ChildProcess | null = null;
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null) {
+    // The agent stops within 5 s in every mode, a demo job running or not (test/integration/demo/lifetimes.test.ts),
+    // and the demo network with it. Whatever is left after a failure is killed, not waited for.
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
       agent.kill('SIGTERM');
-      await new Promise((r) => agent!.once('exit', r));
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
     }
     try {
       execFileSync(process.execPath, [CLI, 'demo', 'down'], { env, stdio: 'ignore', timeout: 30_000 });
     } catch {}
+    killAllOf(temp.home);
     removeAgentLeftovers(temp.home);
     temp.cleanup();
   });
