@@ -21,8 +21,7 @@ export const OUTPUT_CHUNK_BYTES = 192 * 1024;
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 /** What one job may relay as output, in files (empty files cost no bytes, so bytes alone do not bound them). */
 export const MAX_OUTPUT_FILES = 1000;
-/** Malformed messages in a row after which a peer is disconnected (close code 1008). */
-export const MAX_MALFORMED_IN_A_ROW = 20;
+/** Malformed messages are counted against valid ones, not in a row: MalformedCounter in frames.ts. */
 /** A sign-in nonce is good for this long, once. */
 export const NONCE_TTL_MS = 60_000;
 export const DEFAULT_OFFER_TTL_MS = 10_000;
