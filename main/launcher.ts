@@ -49,8 +49,8 @@ const code = await launch({
       child.once('error', (error) => done({ error: error.message }));
       child.once('exit', (exitCode, signal) => done({ code: exitCode, signal }));
     }),
-  // The headless agent and its dashboard. (The marketplace's demo network joins it here once
-  // `offshift demo up` exists.)
+  // The headless agent and its dashboard; the agent starts the demo network, which ends with it
+  // (Ctrl-C included: test/integration/demo/lifetimes.test.ts).
   runHeadless: () =>
     runHeadless({
       cli: path.join(appDir, 'dist', 'runtime', 'cli.js'),

@@ -205,6 +205,40 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
     }, 180_000);
   });
 
+  it('`npm start` (the headless fallback), Ctrl-C with a demo job running: it ends within 5 s, and nothing of the demo is left', async () => {
+    const temp = makeTempHome('offshift-lifetime-');
+    const env: NodeJS.ProcessEnv = { ...process.env, OFFSHIFT_HOME: temp.home, OFFSHIFT_PORT: '0', OFFSHIFT_ELECTRON_DOWNLOAD: '0', OFFSHIFT_OPEN_BROWSER: '0', OFFSHIFT_DEMO_IN_PROCESS: '0' };
+    delete env.OFFSHIFT_MARKET;
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    // Its own process group, as a terminal's foreground job: Ctrl-C goes to the whole group.
+    const launcher = spawn(process.execPath, [path.join(ROOT, 'dist', 'main', 'launcher.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let log = '';
+    launcher.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+    launcher.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const r: Running = {
+      home: temp.home,
+      agent: launcher,
+      log: () => log,
+      cleanup() {
+        if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+        killAllOf(temp.home);
+        removeAgentLeftovers(temp.home);
+        temp.cleanup();
+      },
+    };
+    started.push(r);
+    const pids = await demoUp(r);
+    // The demo job's state lines are the agent's, which the launcher passes on.
+    await jobRunning(r);
+    const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
+    const t0 = Date.now();
+    process.kill(-launcher.pid!, 'SIGINT');
+    await Promise.race([exited, new Promise((res) => setTimeout(res, STOP_WITHIN_MS + 1000))]);
+    expect(Date.now() - t0, tail(r)).toBeLessThan(STOP_WITHIN_MS);
+    await waitFor('nothing of Offshift is left', DEMO_GONE_WITHIN_MS, () => pids.every((p) => !alive(p)) && processesOf(temp.home).length === 0, () => tail(r));
+  }, 150_000);
+
   it('a demo network started by hand stops by itself once no agent has been connected for a while', async () => {
     const temp = makeTempHome('offshift-lifetime-');
     started.push({ home: temp.home, agent: { pid: -1 } as ChildProcess, log: () => '', cleanup: () => (killAllOf(temp.home), temp.cleanup()) });
