@@ -396,6 +396,76 @@ export class Ledger {
     return row ? toStored(row) : undefined;
   }
 
+  /**
+   * Builds a job id's rows again from the record (counted vouchers, redemptions, usage reports),
+   * one row a channel: after vouchers were taken out of the count. Usage reports from before
+   * migration 005 name no buyer: they go to `usageChannel` (the job's buyer), when known.
+   */
+  rebuildJob(ctx: ChainContext, marketJobId: string, usageChannel?: { buyer: string; provider: string }): void {
+    const escrow = getAddress(ctx.escrow);
+    const jobKey = lowerHex(marketJobId);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM ledger_earnings WHERE chain_id = ? AND escrow = ? AND market_job_id = ?').run(ctx.chainId, escrow, jobKey);
+      const vouchers = this.db.prepare<[number, string, string], VoucherRow>('SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND market_job_id = ? ORDER BY id').all(ctx.chainId, escrow, jobKey);
+      for (const v of vouchers) {
+        this.updateJob({ ...ctx, buyer: v.buyer, provider: v.provider }, jobKey, v.received_at, (s) => {
+          const amount = BigInt(v.cumulative_amount);
+          if (amount > s.vouched || (amount === s.vouched && (s.expiry ?? 0) < v.expiry)) {
+            s.vouched = amount;
+            s.expiry = v.expiry;
+          }
+        });
+      }
+      const redemptions = this.db
+        .prepare<[number, string, string], { buyer: string; provider: string; cumulative: string; tx_hash: string; block_number: number; block_time: number }>(
+          'SELECT buyer, provider, cumulative, tx_hash, block_number, block_time FROM ledger_redemptions WHERE chain_id = ? AND escrow = ? AND market_job_id = ? ORDER BY block_number, log_index',
+        )
+        .all(ctx.chainId, escrow, jobKey);
+      for (const r of redemptions) {
+        this.updateJob({ ...ctx, buyer: r.buyer, provider: r.provider }, jobKey, r.block_time, (s) => {
+          const cumulative = BigInt(r.cumulative);
+          if (cumulative >= s.paid) {
+            s.paid = cumulative;
+            s.redeemTx = r.tx_hash;
+            s.redeemBlock = r.block_number;
+          }
+          s.vouched = maxBig(s.vouched, cumulative);
+        });
+      }
+      const usage = this.db
+        .prepare<[number, string, string], { buyer: string | null; provider: string | null; amount: string; reported_at: number }>(
+          'SELECT buyer, provider, amount, reported_at FROM ledger_usage_reports WHERE chain_id = ? AND escrow = ? AND market_job_id = ? ORDER BY id',
+        )
+        .all(ctx.chainId, escrow, jobKey);
+      for (const u of usage) {
+        const channel = u.buyer && u.provider ? { buyer: u.buyer, provider: u.provider } : usageChannel;
+        if (!channel) continue;
+        this.updateJob({ ...ctx, ...channel }, jobKey, u.reported_at, (s) => {
+          s.owed = maxBig(s.owed, BigInt(u.amount));
+        });
+      }
+    })();
+  }
+
+  /** Vouchers counted before migration 005 (never checked against their job's buyer), oldest first. */
+  uncheckedVouchers(limit = 1000): StoredVoucher[] {
+    return this.db.prepare<[number], VoucherRow>('SELECT * FROM ledger_vouchers WHERE checked_at IS NULL ORDER BY id LIMIT ?').all(limit).map(toStored);
+  }
+
+  markChecked(voucherId: number): void {
+    this.db.prepare('UPDATE ledger_vouchers SET checked_at = ? WHERE id = ?').run(this.now(), voucherId);
+  }
+
+  /** Takes a counted voucher out of the count, kept as refused evidence (its job's rows are then rebuilt by the caller). */
+  uncount(voucherId: number, kind: RefusalKind, reason: string, expected?: Pick<Channel, 'buyer' | 'jobId'>): void {
+    const v = this.st.voucherById.get(voucherId);
+    if (!v) return;
+    this.db.transaction(() => {
+      this.st.deleteVoucher.run(voucherId);
+      this.recordRefusedVoucher({ ctx: { chainId: v.chain_id, escrow: v.escrow }, signed: toStored(v), kind, reason, expected, receivedAt: v.received_at });
+    })();
+  }
+
   /** The buyers with something redeemable here, for a re-check against the escrow. */
   buyersWithRedeemable(ctx: ChainContext): { buyer: string; provider: string; jobIds: string[] }[] {
     const rows = this.db

@@ -7,6 +7,7 @@
 import { Contract, type ContractRunner } from 'ethers';
 import { ESCROW_ABI } from '../chain/abi.js';
 import { toJobId } from '../chain/devnet.js';
+import { recheckLegacyVouchers } from '../ledger/legacy-vouchers.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
@@ -116,13 +117,14 @@ function refused(i: VoucherIntake, r: Refusal): IntakeResult {
 }
 
 /**
- * Re-reads the escrow for every buyer with something redeemable here (its deposit, what each
+ * Checks once more the vouchers counted before they were checked against their job's buyer
+ * (legacy-vouchers.ts), then re-reads the escrow for every buyer with something redeemable here (its deposit, what each
  * channel was paid) and takes out of the count what the escrow would no longer pay: a deposit
  * drained by payments elsewhere or withdrawn after the notice period. The wallet runs it after
  * each reconciliation; returns how many vouchers were taken out.
  */
 export async function recheckCounted(ledger: Ledger, reader: EscrowReader, ctx: { chainId: number; escrow: string }): Promise<number> {
-  let taken = 0;
+  let taken = recheckLegacyVouchers(ledger.db, ledger).refused;
   for (const b of ledger.buyersWithRedeemable(ctx)) {
     const paid = new Map<string, bigint>();
     let deposit = 0n;

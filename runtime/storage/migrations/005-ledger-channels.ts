@@ -9,7 +9,8 @@ import type { Migration } from '../database.js';
  *   came) keep '' until their channel's next record adopts them. The totals and buckets are
  *   unchanged: the rows are copied as they are, and the triggers (the same as 003's) recreated.
  * - ledger_refused_vouchers: every voucher that failed a check, with why; never summed.
- * - ledger_vouchers.checked_at: when the check passed (NULL for vouchers stored before it).
+ * - ledger_vouchers.checked_at: when the check passed (NULL for vouchers stored before it, which
+ *   runtime/ledger/legacy-vouchers.ts checks again once).
  * - ledger_usage_reports gain buyer and provider, so a report lands on its channel's row.
  * - market_jobs.channel_paid_before: what the escrow had paid the job's channel before the job
  *   (read at acceptance or at its first voucher): a voucher pays the job only beyond it.
@@ -52,6 +53,7 @@ export const ledgerChannels005: Migration = {
     CREATE INDEX ledger_refused_by_kind ON ledger_refused_vouchers(kind, chain_id, escrow);
 
     ALTER TABLE ledger_vouchers ADD COLUMN checked_at INTEGER;
+    CREATE INDEX ledger_vouchers_unchecked ON ledger_vouchers(id) WHERE checked_at IS NULL;
     CREATE INDEX ledger_vouchers_by_full_channel ON ledger_vouchers(chain_id, escrow, buyer, provider, market_job_id);
     ALTER TABLE ledger_usage_reports ADD COLUMN buyer TEXT;
     ALTER TABLE ledger_usage_reports ADD COLUMN provider TEXT;
