@@ -104,8 +104,6 @@ export interface BuyerConnectOptions {
   reconnect?: boolean;
   reconnectForMs?: number;
   onEvent?: (event: BuyerEvent) => void;
-  /** The buyer's clock, Unix ms (default Date.now): what it pays is measured on it. */
-  now?: () => number;
 }
 
 export interface SubmitOptions {
@@ -288,7 +286,8 @@ export class BuyerClient {
   private readonly submits = new Map<string, { resolve: (jobId: string) => void; reject: (e: Error) => void }>();
   private refCounter = 0;
   private closed = false;
-  private readonly now: () => number;
+  /** What the buyer pays is measured on its own clock. */
+  private readonly now = Date.now;
   chainId = 0;
   escrow = '';
 
@@ -296,9 +295,7 @@ export class BuyerClient {
     private readonly options: BuyerConnectOptions,
     private readonly signer: Signer,
     readonly address: string,
-  ) {
-    this.now = options.now ?? Date.now;
-  }
+  ) {}
 
   /** Signed in now (false while reconnecting, and after close()). */
   get connected(): boolean {

@@ -67,7 +67,8 @@ function connect(url: string, role: Role, wallet: Wallet, onMessage: (m: Json, w
 
 function ad(i: number): Advertisement {
   return {
-    gpus: Array.from({ length: 8 }, () => ({ model: i % 2 ? 'NVIDIA H100 80GB HBM3' : 'NVIDIA GeForce RTX 4090', vendor: 'nvidia' as const, vramMiB: i % 2 ? 81_559 : 24_564, driver: '550.54', cudaVersion: '12.4', score: null })),
+    // 64 cards, all free: room for the burst (an advertisement may not claim more free GPUs than it lists).
+    gpus: Array.from({ length: 64 }, () => ({ model: i % 2 ? 'NVIDIA H100 80GB HBM3' : 'NVIDIA GeForce RTX 4090', vendor: 'nvidia' as const, vramMiB: i % 2 ? 81_559 : 24_564, driver: '550.54', cudaVersion: '12.4', score: null })),
     cpus: 64,
     memoryMiB: 512 * 1024,
     freeDiskMiB: 1024 * 1024,
