@@ -24,6 +24,7 @@ import type { MoneyService } from '../wallet/money.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import type { Capacity, Need } from '../jobs/reservations.js';
 import { declineForShortfall, decideOffer, jobIdUsed, type OfferDecision } from './acceptance.js';
+import { channelSeenLocally, channelUse, type ChannelRef, type ChannelUse } from './channel-history.js';
 import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { fetchInputs } from './inputs.js';
 import { PaidJob, type MarketJobRow } from './paid-job.js';
@@ -345,16 +346,22 @@ export class MarketProvider {
       windowSecondsLeft: a.windowSecondsLeft,
       free: this.d.runner.reservations.free(capacity),
       wallet: this.d.money.wallet.isUnlocked() ? this.network : null,
-      jobIdSeen: this.jobIdSeen(offer.jobId),
+      jobIdSeen: this.jobIdSeen(offer),
       formatTokens: (units) => `${formatTokens(units, decimals)} ${symbol}`,
     });
   }
 
-  /** Why the job id is not new to this agent (it took the job before, or holds an offer of it); null when new. */
-  private jobIdSeen(jobId: string): string | null {
-    const row = this.marketJob(jobId);
+  /** The payment channel an offer's job would be paid on. */
+  private channelOf(offer: Offer): ChannelRef {
+    return { chainId: offer.chainId, escrow: offer.escrow, buyer: offer.buyer, provider: this.address, marketJobId: offer.jobId };
+  }
+
+  /** Why the job id is not new to this agent (it took the job, its ledger has the channel, or it holds an offer of it); null when new. Synchronous. */
+  private jobIdSeen(offer: Offer): string | null {
+    const row = this.marketJob(offer.jobId);
     if (row) return `this agent took it on ${new Date(row.accepted_at).toISOString()} (buyer ${row.buyer})`;
-    if ([...this.pending.values()].some((p) => p.offer.jobId === jobId)) return 'this agent holds another offer of it';
+    if ([...this.pending.values()].some((p) => p.offer.jobId === offer.jobId)) return 'this agent holds another offer of it';
+    if (this.d.money.wallet.isUnlocked() && channelSeenLocally(this.d.db, this.channelOf(offer))) return 'this agent\'s ledger has usage, vouchers or a redemption on its channel';
     return null;
   }
 
@@ -380,16 +387,15 @@ export class MarketProvider {
 
   /** What needs to wait, once the reservation is held: the channel is new on chain; the sandbox would take the job. */
   private async checkHeld(offer: Offer, reservation: string): Promise<OfferDecision | null> {
-    let paid: bigint;
-    try {
-      paid = await this.paidOnChain(offer.escrow, offer.buyer, offer.jobId);
-    } catch (error) {
+    const use = await this.channelOnChain(offer);
+    if (use.chainError !== null || use.paidOnChain === null) {
       return {
         accept: false,
         reason: 'chain-unreadable',
-        detail: `Declined: the escrow could not be read on chain to check that this job's payment channel is new (${(error as Error).message.slice(0, 300)}). Check the network's RPC in the Wallet settings.`,
+        detail: `Declined: the escrow could not be read on chain to check that this job's payment channel is new (${use.chainError ?? 'no answer'}). Check the network's RPC in the Wallet settings.`,
       };
     }
+    const paid = use.paidOnChain;
     if (paid > 0n) {
       const { decimals, symbol } = this.d.money.wallet.tokenMeta();
       return jobIdUsed(offer, `its channel was already paid ${formatTokens(paid, decimals)} ${symbol} on chain`);
@@ -400,15 +406,14 @@ export class MarketProvider {
     return null;
   }
 
-  /** What the escrow has paid on the channel (buyer, this provider, job id). */
-  private async paidOnChain(escrowAddress: string, buyer: string, jobId: string): Promise<bigint> {
+  /** The channel's use, read on chain (channel-history.ts), within CHAIN_READ_TIMEOUT_MS. */
+  private async channelOnChain(offer: Offer): Promise<Pick<ChannelUse, 'paidOnChain' | 'chainError'>> {
     const net = this.d.money.wallet.network();
     this.rpc ??= makeProvider(net.rpcUrl, net.chainId);
-    const escrow = new Contract(getAddress(escrowAddress), ESCROW_ABI, this.rpc);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${CHAIN_READ_TIMEOUT_MS / 1000} s`)), CHAIN_READ_TIMEOUT_MS)));
+    const timeout = new Promise<Pick<ChannelUse, 'paidOnChain' | 'chainError'>>((resolve) => (timer = setTimeout(() => resolve({ paidOnChain: null, chainError: `no answer in ${CHAIN_READ_TIMEOUT_MS / 1000} s` }), CHAIN_READ_TIMEOUT_MS)));
     try {
-      return (await Promise.race([escrow.getFunction('paid')(getAddress(buyer), this.address, toJobId(jobId)), timeout])) as bigint;
+      return await Promise.race([channelUse(this.d.db, this.rpc, this.channelOf(offer)), timeout]);
     } finally {
       clearTimeout(timer);
     }
