@@ -112,8 +112,8 @@ export class Retention {
     let freedBytes = 0;
     for (const p of plan) {
       const dir = path.join(this.jobsDir, p.id);
-      // Checked again just before: the job may have been taken up meanwhile (a re-adopted job).
-      if (this.o.inHand(p.id) || hasMount(dir)) continue;
+      // An output tmpfs left mounted (an agent killed as a job ended): recovery collects it first.
+      if (hasMount(dir)) continue;
       try {
         fs.rmSync(dir, { recursive: true, force: true });
       } catch (error) {
