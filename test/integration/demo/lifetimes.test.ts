@@ -117,7 +117,9 @@ async function stopAgent(r: Running, signal: NodeJS.Signals): Promise<number> {
   const exited = new Promise<void>((resolve) => (r.agent.exitCode !== null ? resolve() : r.agent.once('exit', () => resolve())));
   r.agent.kill(signal);
   await Promise.race([exited, new Promise((res) => setTimeout(res, STOP_WITHIN_MS + 1000))]);
-  return Date.now() - t0;
+  const took = Date.now() - t0;
+  console.log(`[lifetimes] ${expect.getState().currentTestName ?? ''}: the agent ended ${took} ms after ${signal}`);
+  return took;
 }
 
 async function noDemoLeft(r: Running, pids: number[]): Promise<void> {
