@@ -147,7 +147,7 @@ describe.skipIf(skip !== null)('a lying market\'s offer bursts against a real ag
           timers.push(sent);
         }
         // Its answer, or (withdrawn before one) the withdrawal and a moment more.
-        const gotReply = Promise.race([replyOf.get(o.offerId)!, ...(withdrawn.has(o.offerId) ? [withdrawn.get(o.offerId)!.then(() => sleep(2000))] : [])]);
+        const gotReply = Promise.race([replyOf.get(o.offerId)!, ...(withdrawn.has(o.offerId) ? [withdrawn.get(o.offerId)!.then(() => sleep(500))] : [])]);
         answers.push(gotReply);
         if (rng() < pConfirm) {
           const delay = Math.floor(rng() * 50);
