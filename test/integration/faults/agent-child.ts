@@ -19,7 +19,14 @@ const kinds: Record<string, string[]> = {
 for (let n = 0; ; n++) {
   const kind = Object.keys(kinds)[n % 3]!;
   const id = `fi-${round}-${n}-${kind}`;
-  await client.call('jobs.run', { spec: { id, image, command: kinds[kind]!, timeoutSeconds: 60 } });
+  try {
+    await client.call('jobs.run', { spec: { id, image, command: kinds[kind]!, timeoutSeconds: 60 } });
+  } catch (error) {
+    // The runner admits a job only within the machine's free CPUs and memory: wait for one to end.
+    if ((error as { code?: string }).code !== 'no-capacity') throw error;
+    await new Promise((r) => setTimeout(r, 100));
+    continue;
+  }
   process.stdout.write(`SUBMITTED ${id} ${kind}\n`);
   await new Promise((r) => setTimeout(r, 150));
 }

@@ -17,6 +17,7 @@ import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.j
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent-child.ts');
 const ROUNDS = 20;
+const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const skipReason = canBuildTestImage();
 if (skipReason) console.warn(`[agent kill] skipped: ${skipReason}`);
 
@@ -34,7 +35,8 @@ function rng(seed: number): () => number {
 
 /** Runs one agent until it is READY, lets it work for `ms`, then SIGKILLs it. */
 async function runAndKill(home: string, image: string, round: number, ms: number): Promise<Map<string, string>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, image, String(round)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Job ids (and so container names, which the engine shares) unique to this run: another run at the same time, or one's leftovers, cannot collide.
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, image, `${RUN}-${round}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   const submitted = new Map<string, string>();
   let out = '';
   let err = '';
@@ -53,9 +55,12 @@ async function runAndKill(home: string, image: string, round: number, ms: number
     });
     child.once('exit', (code) => reject(new Error(`the agent exited (${code}) before it was killed: ${err}`)));
   });
+  const exited = new Promise((r) => child.once('exit', r));
   await new Promise((r) => setTimeout(r, ms));
+  // It must still be running to be killed (an agent that ended on its own would hang the wait below).
+  if (child.exitCode !== null) throw new Error(`the agent exited (${child.exitCode}) before it was killed: ${err}`);
   child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await exited;
   for (const m of out.matchAll(/SUBMITTED (\S+) (\S+)/g)) submitted.set(m[1]!, m[2]!);
   return submitted;
 }
@@ -116,7 +121,7 @@ describe.skipIf(skipReason !== null)('the agent SIGKILLed at random moments', ()
         counts[key] = (counts[key] ?? 0) + 1;
         const ran = kind === 'fail' ? key === 'failed:exit-3' : key === 'succeeded:exit-0';
         const didNotRun = job.state === 'failed' && notRun.has(job.reason) && job.exitCode === null;
-        if (!ran && !didNotRun) wrong.push(`${job.id} ${key} ${job.detail}`);
+        if (!ran && !didNotRun) wrong.push(`${job.id} ${key} ${job.detail} [${runner.events(job.id).map((e) => `${e.state}:${e.reason}`).join(' → ')}]`);
         if (ran && kind !== 'fail' && !runner.logs(job.id).text.includes(kind!)) wrong.push(`${job.id}: its log lost its output`);
       }
       console.log(`[agent kill] ${ROUNDS} kills, ${jobs.size} jobs: ${JSON.stringify(counts)}`);
