@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Contract, getAddress, type JsonRpcProvider } from 'ethers';
+import { getAddress, type JsonRpcProvider } from 'ethers';
 import { AppError } from '../api/errors.js';
-import { ESCROW_ABI } from '../chain/abi.js';
 import { toJobId } from '../chain/devnet.js';
 import { makeProvider } from '../chain/provider.js';
 import type { Gpu } from '../gpu/schema.js';
