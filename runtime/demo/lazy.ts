@@ -3,6 +3,7 @@
  * only when the demo is used, so an idle agent without a marketplace stays light.
  */
 import type { Logger } from '../log.js';
+import { folderId } from './paths.js';
 import type { MoneyService } from '../wallet/money.js';
 
 /** How long the agent's stop waits for the in-process market and buyer to close. */
@@ -36,10 +37,16 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
   let used = false;
   // stop() ends a start in flight too: the agent's stop never waits for the network to come up.
   let stopping = new AbortController();
+  // The data folder the agent started with: nothing of the demo is made in one deleted (or made again) since.
+  const homeId = folderId(home);
+  const sameHome = () => {
+    if (folderId(home) !== homeId) throw new Error(`the data folder ${home} was deleted since the agent started: restart the agent`);
+  };
   const unlessStopped = <T>(promise: Promise<T>): Promise<T> =>
     Promise.race([promise, new Promise<never>((_, reject) => stopping.signal.addEventListener('abort', () => reject(new Error('the agent is stopping')), { once: true }))]);
   return {
     async up() {
+      sameHome();
       used = true;
       if (stopping.signal.aborted) stopping = new AbortController();
       const { demoUp, demoUpInProcess, readDemoState } = await import('./network.js');
@@ -81,6 +88,7 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
       log.info('the demo network is stopped (it ends with the agent that started it)');
     },
     async createDemoWallet(money) {
+      sameHome();
       const { createDemoWallet } = await import('./wallet.js');
       const address = await createDemoWallet(home, money);
       log.info('demo wallet created (test tokens only)', { address });

@@ -4,10 +4,9 @@
  * no such agent (`offshift demo up` by hand), when no agent has been connected to its market for
  * a few minutes. `endOfLife` is the rule; `watchLifetime` applies it once a second.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { isAlive } from '../chain/devnet.js';
-import { DEMO_DIR } from './paths.js';
+import { DEMO_DIR, folderId } from './paths.js';
 
 /** How long the demo network waits for an agent when none started it (or its agent left it). */
 export const DEFAULT_DEMO_IDLE_MS = 5 * 60_000;
@@ -34,14 +33,8 @@ export function endOfLife(f: LifetimeFacts): string | null {
   return null;
 }
 
-/** The demo folder's identity (device and inode), or null when it is not there. */
 export function demoFolderId(home: string): string | null {
-  try {
-    const st = fs.statSync(path.join(home, DEMO_DIR));
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return null;
-  }
+  return folderId(path.join(home, DEMO_DIR));
 }
 
 export function demoHomeExists(home: string): boolean {

@@ -193,7 +193,8 @@ export async function demoUp(home: string, options: { env?: NodeJS.ProcessEnv; l
     const ownerGone = current!.ownerPid !== null && current!.ownerPid !== options.owner && !isAlive(current!.ownerPid);
     if (!ownerGone && current!.url && (await marketAnswers(current!.url))) {
       await devnetUp(home, { env });
-      if (options.owner !== undefined && current!.ownerPid !== options.owner) writeDemoState(home, { ...readDemoState(home)!, ownerPid: options.owner });
+      const latest = readDemoState(home);
+      if (options.owner !== undefined && latest && latest.ownerPid !== options.owner) writeDemoState(home, { ...latest, ownerPid: options.owner });
       return { url: current!.url, started: false };
     }
     // Left by its agent (it stops itself, with the chain) or not answering: replaced.
@@ -267,7 +268,9 @@ export async function demoUpInProcess(home: string, options: { env: NodeJS.Proce
   let guardPid: number | null = null;
   if (!process.versions.electron) {
     try {
-      const guard = spawnCli(['demo', 'guard', '--owner', String(process.pid)], home, options.env, 'ignore');
+      const logFd = fs.openSync(path.join(home, DEMO_DIR, 'demo.log'), 'a', 0o600);
+      const guard = spawnCli(['demo', 'guard', '--owner', String(process.pid)], home, options.env, logFd);
+      fs.closeSync(logFd);
       guard.on('error', (error) => options.log.warn('the demo network\'s guard did not start', { error: error.message }));
       guard.unref();
       guardPid = guard.pid ?? null;

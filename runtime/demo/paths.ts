@@ -16,3 +16,13 @@ export function readDemoPassword(home: string): string | null {
     return null;
   }
 }
+
+/** A folder's identity (device and inode), or null when it is not there: one deleted and made again differs. */
+export function folderId(dir: string): string | null {
+  try {
+    const st = fs.statSync(dir);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
