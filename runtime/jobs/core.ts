@@ -181,17 +181,24 @@ export class RunnerCore {
    * memory, in order, and is recorded and announced once space returns (deferred-writes.ts).
    */
   transition(a: Active, state: JobState, reason: string, detail: string, patch: JobPatch = {}): void {
+    const before = a.state;
     a.state = state;
     const at = this.now();
-    this.deferred.write({
-      jobId: a.id,
-      what: `${state} (${reason})`,
-      run: () => {
-        const job = this.store.transition(a.id, state, reason, detail, at, patch);
-        this.log.info('job state', { id: a.id, state, reason });
-        this.emit(job);
-      },
-    });
+    try {
+      this.deferred.write({
+        jobId: a.id,
+        what: `${state} (${reason})`,
+        run: () => {
+          const job = this.store.transition(a.id, state, reason, detail, at, patch);
+          this.log.info('job state', { id: a.id, state, reason });
+          this.emit(job);
+        },
+      });
+    } catch (error) {
+      // Not recorded, and not for a full disk: the job in hand stays as recorded (the crash guard records its end).
+      a.state = before;
+      throw error;
+    }
   }
 
   /** A change of a record's fields but not its state; a full disk defers it like a transition. */
