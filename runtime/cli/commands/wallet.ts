@@ -75,7 +75,7 @@ export const walletStatusCommand: CliCommand = {
       const t = (v: string | null) => (v === null ? 'unknown' : `${formatTokens(BigInt(v), s.tokenDecimals)} ${s.tokenSymbol}`);
       io.stdout(
         [
-          `Address:     ${s.address}`,
+          `Address:     ${s.address ?? 'unknown: the keystore cannot be read (below: why, and what to do)'}`,
           `Network:     ${s.network ? `${s.network.name} (chain ${s.network.chainId}, ${s.network.rpcUrl})` : 'none'}`,
           `Gas balance: ${s.nativeBalance === null ? 'unknown' : formatUnits(BigInt(s.nativeBalance), 18)}`,
           `Tokens:      ${t(s.tokenBalance)}`,
