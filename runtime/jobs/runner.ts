@@ -154,11 +154,11 @@ export class JobRunner {
         const all = core.options.listGpus ? await core.options.listGpus() : [];
         core.gpuHealth.refresh(all);
         return all;
-        for (const h of this.reservations.list()) if (h.id !== reservation) for (const g of h.gpuKeys) busy.set(g, `held by ${h.kind === 'offer' ? 'an accepted offer' : `job ${h.id}`}`);
       },
       unavailableGpus: () => {
         const busy = new Map(core.gpuHealth.unavailable);
         for (const a of core.active.values()) for (const g of a.gpus) busy.set(g.key, `in use by job ${a.id}`);
+        for (const h of this.reservations.list()) if (h.id !== reservation) for (const g of h.gpuKeys) busy.set(g, `held by ${h.kind === 'offer' ? 'an accepted offer' : `job ${h.id}`}`);
         return busy;
       },
       checkNvidiaRuntime: core.options.checkNvidiaRuntime !== false,
