@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getAddress, id as keccakText, verifyMessage, Wallet, type Signer } from 'ethers';
 import WebSocket from 'ws';
-import { AppError } from '../runtime/api/errors.js';
-import { parseMessage } from '../runtime/market/frames.js';
+import { AppError } from '../runtime/errors.js';
+import { parseMessage } from '../protocol/frames.js';
 import {
   amountForSeconds,
   DEFAULT_MAX_ATTEMPTS,
@@ -34,7 +34,7 @@ import {
   type MarketJobState,
   type ToBuyerMessage,
   type UsageReport,
-} from '../runtime/market/protocol.js';
+} from '../protocol/index.js';
 import { signVoucher } from '../runtime/wallet/voucher.js';
 
 export type BuyerEvent =

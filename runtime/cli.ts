@@ -4,7 +4,7 @@
  * runtime/cli/commands/<name>.ts and is listed below.
  */
 import { pathToFileURL } from 'node:url';
-import { AppError } from './api/errors.js';
+import { AppError } from './errors.js';
 import { argSpecFromUsage, parseArgs } from './cli/args.js';
 import type { CliCommand, CliIO } from './cli/command.js';
 import { agentCommand } from './cli/commands/agent.js';

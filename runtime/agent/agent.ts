@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createClient, type Client } from '../api/client.js';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { createDispatcher, type Dispatch, type Handlers } from '../api/dispatcher.js';
 import { EventBus } from '../api/events.js';
 import { inProcessTransport } from '../api/transports/in-process.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 
 /** Where a running headless agent says it listens, so the CLI can reach it. */

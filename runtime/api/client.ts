@@ -3,7 +3,7 @@
  * Electron MessagePort). Pure: no node-only imports, so the renderer uses it too.
  */
 import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload } from './contract.js';
-import type { ErrorBody } from './errors.js';
+import type { ErrorBody } from '../errors.js';
 
 /** What a transport must provide: send a request, get the raw result; receive raw events. */
 export interface Transport {

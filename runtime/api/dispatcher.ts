@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commands, isCommandName, type CommandInput, type CommandName, type CommandOutput } from './contract.js';
-import { toErrorBody, type ErrorBody } from './errors.js';
+import { toErrorBody, type ErrorBody } from '../errors.js';
 
 export type Result<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 

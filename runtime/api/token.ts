@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 
 export const TOKEN_FILE = 'api-token';
 const TOKEN = /^[0-9a-f]{64}$/;

@@ -2,7 +2,7 @@
  * Reading offshift-bench's output: hostile bytes until zod has checked them. A missing, cut or
  * garbled document is a clear error that says what to do next.
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { programOutputSchema, type ProgramOutput } from './schema.js';
 
 /** The program prints one JSON document of a few kilobytes; anything far larger is not it. */

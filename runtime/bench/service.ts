@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { GpuService } from '../gpu/service.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { Logger } from '../log.js';

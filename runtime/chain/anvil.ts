@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 

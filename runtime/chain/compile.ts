@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 
 const require = createRequire(import.meta.url);

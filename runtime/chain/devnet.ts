@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getAddress, id as keccakId, Wallet } from 'ethers';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { signVoucher } from '../wallet/voucher.js';
 import type { SignedVoucher } from '../wallet/schema.js';

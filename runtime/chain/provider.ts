@@ -1,5 +1,5 @@
 import { JsonRpcProvider, Network, type Provider, type TransactionReceipt, type TransactionResponse } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { rpcCall } from './anvil.js';
 
 /**

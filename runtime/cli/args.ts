@@ -1,4 +1,4 @@
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 /** Parsed command line: positionals, `--flag value` / `--flag=value` options, repeatable
  *  options as arrays, and everything after `--` kept apart. */

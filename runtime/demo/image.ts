@@ -9,9 +9,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { jobRequestSchema, type JobRequest } from '../market/protocol.js';
+import { jobRequestSchema, type JobRequest } from '../../protocol/index.js';
 import { ensureLocalImage, findBuildOutput, readBuildOutput, staticProgramRecipe, type LocalImage } from '../sandbox/local-image.js';
 
 export const DEMO_BINARY_NAME = 'render';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { devnetDown, devnetUp, isAlive, readDevnet } from '../chain/devnet.js';
 import type { Logger } from '../log.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';

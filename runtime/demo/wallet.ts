@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { devnetFund, readDevnet } from '../chain/devnet.js';
 import { makeProvider } from '../chain/provider.js';
 import type { MoneyService } from '../wallet/money.js';

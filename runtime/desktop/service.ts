@@ -3,7 +3,7 @@
  * file's `desktop` section, lockable by the admin policy) and what the attached desktop app
  * reports about itself. The agent only stores and validates; the desktop app applies them.
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { effectiveSection } from '../settings/effective.js';
 import { isLocked, leafPaths } from '../settings/merge.js';

@@ -4,7 +4,7 @@
  * GPUs than this machine can give). Returns what the run needs.
  */
 import crypto from 'node:crypto';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
 import { NVIDIA_TOOLKIT_HELP, type EngineFeatures } from '../sandbox/docker.js';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { buildContainerSpec } from '../sandbox/container-spec.js';
 import { resolveImage } from '../sandbox/docker.js';
 import { LogDemuxer, type LogStream } from '../sandbox/log-demux.js';

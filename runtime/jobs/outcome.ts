@@ -1,5 +1,5 @@
 /** Pure: how a job ended, from why it was stopped (if it was) and what the engine reports. */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { jobSpecSchema, type FinalJobState, type JobSpec } from './schema.js';
 
 export interface StopRequest {

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 export const MAX_LISTED_FILES = 200;
 export const MAX_DEPTH = 8;

@@ -2,7 +2,7 @@
  * The retention rule in force (defaults ← admin's recommended ← the user's ← admin's mandatory)
  * and the check of a change before it is saved (an admin's lock refuses it, naming the policy file).
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { describePolicy } from '../policy/load.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { effectiveSection, type Effective } from '../settings/effective.js';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { stageInputs } from '../sandbox/job-files.js';
 import { admit, type AdmissionContext } from './admission.js';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Handlers } from '../api/dispatcher.js';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { EventBus } from '../api/events.js';
 import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import type { Logger } from '../log.js';

@@ -6,7 +6,7 @@
  * 9.2·10^30 base units in all (9.2 trillion tokens at 18 decimals). Amounts beyond that are
  * refused when recorded (SPLIT_LIMIT), and sums are put back together with BigInt.
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 export const SPLIT = 10n ** 12n;
 export const SPLIT_LIMIT = (2n ** 63n - 1n) * SPLIT;

@@ -5,7 +5,7 @@
  * in the database (see amount.ts); sums never go through floating point.
  */
 import { getAddress as checksum } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../storage/database.js';
 import { isCheckedVoucher, type CheckedVoucher, type Channel, type RefusalKind } from '../market/voucher-check.js';
 import type { SignedVoucher } from '../wallet/schema.js';

@@ -1,5 +1,5 @@
 /** The earnings screen's queries: the ledger plus the owner's time zone and the token's units. */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Ledger } from './ledger.js';
 import type { SeriesPoint } from './schema.js';
 import { addDays, localDateKey, offsetMs, startOfDateKey, systemTimeZone } from '../time/zone.js';

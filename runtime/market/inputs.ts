@@ -15,7 +15,7 @@ import dns from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { MAX_INPUT_BYTES } from '../sandbox/job-files.js';
 import { destinationRefusal, forbiddenAddresses, hostAddresses } from '../sandbox/egress/destinations.js';
 import { isLoopbackHost } from './connection.js';

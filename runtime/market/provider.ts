@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { getAddress, type JsonRpcProvider } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { toJobId } from '../chain/devnet.js';
 import { makeProvider } from '../chain/provider.js';
 import type { Gpu } from '../gpu/schema.js';
@@ -28,7 +28,7 @@ import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from '
 import { fetchInputs } from './inputs.js';
 import { PaidJob, type MarketJobRow } from './paid-job.js';
 import { escrowReader, receiveMarketVoucher, type EscrowReader } from './voucher-intake.js';
-import { MAX_OUTPUT_BYTES, offerSchema, OUTPUT_CHUNK_BYTES, readableOfferId, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from './protocol.js';
+import { MAX_OUTPUT_BYTES, offerSchema, OUTPUT_CHUNK_BYTES, readableOfferId, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from '../../protocol/index.js';
 import { buildAdvertisement } from './resources.js';
 import type { MarketSettings } from './settings.js';
 

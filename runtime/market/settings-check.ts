@@ -1,5 +1,5 @@
 /** Checks a change to the market settings before it is saved: the admin's locks and the URL. Pure. */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import type { Effective } from '../settings/effective.js';
 import { isLocked, leafPaths } from '../settings/merge.js';

@@ -4,7 +4,7 @@
  * engine can do (the NVIDIA runtime, gVisor).
  */
 import type Docker from 'dockerode';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { createDockerClient } from '../system/docker-probe.js';
 import { DIGEST_REF, LOCAL_ID } from '../jobs/schema.js';
 

@@ -1,7 +1,7 @@
 /**
  * Pure GPU decisions: which GPUs a job gets, and whether a GPU must leave service after a job.
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { GpuRequest } from '../jobs/schema.js';
 import type { AssignedGpu } from './container-spec.js';

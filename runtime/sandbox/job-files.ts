@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 const run = promisify(execFile);
 

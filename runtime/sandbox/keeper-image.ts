@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { ensureLocalImage, findBuildOutput, readBuildOutput, staticProgramRecipe } from './local-image.js';
 
 export const KEEPER_BINARY_NAME = 'keeper';

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { dockerUnreachable } from './docker.js';
 import { makeTar, type TarEntry } from './tar-write.js';
 

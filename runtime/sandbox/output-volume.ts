@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { dockerUnreachable } from './docker.js';
 import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs.js';
 import { ensureKeeperImage } from './keeper-image.js';

@@ -3,7 +3,7 @@
  * sources and the loop, plus the handlers of `schedule.get`, `schedule.set`, `agent.pause`,
  * `agent.resume` and `system.processes`.
  */
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describePolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { describeIssues } from './issues.js';
 import { deepMerge, isPlainObject, type PlainObject } from './merge.js';

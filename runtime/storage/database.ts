@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { diskFullError, isDiskFull } from './disk-full.js';
 import { migrations as allMigrations } from './migrations/index.js';
 

@@ -3,7 +3,7 @@
  * keystore) is told the same thing, with what to do (the API's toErrorBody maps SQLITE_FULL and
  * ENOSPC the same way).
  */
-import { AppError, DISK_FULL_MESSAGE } from '../api/errors.js';
+import { AppError, DISK_FULL_MESSAGE } from '../errors.js';
 
 /** ENOSPC, EDQUOT (quota) or SQLite's SQLITE_FULL, however wrapped. */
 export function isDiskFull(error: unknown): boolean {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 export const DEV_OVERRIDES = ['OFFSHIFT_POLICY_FILE', 'OFFSHIFT_KEYSTORE_SCRYPT_N'] as const;
 /** The cheapest keystore a test may ask for: 2^10 (ethers' default is 2^17). */

@@ -5,7 +5,7 @@
  * begins at midnight (America/Santiago 2024-09-08, America/Havana 2024-03-10) that is 01:00.
  */
 import { DateTime, IANAZone } from 'luxon';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 
 export interface WallClock {
   y: number;

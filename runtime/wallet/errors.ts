@@ -1,6 +1,6 @@
 /** Turns what ethers and the escrow throw into errors a person can act on. */
 import { Interface } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { ESCROW_ABI } from '../chain/abi.js';
 
 const escrowInterface = new Interface(ESCROW_ABI);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { encryptKeystoreJson, getAddress, HDNodeWallet, Mnemonic, Wallet, type KeystoreAccount } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { keystoreExists, keystorePath } from './keystore-file.js';
 import { useNativeScrypt } from './native-scrypt.js';

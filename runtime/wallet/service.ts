@@ -4,7 +4,7 @@
  * except create's one-time mnemonic and the password-checked export.
  */
 import { Contract, getAddress, Transaction, type JsonRpcProvider, type Log, type TransactionReceipt } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { ESCROW_ABI, TOKEN_ABI } from '../chain/abi.js';
 import { DEVNET_FILE, readDevnet } from '../chain/devnet.js';
 import { checkChainId, makeProvider, waitForReceipt } from '../chain/provider.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { defaultWalletSettings, walletSettingsPatchSchema, walletSettingsSchema, type WalletSettings } from './schema.js';
 

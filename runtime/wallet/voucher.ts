@@ -1,7 +1,7 @@
 /** The EIP-712 voucher: its domain, its type, signing (the buyer's side) and checking (ours). */
 import { getAddress, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { readSmallFile } from '../storage/small-file.js';
 import { signedVoucherSchema, type SignedVoucher, type VoucherData } from './schema.js';
 

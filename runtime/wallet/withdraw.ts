@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { Contract, getAddress, isAddress, Transaction, ZeroAddress, type JsonRpcProvider } from 'ethers';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import { TOKEN_ABI } from '../chain/abi.js';
 import { waitForReceipt } from '../chain/provider.js';
 import type { Ledger } from '../ledger/ledger.js';

@@ -3,7 +3,7 @@
  * the renderer (browser WebSocket), the CLI (`ws`) and the preload (MessagePort) share it.
  */
 import type { Transport } from '../client.js';
-import type { ErrorBody } from '../errors.js';
+import type { ErrorBody } from '../../errors.js';
 
 export interface MessageChannelLike {
   send(data: string): void;

@@ -5,7 +5,7 @@
  */
 import { readEndpoint } from '../../agent/discovery.js';
 import { ApiError, createClient, type Client } from '../../api/client.js';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { readToken } from '../../api/token.js';
 import { connectWebSocket } from '../../api/transports/websocket-client.js';
 import { resultsFromRecorded } from '../../bench/recorded.js';

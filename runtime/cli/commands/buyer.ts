@@ -4,9 +4,9 @@
  * voucher, writes the output files, and prints the result as JSON. Progress goes to stderr.
  */
 import { Wallet } from 'ethers';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { formatTokens } from '../../ledger/ledger.js';
-import { jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput } from '../../market/protocol.js';
+import { jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput } from '../../../protocol/index.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { parseTokenAmount, printJson, readSecret } from './wallet-common.js';

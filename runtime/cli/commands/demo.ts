@@ -4,7 +4,7 @@
  * process, started detached by `demo up` and by the agent.
  */
 import fs from 'node:fs';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { demoDown, demoStatus, demoUp } from '../../demo/network.js';
 import { resolveHome } from '../../storage/home.js';

@@ -1,6 +1,6 @@
 /** `offshift devnet …`: the local chain for development, tests and the demo. */
 import fs from 'node:fs';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { devnetDown, devnetFund, devnetUp, devnetVoucher, publicInfo, readDevnet } from '../../chain/devnet.js';
 import { TOKEN_DECIMALS } from '../../chain/deploy.js';
 import { resolveHome } from '../../storage/home.js';

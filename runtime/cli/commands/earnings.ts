@@ -1,5 +1,5 @@
 /** `offshift earnings …`: the earnings summary, series and CSV export, from the ledger. */
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { formatTokens } from '../../ledger/ledger.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import { numberOption, option } from '../args.js';

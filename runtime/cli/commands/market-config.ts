@@ -3,7 +3,7 @@
  * lockable by the admin policy). Told to the running agent when there is one (it reconnects at
  * once), else saved to the file for its next start. Prices are decimal token amounts.
  */
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { marketPatchSchema, type MarketPatch } from '../../market/settings.js';
 import { checkMarketPatch } from '../../market/settings-check.js';
 import { effectiveSection } from '../../settings/effective.js';

@@ -4,11 +4,11 @@
  * market-config.ts.)
  */
 import { z } from 'zod';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { readDevnet } from '../../chain/devnet.js';
 import { formatTokens } from '../../ledger/ledger.js';
 import { createLogger } from '../../log.js';
-import { marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../market/protocol.js';
+import { marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../protocol/index.js';
 import { resolveHome } from '../../storage/home.js';
 import { addressSchema } from '../../wallet/schema.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';

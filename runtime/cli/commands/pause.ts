@@ -1,4 +1,4 @@
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { snoozeLine, whereNote, withTarget } from './schedule-common.js';

@@ -4,7 +4,7 @@
  * code), else work on the settings file directly, which the agent reads when it starts.
  */
 import { ApiError, createClient, type Client } from '../../api/client.js';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { readToken } from '../../api/token.js';
 import { connectWebSocket } from '../../api/transports/websocket-client.js';
 import { readEndpoint } from '../../agent/discovery.js';

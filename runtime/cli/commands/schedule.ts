@@ -1,5 +1,5 @@
 /** `offshift schedule decide` and `offshift schedule show`. */
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { loadPolicy } from '../../policy/load.js';
 import { noPolicy, type LoadedPolicy } from '../../policy/schema.js';
 import { decide } from '../../schedule/decide.js';

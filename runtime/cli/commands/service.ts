@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { defaultServiceConfig, serviceLocation, SYSTEMD_UNIT_PATH, type ServiceConfig } from '../../service/config.js';
 import { launchdPlist, winswXml } from '../../service/launchd-plist.js';
 import { describeStep, installPlan, uninstallPlan } from '../../service/plan.js';

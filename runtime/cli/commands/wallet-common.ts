@@ -3,7 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parseUnits } from 'ethers';
 import { scryptNOverride } from '../../system/dev-overrides.js';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { EarningsService } from '../../ledger/service.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { createLogger } from '../../log.js';

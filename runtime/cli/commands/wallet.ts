@@ -1,6 +1,6 @@
 /** `offshift wallet …`: create, import, status, redeem, withdraw, reconcile, settings. */
 import { formatUnits } from 'ethers';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import { formatTokens } from '../../ledger/ledger.js';
 import { DEVNET_NETWORK } from '../../wallet/schema.js';
 import { readVoucherFile } from '../../wallet/voucher.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError, toErrorBody } from '../../../runtime/api/errors.js';
+import { AppError, toErrorBody } from '../../../runtime/errors.js';
 import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { loadPolicy } from '../../../runtime/policy/load.js';
 import { decide } from '../../../runtime/schedule/decide.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toErrorBody } from '../../../runtime/api/errors.js';
+import { toErrorBody } from '../../../runtime/errors.js';
 import { createClient, type Client } from '../../../runtime/api/client.js';
 import { connectWebSocket } from '../../../runtime/api/transports/websocket-client.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';

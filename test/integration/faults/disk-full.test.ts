@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toErrorBody } from '../../../runtime/api/errors.js';
+import { toErrorBody } from '../../../runtime/errors.js';
 import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';

@@ -5,7 +5,7 @@
  * reservation is released when it ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
 import { makeHarness, skipReason, type Harness } from './harness.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDispatcher, type Handlers } from '../../../runtime/api/dispatcher.js';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { jsonDepth, MAX_JSON_DEPTH, parseRequest } from '../../../runtime/api/protocol.js';
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { MAX_PROGRAM_OUTPUT_BYTES, parseProgramOutput, programErrorMessage } from '../../../runtime/bench/parse.js';
 import { BENCH_FIXTURES, benchFixture, benchFixtureText } from './helpers.js';
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { parseJobSpec } from '../../../runtime/jobs/outcome.js';
 import { JOB_LIMITS, RESERVED_ENV } from '../../../runtime/jobs/schema.js';
 import { parsePolicy } from '../../../runtime/policy/load.js';

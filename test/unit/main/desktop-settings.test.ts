@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { createDesktopService } from '../../../runtime/desktop/service.js';
 import { defaultDesktopSettings, desktopPatchSchema } from '../../../runtime/desktop/schema.js';
 import type { LoadedPolicy } from '../../../runtime/policy/schema.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { policyCheckItem } from '../../../runtime/policy/check-item.js';
 import { silentLogger } from '../../../runtime/log.js';
 import type { Decision } from '../../../runtime/schedule/schema.js';

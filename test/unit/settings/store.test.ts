@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../../runtime/api/errors.js';
+import { AppError } from '../../../runtime/errors.js';
 import { openSettingsStore, parseSettings } from '../../../runtime/settings/store.js';
 import { deepMerge, isLocked, leafPaths } from '../../../runtime/settings/merge.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
