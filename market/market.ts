@@ -23,7 +23,7 @@ import {
   type ProviderMessage,
   type ToBuyerMessage,
   type ToProviderMessage,
-} from '../runtime/market/protocol.js';
+} from '../protocol/index.js';
 import { recoverVoucherSigner } from '../runtime/wallet/voucher.js';
 import { pickFromBuckets, ScoreBuckets, type Candidate } from './matching.js';
 import { ENDED_STATES, jobView, type AttemptRecord, type MarketStore, type StoredJob } from './store.js';

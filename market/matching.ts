@@ -9,7 +9,7 @@
  * place in the top tier, where providers take turns (least recently offered first), which the
  * market does check: it keeps the times itself.
  */
-import type { Advertisement, JobRequest } from '../runtime/market/protocol.js';
+import type { Advertisement, JobRequest } from '../protocol/index.js';
 
 export interface Candidate {
   address: string;

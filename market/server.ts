@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { getAddress } from 'ethers';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../runtime/log.js';
-import { MALFORMED_LIMIT, MalformedCounter, parseMessage } from '../runtime/market/frames.js';
+import { MALFORMED_LIMIT, MalformedCounter, parseMessage } from '../protocol/frames.js';
 import {
   buyerMessageSchema,
   DEFAULT_OFFER_TTL_MS,
@@ -23,7 +23,7 @@ import {
   providerMessageSchema,
   SUPPORTED_VERSIONS,
   type Role,
-} from '../runtime/market/protocol.js';
+} from '../protocol/index.js';
 import { Market, type BuyerSession, type Peer } from './market.js';
 import { challengeSite, checkSignIn, marketIdentity, NonceBook, type Challenge } from './sign-in.js';
 import { MarketStore } from './store.js';

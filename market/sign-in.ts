@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { getAddress, verifyMessage } from 'ethers';
-import { NONCE_TTL_MS, parseSignInMessage, PROTOCOL_VERSION, type Role } from '../runtime/market/protocol.js';
+import { NONCE_TTL_MS, parseSignInMessage, PROTOCOL_VERSION, type Role } from '../protocol/index.js';
 
 export interface Challenge {
   type: 'challenge';

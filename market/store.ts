@@ -4,7 +4,7 @@
  * market on the same file keeps the jobs.
  */
 import { openDatabase, type Db, type Migration } from '../runtime/storage/database.js';
-import { jobRequestSchema, type JobRequest, type MarketJobState, type MarketJobView, type UsageReport } from '../runtime/market/protocol.js';
+import { jobRequestSchema, type JobRequest, type MarketJobState, type MarketJobView, type UsageReport } from '../protocol/index.js';
 import type { SignedVoucher } from '../runtime/wallet/schema.js';
 
 export const marketMigrations: Migration[] = [

@@ -12,7 +12,7 @@
 import { getAddress } from 'ethers';
 import type { Capacity, FreeResources, Shortfall } from '../jobs/reservations.js';
 import { describeShortfall } from '../jobs/reservations.js';
-import type { DeclineReason, Offer } from './protocol.js';
+import type { DeclineReason, Offer } from '../../protocol/index.js';
 import type { MarketSettings } from './settings.js';
 
 export type { FreeResources } from '../jobs/reservations.js';

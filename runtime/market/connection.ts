@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import type { Logger } from '../log.js';
-import { MalformedCounter, parseMessage } from './frames.js';
+import { MalformedCounter, parseMessage } from '../../protocol/frames.js';
 import {
   MAX_MESSAGE_BYTES,
   PATHS,
@@ -17,7 +17,7 @@ import {
   toProviderMessageSchema,
   type ProviderMessage,
   type ToProviderMessage,
-} from './protocol.js';
+} from '../../protocol/index.js';
 
 export const BACKOFF_MIN_MS = 1000;
 export const BACKOFF_MAX_MS = 60_000;

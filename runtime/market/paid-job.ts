@@ -5,7 +5,7 @@
  */
 import type { Db } from '../storage/database.js';
 import type { Logger } from '../log.js';
-import { amountForSeconds, usageReportText, type UsageReport } from './protocol.js';
+import { amountForSeconds, usageReportText, type UsageReport } from '../../protocol/index.js';
 
 /** Slack on top of two intervals before a job counts as unpaid (the buyer's round trip). */
 export const UNPAID_SLACK_MS = 2000;

@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/schema.js';
 import { gpuKey } from '../sandbox/gpu-assign.js';
 import type { Capacity, FreeResources } from '../jobs/reservations.js';
-import type { Advertisement, AdvertisedGpu } from './protocol.js';
+import type { Advertisement, AdvertisedGpu } from '../../protocol/index.js';
 import type { MarketSettings } from './settings.js';
 
 export { RESERVED_MEMORY_MIB } from '../jobs/reservations.js';

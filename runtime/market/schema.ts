@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { addressSchema, baseUnitsSchema } from '../wallet/schema.js';
-import { declineReasonSchema } from './protocol.js';
+import { declineReasonSchema } from '../../protocol/index.js';
 import { marketPatchSchema, marketSettingsSchema } from './settings.js';
 
 export const connectionStateSchema = z.enum([

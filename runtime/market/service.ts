@@ -24,7 +24,7 @@ import type { ConnectionState, MarketJobRecord, MarketStatus, OfferRecord } from
 import { defaultMarketSettings, type MarketPatch, type MarketSettings } from './settings.js';
 import { secondsLeftInWindow } from './window.js';
 import { checkMarketPatch } from './settings-check.js';
-import { amountForSeconds } from './protocol.js';
+import { amountForSeconds } from '../../protocol/index.js';
 import { readSmallFile } from '../storage/small-file.js';
 
 export type MarketHandlers = Pick<Handlers, 'market.status' | 'market.settings'>;

@@ -19,7 +19,7 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Wallet } from 'ethers';
 import WebSocket from 'ws';
-import { PATHS, signInMessage, type Advertisement, type Role } from '../../runtime/market/protocol.js';
+import { PATHS, signInMessage, type Advertisement, type Role } from '../../protocol/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const chainId = 31337;

@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../runtime/cli.js';
-import { amountForSeconds } from '../../../runtime/market/protocol.js';
+import { amountForSeconds } from '../../../protocol/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { TestProvider } from './peer.js';
 

@@ -3,8 +3,8 @@ import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { MALFORMED_DRAIN_PER_VALID, MALFORMED_LIMIT } from '../../../runtime/market/frames.js';
-import { PATHS, type Role } from '../../../runtime/market/protocol.js';
+import { MALFORMED_DRAIN_PER_VALID, MALFORMED_LIMIT } from '../../../protocol/frames.js';
+import { PATHS, type Role } from '../../../protocol/index.js';
 import { makeAd, RawPeer, signIn } from './peer.js';
 
 /**

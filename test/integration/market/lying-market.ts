@@ -13,7 +13,7 @@ import { tokens } from '../../../runtime/chain/deploy.js';
 import type { Capacity } from '../../../runtime/jobs/reservations.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import { silentLogger } from '../../../runtime/log.js';
-import type { JobRequestInput, Offer } from '../../../runtime/market/protocol.js';
+import type { JobRequestInput, Offer } from '../../../protocol/index.js';
 import type { MarketPatch } from '../../../runtime/market/settings.js';
 import type { TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

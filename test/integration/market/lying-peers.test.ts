@@ -12,9 +12,9 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { BuyerClient } from '../../../market/buyer-client.js';
 import { startMarket, type MarketOptions, type RunningMarket } from '../../../market/server.js';
 import { MarketConnection, type LinkState } from '../../../runtime/market/connection.js';
-import { MALFORMED_LIMIT } from '../../../runtime/market/frames.js';
+import { MALFORMED_LIMIT } from '../../../protocol/frames.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { PATHS } from '../../../runtime/market/protocol.js';
+import { PATHS } from '../../../protocol/index.js';
 import { makeAd, RawPeer, signIn, TestProvider, type Msg } from './peer.js';
 
 const chainId = 31337;

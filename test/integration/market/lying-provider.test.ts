@@ -16,7 +16,7 @@ import { startMarket } from '../../../market/server.js';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { amountForSeconds, MAX_OUTPUT_FILES } from '../../../runtime/market/protocol.js';
+import { amountForSeconds, MAX_OUTPUT_FILES } from '../../../protocol/index.js';
 import type { SignedVoucher } from '../../../runtime/wallet/schema.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

@@ -5,7 +5,7 @@ import { Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
-import { amountForSeconds, marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../runtime/market/protocol.js';
+import { amountForSeconds, marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../protocol/index.js';
 import { recoverVoucherSigner } from '../../../runtime/wallet/voucher.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { RawPeer, signIn, TestProvider, type Msg } from './peer.js';
@@ -61,7 +61,7 @@ describe('market: sign-in and version', () => {
     const first = await RawPeer.open(m.url + PATHS.provider);
     first.send({ type: 'hello', versions: [1], role: 'provider', agent: 't' });
     const ch = await first.next('challenge');
-    const { signInMessage } = await import('../../../runtime/market/protocol.js');
+    const { signInMessage } = await import('../../../protocol/index.js');
     const text = signInMessage({ domain: ch.domain as string, address: w.address, uri: ch.uri as string, chainId, nonce: ch.nonce as string, issuedAt: ch.issuedAt as string, expirationTime: ch.expiresAt as string, role: 'provider' });
     const captured = { message: text, signature: await w.signMessage(text) };
     first.send({ type: 'sign-in', ...captured });
@@ -155,7 +155,7 @@ describe('market: expired nonce', () => {
       peer.send({ type: 'hello', versions: [1], role: 'provider', agent: 't' });
       const ch = await peer.next('challenge');
       await new Promise((r) => setTimeout(r, 400));
-      const { signInMessage } = await import('../../../runtime/market/protocol.js');
+      const { signInMessage } = await import('../../../protocol/index.js');
       const text = signInMessage({ domain: ch.domain as string, address: w.address, uri: ch.uri as string, chainId, nonce: ch.nonce as string, issuedAt: ch.issuedAt as string, expirationTime: ch.expiresAt as string, role: 'provider' });
       peer.send({ type: 'sign-in', message: text, signature: await w.signMessage(text) });
       const e = await peer.next();

@@ -13,7 +13,7 @@ import {
   type Advertisement,
   type Role,
   type UsageReport,
-} from '../../../runtime/market/protocol.js';
+} from '../../../protocol/index.js';
 
 export type Msg = { type: string } & Record<string, unknown>;
 

@@ -28,7 +28,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capacity } from '../../../runtime/jobs/reservations.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
-import type { Offer } from '../../../runtime/market/protocol.js';
+import type { Offer } from '../../../protocol/index.js';
 import { LABEL_AGENT, LABEL_JOB } from '../../../runtime/sandbox/policy.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';

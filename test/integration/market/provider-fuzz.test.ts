@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { MalformedCounter } from '../../../runtime/market/frames.js';
-import { MAX_MESSAGE_BYTES, toProviderMessageSchema } from '../../../runtime/market/protocol.js';
+import { MalformedCounter } from '../../../protocol/frames.js';
+import { MAX_MESSAGE_BYTES, toProviderMessageSchema } from '../../../protocol/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);

@@ -13,7 +13,7 @@ import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
-import type { JobRequestInput, Offer } from '../../../runtime/market/protocol.js';
+import type { JobRequestInput, Offer } from '../../../protocol/index.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { contractVoucher, signVoucher } from '../../../runtime/wallet/voucher.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
 import { silentLogger } from '../../../runtime/log.js';
-import type { JobRequestInput } from '../../../runtime/market/protocol.js';
+import type { JobRequestInput } from '../../../protocol/index.js';
 import type { MarketPatch } from '../../../runtime/market/settings.js';
 import type { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
 import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { runCli } from '../../../runtime/cli.js';
-import { amountForSeconds } from '../../../runtime/market/protocol.js';
+import { amountForSeconds } from '../../../protocol/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { TestProvider, type Msg } from './peer.js';
 

@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { declineForShortfall, decideOffer, priceFloor, type AcceptanceContext } from '../../../runtime/market/acceptance.js';
-import { jobRequestSchema, type Offer } from '../../../runtime/market/protocol.js';
+import { jobRequestSchema, type Offer } from '../../../protocol/index.js';
 import { defaultMarketSettings } from '../../../runtime/market/settings.js';
 
 const ESCROW = '0x5FbDB2315678afecb367f032d93F642f64180aa3';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { split, SPLIT_LIMIT } from '../../../runtime/ledger/amount.js';
-import { amountForSeconds, jobRequestSchema, MAX_JOB_SECONDS, MAX_PRICE_PER_HOUR, readableOfferId } from '../../../runtime/market/protocol.js';
+import { amountForSeconds, jobRequestSchema, MAX_JOB_SECONDS, MAX_PRICE_PER_HOUR, readableOfferId } from '../../../protocol/index.js';
 
 const job = (pricePerHour: string) => ({ image: `sha256:${'a'.repeat(64)}`, command: ['x'], pricePerHour });
 

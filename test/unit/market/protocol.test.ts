@@ -1,8 +1,8 @@
 import { verifyMessage, Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, checkMarketUrl, isLoopbackHost } from '../../../runtime/market/connection.js';
-import { parseMessage } from '../../../runtime/market/frames.js';
-import { amountForSeconds, parseSignInMessage, providerMessageSchema, signInMessage, usageReportText } from '../../../runtime/market/protocol.js';
+import { parseMessage } from '../../../protocol/frames.js';
+import { amountForSeconds, parseSignInMessage, providerMessageSchema, signInMessage, usageReportText } from '../../../protocol/index.js';
 import { secondsLeftInWindow } from '../../../runtime/market/window.js';
 
 describe('the sign-in message (EIP-4361)', () => {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Market, type BuyerSession, type Peer } from '../../../market/market.js';
 import { MarketStore } from '../../../market/store.js';
 import { silentLogger } from '../../../runtime/log.js';
-import { amountForSeconds, jobRequestSchema, type JobRequestInput, toProviderMessageSchema, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../runtime/market/protocol.js';
+import { amountForSeconds, jobRequestSchema, type JobRequestInput, toProviderMessageSchema, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../protocol/index.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
 import { makeAd } from '../../integration/market/peer.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PAY_SKEW_S, payableSeconds } from '../../../market/buyer-client.js';
 import { scoreTier } from '../../../market/matching.js';
 import { challengeSite, marketIdentity } from '../../../market/sign-in.js';
-import { MALFORMED_LIMIT, MalformedCounter } from '../../../runtime/market/frames.js';
+import { MALFORMED_LIMIT, MalformedCounter } from '../../../protocol/frames.js';
 
 describe('payableSeconds', () => {
   it('pays an honest report in full and caps one ahead of the clock, saying why', () => {

@@ -7,8 +7,8 @@
  * Pure zod (frames.ts parses raw frames on the node side).
  */
 import { z } from 'zod';
-import { DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema } from '../jobs/schema.js';
-import { addressSchema, baseUnitsSchema, signedVoucherSchema } from '../wallet/schema.js';
+import { DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema } from '../runtime/jobs/schema.js';
+import { addressSchema, baseUnitsSchema, signedVoucherSchema } from '../runtime/wallet/schema.js';
 
 export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_VERSIONS = [1] as const;

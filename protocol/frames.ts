@@ -1,6 +1,6 @@
 /** Parsing one WebSocket frame of the marketplace protocol (node side: Buffers). */
 import type { z } from 'zod';
-import { MAX_MESSAGE_BYTES } from './protocol.js';
+import { MAX_MESSAGE_BYTES } from './index.js';
 
 export type ParsedFrame<T> = { ok: true; message: T } | { ok: false; code: string; message: string };
 
