@@ -44,19 +44,32 @@ async function commandsFor(name: string): Promise<CliCommand[]> {
   return load ? load() : coreCommands;
 }
 
+function commandList(commands: CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+}
+
 async function help(io: CliIO): Promise<void> {
-  const cliCommands = await allCommands();
-  const width = Math.max(...cliCommands.map((c) => c.name.length));
-  io.stdout(
-    'Usage: offshift <command> [options]\n\nCommands:\n' +
-      cliCommands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n') +
-      '\n\nRun `offshift <command> --help` for a command\'s options.\n',
-  );
+  io.stdout(`Usage: offshift <command> [options]\n\nCommands:\n${commandList(await allCommands())}\n\nRun \`offshift <command> --help\` for a command's options; every command takes --json.\n`);
+}
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
+
+/** `offshift market`, `offshift service --help`: a group's commands, not an unknown command. */
+function groupHelp(name: string, sub: string | undefined, group: CliCommand[], io: CliIO): number {
+  const list = `Usage: offshift ${name} <command> [options]\n\nCommands:\n${commandList(group)}\n\nRun \`offshift ${name} <command> --help\` for a command's options.\n`;
+  if (isHelp(sub)) {
+    io.stdout(list);
+    return 0;
+  }
+  if (sub === undefined) io.stdout(list);
+  else io.stderr(`offshift: unknown command "${name} ${sub}".\n\n${list}`);
+  return 2;
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
+  if (!name || name === 'help' || isHelp(name)) {
     await help(io);
     return name ? 0 : 2;
   }
@@ -65,12 +78,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const two = rest[0] ? cliCommands.find((c) => c.name === `${name} ${rest[0]}`) : undefined;
   const command = two ?? cliCommands.find((c) => c.name === name);
   if (!command) {
+    const group = cliCommands.filter((c) => c.name.startsWith(`${name} `));
+    if (group.length > 0) return groupHelp(name, rest[0], group, io);
     io.stderr(`offshift: unknown command "${name}". Run \`offshift help\` for the list.\n`);
     return 2;
   }
   const args = two ? rest.slice(1) : rest;
   try {
-    const parsed = parseArgs(args, argSpecFromUsage(command.usage, command.booleanFlags));
+    // Every command takes --json; those with nothing more to say in JSON print what they print anyway.
+    const parsed = parseArgs(args, argSpecFromUsage(command.usage, [...(command.booleanFlags ?? []), 'json']));
     if (parsed.flags.has('help')) {
       io.stdout(`Usage: offshift ${command.usage}\n\n${command.summary}\n`);
       return 0;

@@ -1,3 +1,5 @@
+/** The command line through node:util's parseArgs (strict), in the shape the commands read. */
+import { parseArgs as parseStrict } from 'node:util';
 import { AppError } from '../errors.js';
 
 /** Parsed command line: positionals, `--flag value` / `--flag=value` options, repeatable
@@ -21,51 +23,67 @@ export interface ArgSpec {
  * refused with a usage error that lists what the command takes. `--` ends the options.
  */
 export function parseArgs(argv: string[], spec: ArgSpec = { booleans: [], values: [] }): ParsedArgs {
+  const booleans = ['help', ...spec.booleans];
+  const options: Record<string, { type: 'boolean' | 'string'; multiple?: boolean; short?: string }> = {};
+  for (const name of booleans) options[name] = { type: 'boolean' };
+  options.help = { type: 'boolean', short: 'h' };
+  for (const name of spec.values) options[name] = { type: 'string', multiple: true };
+  let parsed;
+  try {
+    parsed = parseStrict({ args: attachValues(argv, new Set(spec.values)), options, strict: true, allowPositionals: true, tokens: true });
+  } catch (error) {
+    throw usageError(error, spec);
+  }
   const out: ParsedArgs = { positionals: [], options: new Map(), flags: new Set(), rest: [] };
-  const booleans = new Set(['help', ...spec.booleans]);
-  const values = new Set(spec.values);
-  const unknown = (name: string) => {
-    const all = [...booleans, ...values].filter((n) => n !== 'help').sort().map((n) => `--${n}`);
-    return new AppError('usage', `unknown option ${name}. ${all.length ? `This command takes ${all.join(', ')}` : 'This command takes no options'} (and --help).`);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.rest = argv.slice(i + 1);
-      break;
-    }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      if (booleans.has(name)) {
-        if (eq !== -1) throw new AppError('usage', `--${name} takes no value.`);
-        out.flags.add(name);
-        continue;
-      }
-      if (!values.has(name)) throw unknown(`--${name}`);
-      let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-      if (value === undefined) {
-        value = argv[++i];
-        if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new AppError('usage', `--${name} needs a value.`);
-      }
-      const list = out.options.get(name) ?? [];
-      list.push(value);
-      out.options.set(name, list);
-    } else if (arg === '-h') {
-      out.flags.add('help');
-    } else if (arg.length > 1 && arg.startsWith('-') && !/^-\d/.test(arg)) {
-      throw unknown(arg);
-    } else {
-      out.positionals.push(arg);
-    }
+  let afterTerminator = false;
+  for (const token of parsed.tokens) {
+    if (token.kind === 'option-terminator') afterTerminator = true;
+    else if (token.kind === 'positional') (afterTerminator ? out.rest : out.positionals).push(token.value);
+    else if (token.value === undefined) out.flags.add(token.name);
+    else out.options.set(token.name, [...(out.options.get(token.name) ?? []), token.value]);
   }
   return out;
 }
 
 /**
+ * parseArgs (strict) refuses a value that starts with a dash (`--offset -1`); the commands take
+ * them, so `--name value` is written `--name=value` first. A missing value, or another option
+ * where the value should be, is refused here.
+ */
+function attachValues(argv: string[], values: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name === undefined || !values.has(name)) {
+      out.push(arg);
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new AppError('usage', `--${name} needs a value.`);
+    out.push(`--${name}=${value}`);
+  }
+  return out;
+}
+
+/** parseArgs' own errors, said in the CLI's words: which option, and what the command takes. */
+function usageError(error: unknown, spec: ArgSpec): Error {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const name = /'(-[^' ]*)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const all = [...spec.booleans, ...spec.values].sort().map((n) => `--${n}`);
+    return new AppError('usage', `unknown option ${name}. ${all.length ? `This command takes ${all.join(', ')}` : 'This command takes no options'} (and --help).`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new AppError('usage', `${name} takes no value.`);
+  return new AppError('usage', message);
+}
+
+/**
  * A command's declared options: its `usage` line is the declaration (`[--limit N]`), so what
- * `--help` shows and what the parser accepts cannot drift apart. `--json` is accepted only
- * where the usage offers it.
+ * `--help` shows and what the parser accepts cannot drift apart. `--json` is a flag wherever
+ * the usage names it (runCli adds it to every command).
  */
 export function argSpecFromUsage(usage: string, booleanFlags: readonly string[] = [], extraValues: readonly string[] = []): ArgSpec {
   const named = new Set([...usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!));

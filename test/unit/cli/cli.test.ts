@@ -80,6 +80,32 @@ describe('offshift command line', () => {
     }
   });
 
+  it('a group alone or with --help lists its commands instead of answering "unknown command"', async () => {
+    for (const argv of [['service', '--help'], ['market', '-h']]) {
+      const { out, io: cliIo } = io();
+      expect(await runCli(argv, cliIo), argv.join(' ')).toBe(0);
+      expect(out.stdout).toMatch(new RegExp(`Usage: offshift ${argv[0]} <command>`));
+      expect(out.stderr).toBe('');
+    }
+    for (const [group, member] of [['market', 'market serve'], ['wallet', 'wallet status']] as const) {
+      const { out, io: cliIo } = io();
+      expect(await runCli([group], cliIo), group).toBe(2);
+      expect(out.stdout).toContain(member);
+      expect(out.stdout).not.toContain('unknown command');
+    }
+    const { out, io: cliIo } = io();
+    expect(await runCli(['wallet', 'frobnicate'], cliIo)).toBe(2);
+    expect(out.stderr).toContain('unknown command "wallet frobnicate"');
+    expect(out.stderr).toContain('wallet status');
+  });
+
+  it('every command accepts --json, market serve included', async () => {
+    for (const command of await allCommands()) {
+      const { out, io: cliIo } = io();
+      expect(await runCli([...command.name.split(' '), '--json', '--help'], cliIo), command.name + out.stderr).toBe(0);
+    }
+  });
+
   it('reports the version of package.json', () => {
     const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
