@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { effectiveSection } from '../settings/effective.js';
 import { decideEffective, nextHeatLatch, NO_IDLE_SOURCE_NOTE } from './decide.js';
+import { JobGiveBack } from './give-back.js';
 import type { JobControl } from './job-control.js';
 import type { Decision, ScheduleSettings, SchedulePatch } from './schema.js';
 import type { Signals } from './signals.js';
@@ -82,120 +83,67 @@ export function cachedSystemTimeZone(refreshMs = 60_000, read: () => string = sy
   };
 }
 
+type Effective = { ok: true; value: ScheduleSettings } | { ok: false; decision: Decision };
+
+/** The schedule settings in force (the user's under the policy), or the decision that no work runs because one is broken. */
+function computeEffective(options: AvailabilityLoopOptions): Effective {
+  const policy = options.policy();
+  if (policy.state === 'invalid') {
+    return {
+      ok: false,
+      decision: {
+        run: false,
+        reason: 'policy-invalid',
+        detail: `Paused: the administrator's policy file ${policy.file} is invalid (${policy.message}). No work runs until it is fixed.`,
+      },
+    };
+  }
+  const user = options.settings();
+  if (user.problem) {
+    return { ok: false, decision: { run: false, reason: 'settings-invalid', detail: `Paused: your settings file is invalid (${user.problem}). Fix it or save the Schedule page again.` } };
+  }
+  const e = effectiveSection('schedule', user.patch, policy);
+  if (!e.ok) return { ok: false, decision: { run: false, reason: 'settings-invalid', detail: `Paused: the availability settings are invalid (${e.message}).` } };
+  return { ok: true, value: e.value };
+}
+
+/** What the sources say now (their cached values). */
+function readSignals(options: AvailabilityLoopOptions, s: ScheduleSettings | null, heatLatch: boolean, temperatureC: number | null, tz: () => string): Signals {
+  return {
+    idleSeconds: options.idle ? options.idle.idleSeconds() : null,
+    // Reading processes costs a /proc listing: only when an exclusive app is configured.
+    processes: s && s.exclusiveApps.length > 0 && options.processes ? options.processes.names() : [],
+    gpuProcesses: options.gpu?.processes() ?? [],
+    gpuTemperatureC: temperatureC,
+    gpuTemperatureUnknown: options.gpu?.temperatureUnknown?.() ?? null,
+    pausedForHeat: heatLatch,
+    onBattery: options.battery?.onBattery() ?? null,
+    systemTimeZone: tz(),
+  };
+}
+
 export function createAvailabilityLoop(options: AvailabilityLoopOptions): AvailabilityLoop {
   const now = options.now ?? (() => new Date());
   const tz = options.timeZone ?? cachedSystemTimeZone();
   const tickMs = options.tickMs ?? 250;
   const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 2000);
+  const giveBack = options.jobs ? new JobGiveBack(options.jobs, now, options.log) : null;
+  const sources = [options.idle, options.processes, options.gpu, options.battery];
   let decision: Decision | null = null;
   let signals: Signals | null = null;
   let heatLatch = false;
-  let frozenAt: number | null = null;
   let timer: NodeJS.Timeout | null = null;
   let unsubscribeIdle: (() => void) | null = null;
-  let effective: { ok: true; value: ScheduleSettings } | { ok: false; decision: Decision } | null = null;
-  let action: Promise<void> = Promise.resolve();
-  let preempting = false;
-  let pausing = false;
-  /** pauseAll was called and resumeAll not yet: the runner also holds new jobs frozen until then. */
-  let held = false;
+  let effective: Effective | null = null;
   let started = false;
 
-  const computeEffective = () => {
-    const policy = options.policy();
-    if (policy.state === 'invalid') {
-      return {
-        ok: false as const,
-        decision: {
-          run: false,
-          reason: 'policy-invalid' as const,
-          detail: `Paused: the administrator's policy file ${policy.file} is invalid (${policy.message}). No work runs until it is fixed.`,
-        },
-      };
-    }
-    const user = options.settings();
-    if (user.problem) {
-      return {
-        ok: false as const,
-        decision: { run: false, reason: 'settings-invalid' as const, detail: `Paused: your settings file is invalid (${user.problem}). Fix it or save the Schedule page again.` },
-      };
-    }
-    const e = effectiveSection('schedule', user.patch, policy);
-    if (!e.ok) return { ok: false as const, decision: { run: false, reason: 'settings-invalid' as const, detail: `Paused: the availability settings are invalid (${e.message}).` } };
-    return { ok: true as const, value: e.value };
-  };
-
-  const runAction = (label: string, fn: () => Promise<void>) => {
-    action = action.then(fn).catch((error: unknown) => options.log?.error(`availability: ${label} failed`, { error: error instanceof Error ? error.message : String(error) }));
-    return action;
-  };
-
-  const apply = (prev: Decision | null, next: Decision, s: ScheduleSettings | null) => {
-    const jobs = options.jobs;
-    if (!jobs) return;
-    const onReturn = s?.onUserReturn ?? 'stop';
-    const graceMs = (s?.stopGraceSeconds ?? 2) * 1000;
-    const wasRunAllowed = prev === null || prev.run;
-    if (!next.run && wasRunAllowed) {
-      if (onReturn === 'pause') {
-        frozenAt = now().getTime();
-        held = true;
-        pausing = true;
-        void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
-      } else {
-        preempting = true;
-        void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
-      }
-    } else if (next.run && !wasRunAllowed && (frozenAt !== null || held)) {
-      // Thaw what is frozen, and release the runner's hold on new jobs (also after the pause
-      // grace stopped the frozen ones).
-      frozenAt = null;
-      held = false;
-      void runAction('resume', () => jobs.resumeAll());
-    }
-  };
-
-  const enforce = (s: ScheduleSettings | null) => {
-    const jobs = options.jobs;
-    if (!jobs || !decision || decision.run) return;
-    const graceMs = (s?.stopGraceSeconds ?? 2) * 1000;
-    if (frozenAt !== null) {
-      const limitMs = (s?.pauseGraceMinutes ?? 10) * 60_000;
-      if (now().getTime() - frozenAt >= limitMs) {
-        frozenAt = null;
-        options.log?.info('availability: frozen jobs reached the pause grace; stopping them');
-        preempting = true;
-        void runAction('preempt after pause grace', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
-      } else if (!pausing && jobs.runningCount() > 0) {
-        // A job started while work may not run: freeze it too.
-        pausing = true;
-        held = true;
-        void runAction('pause', () => jobs.pauseAll()).finally(() => (pausing = false));
-      }
-    } else if (!preempting && jobs.runningCount() > 0) {
-      // Work may not run, but a job is running (started in a race, or resumed elsewhere): stop it.
-      preempting = true;
-      void runAction('preempt', () => jobs.preemptAll(graceMs)).finally(() => (preempting = false));
-    }
-  };
-
   const tick = (): Decision => {
-    effective ??= computeEffective();
+    effective ??= computeEffective(options);
     const at = now();
     const s = effective.ok ? effective.value : null;
     const temperatureC = options.gpu?.temperatureC() ?? null;
     if (s) heatLatch = nextHeatLatch(heatLatch, temperatureC, s.thermal);
-    signals = {
-      idleSeconds: options.idle ? options.idle.idleSeconds() : null,
-      // Reading processes costs a /proc listing: only when an exclusive app is configured.
-      processes: s && s.exclusiveApps.length > 0 && options.processes ? options.processes.names() : [],
-      gpuProcesses: options.gpu?.processes() ?? [],
-      gpuTemperatureC: temperatureC,
-      gpuTemperatureUnknown: options.gpu?.temperatureUnknown?.() ?? null,
-      pausedForHeat: heatLatch,
-      onBattery: options.battery?.onBattery() ?? null,
-      systemTimeZone: tz(),
-    };
+    signals = readSignals(options, s, heatLatch, temperatureC, tz);
     const next = effective.ok ? decideEffective(at, signals, effective.value) : effective.decision;
     const prev = decision;
     if (!prev || prev.run !== next.run || prev.reason !== next.reason || prev.detail !== next.detail) {
@@ -203,20 +151,19 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       if (!prev || prev.run !== next.run || prev.reason !== next.reason) {
         options.log?.info('availability decision', { run: next.run, reason: next.reason, detail: next.detail });
       }
-      apply(prev, next, s);
+      giveBack?.onDecision(prev, next, s);
       options.onDecision(next);
     }
-    enforce(s);
+    giveBack?.enforce(decision, s);
     schedule();
     return next;
   };
 
   /** Fast while anything runs, is frozen, or is being given back; slow otherwise. */
-  const busy = () => (options.jobs?.runningCount() ?? 0) > 0 || frozenAt !== null || held || preempting || pausing;
   function schedule(): void {
     if (!started) return;
     if (timer) clearTimeout(timer);
-    const fast = busy();
+    const fast = giveBack?.busy() ?? false;
     options.gpu?.setBusy?.(fast);
     timer = setTimeout(tick, fast ? tickMs : idleTickMs);
     timer.unref();
@@ -230,11 +177,8 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       return signals;
     },
     notes() {
-      const out: string[] = [];
-      if (!started) return out;
-      const idle = options.idle?.idleSeconds() ?? null;
-      if (idle === null) out.push(NO_IDLE_SOURCE_NOTE);
-      return out;
+      if (!started) return [];
+      return (options.idle?.idleSeconds() ?? null) === null ? [NO_IDLE_SOURCE_NOTE] : [];
     },
     tick,
     invalidate() {
@@ -246,7 +190,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     },
     start() {
       started = true;
-      for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.start?.();
+      for (const source of sources) source?.start?.();
       unsubscribeIdle = options.idle?.onActivity?.(() => tick()) ?? null;
       tick();
     },
@@ -255,11 +199,11 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
       if (timer) clearTimeout(timer);
       timer = null;
       unsubscribeIdle?.();
-      for (const source of [options.idle, options.processes, options.gpu, options.battery]) source?.stop?.();
-      await action;
+      for (const source of sources) source?.stop?.();
+      await giveBack?.settled();
     },
-    settled() {
-      return action;
+    async settled() {
+      await giveBack?.settled();
     },
   };
 }
