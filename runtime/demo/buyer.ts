@@ -38,7 +38,7 @@ export interface DemoBuyerOptions {
 }
 
 export async function runDemoBuyer(o: DemoBuyerOptions): Promise<void> {
-  const { BuyerClient } = await import('../../market/buyer-client.js');
+  const { BuyerClient } = await import('../../buyer/index.js');
   const { demoJobRequest } = await import('./image.js');
   const buyer = new Wallet(o.chain.buyer.privateKey);
   const t = o.timings;

@@ -70,7 +70,7 @@ export const buyerSubmitCommand: CliCommand = {
     const maxAttempts = intOption(args, 'max-attempts', 1);
     if (maxAttempts !== undefined && maxAttempts > MAX_ATTEMPTS) throw new AppError('usage', `--max-attempts is at most ${MAX_ATTEMPTS}.`);
     const signer = readKey(args);
-    const { submitJob } = await import('../../../market/buyer-client.js');
+    const { submitJob } = await import('../../../buyer/index.js');
     const say = (line: string) => io.stderr(line + '\n');
     const tok = (units: string) => `${formatTokens(BigInt(units), TOKEN_DECIMALS)} tokens`;
     const abort = new AbortController();

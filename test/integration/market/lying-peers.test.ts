@@ -9,7 +9,7 @@ import net from 'node:net';
 import { Wallet } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BuyerClient } from '../../../market/buyer-client.js';
+import { BuyerClient } from '../../../buyer/index.js';
 import { startMarket, type MarketOptions, type RunningMarket } from '../../../market/server.js';
 import { MarketConnection, type LinkState } from '../../../runtime/market/connection.js';
 import { MALFORMED_LIMIT } from '../../../protocol/frames.js';

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Contract, id as keccakText, Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BuyerClient, PAY_SKEW_S, type BuyerEvent } from '../../../market/buyer-client.js';
+import { BuyerClient, PAY_SKEW_S, type BuyerEvent } from '../../../buyer/index.js';
 import { startMarket } from '../../../market/server.js';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { tokens } from '../../../runtime/chain/deploy.js';

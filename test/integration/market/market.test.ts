@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
+import { BuyerClient, type BuyerEvent } from '../../../buyer/index.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { amountForSeconds, marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../protocol/index.js';
 import { recoverVoucherSigner } from '../../../runtime/wallet/voucher.js';

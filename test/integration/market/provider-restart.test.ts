@@ -16,7 +16,7 @@ import { silentLogger } from '../../../runtime/log.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 import { createKeystore } from '../../../runtime/wallet/keystore.js';
-import { BuyerClient } from '../../../market/buyer-client.js';
+import { BuyerClient } from '../../../buyer/index.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

@@ -12,7 +12,7 @@ import { ESCROW_ABI, TOKEN_ABI } from '../../../runtime/chain/abi.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import type { MarketStatus } from '../../../runtime/market/schema.js';
-import type { BuyerResult } from '../../../market/buyer-client.js';
+import type { BuyerResult } from '../../../buyer/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
 import { PRICE, until, useRealLoop } from './real-loop.js';

@@ -14,7 +14,7 @@ import { silentLogger } from '../../../runtime/log.js';
 import type { JobRequestInput } from '../../../protocol/index.js';
 import type { MarketPatch } from '../../../runtime/market/settings.js';
 import type { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
-import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
+import { BuyerClient, type BuyerEvent } from '../../../buyer/index.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

@@ -13,7 +13,7 @@ import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { toJobId } from '../../../runtime/chain/devnet.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
-import type { BuyerEvent } from '../../../market/buyer-client.js';
+import type { BuyerEvent } from '../../../buyer/index.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
 import { PRICE, until, useRealLoop } from './real-loop.js';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BuyerClient, type BuyerEvent } from '../../../market/buyer-client.js';
+import { BuyerClient, type BuyerEvent } from '../../../buyer/index.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { runCli } from '../../../runtime/cli.js';
 import { amountForSeconds } from '../../../protocol/index.js';

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PAY_SKEW_S, payableSeconds } from '../../../market/buyer-client.js';
+import { PAY_SKEW_S, payableSeconds } from '../../../buyer/index.js';
 import { scoreTier } from '../../../market/matching.js';
 import { challengeSite, marketIdentity } from '../../../market/sign-in.js';
 import { MALFORMED_LIMIT, MalformedCounter } from '../../../protocol/frames.js';
