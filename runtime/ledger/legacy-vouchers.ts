@@ -8,8 +8,9 @@
  * after reconciliation (fitToChain), which follows this.
  */
 import { getAddress } from 'ethers';
-import { toJobId } from '../chain/devnet.js';
+import { toJobId } from '../chain/job-id.js';
 import type { Db } from '../storage/database.js';
+import { MarketStore } from '../market/store.js';
 import { recoverVoucherSigner } from '../wallet/voucher.js';
 import type { Ledger } from './ledger.js';
 
@@ -21,7 +22,7 @@ export function recheckLegacyVouchers(db: Db, ledger: Ledger): { kept: number; r
   let batch = ledger.uncheckedVouchers();
   if (batch.length === 0) return { kept, refused };
   const buyerOfJob = new Map<string, string>();
-  for (const r of db.prepare<[], { job_id: string; buyer: string }>('SELECT job_id, buyer FROM market_jobs').all()) buyerOfJob.set(toJobId(r.job_id), getAddress(r.buyer));
+  for (const r of new MarketStore(db).buyers()) buyerOfJob.set(toJobId(r.job_id), getAddress(r.buyer));
   const rebuild = new Map<string, { chainId: number; escrow: string; jobId: string; buyer: string; provider: string }>();
   while (batch.length > 0) {
     for (const v of batch) {

@@ -7,8 +7,10 @@
  */
 import { Contract, getAddress, type ContractRunner } from 'ethers';
 import { ESCROW_ABI } from '../chain/abi.js';
-import { toJobId } from '../chain/devnet.js';
+import { toJobId } from '../chain/job-id.js';
+import { ledgerHasChannel } from '../ledger/channel-seen.js';
 import type { Db } from '../storage/database.js';
+import { MarketStore } from './store.js';
 
 export interface ChannelRef {
   chainId: number;
@@ -34,19 +36,9 @@ export interface ChannelUse {
 
 /** The local half, synchronous: whether this database has seen the channel. */
 export function channelSeenLocally(db: Db, ref: ChannelRef): boolean {
-  const jobKey = toJobId(ref.marketJobId);
-  const escrow = getAddress(ref.escrow);
-  const buyer = getAddress(ref.buyer);
-  const provider = getAddress(ref.provider);
   // market_jobs is keyed by the market's job id alone: a row of any buyer means this id was taken here.
-  if (db.prepare('SELECT 1 FROM market_jobs WHERE job_id = ?').get(ref.marketJobId)) return true;
-  const ledger = [
-    'SELECT 1 FROM ledger_usage_reports WHERE chain_id = ? AND escrow = ? AND market_job_id = ? LIMIT 1',
-    'SELECT 1 FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND market_job_id = ? AND buyer = ? AND provider = ? LIMIT 1',
-    'SELECT 1 FROM ledger_redemptions WHERE chain_id = ? AND escrow = ? AND market_job_id = ? AND buyer = ? AND provider = ? LIMIT 1',
-  ];
-  if (db.prepare(ledger[0]!).get(ref.chainId, escrow, jobKey)) return true;
-  return ledger.slice(1).some((sql) => db.prepare(sql).get(ref.chainId, escrow, jobKey, buyer, provider) !== undefined);
+  if (new MarketStore(db).hasJob(ref.marketJobId)) return true;
+  return ledgerHasChannel(db, { chainId: ref.chainId, escrow: getAddress(ref.escrow), buyer: getAddress(ref.buyer), provider: getAddress(ref.provider), jobKey: toJobId(ref.marketJobId) });
 }
 
 /**

@@ -6,32 +6,10 @@
 import type { Db } from '../storage/database.js';
 import type { Logger } from '../log.js';
 import { amountForSeconds, usageReportText, type UsageReport } from '../../protocol/index.js';
+import { MarketStore, type MarketJobRow } from './store.js';
 
 /** Slack on top of two intervals before a job counts as unpaid (the buyer's round trip). */
 export const UNPAID_SLACK_MS = 2000;
-
-export interface MarketJobRow {
-  job_id: string;
-  local_job_id: string;
-  market_url: string;
-  buyer: string;
-  price_per_hour: string;
-  report_interval_s: number;
-  chain_id: number;
-  escrow: string;
-  accepted_at: number;
-  report_seq: number;
-  reported_seconds: number;
-  paid_up_to: string;
-  last_voucher_at: number | null;
-  voucher_problem: string | null;
-  ended_at: number | null;
-  end_state: string | null;
-  end_reason: string | null;
-  final_sent: number;
-  /** What the escrow had paid this job's channel before the job (null until read); vouchers pay the job only beyond it. */
-  channel_paid_before?: string | null;
-}
 
 export interface PaidJobDeps {
   db: Db;
@@ -52,6 +30,7 @@ export interface PaidJobDeps {
 
 export class PaidJob {
   row: MarketJobRow;
+  private readonly store: MarketStore;
   private timer: NodeJS.Timeout | null = null;
   /** When payment was last up to date (job start, a valid voucher, or a reconnect). */
   private paidClockFrom: number;
@@ -67,6 +46,7 @@ export class PaidJob {
     private readonly d: PaidJobDeps,
   ) {
     this.row = row;
+    this.store = new MarketStore(d.db);
     this.paidClockFrom = d.now();
     this.dueLatest = amountForSeconds(row.reported_seconds, this.price);
     this.duePrevious = this.dueLatest;
@@ -110,13 +90,13 @@ export class PaidJob {
     this.paidClockFrom = this.d.now();
     const current = BigInt(this.row.paid_up_to);
     const upTo = amount > current ? amount : current;
-    this.d.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), this.d.now(), this.jobId);
+    this.store.setPaid(this.jobId, upTo, this.d.now());
     this.row = { ...this.row, paid_up_to: upTo.toString(), last_voucher_at: this.d.now(), voucher_problem: null };
     this.d.onChange();
   }
 
   refused(problem: string): void {
-    this.d.db.prepare('UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(problem, this.jobId);
+    this.store.setVoucherProblem(this.jobId, problem);
     this.row = { ...this.row, voucher_problem: problem };
     this.d.onChange();
   }
@@ -146,7 +126,7 @@ export class PaidJob {
     const seq = this.row.report_seq + 1;
     const body = { jobId: this.jobId, seq, usageSeconds: seconds, amountDue: amount.toString(), at: this.d.now(), final, provider: this.d.provider };
     const report: UsageReport = { ...body, signature: await this.d.signMessage(usageReportText(body)) };
-    this.d.db.prepare('UPDATE market_jobs SET report_seq = ?, reported_seconds = ? WHERE job_id = ?').run(seq, seconds, this.jobId);
+    this.store.setReported(this.jobId, seq, seconds);
     this.row = { ...this.row, report_seq: seq, reported_seconds: seconds };
     this.d.recordOwed(this.row, amount, seconds);
     this.duePrevious = this.dueLatest;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { getAddress, type JsonRpcProvider } from 'ethers';
 import { AppError } from '../errors.js';
-import { toJobId } from '../chain/devnet.js';
+import { toJobId } from '../chain/job-id.js';
 import { makeProvider } from '../chain/provider.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -26,7 +26,8 @@ import { declineForShortfall, decideOffer, jobIdUsed, type OfferDecision } from 
 import { channelSeenLocally, channelUse, type ChannelRef, type ChannelUse } from './channel-history.js';
 import { isLoopbackHost, MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { fetchInputs } from './inputs.js';
-import { PaidJob, type MarketJobRow } from './paid-job.js';
+import { PaidJob } from './paid-job.js';
+import { MarketStore, type MarketJobRow } from './store.js';
 import { escrowReader, receiveMarketVoucher, type EscrowReader } from './voucher-intake.js';
 import { MAX_OUTPUT_BYTES, offerSchema, OUTPUT_CHUNK_BYTES, readableOfferId, type Advertisement, type MarketJobState, type Offer, type ToProviderMessage } from '../../protocol/index.js';
 import { buildAdvertisement } from './resources.js';
@@ -76,6 +77,7 @@ export function offerNeed(offer: Offer): Need {
 
 export class MarketProvider {
   private readonly conn: MarketConnection;
+  private readonly store: MarketStore;
   private readonly now: () => number;
   private readonly jobs = new Map<string, PaidJob>();
   private readonly pending = new Map<string, Pending>();
@@ -94,6 +96,7 @@ export class MarketProvider {
     private readonly d: ProviderDeps,
   ) {
     this.now = d.now ?? Date.now;
+    this.store = new MarketStore(d.db);
     const address = d.money.wallet.address()!;
     this.conn = new MarketConnection({
       url,
@@ -148,7 +151,7 @@ export class MarketProvider {
 
   /** Market jobs not ended (an ended one stays tracked only until its ending is delivered). */
   runningJobs(): PaidJob[] {
-    return [...this.jobs.values()].filter((j) => this.marketJob(j.jobId)?.ended_at == null);
+    return [...this.jobs.values()].filter((j) => this.store.job(j.jobId)?.ended_at == null);
   }
 
   // ── connection ───────────────────────────────────────────────────────────
@@ -194,7 +197,7 @@ export class MarketProvider {
     this.welcome = w;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
-    const open = this.d.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE final_sent = 0').all();
+    const open = this.store.undelivered();
     this.conn.send({ type: 'resume', jobs: open.slice(0, 64).map((r) => ({ jobId: r.job_id, usageSeconds: r.reported_seconds })) });
     for (const j of this.jobs.values()) j.reconnected();
     for (const row of open) if (row.ended_at !== null) void this.sendEnding(row);
@@ -222,10 +225,6 @@ export class MarketProvider {
     const text = JSON.stringify(ad);
     if (text === this.lastAd) return;
     if (this.conn.send({ type: 'advertise', ad })) this.lastAd = text;
-  }
-
-  private marketJob(jobId: string): MarketJobRow | undefined {
-    return this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
   }
 
   // ── messages from the market ─────────────────────────────────────────────
@@ -270,7 +269,7 @@ export class MarketProvider {
 
   /** An offerId already in use (deciding, holding, or decided) is refused; the first offer stands. */
   private offerIdTaken(offerId: string): boolean {
-    return this.deciding.has(offerId) || this.pending.has(offerId) || this.d.db.prepare('SELECT 1 FROM market_offers WHERE offer_id = ?').get(offerId) !== undefined;
+    return this.deciding.has(offerId) || this.pending.has(offerId) || this.store.offerSeen(offerId);
   }
 
   private offerArrived(offer: Offer): void {
@@ -323,10 +322,20 @@ export class MarketProvider {
     const withdrawn = decision.accept && !held;
     if (withdrawn) decision = { accept: false, reason: 'expired', detail: 'Declined: the offer was withdrawn (or its hold ran out) before it was decided.' };
     if (!decision.accept) this.drop(offer.offerId);
-    this.d.db
-      .prepare('INSERT OR IGNORE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(offer.offerId, offer.jobId, this.now(), getAddress(offer.buyer), offer.job.image, offer.job.gpus, offer.job.pricePerHour, offer.job.maxDurationSeconds, decision.accept ? 1 : 0, decision.reason, decision.detail);
-    this.d.db.prepare('DELETE FROM market_offers WHERE at < (SELECT at FROM market_offers ORDER BY at DESC LIMIT 1 OFFSET 499)').run();
+    const { job } = offer;
+    this.store.recordOffer({
+      offerId: offer.offerId,
+      jobId: offer.jobId,
+      at: this.now(),
+      buyer: getAddress(offer.buyer),
+      image: job.image,
+      gpus: job.gpus,
+      pricePerHour: job.pricePerHour,
+      maxDurationSeconds: job.maxDurationSeconds,
+      accepted: decision.accept,
+      reason: decision.reason,
+      detail: decision.detail,
+    });
     this.d.log.info('offer decided', { offerId: offer.offerId, jobId: offer.jobId, accept: decision.accept, reason: decision.reason });
     if (held && decision.accept) held.accepted = true;
     if (!withdrawn) this.conn.send({ type: 'offer-reply', offerId: offer.offerId, accept: decision.accept, reason: decision.reason, detail: decision.detail });
@@ -357,7 +366,7 @@ export class MarketProvider {
 
   /** Why the job id is not new to this agent (it took the job, its ledger has the channel, or it holds an offer of it); null when new. Synchronous. */
   private jobIdSeen(offer: Offer): string | null {
-    const row = this.marketJob(offer.jobId);
+    const row = this.store.job(offer.jobId);
     if (row) return `this agent took it on ${new Date(row.accepted_at).toISOString()} (buyer ${row.buyer})`;
     if ([...this.pending.values()].some((p) => p.offer.jobId === offer.jobId)) return 'this agent holds another offer of it';
     if (this.d.money.wallet.isUnlocked() && channelSeenLocally(this.d.db, this.channelOf(offer))) return 'this agent\'s ledger has usage, vouchers or a redemption on its channel';
@@ -453,12 +462,7 @@ export class MarketProvider {
     };
     try {
       // A job id is taken once (acceptance declines one this agent has seen): this never replaces a row.
-      this.d.db
-        .prepare(
-          `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at)
-           VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at)`,
-        )
-        .run(row);
+      this.store.insertJob(row);
     } catch (error) {
       this.d.runner.reservations.release(p.reservation);
       throw error;
@@ -537,7 +541,7 @@ export class MarketProvider {
 
   private jobChanged(job: Job): void {
     if (!job.marketJobId) return;
-    const row = this.d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE local_job_id = ?').get(job.id);
+    const row = this.store.jobOfLocal(job.id);
     if (!row) return;
     if (job.state === 'running' || job.state === 'paused') {
       const tracked = this.jobs.get(row.job_id);
@@ -564,7 +568,7 @@ export class MarketProvider {
       if (tracked) await tracked.report(true, seconds);
       // The runner collects the job's /output after recording its end: wait for that.
       await this.d.runner.wait(job.id).catch(() => {});
-      this.recordEnd(this.marketJob(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
+      this.recordEnd(this.store.job(row.job_id)!, state, job.reason, job.detail, seconds, job.exitCode);
       this.advertiseSoon();
     })().catch((error: unknown) => this.d.log.error('ending a market job failed', { jobId: row.job_id, error: (error as Error).message }));
   }
@@ -572,10 +576,8 @@ export class MarketProvider {
   private readonly timerStarted = new Set<string>();
 
   private recordEnd(row: MarketJobRow, state: MarketJobState, reason: string, detail: string, seconds: number, exitCode: number | null): void {
-    this.d.db
-      .prepare('UPDATE market_jobs SET ended_at = ?, end_state = ?, end_reason = ?, reported_seconds = max(reported_seconds, ?) WHERE job_id = ?')
-      .run(this.now(), state, `${reason}\n${exitCode ?? ''}\n${detail}`.slice(0, 2000), seconds, row.job_id);
-    const updated = this.marketJob(row.job_id)!;
+    this.store.recordEnd(row.job_id, { at: this.now(), state, endReason: `${reason}\n${exitCode ?? ''}\n${detail}`.slice(0, 2000), seconds });
+    const updated = this.store.job(row.job_id)!;
     this.d.onChange();
     void this.sendEnding(updated);
   }
@@ -592,13 +594,13 @@ export class MarketProvider {
       end: { jobId: row.job_id, state: (row.end_state ?? 'failed') as MarketJobState, reason: reason.slice(0, 64), detail: rest.join('\n').slice(0, 2000), usageSeconds: row.reported_seconds, exitCode: exit === '' ? null : Number(exit) },
     });
     if (!ok) return;
-    this.d.db.prepare('UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(row.job_id);
+    this.store.markEndingSent(row.job_id);
     this.jobs.delete(row.job_id);
   }
 
   /** After an agent restart: re-track market jobs still running; resend endings not yet delivered. */
   private recover(): void {
-    for (const row of this.d.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE ended_at IS NULL').all()) {
+    for (const row of this.store.unended()) {
       const job = this.d.runner.get(row.local_job_id);
       if (!job) {
         this.recordEnd(row, 'failed', 'agent-restarted', 'The agent stopped before this job started.', row.reported_seconds, null);

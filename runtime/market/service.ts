@@ -24,6 +24,7 @@ import type { ConnectionState, MarketJobRecord, MarketStatus, OfferRecord } from
 import { defaultMarketSettings, type MarketPatch, type MarketSettings } from './settings.js';
 import { secondsLeftInWindow } from './window.js';
 import { checkMarketPatch } from './settings-check.js';
+import { MarketStore } from './store.js';
 import { amountForSeconds } from '../../protocol/index.js';
 import { readSmallFile } from '../storage/small-file.js';
 
@@ -247,24 +248,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
     let address: string | null = null;
     if (loaded) {
       address = loaded.wallet.address();
-      offers = loaded.db
-        .prepare<[], { offer_id: string; job_id: string; at: number; buyer: string; image: string; gpus: number; price_per_hour: string; max_duration_s: number; accepted: number; reason: string | null; detail: string }>(
-          'SELECT * FROM market_offers ORDER BY at DESC LIMIT 50',
-        )
-        .all()
-        .map((r) => ({
-          offerId: r.offer_id,
-          jobId: r.job_id,
-          at: r.at,
-          buyer: r.buyer,
-          image: r.image,
-          gpus: r.gpus,
-          pricePerHour: r.price_per_hour,
-          maxDurationSeconds: r.max_duration_s,
-          accepted: r.accepted === 1,
-          reason: r.reason as OfferRecord['reason'],
-          detail: r.detail,
-        }));
+      offers = new MarketStore(loaded.db).recentOffers();
       jobs = (provider?.runningJobs() ?? []).map((j) => {
         const local = o.runner.get(j.row.local_job_id);
         return {
@@ -285,12 +269,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
     }
     let suggested: { price: bigint; basis: string } | null = null;
     try {
-      const recent = loaded
-        ? loaded.db
-            .prepare<[], { price_per_hour: string; gpus: number }>('SELECT price_per_hour, gpus FROM market_offers WHERE gpus > 0 ORDER BY at DESC LIMIT 50')
-            .all()
-            .map((r) => BigInt(r.price_per_hour) / BigInt(r.gpus))
-        : [];
+      const recent = loaded ? new MarketStore(loaded.db).recentGpuPrices() : [];
       suggested = o.suggestPrice ? o.suggestPrice(await o.listGpus(), o.scores ? await o.scores() : new Map(), recent) : null;
     } catch (error) {
       o.log.warn('no price suggestion', { error: (error as Error).message });

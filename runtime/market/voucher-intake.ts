@@ -6,14 +6,15 @@
  */
 import { Contract, type ContractRunner } from 'ethers';
 import { ESCROW_ABI } from '../chain/abi.js';
-import { toJobId } from '../chain/devnet.js';
+import { toJobId } from '../chain/job-id.js';
 import { recheckLegacyVouchers } from '../ledger/legacy-vouchers.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { recoverVoucherSigner } from '../wallet/voucher.js';
-import type { MarketJobRow, PaidJob } from './paid-job.js';
+import type { PaidJob } from './paid-job.js';
+import { MarketStore } from './store.js';
 import { checkVoucher, jobPaymentProblem, type Channel, type Refusal } from './voucher-check.js';
 
 /** What the escrow says about a channel now. */
@@ -157,7 +158,8 @@ export interface MarketVoucherDeps {
  * kept as refused evidence, and the job told whether it is paid up to date.
  */
 export async function receiveMarketVoucher(d: MarketVoucherDeps, jobId: string, signed: SignedVoucher, tracked: PaidJob | undefined): Promise<void> {
-  const row = d.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
+  const store = new MarketStore(d.db);
+  const row = store.job(jobId);
   if (!row) return void d.log.warn('a voucher for a job this agent does not know', { jobId });
   const channel: Channel = { chainId: row.chain_id, escrow: row.escrow, buyer: row.buyer, provider: d.provider, jobId: toJobId(row.job_id) };
   const paidBefore = row.channel_paid_before ?? null;
@@ -170,13 +172,13 @@ export async function receiveMarketVoucher(d: MarketVoucherDeps, jobId: string, 
     job: { minAmount: tracked?.minimumVoucher() ?? 0n, paidBefore: paidBefore === null ? null : BigInt(paidBefore), acceptedAt: row.accepted_at },
   });
   if (result.paidBefore !== null) {
-    d.db.prepare('UPDATE market_jobs SET channel_paid_before = ? WHERE job_id = ? AND channel_paid_before IS NULL').run(result.paidBefore.toString(), jobId);
+    store.setChannelPaidBefore(jobId, result.paidBefore);
     if (tracked) tracked.row = { ...tracked.row, channel_paid_before: result.paidBefore.toString() };
   }
   if (result.paymentProblem) {
     d.log.warn('voucher refused', { jobId, problem: result.paymentProblem, counted: result.stored !== null });
     if (tracked) tracked.refused(result.paymentProblem);
-    else d.db.prepare('UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(result.paymentProblem, jobId);
+    else store.setVoucherProblem(jobId, result.paymentProblem);
     d.onChange();
     return;
   }
@@ -185,7 +187,7 @@ export async function receiveMarketVoucher(d: MarketVoucherDeps, jobId: string, 
   if (tracked) tracked.paid(amount);
   else {
     const upTo = amount > BigInt(row.paid_up_to) ? amount : BigInt(row.paid_up_to);
-    d.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), d.now(), jobId);
+    store.setPaid(jobId, upTo, d.now());
   }
   void d.autoRedeem().catch((error: unknown) => d.log.warn('auto-redeem failed', { error: (error as Error).message }));
   d.onChange();
