@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Contract, Wallet } from 'ethers';
 import { ANVIL_KEYS } from '../chain/anvil.js';
 import { ESCROW_ABI } from '../chain/abi.js';
-import type { DevnetInfo } from '../chain/devnet.js';
+import type { DevnetInfo } from './devnet.js';
 import { depositToEscrow, mintTokens, tokens } from '../chain/deploy.js';
 import { makeProvider } from '../chain/provider.js';
 import type { Logger } from '../log.js';

@@ -5,10 +5,11 @@
  * when the data folder is gone. It ends with that, when another agent took the network over, or
  * when the agent stops the network itself (SIGTERM).
  */
-import { isAlive } from '../chain/devnet.js';
+import { isAlive } from './devnet.js';
 import type { Logger } from '../log.js';
 import { demoFolderId, endOfLife } from './lifetime.js';
-import { demoChainPids, readDemoState, stopDemoChain } from './network.js';
+import { demoChainPids, stopDemoChain } from './chain-processes.js';
+import { readDemoState } from './state.js';
 import { pause } from './waits.js';
 
 export async function guardDemoChain(home: string, owner: number, log: Logger, signal: AbortSignal, intervalMs = 1000): Promise<string> {

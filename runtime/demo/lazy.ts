@@ -49,7 +49,8 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
       sameHome();
       used = true;
       if (stopping.signal.aborted) stopping = new AbortController();
-      const { demoUp, demoUpInProcess, readDemoState } = await import('./network.js');
+      const { demoUp, demoUpInProcess } = await import('./network.js');
+      const { readDemoState } = await import('./state.js');
       if (!demoRunsInProcess(env)) return (await unlessStopped(demoUp(home, { env, log, owner: process.pid }))).url;
       if (inProcess === null) {
         const controller = new AbortController();
@@ -72,7 +73,9 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
     async stop() {
       stopping.abort();
       if (!used) return;
-      const { endProcess, readDemoState, stopOwnedDemo, stopDemoChain } = await import('./network.js');
+      const { stopOwnedDemo } = await import('./network.js');
+      const { readDemoState } = await import('./state.js');
+      const { endProcess, stopDemoChain } = await import('./chain-processes.js');
       if (!inProcess) {
         if (await stopOwnedDemo(home, process.pid)) log.info('the demo network is stopped (it ends with the agent that started it)');
         return;

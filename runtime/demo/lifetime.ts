@@ -5,7 +5,7 @@
  * a few minutes. `endOfLife` is the rule; `watchLifetime` applies it once a second.
  */
 import path from 'node:path';
-import { isAlive } from '../chain/devnet.js';
+import { isAlive } from './devnet.js';
 import { DEMO_DIR, folderId } from './paths.js';
 
 /** How long the demo network waits for an agent when none started it (or its agent left it). */

@@ -8,13 +8,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { devnetUp } from '../chain/devnet.js';
+import { devnetUp } from './devnet.js';
 import type { Logger } from '../log.js';
 import { connectDocker } from '../sandbox/docker.js';
 import { runDemoBuyer } from './buyer.js';
 import { demoFolderId, watchLifetime } from './lifetime.js';
-import { demoChainPids, readDemoState, saveDemoState, stopDemoChain, type DemoState } from './network.js';
+import { demoChainPids, stopDemoChain } from './chain-processes.js';
 import { DEMO_DIR } from './paths.js';
+import { readDemoState, saveDemoState, type DemoState } from './state.js';
 import { demoTimings, type DemoTimings } from './timing.js';
 
 export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal, options: { inProcess?: boolean; timings?: DemoTimings } = {}): Promise<void> {

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
-import { devnetFund, readDevnet } from '../chain/devnet.js';
+import { devnetFund, readDevnet } from './devnet.js';
 import { makeProvider } from '../chain/provider.js';
 import type { MoneyService } from '../wallet/money.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { collectOutput, isMountPoint, mountOutput, unmountOutput } from './job-files.js';
-import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs.js';
+import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs-contract.js';
 
 export class HostOutputs implements JobOutputs {
   readonly kind = 'host-tmpfs' as const;

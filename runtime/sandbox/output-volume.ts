@@ -18,7 +18,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { dockerUnreachable } from './docker.js';
-import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs.js';
+import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs-contract.js';
 import { ensureKeeperImage } from './keeper-image.js';
 import { LABEL_AGENT, OUTPUT_DIR } from './policy.js';
 import { extractTar } from './tar-read.js';

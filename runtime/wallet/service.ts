@@ -6,7 +6,7 @@
 import { Contract, getAddress, Transaction, type JsonRpcProvider, type Log, type TransactionReceipt } from 'ethers';
 import { AppError } from '../errors.js';
 import { ESCROW_ABI, TOKEN_ABI } from '../chain/abi.js';
-import { DEVNET_FILE, readDevnet } from '../chain/devnet.js';
+import { localChainNetwork } from '../chain/local-chain.js';
 import { checkChainId, makeProvider, waitForReceipt } from '../chain/provider.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
@@ -175,11 +175,7 @@ export class WalletService {
   /** The network in use, or a clear error naming what is missing. */
   network(): NetworkConfig {
     const settings = this.settings();
-    if (settings.network === DEVNET_NETWORK) {
-      const devnet = readDevnet(this.home);
-      if (!devnet) throw new AppError('no-network', `The local chain has not been set up (no ${DEVNET_FILE}). Start it with \`offshift devnet up\`, or add a network in the wallet settings.`);
-      return { name: DEVNET_NETWORK, rpcUrl: devnet.rpcUrl, chainId: devnet.chainId, token: devnet.token, escrow: devnet.escrow, fromBlock: devnet.fromBlock, tokenSymbol: 'OFT', tokenDecimals: 18 };
-    }
+    if (settings.network === DEVNET_NETWORK) return localChainNetwork(this.home);
     const net = settings.networks.find((n) => n.name === settings.network);
     if (!net) throw new AppError('no-network', `The selected network "${settings.network}" is not configured. Pick or add one in the wallet settings.`);
     return net;

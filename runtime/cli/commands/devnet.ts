@@ -1,7 +1,7 @@
 /** `offshift devnet …`: the local chain for development, tests and the demo. */
 import fs from 'node:fs';
 import { AppError } from '../../errors.js';
-import { devnetDown, devnetFund, devnetUp, devnetVoucher, publicInfo, readDevnet } from '../../chain/devnet.js';
+import { devnetDown, devnetFund, devnetUp, devnetVoucher, publicInfo, readDevnet } from '../../demo/devnet.js';
 import { TOKEN_DECIMALS } from '../../chain/deploy.js';
 import { resolveHome } from '../../storage/home.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';

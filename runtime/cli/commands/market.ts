@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { readDevnet } from '../../chain/devnet.js';
+import { readDevnet } from '../../demo/devnet.js';
 import { formatTokens } from '../../ledger/ledger.js';
 import { createLogger } from '../../log.js';
 import { marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../protocol/index.js';

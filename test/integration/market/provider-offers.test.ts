@@ -11,7 +11,7 @@ import { Contract } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import type { JobRequestInput, Offer } from '../../../protocol/index.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';

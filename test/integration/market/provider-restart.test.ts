@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Contract } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { ESCROW_ABI, TOKEN_ABI } from '../../../runtime/chain/abi.js';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import type { MarketStatus } from '../../../runtime/market/schema.js';
 import type { BuyerResult } from '../../../buyer/index.js';

@@ -10,7 +10,7 @@
 import { Contract } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
 import type { BuyerEvent } from '../../../buyer/index.js';

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
 import { split } from '../../../runtime/ledger/amount.js';
 import { classify, Ledger } from '../../../runtime/ledger/ledger.js';

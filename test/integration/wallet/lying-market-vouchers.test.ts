@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createAgent, type Agent } from '../../../runtime/agent/agent.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { DATABASE_FILE } from '../../../runtime/storage/database.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';

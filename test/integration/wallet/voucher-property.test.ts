@@ -16,7 +16,7 @@ import { Contract, Wallet, type TransactionReceipt } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESCROW_ABI } from '../../../runtime/chain/abi.js';
 import { depositToEscrow } from '../../../runtime/chain/deploy.js';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { Ledger, type RedemptionEvent } from '../../../runtime/ledger/ledger.js';
 import { escrowReader, recheckCounted, takeVoucher, type EscrowReader } from '../../../runtime/market/voucher-intake.js';
 import { migrate } from '../../../runtime/storage/database.js';

@@ -1,7 +1,7 @@
 /** The voucher check, pure, with real EIP-712 signatures (ethers Wallets): what is money, and what pays a job. */
 import { Wallet, type HDNodeWallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { toJobId } from '../../../runtime/chain/devnet.js';
+import { toJobId } from '../../../runtime/chain/job-id.js';
 import { checkVoucher, isCheckedVoucher, jobPaymentProblem, MIN_VOUCHER_LIFETIME_S, type VoucherFacts } from '../../../runtime/market/voucher-check.js';
 import { recoverVoucherSigner, signVoucher } from '../../../runtime/wallet/voucher.js';
 import type { SignedVoucher } from '../../../runtime/wallet/schema.js';

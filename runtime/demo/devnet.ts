@@ -6,44 +6,31 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { getAddress, id as keccakId, Wallet } from 'ethers';
+import { getAddress, Wallet } from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { toJobId } from '../chain/job-id.js';
+import { localChainFile, localChainSchema, readLocalChainFile } from '../chain/local-chain.js';
 import { signVoucher } from '../wallet/voucher.js';
 import type { SignedVoucher } from '../wallet/schema.js';
-import { ANVIL_KEYS, DEFAULT_CHAIN_ID, freePort, portFree, startAnvil } from './anvil.js';
-import { loadArtifacts } from './compile.js';
-import { deployContracts, depositToEscrow, mintTokens, sendEth, tokens, eth } from './deploy.js';
-import { fetchChainId, makeProvider } from './provider.js';
+import { ANVIL_KEYS, DEFAULT_CHAIN_ID, freePort, portFree, startAnvil } from '../chain/anvil.js';
+import { loadArtifacts } from '../chain/compile.js';
+import { deployContracts, depositToEscrow, mintTokens, sendEth, tokens, eth } from '../chain/deploy.js';
+import { fetchChainId, makeProvider } from '../chain/provider.js';
 
-export const DEVNET_FILE = 'devnet.json';
 export const DEFAULT_DEVNET_PORT = 8545;
 export const DEMO_DEPOSIT_TOKENS = '1000';
 
-const devnetSchema = z.object({
-  rpcUrl: z.string(),
-  chainId: z.number().int(),
+const devnetSchema = localChainSchema.extend({
   port: z.number().int(),
   pid: z.number().int().nullable(),
-  token: z.string(),
-  escrow: z.string(),
-  fromBlock: z.number().int(),
   buyer: z.object({ address: z.string(), privateKey: z.string() }),
 });
 export type DevnetInfo = z.infer<typeof devnetSchema>;
 
-export function devnetFile(home: string): string {
-  return path.join(home, DEVNET_FILE);
-}
-
 export function readDevnet(home: string): DevnetInfo | null {
-  try {
-    return devnetSchema.parse(JSON.parse(fs.readFileSync(devnetFile(home), 'utf8')));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AppError('devnet-invalid', `${devnetFile(home)} is damaged (${(error as Error).message}). Run \`offshift devnet down\` and delete it, then \`offshift devnet up\`.`);
-  }
+  return readLocalChainFile(home, devnetSchema);
 }
 
 /** Whether a process (the chain, the demo market) is still there. */
@@ -103,7 +90,7 @@ export async function devnetUp(home: string, options: { port?: number; env?: Nod
         provider.destroy();
       }
     }
-    writeFileAtomic(devnetFile(home), JSON.stringify(info, null, 2) + '\n', 0o600);
+    writeFileAtomic(localChainFile(home), JSON.stringify(info, null, 2) + '\n', 0o600);
     return { ...info, started: true };
   } catch (error) {
     await anvil.stop();
@@ -118,7 +105,7 @@ export async function devnetDown(home: string): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(info.pid)) process.kill(info.pid!, 'SIGKILL');
-  writeFileAtomic(devnetFile(home), JSON.stringify({ ...info, pid: null }, null, 2) + '\n', 0o600);
+  writeFileAtomic(localChainFile(home), JSON.stringify({ ...info, pid: null }, null, 2) + '\n', 0o600);
   return true;
 }
 
@@ -139,11 +126,6 @@ export async function devnetFund(home: string, address: string, amounts: { eth?:
   } finally {
     provider.destroy();
   }
-}
-
-/** A job id: bytes32 hex as is, anything else hashed (keccak256 of its UTF-8). */
-export function toJobId(job: string): string {
-  return /^0x[0-9a-fA-F]{64}$/.test(job) ? job.toLowerCase() : keccakId(job);
 }
 
 /** A voucher signed by the demo buyer: for demos and tests. */
