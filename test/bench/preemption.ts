@@ -27,6 +27,7 @@ import { ManualIdleSource } from '../../runtime/schedule/sources/idle.js';
 import { ProcFsProcessSource } from '../../runtime/schedule/sources/processes.js';
 import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
 import { makeTempHome } from '../helpers/temp-home.js';
+import { until } from '../helpers/until.js';
 import { canBuildTestImage, sandboxTestImage } from '../helpers/test-images.js';
 
 const TRIALS = Number(process.env.OFFSHIFT_BENCH_TRIALS ?? 50);
@@ -86,13 +87,8 @@ async function watchEvents(docker: Docker): Promise<{ wait(id: string, action: s
   };
 }
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** The bench polls every 10 ms: it measures latencies. */
+const FAST = { intervalMs: 10 };
 
 function cpuSeconds(): number {
   const stat = fs.readFileSync('/proc/self/stat', 'utf8');
@@ -134,10 +130,15 @@ export default async function main(): Promise<void> {
   });
   const containerOf = async (jobId: string) => {
     let id: string | undefined;
-    await until('the container', async () => {
-      id = (await docker.listContainers({ filters: { label: [`io.offshift.job=${jobId}`] } }))[0]?.Id;
-      return id !== undefined;
-    });
+    await until(
+      'the container',
+      async () => {
+        id = (await docker.listContainers({ filters: { label: [`io.offshift.job=${jobId}`] } }))[0]?.Id;
+        return id !== undefined;
+      },
+      20_000,
+      FAST,
+    );
     return id!;
   };
   const backToIdle = async () => {
@@ -156,9 +157,9 @@ export default async function main(): Promise<void> {
     const askedStop: number[] = [];
     const job = await runner.submit({ image, command: BUSY, cpus: 0.5, memoryMiB: 64 });
     const container = await containerOf(job.id);
-    await until('running', () => runner.get(job.id)?.state === 'running');
+    await until('running', () => runner.get(job.id)?.state === 'running', 20_000, FAST);
     for (let i = 0; i < TRIALS; i++) {
-      await until('running', () => runner.get(job.id)?.state === 'running');
+      await until('running', () => runner.get(job.id)?.state === 'running', 20_000, FAST);
       await new Promise((r) => setTimeout(r, 50));
       const t0 = performance.now();
       idle.activity();
@@ -181,7 +182,7 @@ export default async function main(): Promise<void> {
     for (let i = 0; i < TRIALS; i++) {
       const j = await runner.submit({ image, command: BUSY_IGNORING_TERM, cpus: 0.5, memoryMiB: 64 });
       const c = await containerOf(j.id);
-      await until('running', () => runner.get(j.id)?.state === 'running');
+      await until('running', () => runner.get(j.id)?.state === 'running', 20_000, FAST);
       await new Promise((r) => setTimeout(r, 100)); // the trap is set
       const t0 = performance.now();
       idle.activity();

@@ -15,7 +15,8 @@ import { findDemoBinary } from '../../../runtime/demo/image.js';
 import { removeAgentLeftovers } from '../../helpers/leftovers.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { dockerAvailable } from '../../helpers/test-images.js';
-import { killAllOf, waitFor } from './processes.js';
+import { until } from '../../helpers/until.js';
+import { killAllOf } from './processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -95,7 +96,7 @@ describe.skipIf(skip !== null)('the demo buyer after a full disk', () => {
       }
     })()}`;
 
-    await waitFor('a first demo job ends', 120_000, () => /"msg":"job state","id":"[^"]+","state":"succeeded"/.test(log), tail);
+    await until('a first demo job ends', () => /"msg":"job state","id":"[^"]+","state":"succeeded"/.test(log), 120_000, { detail: tail });
     // The disk fills up.
     const fd = fs.openSync(filler, 'w');
     const block = Buffer.alloc(1 << 20, 1);
@@ -112,20 +113,20 @@ describe.skipIf(skip !== null)('the demo buyer after a full disk', () => {
     fs.rmSync(filler);
 
     // Space is back: the buyer resumes by itself and says what happened.
-    const resumed = await waitFor(
+    const resumed = await until(
       'the demo buyer submits again',
-      90_000,
       () => {
         const s = status();
         return s.buyer.jobsSubmitted > submittedWhenFull && s.buyer.lastProblem ? s : null;
       },
-      () => `${JSON.stringify(status())}\n${tail()}`,
+      90_000,
+      { detail: () => `${JSON.stringify(status())}\n${tail()}` },
     );
     expect(resumed.running).toBe(true);
     expect(resumed.buyer.lastProblem!.message.length).toBeGreaterThan(10);
     expect(resumed.detail).toMatch(/last problem/);
     // And it goes on: another job is paid and ends.
     const after = resumed.buyer.jobsSubmitted;
-    await waitFor('another demo job is submitted', 90_000, () => status().buyer.jobsSubmitted > after, tail);
+    await until('another demo job is submitted', () => status().buyer.jobsSubmitted > after, 90_000, { detail: tail });
   }, 360_000);
 });

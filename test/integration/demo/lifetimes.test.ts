@@ -14,7 +14,8 @@ import { findDemoBinary } from '../../../runtime/demo/image.js';
 import { removeAgentLeftovers } from '../../helpers/leftovers.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { dockerAvailable, sandboxTestImage, canBuildTestImage } from '../../helpers/test-images.js';
-import { alive, killAllOf, processesOf, waitFor } from './processes.js';
+import { until } from '../../helpers/until.js';
+import { alive, killAllOf, processesOf } from './processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -93,14 +94,14 @@ function demoPids(home: string): { chain: number | null; serve: number | null; g
 
 /** Waits for the demo market; returns the pids of the demo's processes (every one of the home's but the agent). */
 async function demoUp(r: Running): Promise<number[]> {
-  await waitFor(
+  await until(
     'the demo network runs',
-    90_000,
     () => {
       const p = demoPids(r.home);
       return p.url && p.chain && alive(p.chain);
     },
-    () => tail(r),
+    90_000,
+    { detail: () => tail(r) },
   );
   const p = demoPids(r.home);
   const pids = new Set([p.chain, p.serve, p.guard, ...processesOf(r.home).map((x) => x.pid)].filter((x): x is number => x !== null && x !== r.agent.pid));
@@ -108,7 +109,7 @@ async function demoUp(r: Running): Promise<number[]> {
 }
 
 async function jobRunning(r: Running): Promise<void> {
-  await waitFor('a job runs', 90_000, () => /"msg":"job state","id":"[^"]+","state":"running"/.test(r.log()), () => tail(r));
+  await until('a job runs', () => /"msg":"job state","id":"[^"]+","state":"running"/.test(r.log()), 90_000, { detail: () => tail(r) });
 }
 
 /** Sends `signal` and measures how long the agent takes to exit. */
@@ -123,7 +124,7 @@ async function stopAgent(r: Running, signal: NodeJS.Signals): Promise<number> {
 }
 
 async function noDemoLeft(r: Running, pids: number[]): Promise<void> {
-  await waitFor(`no demo process left (pids ${pids.join(', ')})`, DEMO_GONE_WITHIN_MS, () => pids.every((p) => !alive(p)) && processesOf(r.home).every((p) => p.pid === r.agent.pid), () => tail(r));
+  await until(`no demo process left (pids ${pids.join(', ')})`, () => pids.every((p) => !alive(p)) && processesOf(r.home).every((p) => p.pid === r.agent.pid), DEMO_GONE_WITHIN_MS, { detail: () => tail(r) });
 }
 
 describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", () => {
@@ -143,7 +144,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
 
       it('SIGINT while the demo network is still starting, before any job: the agent ends within 5 s and leaves nothing', async () => {
         const r = startAgent(mode);
-        await waitFor('the agent starts', 60_000, () => /Dashboard: /.test(r.log()), () => tail(r));
+        await until('the agent starts', () => /Dashboard: /.test(r.log()), 60_000, { detail: () => tail(r) });
         const took = await stopAgent(r, 'SIGINT');
         expect(took, tail(r)).toBeLessThan(STOP_WITHIN_MS);
         await noDemoLeft(r, []);
@@ -153,7 +154,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
         // A long pause after each job: once the first has ended, none runs.
         const r = startAgent(mode, { OFFSHIFT_DEMO_PAUSE_SECONDS: '600' });
         const pids = await demoUp(r);
-        await waitFor('the first demo job ends', 90_000, () => /"msg":"job state","id":"[^"]+","state":"(succeeded|failed)"/.test(r.log()), () => tail(r));
+        await until('the first demo job ends', () => /"msg":"job state","id":"[^"]+","state":"(succeeded|failed)"/.test(r.log()), 90_000, { detail: () => tail(r) });
         const took = await stopAgent(r, 'SIGINT');
         expect(took, tail(r)).toBeLessThan(STOP_WITHIN_MS);
         await noDemoLeft(r, pids);
@@ -174,7 +175,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
         fs.rmSync(r.home, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
         await noDemoLeft(r, pids);
         // The agent stops too: nothing it would write there is kept; it says why.
-        await waitFor('the agent stops', DEMO_GONE_WITHIN_MS, () => r.agent.exitCode !== null, () => tail(r));
+        await until('the agent stops', () => r.agent.exitCode !== null, DEMO_GONE_WITHIN_MS, { detail: () => tail(r) });
         expect(r.agent.exitCode).toBe(1);
         expect(r.log()).toMatch(/was deleted while the agent ran/);
         // Nothing of the demo brings the deleted folder back.
@@ -193,7 +194,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
       const image = sandboxTestImage();
       for (const [signal, withJob] of [['SIGTERM', true], ['SIGINT', false]] as const) {
         const r = startAgent('off');
-        await waitFor('the agent starts', 60_000, () => /Dashboard: /.test(r.log()), () => tail(r));
+        await until('the agent starts', () => /Dashboard: /.test(r.log()), 60_000, { detail: () => tail(r) });
         let client: ChildProcess | null = null;
         if (withJob) {
           client = spawn(process.execPath, [CLI, 'job', 'run', '--image', image, '--', 'sleep', '60'], { env: { ...process.env, OFFSHIFT_HOME: r.home }, stdio: 'ignore' });
@@ -238,7 +239,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
     process.kill(-launcher.pid!, 'SIGINT');
     await Promise.race([exited, new Promise((res) => setTimeout(res, STOP_WITHIN_MS + 1000))]);
     expect(Date.now() - t0, tail(r)).toBeLessThan(STOP_WITHIN_MS);
-    await waitFor('nothing of Offshift is left', DEMO_GONE_WITHIN_MS, () => pids.every((p) => !alive(p)) && processesOf(temp.home).length === 0, () => tail(r));
+    await until('nothing of Offshift is left', () => pids.every((p) => !alive(p)) && processesOf(temp.home).length === 0, DEMO_GONE_WITHIN_MS, { detail: () => tail(r) });
   }, 150_000);
 
   it('a demo network started by hand stops by itself once no agent has been connected for a while', async () => {
@@ -249,7 +250,7 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
     const pids = demoPids(temp.home);
     expect(pids.chain && alive(pids.chain)).toBeTruthy();
     expect(pids.serve && alive(pids.serve)).toBeTruthy();
-    await waitFor('the unowned demo network stops itself', 3000 + DEMO_GONE_WITHIN_MS, () => !alive(pids.chain!) && !alive(pids.serve!) && processesOf(temp.home).length === 0, () => JSON.stringify(processesOf(temp.home)));
+    await until('the unowned demo network stops itself', () => !alive(pids.chain!) && !alive(pids.serve!) && processesOf(temp.home).length === 0, 3000 + DEMO_GONE_WITHIN_MS, { detail: () => JSON.stringify(processesOf(temp.home)) });
     const status = JSON.parse(execFileSync(process.execPath, [CLI, 'demo', 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 })) as { running: boolean; detail: string };
     expect(status.running).toBe(false);
     expect(status.detail).toMatch(/no agent has been connected/);

@@ -46,13 +46,3 @@ export function killAllOf(home: string): void {
     } catch {}
   }
 }
-
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false, detail: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s. ${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

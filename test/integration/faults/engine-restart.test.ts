@@ -11,17 +11,10 @@ import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/d
 import { hostBridge, privateDockerdSkipReason, startPrivateDockerd, type PrivateEngine } from '../../helpers/private-dockerd.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import { until } from '../../helpers/until.js';
 
 const skipReason = canBuildTestImage() ?? privateDockerdSkipReason();
 if (skipReason) console.warn(`[engine restart] skipped: ${skipReason}`);
-
-async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(skipReason !== null)('the Docker engine restarts mid-job', () => {
   let engine: PrivateEngine;
@@ -51,7 +44,7 @@ describe.skipIf(skipReason !== null)('the Docker engine restarts mid-job', () =>
   it('a young local job is retried once from the start; a marketplace job ends cancelled (engine-restarted); the next job runs', async () => {
     const local = await runner.submit({ image, command: ['sh', '-c', 'echo attempt; sleep 3; echo finished'], timeoutSeconds: 60 });
     const market = await runner.submit({ image, marketJobId: 'mkt-1', command: ['sleep', '60'], timeoutSeconds: 120 });
-    await waitFor(() => runner.get(local.id)!.state === 'running' && runner.get(market.id)!.state === 'running');
+    await until('both jobs running', () => runner.get(local.id)!.state === 'running' && runner.get(market.id)!.state === 'running', 30_000);
     await new Promise((r) => setTimeout(r, 500));
     await engine.restart();
 
@@ -76,10 +69,10 @@ describe.skipIf(skipReason !== null)('the Docker engine restarts mid-job', () =>
 
   it('a job retried once already, or one that ran long, is not retried again', async () => {
     const job = await runner.submit({ image, command: ['sleep', '60'], timeoutSeconds: 120 });
-    await waitFor(() => runner.get(job.id)!.state === 'running');
+    await until('the job running', () => runner.get(job.id)!.state === 'running', 30_000);
     await engine.restart();
-    await waitFor(() => runner.events(job.id).some((e) => e.reason === 'engine-restarted'));
-    await waitFor(() => runner.get(job.id)!.state === 'running');
+    await until('an engine-restarted event', () => runner.events(job.id).some((e) => e.reason === 'engine-restarted'), 30_000);
+    await until('the job running', () => runner.get(job.id)!.state === 'running', 30_000);
     await engine.restart();
     expect(await runner.wait(job.id)).toMatchObject({ state: 'cancelled', reason: 'engine-restarted' });
     expect(await engine.docker.listContainers({ all: true })).toEqual([]);

@@ -12,21 +12,12 @@ import type { TelemetrySample, TelemetryStatus } from '../../../runtime/gpu/sche
 import { createGpuService, type GpuService } from '../../../runtime/gpu/service.js';
 import { NvidiaTelemetryReader } from '../../../runtime/gpu/nvidia-telemetry.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
+import { until } from '../../helpers/until.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function setup(options: Parameters<typeof makeFakeGpuTools>[0], backoff = { initialMs: 200, maxMs: 3000 }) {
   const fake: FakeGpuTools = makeFakeGpuTools(options);
@@ -48,7 +39,7 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
   it('produces samples from one process, into the ring buffer and out through onSamples', async () => {
     const { fake, gpu, batches, statuses } = setup({ nvidiaXml: 'nvidia-smi-q-x_2x-rtx2080ti_driver410.73.xml' });
     await gpu.start();
-    await waitFor('10 batches', () => batches.length >= 10);
+    await until('10 batches', () => batches.length >= 10);
     // Every tick carries both GPUs with the capture's values.
     const last = batches.at(-1)!;
     expect(last.map((s) => s.gpuIndex)).toEqual([0, 1]);
@@ -77,7 +68,7 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
   it('MIG and passive cooling: N/A telemetry values are null, not zero', async () => {
     const { gpu, batches } = setup({ nvidiaXml: 'nvidia-smi-q-x_a100-sxm4-80gb_mig_driver535.54.03_1of4gpus.xml' });
     await gpu.start();
-    const [sample] = await waitFor('a batch', () => batches[0]);
+    const [sample] = await until('a batch', () => batches[0]);
     expect(sample).toMatchObject({ gpuIndex: 0, utilizationPct: null, fanPct: null, memoryTotalMiB: 81920, memoryUsedMiB: 50 });
   });
 
@@ -87,18 +78,18 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     const reader = gpu.sources[0] as NvidiaTelemetryReader;
     const restartGaps: number[] = [];
     for (let round = 1; round <= 3; round++) {
-      const pid = await waitFor('a running reader', () => reader.pid);
-      await waitFor('samples', () => batches.length > 0);
+      const pid = await until('a running reader', () => reader.pid);
+      await until('samples', () => batches.length > 0);
       const killedAt = Date.now();
       process.kill(pid, 'SIGKILL');
-      await waitFor('restarting status', () => statuses.at(-1)?.state === 'restarting');
+      await until('restarting status', () => statuses.at(-1)?.state === 'restarting');
       expect(statuses.at(-1)!.reason).toContain('SIGKILL');
       // 200 ms, 400 ms, 800 ms: the delay doubles on each restart in a row.
       expect(statuses.at(-1)!.reason).toContain(`restarting in ${200 * 2 ** (round - 1)} ms (attempt ${round})`);
       batches.length = 0;
-      const newPid = await waitFor('a new reader', () => reader.pid !== undefined && reader.pid !== pid && reader.pid);
+      const newPid = await until('a new reader', () => reader.pid !== undefined && reader.pid !== pid && reader.pid);
       expect(newPid).not.toBe(pid);
-      await waitFor('samples after restart', () => batches.length > 0);
+      await until('samples after restart', () => batches.length > 0);
       restartGaps.push(Date.now() - killedAt);
     }
     expect(statuses.at(-1)!.state).toBe('running');
@@ -129,21 +120,21 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     });
     cleanups.push(() => reader.stop());
     reader.start();
-    const firstPid = await waitFor('a running reader', () => reader.pid);
-    await waitFor('a sample', () => samples.length > 0);
-    await waitFor('the stall noticed', () => statuses.find((s) => s.state === 'restarting'));
+    const firstPid = await until('a running reader', () => reader.pid);
+    await until('a sample', () => samples.length > 0);
+    await until('the stall noticed', () => statuses.find((s) => s.state === 'restarting'));
     expect(statuses.find((s) => s.state === 'restarting')!.reason).toMatch(/nvidia-smi stopped answering \(no reading for 1 s\) and was killed\); restarting in 100 ms/);
     expect(reader.stalls).toBeGreaterThanOrEqual(1);
     // The hung process is gone, and a new one reads again.
-    await waitFor('a new reader', () => reader.pid !== undefined && reader.pid !== firstPid);
+    await until('a new reader', () => reader.pid !== undefined && reader.pid !== firstPid);
     expect(() => process.kill(firstPid, 0)).toThrow();
-    await waitFor('samples from the new reader', () => samples.length > 1);
+    await until('samples from the new reader', () => samples.length > 1);
   });
 
   it('a tool that cannot run: the status says so in words, and the rest works on', async () => {
     const { gpu, statuses } = setup({ nvidiaFail: {} }, { initialMs: 20, maxMs: 100 });
     expect(await gpu.start()).toEqual([]);
-    const status = await waitFor('unavailable', () => statuses.find((s) => s.state === 'unavailable'));
+    const status = await until('unavailable', () => statuses.find((s) => s.state === 'unavailable'));
     expect(status.reason).toContain("couldn't communicate with the NVIDIA driver");
     expect(status.reason).toMatch(/Offshift retries every/);
     expect(gpu.telemetry().samples).toEqual([]);
@@ -162,7 +153,7 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     });
     cleanups.push(() => reader.stop());
     reader.start();
-    const status = await waitFor('unavailable', () => statuses.find((s) => s.state === 'unavailable'));
+    const status = await until('unavailable', () => statuses.find((s) => s.state === 'unavailable'));
     expect(status.reason).toContain('nvidia-smi was not found on PATH');
   });
 
@@ -170,7 +161,7 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
     const { gpu, statuses } = setup({ nvidiaXml: 'nvidia-smi-q-x_quadro-p2000_driver525.125.06.xml' });
     await gpu.start();
     const reader = gpu.sources[0] as NvidiaTelemetryReader;
-    const pid = await waitFor('a running reader', () => reader.pid);
+    const pid = await until('a running reader', () => reader.pid);
     await gpu.stop();
     expect(statuses.at(-1)!.state).toBe('stopped');
     expect(() => process.kill(pid, 0)).toThrow();
@@ -181,7 +172,7 @@ describe('AMD telemetry: rocm-smi polled at the interval', () => {
   it('produces samples per card', async () => {
     const { gpu, batches, statuses } = setup({ rocmJson: 'rocm-smi-json_4x-mi100_rocm6.0.2.json' });
     await gpu.start();
-    await waitFor('3 batches', () => batches.length >= 3);
+    await until('3 batches', () => batches.length >= 3);
     expect(batches[0]!.map((s) => s.gpuIndex)).toEqual([0, 1, 2, 3]);
     expect(batches[0]![0]).toMatchObject({ uuid: '0x79ccd55167a2124a', temperatureC: 53, powerDrawW: 36, smClockMHz: 300, memoryTotalMiB: 32752 });
     expect(statuses.at(-1)!.state).toBe('running');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHarness, skipReason, type Harness } from './harness.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
+import { until } from '../../helpers/until.js';
 
 let h: Harness;
 let image: string;
@@ -56,7 +57,7 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
 
   it('cancel: SIGTERM then exit → cancelled', async () => {
     const job = await h.runner.submit({ image, command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done'] });
-    await waitFor(() => h.runner.get(job.id)!.state === 'running');
+    await until('job running', () => h.runner.get(job.id)!.state === 'running', 15_000);
     await h.runner.cancel(job.id);
     const done = await h.runner.wait(job.id);
     expect(done).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
@@ -79,7 +80,7 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
 
   it('pause freezes and resume thaws; paused time does not count against the maximum duration', async () => {
     const job = await h.runner.submit({ image, command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do echo tick $i; sleep 0.1; done'], timeoutSeconds: 2 });
-    await waitFor(() => h.runner.get(job.id)!.state === 'running');
+    await until('job running', () => h.runner.get(job.id)!.state === 'running', 15_000);
     await h.runner.pauseAll();
     expect(h.runner.get(job.id)).toMatchObject({ state: 'paused', reason: 'paused' });
     expect(h.runner.runningCount()).toBe(0);
@@ -96,7 +97,7 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
   it('a job that starts while the runner is paused is frozen as soon as it runs', async () => {
     await h.runner.pauseAll('Paused: test');
     const job = await h.runner.submit({ image, command: ['sleep', '30'] });
-    await waitFor(() => h.runner.get(job.id)!.state === 'paused');
+    await until('job paused', () => h.runner.get(job.id)!.state === 'paused', 15_000);
     expect(h.runner.get(job.id)!.detail).toBe('Paused: test');
     await h.runner.resumeAll();
     expect(h.runner.get(job.id)!.state).toBe('running');
@@ -119,7 +120,7 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
   it('preemptAll ends running and paused jobs preempted', async () => {
     const a = await h.runner.submit({ image, command: ['sleep', '60'] });
     const b = await h.runner.submit({ image, command: ['sleep', '60'] });
-    await waitFor(() => h.runner.get(a.id)!.state === 'running' && h.runner.get(b.id)!.state === 'running');
+    await until('both running', () => h.runner.get(a.id)!.state === 'running' && h.runner.get(b.id)!.state === 'running', 15_000);
     await h.runner.pauseAll();
     await h.runner.resumeAll();
     await h.runner.pauseAll();
@@ -140,11 +141,3 @@ describe.skipIf(skipReason !== null)('job lifecycle on the real engine', () => {
     await expect(h.runner.submit({ image, command: ['true'], gpus: 1 })).rejects.toThrow(/gpus: 1 asked, but this machine has 0 GPUs/);
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -18,20 +18,16 @@ import { createOwnJobMatcher, listManagedContainerIds } from '../../../runtime/s
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import { until } from '../../helpers/until.js';
 
 const skipReason = canBuildTestImage();
 if (skipReason) console.warn(`[schedule give-back] skipped: ${skipReason}`);
 
 const BUSY = ['sh', '-c', 'while true; do :; done'];
 
-async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls with this file's 15 s default. */
+function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000) {
+  return until(what, fn, timeoutMs);
 }
 
 describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runner, real containers)', () => {

@@ -10,6 +10,7 @@ import { silentLogger } from '../../../runtime/log.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
+import { until } from '../../helpers/until.js';
 
 let agent: Agent | null = null;
 let fake: FakeGpuTools | null = null;
@@ -37,11 +38,9 @@ async function start(capture: string): Promise<Agent> {
 }
 
 async function waitForReason(a: Agent, reason: string, timeoutMs = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (a.state.value.reason !== reason) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`state is ${a.state.value.state}/${a.state.value.reason} (${a.state.value.detail}), not ${reason}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(`reason ${reason}`, () => a.state.value.reason === reason, timeoutMs, {
+    detail: () => `state is ${a.state.value.state}/${a.state.value.reason} (${a.state.value.detail})`,
+  });
 }
 
 describe('GPU signals through the agent (fake nvidia-smi, real captures)', () => {
