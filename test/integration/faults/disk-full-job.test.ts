@@ -16,7 +16,8 @@ import { createLogger } from '../../../runtime/log.js';
 import { connectDocker } from '../../../runtime/sandbox/docker.js';
 import { LABEL_JOB } from '../../../runtime/sandbox/policy.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
-import { PASSWORD, PRICE, until, useRealLoop } from '../market/real-loop.js';
+import { until } from '../../helpers/until.js';
+import { PASSWORD, PRICE, useRealLoop } from '../market/real-loop.js';
 import { fillDisk, mountsUnder, mountTmpfs, tmpfsSkipReason } from './tmpfs.js';
 
 const skip = tmpfsSkipReason ?? canBuildTestImage();
@@ -56,7 +57,7 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
       await agent.jobs.runner.preemptAll(0).catch(() => {});
       await agent.stop();
     });
-    await until(async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000, 'the agent to sign in');
+    await until('the agent to sign in', async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000);
 
     let paidReports = 0;
     const buyer = await loop.buyer(market.url, (e) => {
@@ -67,7 +68,7 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     // 12 s of ticks, then a 100 KB picture in /output (the job's tmpfs, not the full disk).
     const command = 'i=0; while [ $i -lt 12 ]; do echo tick $i; sleep 1; i=$((i+1)); done; head -c 100000 /dev/zero | tr "\\0" x > /output/picture.txt; echo wrote the picture';
     const handle = await buyer.submit(loop.job(0, { command: ['sh', '-c', command], diskMiB: 1, outputMiB: 1 }), { outputDir });
-    await until(() => paidReports > 0, 30_000, 'a first paid report');
+    await until('a first paid report', () => paidReports > 0, 30_000);
     const local = agent.jobs.runner.list().find((j) => j.state === 'running');
     expect(local, 'the job runs').toBeDefined();
 
@@ -75,7 +76,7 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     const filler = fillDisk(home);
     const docker = connectDocker();
     // The job ends meanwhile: its container and its /output mount go at once, whatever the disk.
-    await until(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_JOB}=${local!.id}`] } })).length === 0, 30_000, 'the job container removed on the full disk');
+    await until('the job container removed on the full disk', async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_JOB}=${local!.id}`] } })).length === 0, 30_000);
     await new Promise((r) => setTimeout(r, 3000));
     // Its record waits for space (the disk refuses it).
     expect(agent.jobs.runner.get(local!.id)!.state).toBe('running');

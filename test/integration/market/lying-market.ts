@@ -18,7 +18,7 @@ import type { MarketPatch } from '../../../runtime/market/settings.js';
 import type { TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import type { Msg } from './peer.js';
-import { until } from './real-loop.js';
+import { until } from '../../helpers/until.js';
 
 export class LyingMarket {
   readonly inbox: Msg[] = [];
@@ -151,7 +151,7 @@ export async function startAgent(chain: TestChain, market: LyingMarket, settings
   const { address } = await agent.client().call('wallet.create', { password: 'lying market test' });
   agent.schedule.settings.update('market', { url: market.url, minPricePerJobHour: tokens('1').toString(), ...settings });
   await agent.start();
-  await until(async () => (await agent.client().call('market.status', {})).state === 'connected' && market.ws !== null, 30_000, 'the agent to sign in to the lying market');
+  await until('the agent to sign in to the lying market', async () => (await agent.client().call('market.status', {})).state === 'connected' && market.ws !== null, 30_000);
   return {
     agent,
     address,

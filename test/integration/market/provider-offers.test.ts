@@ -19,7 +19,7 @@ import { contractVoucher, signVoucher } from '../../../runtime/wallet/voucher.js
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
 import { LyingMarket, makeOffer, startAgent } from './lying-market.js';
-import { until } from './real-loop.js';
+import { until } from '../../helpers/until.js';
 
 const skip = canBuildTestImage();
 if (skip) console.warn(`[skipped] provider admission tests: ${skip}`);
@@ -50,7 +50,7 @@ describe.skipIf(skip !== null)('a market that lies to a provider', () => {
   const running = async () => (await docker.listContainers({ filters: { label: [`${LABEL_AGENT}=${runner().agentInstance}`] } })).length;
 
   afterEach(async () => {
-    await until(() => runner().list(1000).every((j) => isFinalState(j.state)), 60_000, 'every job to end');
+    await until('every job to end', () => runner().list(1000).every((j) => isFinalState(j.state)), 60_000);
     market.clear();
   }, 70_000);
 
@@ -120,7 +120,7 @@ describe.skipIf(skip !== null)('a market that lies to a provider', () => {
     market.send({ type: 'job-confirmed', jobId: second.jobId, offerId: first.offerId });
     await market.next((m) => m.type === 'error' && m.code === 'unknown-offer');
     market.send({ type: 'job-confirmed', jobId: first.jobId, offerId: first.offerId });
-    const job = await until(() => runner().list(1000).find((j) => j.marketJobId === toJobId(first.jobId)), 10_000, 'the first offer\'s job');
+    const job = await until('the first offer\'s job', () => runner().list(1000).find((j) => j.marketJobId === toJobId(first.jobId)), 10_000);
     expect(job.spec.cpus).toBe(0.5);
     expect(runner().list(1000).some((j) => j.marketJobId === toJobId(second.jobId))).toBe(false);
     const status = await agent.agent.client().call('market.status', {});
@@ -132,7 +132,7 @@ describe.skipIf(skip !== null)('a market that lies to a provider', () => {
     market.send({ type: 'offer', offer: first });
     expect((await market.reply(first.offerId)).accept).toBe(true);
     market.send({ type: 'job-confirmed', jobId: first.jobId, offerId: first.offerId });
-    await until(() => runner().list(1000).find((j) => j.marketJobId === toJobId(first.jobId) && isFinalState(j.state)), 20_000, 'the job to end');
+    await until('the job to end', () => runner().list(1000).find((j) => j.marketJobId === toJobId(first.jobId) && isFinalState(j.state)), 20_000);
     const again = offer({}, { jobId: first.jobId });
     market.send({ type: 'offer', offer: again });
     const reply = await market.reply(again.offerId);

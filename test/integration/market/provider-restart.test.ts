@@ -21,7 +21,8 @@ import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
-import { PRICE, until } from './real-loop.js';
+import { until } from '../../helpers/until.js';
+import { PRICE } from './real-loop.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -89,14 +90,14 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
 
   it('re-adopts the job, goes on reporting, and is paid to the end', async () => {
     agent = startAgent();
-    await until(() => market.market.providersView().some((p) => p.connected), 30_000, 'the agent to sign in');
+    await until('the agent to sign in', () => market.market.providersView().some((p) => p.connected), 30_000);
     const buyer = await BuyerClient.connect({ market: market.url, signer: chain.buyer.privateKey, reconnectForMs: 60_000 });
     try {
       const handle = await buyer.submit(
         { image: sandboxTestImage(), command: ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do echo tick $i; sleep 1; i=$((i+1)); done'], gpus: 0, cpus: 0.5, memoryMiB: 64, outputMiB: 0, maxDurationSeconds: 120, pricePerHour: PRICE.toString(), reportIntervalSeconds: 5 },
         { outputDir: null },
       );
-      await until(() => BigInt(row(handle.jobId)?.paid_up_to ?? '0') > 0n, 30_000, 'a first paid report');
+      await until('a first paid report', () => BigInt(row(handle.jobId)?.paid_up_to ?? '0') > 0n, 30_000);
       const seqBefore = row(handle.jobId)!.report_seq;
       agent.kill('SIGKILL');
       await new Promise((r) => agent!.once('exit', r));
@@ -105,7 +106,7 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
       expect(result.state).toBe('succeeded');
       expect(result.usageSeconds).toBeGreaterThanOrEqual(19);
       expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
-      await until(() => row(handle.jobId)?.paid_up_to === result.paid, 15_000, 'the final voucher recorded');
+      await until('the final voucher recorded', () => row(handle.jobId)?.paid_up_to === result.paid, 15_000);
       const after = row(handle.jobId)!;
       expect(after.report_seq).toBeGreaterThan(seqBefore);
       expect(after.ended_at).not.toBeNull();
@@ -125,14 +126,14 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
 
   it('stopped (SIGTERM) while a job runs: the agent exits at once, and after the job ended meanwhile the next start reports it; the buyer pays the run, not the downtime', async () => {
     agent = startAgent();
-    await until(() => market.market.providersView().some((p) => p.connected), 30_000, 'the agent to sign in');
+    await until('the agent to sign in', () => market.market.providersView().some((p) => p.connected), 30_000);
     const buyer = await BuyerClient.connect({ market: market.url, signer: chain.buyer.privateKey, reconnectForMs: 90_000 });
     try {
       const handle = await buyer.submit(
         { image: sandboxTestImage(), command: ['sh', '-c', 'sleep 12; echo done'], gpus: 0, cpus: 0.5, memoryMiB: 64, outputMiB: 0, maxDurationSeconds: 120, pricePerHour: PRICE.toString(), reportIntervalSeconds: 5 },
         { outputDir: null },
       );
-      await until(() => BigInt(row(handle.jobId)?.paid_up_to ?? '0') > 0n, 30_000, 'a first paid report');
+      await until('a first paid report', () => BigInt(row(handle.jobId)?.paid_up_to ?? '0') > 0n, 30_000);
       const stopping = Date.now();
       agent.kill('SIGTERM');
       await new Promise((r) => agent!.once('exit', r));
@@ -148,7 +149,7 @@ describe.skipIf(skip !== null)('the agent killed in a marketplace job', () => {
       expect(result.usageSeconds).toBeLessThanOrEqual(15);
       // The final report reached the buyer before the ending: the run is paid to its end.
       expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
-      await until(() => row(handle.jobId)?.paid_up_to === result.paid, 15_000, 'the final voucher recorded');
+      await until('the final voucher recorded', () => row(handle.jobId)?.paid_up_to === result.paid, 15_000);
     } finally {
       buyer.close();
     }

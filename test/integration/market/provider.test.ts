@@ -15,7 +15,8 @@ import type { MarketStatus } from '../../../runtime/market/schema.js';
 import type { BuyerResult } from '../../../buyer/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
-import { PRICE, until, useRealLoop } from './real-loop.js';
+import { until } from '../../helpers/until.js';
+import { PRICE, useRealLoop } from './real-loop.js';
 
 const skip = canBuildTestImage();
 if (skip) console.warn(`[skipped] marketplace provider tests: ${skip}`);
@@ -36,7 +37,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
 
     // The provider holds the final voucher, then redeems it.
     const wallet = (await p.agent.money.load()).wallet;
-    await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000, 'the final voucher in the ledger');
+    await until('the final voucher in the ledger', async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000);
     const redeemed = await wallet.redeem();
     expect(redeemed.map((r) => r.outcome)).toEqual(['ok']);
 
@@ -64,21 +65,17 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const b = await buyer(m.url);
     const handle = await b.submit(job(60), { outputDir: null });
     // Paid for a while, then the buyer goes away without a word.
-    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000, 'a first valid voucher');
+    await until('a first valid voucher', async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000);
     const goneAt = Date.now();
     b.close();
     void handle.result.catch(() => {});
-    const ended = await until(
-      async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'unpaid' && isFinalState(j.state)),
-      30_000,
-      'the job to stop as unpaid',
-    );
+    const ended = await until('the job to stop as unpaid', async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'unpaid' && isFinalState(j.state)), 30_000);
     expect(ended.state).toBe('cancelled');
     expect(ended.detail).toMatch(/has not paid/);
     expect(Date.now() - goneAt).toBeLessThan(2 * 5000 + 2000 + 5000 + 3000); // two intervals, the slack, one tick and the stop
     const status = await p.agent.client().call('wallet.status', {});
     expect(BigInt(status.redeemable)).toBeGreaterThan(0n);
-    await until(() => m.market.jobsView().find((j) => j.jobId === handle.jobId && j.state === "unpaid"), 10_000, "the market to record it unpaid");
+    await until("the market to record it unpaid", () => m.market.jobsView().find((j) => j.jobId === handle.jobId && j.state === "unpaid"), 10_000);
     expect(m.market.jobsView().find((j) => j.jobId === handle.jobId)?.state).toBe('unpaid');
   }, 90_000);
 
@@ -91,7 +88,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const p = await provider(first.url, { settings: { disconnectGraceSeconds: 60 } });
     const b = await buyer(first.url);
     const handle = await b.submit(job(14), { outputDir: null });
-    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => j.state === 'running'), 20_000, 'the job to run');
+    await until('the job to run', async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => j.state === 'running'), 20_000);
     await first.close();
     await new Promise((r) => setTimeout(r, 1500));
     const second = await market({ port, dbFile });
@@ -99,7 +96,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const result = await handle.result;
     expect(result.state).toBe('succeeded');
     expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
-    await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000, 'the final voucher in the ledger');
+    await until('the final voucher in the ledger', async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(result.paid), 10_000);
   }, 120_000);
 
   it('stops the job as market-unreachable when the market stays away past the grace; vouchers held are redeemed on chain without it', async () => {
@@ -108,10 +105,10 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const b = await buyer(m.url);
     const handle = await b.submit(job(60), { outputDir: null });
     void handle.result.catch(() => {});
-    await until(async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000, 'a first valid voucher');
+    await until('a first valid voucher', async () => (await p.agent.client().call('market.status', {})).jobs.some((j) => BigInt(j.paidUpTo) > 0n), 20_000);
     b.close();
     await m.close();
-    const ended = await until(async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'market-unreachable' && isFinalState(j.state)), 30_000, 'the job to stop');
+    const ended = await until('the job to stop', async () => p.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId) && j.reason === 'market-unreachable' && isFinalState(j.state)), 30_000);
     expect(ended.state).toBe('cancelled');
     const status: MarketStatus = await p.agent.client().call('market.status', {});
     expect(status.state).toBe('retrying');
@@ -127,7 +124,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const picky = await provider(m.url, { settings: { denyBuyers: [loop.chain.buyer.address] } });
     const b = await buyer(m.url);
     const handle = await b.submit(job(2), { outputDir: null });
-    const declined = await until(async () => (await picky.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000, 'the offer to be decided');
+    const declined = await until('the offer to be decided', async () => (await picky.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000);
     expect(declined).toMatchObject({ accepted: false, reason: 'buyer-denied' });
     expect(declined.detail).toMatch(/deny list/);
     const willing = await provider(m.url);
@@ -141,7 +138,7 @@ describe.skipIf(skip !== null)('the marketplace loop with real parts', () => {
     const b = await buyer(m.url);
     const handle = await b.submit(job(2, { env: { NVIDIA_VISIBLE_DEVICES: 'all' } }), { outputDir: null });
     void handle.result.catch(() => {});
-    const declined = await until(async () => (await p.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000, 'the offer to be decided');
+    const declined = await until('the offer to be decided', async () => (await p.agent.client().call('market.status', {})).offers.find((o) => o.jobId === handle.jobId), 15_000);
     expect(declined).toMatchObject({ accepted: false, reason: 'sandbox-refused' });
     expect(declined.detail).toMatch(/NVIDIA_VISIBLE_DEVICES is set by the agent/);
     expect(p.agent.jobs.runner.list()).toEqual([]);

@@ -18,6 +18,7 @@ import { BuyerClient, type BuyerEvent } from '../../../buyer/index.js';
 import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
+import { until } from '../../helpers/until.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -97,7 +98,7 @@ export function useRealLoop(): RealLoop {
         await agent.stop();
         temp.cleanup();
       });
-      await until(async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000, 'the agent to sign in to the market');
+      await until('the agent to sign in to the market', async () => (await agent.client().call('market.status', {})).state === 'connected', 20_000);
       return { agent, address, home: temp.home };
     },
     async buyer(url, onEvent) {
@@ -121,15 +122,4 @@ export function useRealLoop(): RealLoop {
       ...extra,
     }),
   };
-}
-
-/** Polls `probe` (sync or async) every 200 ms until it gives a truthy value; throws after `timeoutMs`. */
-export async function until<T>(probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

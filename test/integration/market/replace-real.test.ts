@@ -15,7 +15,8 @@ import { isFinalState } from '../../../runtime/jobs/schema.js';
 import { ManualIdleSource } from '../../../runtime/schedule/sources/idle.js';
 import type { BuyerEvent } from '../../../buyer/index.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
-import { PRICE, until, useRealLoop } from './real-loop.js';
+import { until } from '../../helpers/until.js';
+import { PRICE, useRealLoop } from './real-loop.js';
 
 const skip = canBuildTestImage();
 if (skip) console.warn(`[skipped] market re-placement with real providers: ${skip}`);
@@ -33,14 +34,14 @@ describe.skipIf(skip !== null)('a preempted job placed again, with real provider
     const b0 = await loop.buyer(m.url, (e) => events.push(e));
     const handle = await b0.submit(loop.job(8), { outputDir: null, maxAttempts: 3 });
     const onA = () => a.agent.jobs.runner.list().find((j) => j.marketJobId === toJobId(handle.jobId));
-    await until(() => onA()?.state === 'running', 30_000, 'the job to run on A');
+    await until('the job to run on A', () => onA()?.state === 'running', 30_000);
     // B signs in while A runs the job; it is offered nothing yet.
     const b = await loop.provider(m.url);
     await new Promise((r) => setTimeout(r, 3000));
 
     // A's owner comes back: the job is stopped, preempted; A pauses.
     idleA.activity();
-    const stopped = await until(() => (onA() && isFinalState(onA()!.state) ? onA() : null), 15_000, 'the job to stop on A');
+    const stopped = await until('the job to stop on A', () => (onA() && isFinalState(onA()!.state) ? onA() : null), 15_000);
     expect(stopped.state).toBe('preempted');
 
     const result = await handle.result;
@@ -69,7 +70,7 @@ describe.skipIf(skip !== null)('a preempted job placed again, with real provider
       [a, first],
       [b, second],
     ] as const) {
-      await until(async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(attempt.paid), 15_000, `${p.address}'s last voucher in its ledger`);
+      await until(`${p.address}'s last voucher in its ledger`, async () => BigInt((await p.agent.client().call('wallet.status', {})).redeemable) === BigInt(attempt.paid), 15_000);
       const redeemed = await (await p.agent.money.load()).wallet.redeem();
       expect(redeemed.map((r) => r.outcome)).toEqual(['ok']);
       const paidOnChain = (await escrow.getFunction('paid')(loop.chain.buyer.address, p.address, toJobId(handle.jobId))) as bigint;

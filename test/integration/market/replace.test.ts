@@ -14,6 +14,7 @@ import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { runCli } from '../../../runtime/cli.js';
 import { amountForSeconds } from '../../../protocol/index.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
+import { until } from '../../helpers/until.js';
 import { TestProvider, type Msg } from './peer.js';
 
 const chainId = 31337;
@@ -105,7 +106,7 @@ describe('market: a preempted job is placed again', () => {
 
     // The buyer's connection drops (the client reconnects by itself about a second later).
     (c as unknown as { ws: { terminate(): void } }).ws.terminate();
-    await until(() => (m.market as unknown as { buyers: Map<string, unknown> }).buyers.size === 0, 'the market to see the buyer gone');
+    await until('the market to see the buyer gone', () => (m.market as unknown as { buyers: Map<string, unknown> }).buyers.size === 0, 5000);
     await a.report(handle.jobId, 6, PRICE, { final: true });
     a.end(handle.jobId, 'preempted', 6, 'preempted', null);
     const b = await provider(m);
@@ -194,11 +195,3 @@ describe('market: a preempted job is placed again', () => {
     expect(bad.stderr).toMatch(/--max-attempts is at most 10/);
   });
 });
-
-async function until(probe: () => unknown, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
