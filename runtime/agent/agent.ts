@@ -8,7 +8,7 @@ import { createDesktopService, type DesktopService } from '../desktop/service.js
 import { createGpuService, type GpuService } from '../gpu/service.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { createLogger, type Logger } from '../log.js';
-import { runSystemCheck } from '../system/check.js';
+import { runSystemCheck } from '../check/system-check.js';
 import { scryptNOverride } from '../system/dev-overrides.js';
 import type { SystemCheck } from '../system/schema.js';
 import { createJobsService, type JobsService } from '../jobs/service.js';

@@ -1,30 +1,15 @@
 /**
- * `system.check` / `offshift check`: each prerequisite for earning, as pass / warn / fail with a
- * sentence a person can act on. Nothing here can hang: the Docker probe is time-boxed and the
- * GPU tools have their own time limits.
+ * The items of the system check about this machine (GPU driver, Docker, GPU access for
+ * containers, disk, WSL): each as pass / warn / fail with a sentence a person can act on.
+ * check/system-check.ts puts them together with the policy's and the benchmark's.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GpuService } from '../gpu/service.js';
 import type { Gpu } from '../gpu/schema.js';
-import { benchPassthroughCheckItem } from '../bench/check-item.js';
-import { policyCheckItem } from '../policy/check-item.js';
-import { loadPolicy } from '../policy/load.js';
-import { policyFilePath } from '../policy/paths.js';
-import type { LoadedPolicy } from '../policy/schema.js';
-import { probeDocker, type DockerProbe } from './docker-probe.js';
-import type { CheckItem, SystemCheck } from './schema.js';
-
-export interface SystemCheckOptions {
-  env: NodeJS.ProcessEnv;
-  home: string;
-  gpu: GpuService;
-  dockerTimeoutMs?: number;
-  platform?: NodeJS.Platform;
-  /** The admin policy as the agent watches it; default: read the policy file now. */
-  policy?: LoadedPolicy;
-}
+import type { DockerProbe } from './docker-probe.js';
+import type { CheckItem } from './schema.js';
 
 const GiB = 1024 ** 3;
 /** Below this much free space in the data folder the check fails; below WARN it warns. */
@@ -165,7 +150,7 @@ export function diskItemFromFree(home: string, freeBytes: number): CheckItem {
   return { ...base, status: 'pass', message: `${formatGiB(freeBytes)} free in ${home}.` };
 }
 
-async function diskItem(home: string): Promise<CheckItem> {
+export async function diskItem(home: string): Promise<CheckItem> {
   try {
     // The data folder may not exist yet (`offshift check` before the first run): measure the
     // file system it will live on, without creating it.
@@ -198,7 +183,7 @@ export function wslItemFromStatus(exitCode: number | null, output: string): Chec
   return { ...base, status: 'pass', message: 'WSL 2 is installed.' };
 }
 
-function wslItem(): Promise<CheckItem> {
+export function wslItem(): Promise<CheckItem> {
   return new Promise((resolve) => {
     execFile('wsl.exe', ['--status'], { encoding: 'buffer', timeout: 10_000, windowsHide: true }, (error, stdout) => {
       const err = error as (NodeJS.ErrnoException & { code?: number | string }) | null;
@@ -206,22 +191,4 @@ function wslItem(): Promise<CheckItem> {
       resolve(wslItemFromStatus(err ? (typeof err.code === 'number' ? err.code : 1) : 0, decodeWslOutput(stdout)));
     });
   });
-}
-
-export async function runSystemCheck(opts: SystemCheckOptions): Promise<SystemCheck> {
-  const platform = opts.platform ?? process.platform;
-  const [gpus, probe, disk, wsl] = await Promise.all([
-    opts.gpu.list(),
-    probeDocker({ env: opts.env, timeoutMs: opts.dockerTimeoutMs ?? 3000 }),
-    diskItem(opts.home),
-    platform === 'win32' ? wslItem() : Promise.resolve(null),
-  ]);
-  const tools = await opts.gpu.tools();
-  const items: CheckItem[] = [gpuDriverItem(gpus, tools), dockerItem(probe), containerGpuItem(gpus, probe), disk];
-  if (wsl) items.push(wsl);
-  // GPU passthrough, proven by the benchmark run inside the job container (shown once one has run).
-  const passthrough = benchPassthroughCheckItem(opts.home);
-  if (passthrough) items.push(passthrough);
-  items.push(policyCheckItem(opts.policy ?? loadPolicy(policyFilePath(opts.env, platform))));
-  return { checkedAt: new Date().toISOString(), items };
 }

@@ -2,7 +2,7 @@ import { createGpuService } from '../../gpu/service.js';
 import { createLogger, silentLogger } from '../../log.js';
 import { resolveHome } from '../../storage/home.js';
 import type { SystemCheck } from '../../system/schema.js';
-import { runSystemCheck } from '../../system/check.js';
+import { runSystemCheck } from '../../check/system-check.js';
 import type { CliCommand } from '../command.js';
 
 const MARK = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
