@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { app, BrowserWindow, powerMonitor, protocol, safeStorage, screen, session, shell } from 'electron';
-import { createLogger } from '../runtime/log.js';
+import { stderrLogger } from '../runtime/log.js';
+import { readableLogStream } from '../runtime/log-lines.js';
 import { serviceLocation } from '../runtime/service/config.js';
 import { probeService, type ServiceProbe } from '../runtime/service/probe.js';
 import { keystoreExists } from '../runtime/wallet/keystore-file.js';
@@ -72,7 +73,9 @@ function readPackageType(): string | null {
 
 export function runApp(mainModuleUrl: string, options: RunAppOptions = {}): RunningApp | null {
   const paths = appPaths(mainModuleUrl);
-  const log = createLogger((line) => process.stderr.write(line), process.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  const log = stderrLogger();
+  // The agent's JSON lines go to agent.log as they are; on a terminal (`npm start`) they are echoed readable.
+  const echoAgentOutput = process.stderr.isTTY && process.env.OFFSHIFT_LOG_FORMAT !== 'json' ? readableLogStream((text) => process.stderr.write(text)) : (chunk: Buffer | string) => process.stderr.write(chunk);
   const warn = (message: string, fields?: Record<string, unknown>) => log.warn(message, fields);
 
   // Before ready: every renderer sandboxed; app:// a standard, secure origin.
@@ -110,7 +113,7 @@ export function runApp(mainModuleUrl: string, options: RunAppOptions = {}): Runn
       env: process.env,
       log,
       output: (chunk) => {
-        if (!app.isPackaged) process.stderr.write(chunk);
+        if (!app.isPackaged) echoAgentOutput(chunk);
         agentLog.write(chunk);
       },
     });

@@ -104,7 +104,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain || process.env.OFFSHIFT_CLI_MAIN === '1') {
-  const io: CliIO = { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  const io: CliIO = { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), stderrIsTerminal: process.stderr.isTTY };
   runCli(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

@@ -4,6 +4,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether stderr is a terminal (readable log lines there, JSON anywhere else). */
+  stderrIsTerminal?: boolean;
 }
 
 /** One `offshift` subcommand. `run` returns the process exit code. */

@@ -10,7 +10,8 @@ import { loadOrCreateToken, TOKEN_FILE } from '../../api/token.js';
 import { serviceLocation } from '../../service/config.js';
 import { probeService } from '../../service/probe.js';
 import { startWebSocketServer } from '../../api/transports/websocket-server.js';
-import { createLogger, type Logger } from '../../log.js';
+import type { Logger } from '../../log.js';
+import { cliLogger } from '../logger.js';
 import { resolveHome } from '../../storage/home.js';
 import { VERSION } from '../../version.js';
 import { numberOption, option } from '../args.js';
@@ -27,10 +28,10 @@ function defaultStaticDir(): string {
 export const agentCommand: CliCommand = {
   name: 'agent',
   summary: 'Run the headless agent and its web dashboard on 127.0.0.1.',
-  usage: 'agent [--port N] [--password-file FILE]   (port 0 picks a free one; default 7878. The password file unlocks the wallet to sign in to the market)',
+  usage: 'agent [--port N] [--password-file FILE] [--log-format json|pretty]   (port 0 picks a free one; default 7878. The password file unlocks the wallet to sign in to the market)',
   async run(args, io) {
     const home = resolveHome(io.env);
-    const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+    const log = cliLogger(io, 'info', args);
     // An uncaught error is logged, recorded in the data folder and ends the process (exit 70)
     // for systemd (Restart=on-failure) to start a fresh agent.
     const removeCrashHandler = installCrashHandler({ home, log, version: VERSION });

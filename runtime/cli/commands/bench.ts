@@ -12,7 +12,7 @@ import { resultsFromRecorded } from '../../bench/recorded.js';
 import { createBenchService, type BenchService } from '../../bench/service.js';
 import type { BenchGpuResult, BenchHistoryEntry, BenchRunOutput, SelfTest } from '../../bench/schema.js';
 import { createGpuService } from '../../gpu/service.js';
-import { createLogger, silentLogger } from '../../log.js';
+import { debugLogger } from '../logger.js';
 import { resolveHome } from '../../storage/home.js';
 import { readSmallFile } from '../../storage/small-file.js';
 import { numberOption, option } from '../args.js';
@@ -46,7 +46,7 @@ async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>,
       client.close();
     }
   }
-  const log = io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? createLogger((l) => io.stderr(l), 'debug') : silentLogger;
+  const log = debugLogger(io);
   const gpu = createGpuService({ env: io.env, log, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
   // Telemetry (clocks, heat, power while it measures) only for a run; the GPU list is read on demand.
   if (telemetry) await gpu.start();

@@ -1,5 +1,5 @@
 import { createGpuService } from '../../gpu/service.js';
-import { createLogger, silentLogger } from '../../log.js';
+import { debugLogger } from '../logger.js';
 import { resolveHome } from '../../storage/home.js';
 import type { SystemCheck } from '../../system/schema.js';
 import { runSystemCheck } from '../../check/system-check.js';
@@ -26,7 +26,7 @@ export const checkCommand: CliCommand = {
   summary: 'Check what this machine needs to earn: GPU driver, Docker, GPU access for containers, disk.',
   usage: 'check [--json]   (exit code 0 when nothing fails, 1 when an item fails; warnings do not fail)',
   async run(args, io) {
-    const log = io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? createLogger((l) => io.stderr(l), 'debug') : silentLogger;
+    const log = debugLogger(io);
     const gpu = createGpuService({ env: io.env, log, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
     const check = await runSystemCheck({ env: io.env, home: resolveHome(io.env), gpu });
     io.stdout(args.flags.has('json') ? JSON.stringify(check, null, 2) + '\n' : formatCheck(check));

@@ -1,6 +1,6 @@
 import { createGpuService } from '../../gpu/service.js';
 import type { Gpu } from '../../gpu/schema.js';
-import { createLogger, silentLogger } from '../../log.js';
+import { debugLogger } from '../logger.js';
 import type { CliCommand } from '../command.js';
 import { formatTable } from '../table.js';
 
@@ -39,7 +39,7 @@ export const gpusCommand: CliCommand = {
   usage: 'gpus [--json]   (--json prints exactly { "gpus": [...] })',
   async run(args, io) {
     const json = args.flags.has('json');
-    const log = io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? createLogger((l) => io.stderr(l), 'debug') : silentLogger;
+    const log = debugLogger(io);
     const service = createGpuService({ env: io.env, log, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
     const gpus = await service.list();
     if (json) {

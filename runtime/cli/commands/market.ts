@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import { readDevnet } from '../../demo/devnet.js';
-import { formatTokens } from '../../ledger/ledger.js';
-import { createLogger } from '../../log.js';
+import { formatTokens } from '../../ledger/tokens.js';
+import { cliLogger } from '../logger.js';
 import { marketJobViewSchema, marketProviderViewSchema, PATHS } from '../../../protocol/index.js';
 import { resolveHome } from '../../storage/home.js';
 import { addressSchema } from '../../wallet/schema.js';
@@ -43,7 +43,7 @@ export const marketServeCommand: CliCommand = {
   name: 'market serve',
   summary: 'Run the reference market on 127.0.0.1 (prints its URL as JSON, runs until stopped).',
   usage:
-    'market serve [--port N] [--db FILE] [--chain-id N --escrow ADDRESS] [--offer-ttl MS] [--queue-timeout S] [--public-url URL]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.\n' +
+    'market serve [--port N] [--db FILE] [--log-format json|pretty] [--chain-id N --escrow ADDRESS] [--offer-ttl MS] [--queue-timeout S] [--public-url URL]\n\nWithout --chain-id/--escrow the local chain from `offshift devnet up` is used. Without --db the jobs are kept in memory only.\n' +
     '--queue-timeout: how long a job waits for a provider (after its submission, or after a preemption) before it ends expired (default 3600).\n' +
     '--public-url: the address peers dial (wss://market.example.com behind a TLS proxy), which every sign-in names (default ws://127.0.0.1:<port>).',
   async run(args, io) {
@@ -54,8 +54,7 @@ export const marketServeCommand: CliCommand = {
     const queueTimeout = numberOption(args, 'queue-timeout');
     if (queueTimeout !== undefined && (!Number.isInteger(queueTimeout) || queueTimeout < 1 || queueTimeout > 30 * 86_400)) throw new AppError('usage', '--queue-timeout is seconds, 1 to 2592000 (30 days).');
     const { startMarket } = await import('../../../market/server.js');
-    const level = io.env.OFFSHIFT_LOG_LEVEL;
-    const log = createLogger((line) => io.stderr(line), level === 'debug' || level === 'warn' || level === 'error' ? level : 'info');
+    const log = cliLogger(io, 'info', args);
     let market;
     try {
       market = await startMarket({ port, dbFile: option(args, 'db') ?? null, chainId, escrow, log, offerTtlMs, queueTimeoutMs: queueTimeout === undefined ? undefined : queueTimeout * 1000, publicUrl: option(args, 'public-url') ?? null });

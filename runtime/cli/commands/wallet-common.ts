@@ -6,7 +6,7 @@ import { scryptNOverride } from '../../system/dev-overrides.js';
 import { AppError } from '../../errors.js';
 import { EarningsService } from '../../ledger/service.js';
 import { Ledger } from '../../ledger/ledger.js';
-import { createLogger } from '../../log.js';
+import { cliLogger } from '../logger.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../storage/database.js';
 import { resolveHome } from '../../storage/home.js';
 import { WalletService } from '../../wallet/service.js';
@@ -35,7 +35,7 @@ export function openMoney(io: CliIO): Money {
   const home = resolveHome(io.env);
   const db = openDatabase(path.join(home, DATABASE_FILE));
   const ledger = new Ledger(db);
-  const log = createLogger((line) => io.stderr(line), io.env.OFFSHIFT_LOG_LEVEL === 'debug' ? 'debug' : 'warn');
+  const log = cliLogger(io, 'warn');
   const wallet = new WalletService({ home, ledger, log, scryptN: scryptFromEnv(io.env) });
   const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
   return { home, db, ledger, wallet, earnings, close: () => db.close() };
