@@ -10,7 +10,10 @@
  *   cannot drag the suggestion far from what the card is worth.
  * Every result is rounded to 0.001 token.
  */
-export const TOKEN = 10n ** 18n;
+import { formatTokens } from '../ledger/tokens.js';
+
+const TOKEN_DECIMALS = 18;
+export const TOKEN = 10n ** BigInt(TOKEN_DECIMALS);
 const MILLI = 10n ** 15n;
 
 /** Tokens per GPU-hour per score point: the reference card (score 100) suggests 0.40. */
@@ -45,10 +48,8 @@ export function vramFactor(vramGiB: number): number {
 
 const toBaseUnits = (tokens: number): bigint => BigInt(Math.round(tokens * 1000)) * MILLI;
 const roundToMilli = (units: bigint): bigint => ((units + MILLI / 2n) / MILLI) * MILLI;
-export const formatTokens = (units: bigint): string => {
-  const milli = Number(roundToMilli(units) / MILLI);
-  return (milli / 1000).toFixed(3);
-};
+/** A price as the rate table and docs/benchmarks.md show it: tokens to 0.001, three places ("0.400"). */
+export const formatPrice = (units: bigint): string => formatTokens(roundToMilli(units), TOKEN_DECIMALS, { minFraction: 3, maxFraction: 3 });
 
 function median(values: bigint[]): bigint {
   const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -81,9 +82,9 @@ export function suggestPricePerGpuHour(input: PriceInput): PriceSuggestion {
   const low = table / 2n;
   const high = table * 2n;
   const held = med < low ? low : med > high ? high : med;
-  const clamp = held === med ? '' : `, held within ½–2× of the rate-table ${formatTokens(table)} token`;
+  const clamp = held === med ? '' : `, held within ½–2× of the rate-table ${formatPrice(table)} token`;
   return {
     pricePerGpuHour: roundToMilli(held),
-    basis: `market: median of ${market.length} recent prices (${formatTokens(med)} token per GPU-hour)${clamp}`,
+    basis: `market: median of ${market.length} recent prices (${formatPrice(med)} token per GPU-hour)${clamp}`,
   };
 }

@@ -135,15 +135,6 @@ function getAddress(address: string): string {
   return out;
 }
 
-/** Base units as an exact decimal of tokens ("10.5", "0.000000000000000003"). */
-export function formatTokens(units: bigint, decimals: number): string {
-  const negative = units < 0n;
-  const digits = (negative ? -units : units).toString().padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals);
-  const frac = digits.slice(digits.length - decimals).replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-}
-
 /**
  * One CSV cell. A cell a spreadsheet would run as a formula (it begins with = + - @, a tab or
  * a carriage return: OWASP's list) gets a leading ' and is quoted, so it is shown as text.

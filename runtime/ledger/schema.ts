@@ -1,6 +1,9 @@
 /** Earnings payloads of the API contract (pure zod). Amounts: decimal strings of base units. */
 import { z } from 'zod';
 
+// The renderer may import only schema files from runtime/ (eslint.config.js): the one amount format comes with the amount shapes.
+export { formatTokens, type TokenFormat } from './tokens.js';
+
 const amount = z.string().regex(/^-?(0|[1-9][0-9]*)$/);
 const dateKey = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
 

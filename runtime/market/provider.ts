@@ -16,7 +16,7 @@ import type { JobRunner } from '../jobs/runner.js';
 import { isFinalState, type Job, type JobSpecInput } from '../jobs/schema.js';
 import { marketStopReasons } from '../jobs/outcome.js';
 import { ranMsFromEvents } from '../jobs/store.js';
-import { formatTokens } from '../ledger/ledger.js';
+import { formatTokens } from '../ledger/tokens.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
 import type { MoneyService } from '../wallet/money.js';

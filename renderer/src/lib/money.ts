@@ -1,13 +1,4 @@
-/** Token amounts for display: base units (decimal strings) to exact token decimals, and back. */
-
-export function formatTokens(units: string, decimals: number, maxFraction = decimals): string {
-  const negative = units.startsWith('-');
-  const digits = (negative ? units.slice(1) : units).padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  let frac = digits.slice(digits.length - decimals, digits.length - decimals + maxFraction).replace(/0+$/, '');
-  if (frac === '' && maxFraction < decimals && /[1-9]/.test(digits.slice(digits.length - decimals)) && whole === '0') frac = '0'.repeat(maxFraction - 1) + '1';
-  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-}
+/** Token amounts typed by the owner, to base units (formatTokens, the other way, is runtime/ledger/tokens.ts); hashes and durations for display. */
 
 /** "12.5" → base units; null when it is not a plain decimal with at most `decimals` places. */
 export function parseTokens(text: string, decimals: number): string | null {

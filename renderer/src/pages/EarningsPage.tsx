@@ -8,8 +8,8 @@ import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
 import { Stat } from '../components/Stat.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
-import type { EarningRow, SeriesPoint } from '../../../runtime/ledger/schema.js';
-import { formatDuration, formatTokens, shortHash } from '../lib/money.js';
+import { formatTokens, type EarningRow, type SeriesPoint } from '../../../runtime/ledger/schema.js';
+import { formatDuration, shortHash } from '../lib/money.js';
 import { startSession } from '../store/session.js';
 import './money.css';
 
@@ -70,7 +70,7 @@ export function EarningsPage() {
   if (!summary) {
     return <div className="page">{error ? <div className="banner banner-fail" role="alert"><div className="banner-text"><span>{error}</span></div></div> : <div className="card skeleton">Reading the ledger…</div>}</div>;
   }
-  const t = (v: string) => formatTokens(v, summary.tokenDecimals, 4);
+  const t = (v: string) => formatTokens(v, summary.tokenDecimals, { maxFraction: 4, grouped: true });
   const max = points.reduce((m, p) => (BigInt(p.earned) > m ? BigInt(p.earned) : m), 0n);
   const height = (v: string) => (max === 0n ? 0 : Number((BigInt(v) * 1000n) / max) / 10);
 

@@ -5,13 +5,12 @@
  * runs, earnings.jobs once it has ended).
  */
 import { useEffect, useState } from 'react';
-import type { EarningRow } from '../../../runtime/ledger/schema.js';
+import { formatTokens, type EarningRow } from '../../../runtime/ledger/schema.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
 import type { Job, JobOutputFile } from '../../../runtime/jobs/schema.js';
 import { isFinalState } from '../../../runtime/jobs/schema.js';
 import type { MarketJobRecord } from '../../../runtime/market/schema.js';
 import { firstImage, formatBytes, shortAddress } from '../lib/market.js';
-import { formatTokens } from '../lib/money.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 
@@ -255,7 +254,7 @@ export function earnedText(job: JobLike, market: MarketView | null): string {
   if (!job.marketJobId || !market) return '—';
   const row = market.earnings.get(job.id);
   const record = market.records.get(job.id);
-  const t = (u: string) => `${formatTokens(u, market.tokenDecimals, 4)} ${market.tokenSymbol}`;
+  const t = (u: string) => `${formatTokens(u, market.tokenDecimals, { maxFraction: 4, grouped: true })} ${market.tokenSymbol}`;
   if (row && isFinalState(job.state)) return t(row.earned);
   if (record) return t(record.paidUpTo);
   if (row) return t(row.earned);
@@ -267,7 +266,7 @@ export function JobMarketInfo({ job, market }: { job: JobLike; market: MarketVie
   if (!job.marketJobId) return null;
   const record = market?.records.get(job.id) ?? null;
   const row = market?.earnings.get(job.id) ?? null;
-  const t = (u: string) => (market ? `${formatTokens(u, market.tokenDecimals, 6)} ${market.tokenSymbol}` : u);
+  const t = (u: string) => (market ? `${formatTokens(u, market.tokenDecimals, { maxFraction: 6, grouped: true })} ${market.tokenSymbol}` : u);
   return (
     <dl className="job-market" data-testid="job-market">
       <dt>Marketplace job</dt>

@@ -11,10 +11,11 @@ import type { CommandInput } from '../../../runtime/api/contract.js';
 import type { MarketStatus } from '../../../runtime/market/schema.js';
 import { Icon } from '../components/icons.js';
 import { CONNECTION_LABEL, checkMarketUrl, formatSeconds, paidFraction, retryText, runSeconds, shortAddress } from '../lib/market.js';
-import { formatTokens, parseTokens } from '../lib/money.js';
+import { parseTokens } from '../lib/money.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import './marketplace.css';
+import { formatTokens } from '../../../runtime/ledger/schema.js';
 
 const client = () => startSession().client;
 const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
@@ -232,7 +233,7 @@ function ConnectionCard({ status, now }: { status: MarketStatus; now: number }) 
 
 function PricesCard({ status, save }: { status: MarketStatus; save: (p: MarketPatch) => Promise<MarketStatus> }) {
   const d = status.tokenDecimals;
-  const show = (units: string) => formatTokens(units, d);
+  const show = (units: string) => formatTokens(units, d, { grouped: true });
   const [draft, setDraft] = useState<Record<PriceField, string>>(() => ({
     minPricePerGpuHour: show(status.settings.minPricePerGpuHour),
     minPricePerJobHour: show(status.settings.minPricePerJobHour),
@@ -244,7 +245,7 @@ function PricesCard({ status, save }: { status: MarketStatus; save: (p: MarketPa
   const job = status.settings.minPricePerJobHour;
   // When the agent's values change (another window, the CLI), show them.
   useEffect(() => {
-    setDraft({ minPricePerGpuHour: formatTokens(gpu, d), minPricePerJobHour: formatTokens(job, d) });
+    setDraft({ minPricePerGpuHour: formatTokens(gpu, d, { grouped: true }), minPricePerJobHour: formatTokens(job, d, { grouped: true }) });
   }, [gpu, job, d]);
 
   const locked = (f: PriceField) => status.locked.includes(`market.${f}`);
@@ -351,7 +352,7 @@ function PricesCard({ status, save }: { status: MarketStatus; save: (p: MarketPa
 }
 
 function RunningJobs({ status, now }: { status: MarketStatus; now: number }) {
-  const t = (units: string) => formatTokens(units, status.tokenDecimals, 6);
+  const t = (units: string) => formatTokens(units, status.tokenDecimals, { maxFraction: 6, grouped: true });
   return (
     <div className="card" data-testid="market-jobs">
       <h3>Running now</h3>
@@ -407,7 +408,7 @@ function RunningJobs({ status, now }: { status: MarketStatus; now: number }) {
 }
 
 function Offers({ status }: { status: MarketStatus }) {
-  const t = (units: string) => formatTokens(units, status.tokenDecimals, 6);
+  const t = (units: string) => formatTokens(units, status.tokenDecimals, { maxFraction: 6, grouped: true });
   return (
     <div className="card" data-testid="market-offers">
       <h3>Offers received</h3>

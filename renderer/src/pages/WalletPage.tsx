@@ -10,9 +10,10 @@ import type { CommandOutput } from '../../../runtime/api/contract.js';
 import { Stat } from '../components/Stat.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { WalletStatus } from '../../../runtime/wallet/schema.js';
-import { formatTokens, parseTokens, shortHash } from '../lib/money.js';
+import { parseTokens, shortHash } from '../lib/money.js';
 import { startSession } from '../store/session.js';
 import './money.css';
+import { formatTokens } from '../../../runtime/ledger/schema.js';
 
 const client = () => startSession().client;
 const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
@@ -174,7 +175,7 @@ function WalletView({ status, refresh }: { status: WalletStatus; refresh: () => 
   const [busy, setBusy] = useState(false);
   const [voucherText, setVoucherText] = useState('');
   const [withdrawing, setWithdrawing] = useState(false);
-  const t = (v: string | null) => (v === null ? '—' : formatTokens(v, status.tokenDecimals, 6));
+  const t = (v: string | null) => (v === null ? '—' : formatTokens(v, status.tokenDecimals, { maxFraction: 6, grouped: true }));
   const address = status.address ?? '';
 
   async function run(what: () => Promise<string>) {
@@ -242,7 +243,7 @@ function WalletView({ status, refresh }: { status: WalletStatus; refresh: () => 
 
       <div className="money-grid">
         <Stat label="Tokens" value={t(status.tokenBalance)} unit={status.tokenSymbol} testId="wallet-token-balance" />
-        <Stat label="Gas (native)" value={status.nativeBalance === null ? '—' : formatTokens(status.nativeBalance, 18, 6)} unit="ETH" />
+        <Stat label="Gas (native)" value={status.nativeBalance === null ? '—' : formatTokens(status.nativeBalance, 18, { maxFraction: 6, grouped: true })} unit="ETH" />
         <Stat label="Redeemable" value={t(status.redeemable)} unit={status.tokenSymbol} testId="wallet-redeemable" />
         <Stat label="Redeemed" value={t(status.redeemed)} unit={status.tokenSymbol} testId="wallet-redeemed" />
         <Stat label="Withdrawn" value={t(status.withdrawn)} unit={status.tokenSymbol} />
@@ -368,7 +369,7 @@ function WithdrawDialog({ status, onClose, onSent }: { status: WalletStatus; onC
     setError(null);
     try {
       const sent = await client().call('wallet.withdraw', { quoteId: quote.quoteId });
-      onSent(`Sent ${formatTokens(sent.amount, status.tokenDecimals)} ${status.tokenSymbol} to ${sent.to} (${shortHash(sent.txHash)}).`);
+      onSent(`Sent ${formatTokens(sent.amount, status.tokenDecimals, { grouped: true })} ${status.tokenSymbol} to ${sent.to} (${shortHash(sent.txHash)}).`);
     } catch (e) {
       setError(message(e));
       setQuote(null);
@@ -387,16 +388,16 @@ function WithdrawDialog({ status, onClose, onSent }: { status: WalletStatus; onC
             <input value={to} onChange={(e) => (setTo(e.target.value), setQuote(null))} spellCheck={false} placeholder="0x…" data-testid="withdraw-to" disabled={busy} />
           </label>
           <label>
-            Amount ({status.tokenSymbol}; you hold {formatTokens(status.tokenBalance ?? '0', status.tokenDecimals)})
+            Amount ({status.tokenSymbol}; you hold {formatTokens(status.tokenBalance ?? '0', status.tokenDecimals, { grouped: true })})
             <input value={amount} onChange={(e) => (setAmount(e.target.value), setQuote(null))} inputMode="decimal" data-testid="withdraw-amount" disabled={busy} />
           </label>
           {quote ? (
             <div className="fee-box" data-testid="withdraw-fee">
               <span>
-                Send <strong>{formatTokens(quote.amount, status.tokenDecimals)} {status.tokenSymbol}</strong> to <span className="mono">{quote.to}</span>
+                Send <strong>{formatTokens(quote.amount, status.tokenDecimals, { grouped: true })} {status.tokenSymbol}</strong> to <span className="mono">{quote.to}</span>
               </span>
               <span className="muted">
-                Network fee: at most {formatTokens(quote.maxFee, 18, 8)} ETH (gas {quote.gasLimit} × {formatTokens(quote.maxFeePerGas, 9, 3)} gwei)
+                Network fee: at most {formatTokens(quote.maxFee, 18, { maxFraction: 8, grouped: true })} ETH (gas {quote.gasLimit} × {formatTokens(quote.maxFeePerGas, 9, { maxFraction: 3, grouped: true })} gwei)
               </span>
             </div>
           ) : null}

@@ -5,7 +5,7 @@
  */
 import { Wallet } from 'ethers';
 import { AppError } from '../../errors.js';
-import { formatTokens } from '../../ledger/ledger.js';
+import { formatTokens } from '../../ledger/tokens.js';
 import { jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput } from '../../../protocol/index.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
 import type { CliCommand } from '../command.js';

@@ -1,6 +1,6 @@
 /** `offshift earnings …`: the earnings summary, series and CSV export, from the ledger. */
 import { AppError } from '../../errors.js';
-import { formatTokens } from '../../ledger/ledger.js';
+import { formatTokens } from '../../ledger/tokens.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';

@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
 import { marketPatchSchema, type MarketPatch } from '../../market/settings.js';
 import { checkMarketPatch } from '../../market/settings-check.js';
 import { effectiveSection } from '../../settings/effective.js';
-import { formatTokens } from '../../ledger/ledger.js';
+import { formatTokens } from '../../ledger/tokens.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { withTarget, whereNote } from './schedule-common.js';

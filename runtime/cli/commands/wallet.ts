@@ -1,7 +1,7 @@
 /** `offshift wallet …`: create, import, status, redeem, withdraw, reconcile, settings. */
 import { formatUnits } from 'ethers';
 import { AppError } from '../../errors.js';
-import { formatTokens } from '../../ledger/ledger.js';
+import { formatTokens } from '../../ledger/tokens.js';
 import { DEVNET_NETWORK } from '../../wallet/schema.js';
 import { readVoucherFile } from '../../wallet/voucher.js';
 import { numberOption, option } from '../args.js';

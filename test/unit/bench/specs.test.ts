@@ -62,7 +62,7 @@ describe('docs/benchmarks.md', () => {
   it('lists every row of the spec table with the score and price the code gives it at its specification', async () => {
     const fs = await import('node:fs');
     const { computeScore } = await import('../../../runtime/bench/score.js');
-    const { formatTokens, suggestPricePerGpuHour } = await import('../../../runtime/bench/price.js');
+    const { formatPrice, suggestPricePerGpuHour } = await import('../../../runtime/bench/price.js');
     const doc = fs.readFileSync(new URL('../../../docs/benchmarks.md', import.meta.url), 'utf8');
     const rows = new Map(
       doc
@@ -73,7 +73,7 @@ describe('docs/benchmarks.md', () => {
     );
     for (const s of GPU_SPECS) {
       const score = computeScore({ fp32Tflops: s.fp32Tflops, fp16Tflops: s.tensorTflops, bf16Tflops: null, memoryBandwidthGBps: s.memoryBandwidthGBps, hostToDeviceGBps: null, deviceToHostGBps: null }, s.vramGB, 'cuda');
-      const price = formatTokens(suggestPricePerGpuHour({ score, vramGiB: s.vramGB }).pricePerGpuHour);
+      const price = formatPrice(suggestPricePerGpuHour({ score, vramGiB: s.vramGB }).pricePerGpuHour);
       expect(rows.get(s.name), s.name).toEqual({ score: String(score), price });
     }
     expect(rows.get(REFERENCE_GPU)).toEqual({ score: '100', price: '0.400' });

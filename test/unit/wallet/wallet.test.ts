@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatTokens } from '../../../runtime/ledger/ledger.js';
+import { formatTokens } from '../../../runtime/ledger/tokens.js';
 import { split, join, SPLIT_LIMIT } from '../../../runtime/ledger/amount.js';
 import { createKeystore, decryptKeystore, importKeystore, keystorePath, readKeystore } from '../../../runtime/wallet/keystore.js';
 import { checkDestination } from '../../../runtime/wallet/service.js';
