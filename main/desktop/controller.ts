@@ -9,20 +9,18 @@
 import type { AgentState } from '../../runtime/agent/schema.js';
 import { isCommandName } from '../../runtime/api/contract.js';
 import { defaultDesktopSettings, type DesktopSettings, type DesktopView } from '../../runtime/desktop/schema.js';
-import { isLocked } from '../../runtime/settings/merge.js';
 import { isFinalState } from '../../runtime/jobs/schema.js';
 import type { MainClient } from '../agent/main-client.js';
 import type { Notifier } from '../notifications/notifier.js';
 import type { NotifyEvent } from '../notifications/policy.js';
-import { formatAmount, startOfTomorrow, trayMenu, type AgentLink, type TrayAction, type TrayInput, type TrayJob } from '../tray/menu.js';
+import { formatAmount, startOfTomorrow, trayMenu, type AgentLink, type TrayAction } from '../tray/menu.js';
 import type { AppTray } from '../tray/tray.js';
 import type { PasswordMemory } from './password-memory.js';
+import { EMPTY_TRAY_DATA, jobLabel, orNull, TrayDataReader, type TrayData } from './tray-data.js';
 import type { Updater } from './updater.js';
 
 /** How often the tray re-reads earnings and jobs when nothing happened (the elapsed times move). */
 export const TRAY_REFRESH_MS = 60_000;
-
-const ACTIVE_JOB_STATES = new Set(['pulling', 'starting', 'running', 'paused']);
 
 export interface ControllerDeps {
   client: MainClient;
@@ -54,20 +52,88 @@ export interface DesktopController {
   stop(): void;
 }
 
-function jobLabel(job: { spec: { image: string } }): string {
-  const image = job.spec.image.replace(/@sha256:[0-9a-f]+$/, '').replace(/^[^/]+\.[^/]+\//, '');
-  return image.length > 40 ? `${image.slice(0, 39)}…` : image;
+/** The agent's report about this app (`desktop.host`, shown on the Settings page). */
+function hostReport(deps: ControllerDeps) {
+  return {
+    mode: deps.mode,
+    keychain: deps.passwords?.status() ?? { available: false, backend: 'none', reason: 'The system service keeps no password: unlock the wallet on the Wallet page.' },
+    passwordRemembered: deps.passwords?.remembered ?? false,
+    update: deps.updater()?.status ?? 'Updates are off.',
+    openAtLogin: deps.loginItemEnabled(),
+  };
+}
+
+/** The remembered password unlocks the wallet at start. */
+async function unlockWithRememberedPassword(deps: ControllerDeps, settings: DesktopSettings): Promise<void> {
+  const password = settings.rememberWalletPassword ? deps.passwords?.recall() : null;
+  if (!password || !deps.walletExists()) return;
+  const wallet = await orNull(() => deps.client.call('wallet.status', {}));
+  if (wallet && wallet.exists && !wallet.unlocked) {
+    const unlocked = await orNull(() => deps.client.call('wallet.unlock', { password }));
+    if (!unlocked) deps.warn('the remembered wallet password did not unlock the wallet; forget it in Settings and unlock by hand');
+  }
+}
+
+/** Snoozes (for a while, until a time) or resumes, from the tray. */
+function snoozeFromTray(deps: ControllerDeps, input: { forMinutes?: number; until?: string } | null, then: () => void): void {
+  const request = input ? deps.client.call('agent.pause', input) : deps.client.call('agent.resume', {});
+  request.then(then, (error: unknown) => deps.warn('the tray could not change the snooze', { error: error instanceof Error ? error.message : String(error) }));
+}
+
+function runTrayAction(action: TrayAction, deps: ControllerDeps, now: () => number, refresh: () => void): void {
+  switch (action) {
+    case 'open':
+      return deps.openPage(null);
+    case 'open-jobs':
+      return deps.openPage('jobs');
+    case 'open-earnings':
+      return deps.openPage('earnings');
+    case 'open-wallet':
+      return deps.openPage('wallet');
+    case 'open-bench':
+      // The benchmark page arrives with the benchmarks issue (`bench.run`); until then the GPUs page.
+      return deps.openPage(isCommandName('bench.run') ? 'bench' : 'gpus');
+    case 'pause-hour':
+      return snoozeFromTray(deps, { forMinutes: 60 }, refresh);
+    case 'pause-tomorrow':
+      return snoozeFromTray(deps, { until: startOfTomorrow(now()) }, refresh);
+    case 'resume':
+      return snoozeFromTray(deps, null, refresh);
+    case 'install-update':
+      return deps.updater()?.installNow();
+    case 'quit':
+      return deps.quit();
+  }
+}
+
+/** Runs `read` once at a time; a call while it runs runs it once more afterwards. */
+function coalesced(read: () => Promise<void>, stopped: () => boolean): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const run = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = read().finally(() => {
+      running = null;
+      if (again && !stopped()) {
+        again = false;
+        void run();
+      }
+    });
+    return running;
+  };
+  return run;
 }
 
 export function createDesktopController(deps: ControllerDeps): DesktopController {
   const now = deps.now ?? Date.now;
+  const reader = new TrayDataReader(deps);
   let link: AgentLink = { status: 'starting' };
   let agent: AgentState | null = null;
   let settings: DesktopSettings = defaultDesktopSettings;
-  let data: Pick<TrayInput, 'earnings' | 'jobs' | 'snooze' | 'walletNeedsUnlock' | 'network'> = { earnings: null, jobs: [], snooze: null, walletNeedsUnlock: false, network: null };
-  let outOfService = new Set<string>();
-  let refreshing: Promise<void> | null = null;
-  let again = false;
+  let data: TrayData = EMPTY_TRAY_DATA;
   let stopped = false;
 
   const render = () => {
@@ -75,76 +141,15 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
     const updater = deps.updater();
     deps.tray?.render(trayMenu({ link, agent, mode: deps.mode, ...data, updateReady: updater?.ready ?? null, now: now() }));
   };
-
-  const call = async <T>(fn: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await fn();
-    } catch {
-      return null;
-    }
-  };
-
   /** Re-reads what the tray shows; coalesces concurrent calls. */
-  const refresh = (): Promise<void> => {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
-    refreshing = (async () => {
-      if (!deps.client.connected) return;
-      const [jobs, schedule, market] = await Promise.all([
-        call(() => deps.client.call('jobs.list', { limit: 50 })),
-        call(() => deps.client.call('schedule.get', {})),
-        call(() => deps.client.call('market.status', {})),
-      ]);
-      // What each marketplace job has earned so far (its usage at the agreed price).
-      const due = new Map((market?.jobs ?? []).map((j) => [j.localJobId, j.amountDue]));
-      const next: typeof data = { ...data };
-      if (jobs) {
-        const active = jobs.jobs.filter((j) => ACTIVE_JOB_STATES.has(j.state));
-        next.jobs = active.map((j): TrayJob => ({ id: j.id, label: jobLabel(j), startedAt: j.startedAt, earned: due.get(j.id) ?? null }));
-        const current = new Set(jobs.gpusOutOfService.map((g) => g.gpuKey));
-        for (const g of jobs.gpusOutOfService) if (!outOfService.has(g.gpuKey)) deps.notifier.handle({ type: 'gpu-out-of-service', gpuKey: g.gpuKey, reason: g.reason });
-        outOfService = current;
-      }
-      if (schedule) {
-        next.snooze = {
-          until: schedule.effective.snoozeUntil,
-          untilResumed: schedule.effective.pausedUntilResumed,
-          locked: isLocked('schedule.snoozeUntil', schedule.locked) || isLocked('schedule.pausedUntilResumed', schedule.locked),
-        };
-      }
-      if (deps.walletExists()) {
-        const [wallet, summary] = await Promise.all([call(() => deps.client.call('wallet.status', {})), call(() => deps.client.call('earnings.summary', {}))]);
-        next.walletNeedsUnlock = wallet !== null && wallet.exists && !wallet.unlocked;
-        next.earnings = summary ? { today: summary.today, symbol: summary.tokenSymbol, decimals: summary.tokenDecimals } : null;
-        if (wallet && next.walletNeedsUnlock && BigInt(wallet.redeemable) > 0n) deps.notifier.handle({ type: 'wallet-locked' });
-      }
-      // The marketplace network: the demo one on this computer (test tokens) or a real one.
-      next.network = market && market.network !== 'off' ? market.network : null;
-      data = next;
-      render();
-    })().finally(() => {
-      refreshing = null;
-      if (again && !stopped) {
-        again = false;
-        void refresh();
-      }
-    });
-    return refreshing;
-  };
-
-  const hostReport = () => ({
-    mode: deps.mode,
-    keychain: deps.passwords?.status() ?? { available: false, backend: 'none', reason: 'The system service keeps no password: unlock the wallet on the Wallet page.' },
-    passwordRemembered: deps.passwords?.remembered ?? false,
-    update: deps.updater()?.status ?? 'Updates are off.',
-    openAtLogin: deps.loginItemEnabled(),
-  });
+  const refresh = coalesced(async () => {
+    if (!deps.client.connected) return;
+    data = await reader.read(data);
+    render();
+  }, () => stopped);
   const reportHost = () => {
-    if (deps.client.connected) void call(() => deps.client.call('desktop.host', { host: hostReport() }));
+    if (deps.client.connected) void orNull(() => deps.client.call('desktop.host', { host: hostReport(deps) }));
   };
-
   const apply = (view: DesktopView) => {
     settings = view.effective;
     deps.notifier.setSettings(settings.notifications);
@@ -154,20 +159,11 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
       reportHost();
     }
   };
-
   const onConnect = async () => {
-    const view = await call(() => deps.client.call('desktop.settings', {}));
+    const view = await orNull(() => deps.client.call('desktop.settings', {}));
     if (view) apply(view);
     reportHost();
-    // The remembered password unlocks the wallet at start.
-    const password = settings.rememberWalletPassword ? deps.passwords?.recall() : null;
-    if (password && deps.walletExists()) {
-      const wallet = await call(() => deps.client.call('wallet.status', {}));
-      if (wallet && wallet.exists && !wallet.unlocked) {
-        const unlocked = await call(() => deps.client.call('wallet.unlock', { password }));
-        if (!unlocked) deps.warn('the remembered wallet password did not unlock the wallet; forget it in Settings and unlock by hand');
-      }
-    }
+    await unlockWithRememberedPassword(deps, settings);
     await refresh();
   };
 
@@ -189,14 +185,6 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
   timer.unref?.();
   render();
 
-  const pause = (input: { forMinutes?: number; until?: string } | null) => {
-    const request = input ? deps.client.call('agent.pause', input) : deps.client.call('agent.resume', {});
-    request.then(
-      () => refresh(),
-      (error: unknown) => deps.warn('the tray could not change the snooze', { error: error instanceof Error ? error.message : String(error) }),
-    );
-  };
-
   return {
     setLink(next) {
       link = next;
@@ -216,7 +204,7 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
         deps.passwords?.remember(password);
       } catch (error) {
         deps.warn('could not keep the wallet password', { error: error instanceof Error ? error.message : String(error) });
-        void call(() => deps.client.call('desktop.settings', { rememberWalletPassword: false }));
+        void orNull(() => deps.client.call('desktop.settings', { rememberWalletPassword: false }));
       }
       reportHost();
     },
@@ -227,31 +215,7 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
     get settings() {
       return settings;
     },
-    action(action) {
-      switch (action) {
-        case 'open':
-          return deps.openPage(null);
-        case 'open-jobs':
-          return deps.openPage('jobs');
-        case 'open-earnings':
-          return deps.openPage('earnings');
-        case 'open-wallet':
-          return deps.openPage('wallet');
-        case 'open-bench':
-          // The benchmark page arrives with the benchmarks issue (`bench.run`); until then the GPUs page.
-          return deps.openPage(isCommandName('bench.run') ? 'bench' : 'gpus');
-        case 'pause-hour':
-          return pause({ forMinutes: 60 });
-        case 'pause-tomorrow':
-          return pause({ until: startOfTomorrow(now()) });
-        case 'resume':
-          return pause(null);
-        case 'install-update':
-          return deps.updater()?.installNow();
-        case 'quit':
-          return deps.quit();
-      }
-    },
+    action: (action) => runTrayAction(action, deps, now, () => void refresh()),
     stop() {
       stopped = true;
       clearInterval(timer);
