@@ -5,7 +5,8 @@ import { startMarket, type RunningMarket } from '../../../market/server.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { MALFORMED_DRAIN_PER_VALID, MALFORMED_LIMIT } from '../../../protocol/frames.js';
 import { PATHS, type Role } from '../../../protocol/index.js';
-import { makeAd, RawPeer, signIn } from './peer.js';
+import { makeAd } from '../../helpers/market-ad.js';
+import { RawPeer, signIn } from './peer.js';
 
 /**
  * Fuzzing the market's two endpoints with generated malformed messages (fast-check, seeded):

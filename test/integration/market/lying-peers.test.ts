@@ -15,7 +15,8 @@ import { MarketConnection, type LinkState } from '../../../runtime/market/connec
 import { MALFORMED_LIMIT } from '../../../protocol/frames.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { PATHS } from '../../../protocol/index.js';
-import { makeAd, RawPeer, signIn, TestProvider, type Msg } from './peer.js';
+import { makeAd } from '../../helpers/market-ad.js';
+import { RawPeer, signIn, TestProvider, type Msg } from './peer.js';
 
 const chainId = 31337;
 const escrow = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';

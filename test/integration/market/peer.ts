@@ -14,6 +14,7 @@ import {
   type Role,
   type UsageReport,
 } from '../../../protocol/index.js';
+import { makeAd } from '../../helpers/market-ad.js';
 
 export type Msg = { type: string } & Record<string, unknown>;
 
@@ -115,25 +116,6 @@ export async function signIn(
   peer.send({ type: 'sign-in', message: text, signature });
   const reply = await peer.next((m) => m.type === 'welcome' || m.type === 'error');
   return { peer, reply, challenge };
-}
-
-export function makeAd(market: { chainId: number; escrow: string }, over: Partial<Advertisement> = {}): Advertisement {
-  return {
-    gpus: [{ model: 'NVIDIA GeForce RTX 4090', vendor: 'nvidia', vramMiB: 24564, driver: '550.54', cudaVersion: '12.4', score: null }],
-    cpus: 16,
-    memoryMiB: 65536,
-    freeDiskMiB: 100_000,
-    score: null,
-    prices: { minPricePerGpuHour: '250000000000000000', minPricePerJobHour: '100000000000000000' },
-    availability: { state: 'available', reason: 'idle' },
-    maxJobSeconds: 86_400,
-    slots: 4,
-    freeGpus: 1,
-    chainId: market.chainId,
-    escrow: market.escrow,
-    agent: 'test-provider',
-    ...over,
-  };
 }
 
 /**

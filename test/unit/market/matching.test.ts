@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pickFromBuckets, pickProvider, providerFloor, ScoreBuckets, unfitReason, type Candidate } from '../../../market/matching.js';
 import { jobRequestSchema, type Advertisement } from '../../../protocol/index.js';
-import { makeAd } from '../../integration/market/peer.js';
+import { makeAd } from '../../helpers/market-ad.js';
 
 const market = { chainId: 31337, escrow: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' };
 const job = (over: Record<string, unknown> = {}) => jobRequestSchema.parse({ image: 'sha256:' + 'ab'.repeat(32), command: ['x'], pricePerHour: '1000000000000000000', ...over });

@@ -15,7 +15,7 @@ import { MarketStore } from '../../../market/store.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { amountForSeconds, jobRequestSchema, type JobRequestInput, toProviderMessageSchema, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../protocol/index.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
-import { makeAd } from '../../integration/market/peer.js';
+import { makeAd } from '../../helpers/market-ad.js';
 
 const CHAIN = { chainId: 31337, escrow: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' };
 const PRICE = 36_000_000_000_000_000_000n; // 0.01 token a second
