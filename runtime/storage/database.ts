@@ -4,14 +4,11 @@ import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { diskFullError, isDiskFull } from './disk-full.js';
 import { migrations as allMigrations } from './migrations/index.js';
+import type { Migration } from './migrations/migration.js';
 
 export type Db = Database.Database;
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 export const DATABASE_FILE = 'offshift.db';
 

@@ -2,10 +2,10 @@
 import { useCallback, useState } from 'react';
 import type { SelfTest } from '../../../runtime/bench/schema.js';
 import { ApiError } from '../../../runtime/api/client.js';
+import { CheckRow } from '../components/CheckRow.js';
 import { Icon } from '../components/icons.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import { startSession } from '../store/session.js';
-import { CheckRow } from '../pages/SystemCheckPage.js';
 import './bench.css';
 
 export function SelfTestSection() {

@@ -1,11 +1,9 @@
 /** The system check: each prerequisite as pass / warn / fail with a sentence to act on. */
-import type { CheckItem } from '../../../runtime/system/schema.js';
 import { SelfTestSection } from '../bench/SelfTestSection.js';
+import { CheckRow } from '../components/CheckRow.js';
 import { Icon } from '../components/icons.js';
 import { runSystemCheck } from '../store/session.js';
 import { useDashboard } from '../store/dashboard-store.js';
-
-const STATUS_WORDS = { pass: 'Pass', warn: 'Warning', fail: 'Fail' } as const;
 
 export function SystemCheckPage() {
   const check = useDashboard((s) => s.systemCheck);
@@ -56,29 +54,5 @@ export function SystemCheckPage() {
 
       <SelfTestSection />
     </div>
-  );
-}
-
-export function CheckRow({ item }: { item: CheckItem }) {
-  return (
-    <li className={`card check-item check-${item.status}`} data-testid="check-item" data-status={item.status} data-check-id={item.id}>
-      <span className={`check-badge badge-${item.status}`} title={STATUS_WORDS[item.status]}>
-        <Icon name={item.status} size={16} />
-        <span className="sr-only">{STATUS_WORDS[item.status]}</span>
-      </span>
-      <div className="check-body">
-        <div className="check-title">
-          {item.title}
-          <span className={`status-word status-${item.status}`}>{STATUS_WORDS[item.status]}</span>
-        </div>
-        <p className="check-message">{item.message}</p>
-        {item.detail ? (
-          <details className="check-detail">
-            <summary>Details</summary>
-            <pre>{item.detail}</pre>
-          </details>
-        ) : null}
-      </div>
-    </li>
   );
 }

@@ -1,4 +1,4 @@
-import type { Migration } from '../database.js';
+import type { Migration } from './migration.js';
 
 /**
  * Jobs: one row a job with its current state and reason, every state change in job_events,

@@ -1,4 +1,4 @@
-import type { Migration } from '../database.js';
+import type { Migration } from './migration.js';
 
 /**
  * The earnings ledger (runtime/ledger). Built on the jobs tables of 002 (read, never changed).

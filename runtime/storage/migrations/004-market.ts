@@ -1,4 +1,4 @@
-import type { Migration } from '../database.js';
+import type { Migration } from './migration.js';
 
 /**
  * Marketplace jobs on the provider's side (runtime/market): one row a market job this agent took,

@@ -1,4 +1,4 @@
-import type { Migration } from '../database.js';
+import type { Migration } from './migration.js';
 
 /**
  * The ledger keyed by payment channel, and refused vouchers kept apart (issue 16).

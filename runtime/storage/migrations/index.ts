@@ -1,4 +1,4 @@
-import type { Migration } from '../database.js';
+import type { Migration } from './migration.js';
 import { init001 } from './001-init.js';
 import { jobs002 } from './002-jobs.js';
 import { ledger003 } from './003-ledger.js';
