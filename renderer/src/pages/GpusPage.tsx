@@ -6,6 +6,7 @@ import { useBench } from '../bench/useBench.js';
 import { WebgpuPanel } from '../bench/WebgpuPanel.js';
 import '../bench/bench.css';
 import { Icon } from '../components/icons.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
 import { hashFor } from '../lib/route.js';
 import { refreshGpus } from '../store/session.js';
 import { useDashboard } from '../store/dashboard-store.js';
@@ -67,25 +68,9 @@ export function GpusPage() {
         </div>
       ) : null}
 
-      {gpusError ? (
-        <div className="banner banner-fail" role="alert">
-          <Icon name="fail" />
-          <div className="banner-text">
-            <strong>Could not list the GPUs</strong>
-            <span>{gpusError}</span>
-          </div>
-        </div>
-      ) : null}
+      {gpusError ? <ErrorBanner title="Could not list the GPUs" text={gpusError} /> : null}
 
-      {bench.error ? (
-        <div className="banner banner-fail" role="alert" data-testid="bench-error">
-          <Icon name="fail" />
-          <div className="banner-text">
-            <strong>Benchmark</strong>
-            <span>{bench.error}</span>
-          </div>
-        </div>
-      ) : null}
+      {bench.error ? <ErrorBanner title="Benchmark" text={bench.error} testId="bench-error" /> : null}
 
       <WebgpuPanel bench={bench} results={webgpuResults} connected={connected} gpuIndex={gpus?.length === 1 ? gpus[0]!.index : null} />
 

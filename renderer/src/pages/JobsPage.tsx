@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { JobSummary } from '../../../runtime/jobs/schema.js';
 import { Icon } from '../components/icons.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
 import { appendLog, canCancel, jobDuration, limitsLine, mergeJob, stateTone } from '../lib/jobs.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
@@ -104,15 +105,7 @@ export function JobsPage() {
 
   return (
     <div className="page">
-      {error ? (
-        <div className="banner banner-fail" role="alert">
-          <Icon name="fail" />
-          <div className="banner-text">
-            <strong>Jobs</strong>
-            <span>{error}</span>
-          </div>
-        </div>
-      ) : null}
+      {error ? <ErrorBanner title="Jobs" text={error} /> : null}
       {outOfService.map((g) => (
         <div key={g.gpuKey} className="banner banner-warn" data-testid="gpu-out-of-service">
           <Icon name="warn" />

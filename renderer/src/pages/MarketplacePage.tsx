@@ -9,7 +9,8 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandInput } from '../../../runtime/api/contract.js';
 import type { MarketStatus } from '../../../runtime/market/schema.js';
-import { Icon } from '../components/icons.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { LockNote } from '../components/LockNote.js';
 import { CONNECTION_LABEL, checkMarketUrl, formatSeconds, paidFraction, retryText, runSeconds, shortAddress } from '../lib/market.js';
 import { parseTokens } from '../lib/money.js';
 import { useDashboard } from '../store/dashboard-store.js';
@@ -59,28 +60,16 @@ export function MarketplacePage() {
   }, []);
 
   if (!status) {
-    return <div className="page">{error ? <ErrorBanner text={error} /> : <div className="card skeleton">Asking the agent about the market…</div>}</div>;
+    return <div className="page">{error ? <ErrorBanner title="Marketplace" text={error} /> : <div className="card skeleton">Asking the agent about the market…</div>}</div>;
   }
   return (
     <div className="page market-page" data-testid="market-page">
-      {error ? <ErrorBanner text={error} /> : null}
+      {error ? <ErrorBanner title="Marketplace" text={error} /> : null}
       <NetworkBanner status={status} save={save} />
       <ConnectionCard status={status} now={now} />
       <PricesCard status={status} save={save} />
       <RunningJobs status={status} now={now} />
       <Offers status={status} />
-    </div>
-  );
-}
-
-function ErrorBanner({ text }: { text: string }) {
-  return (
-    <div className="banner banner-fail" role="alert">
-      <Icon name="fail" />
-      <div className="banner-text">
-        <strong>Marketplace</strong>
-        <span>{text}</span>
-      </div>
     </div>
   );
 }
@@ -187,7 +176,7 @@ function NetworkBanner({ status, save }: { status: MarketStatus; save: (p: Marke
           </div>
         </>
       )}
-      {urlLocked ? <LockNote /> : null}
+      {urlLocked ? <LockNote text="Set by your administrator's policy: it cannot be changed here" /> : null}
       {problem ? (
         <p className="market-problem small" role="alert" data-testid="market-url-problem">
           {problem}
@@ -295,7 +284,7 @@ function PricesCard({ status, save }: { status: MarketStatus; save: (p: MarketPa
         <span className="muted">{status.tokenSymbol} / hour</span>
         {suggestion}
       </div>
-      {locked(f) ? <LockNote /> : null}
+      {locked(f) ? <LockNote text="Set by your administrator's policy: it cannot be changed here" /> : null}
     </div>
   );
 
@@ -450,13 +439,5 @@ function Offers({ status }: { status: MarketStatus }) {
         </table>
       )}
     </div>
-  );
-}
-
-function LockNote() {
-  return (
-    <span className="lock-note small" data-testid="lock-note">
-      <Icon name="key" size={14} /> Set by your administrator's policy: it cannot be changed here
-    </span>
   );
 }

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandInput, CommandOutput } from '../../../runtime/api/contract.js';
-import { Icon } from '../components/icons.js';
+import { LockNote } from '../components/LockNote.js';
 import { formatBytes } from '../lib/market.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
@@ -99,14 +99,14 @@ export function RetentionSettings() {
           <span className="set-label">Keep finished jobs&apos; outputs for (days)</span>
           <span className="set-control">
             <input type="number" min={1} max={3650} step={1} value={days} disabled={busy || locked('maxAgeDays')} onChange={(e) => setDays(e.target.value)} data-testid="retention-days" />
-            {locked('maxAgeDays') ? <Locked /> : null}
+            {locked('maxAgeDays') ? <LockNote kind="setting" /> : null}
           </span>
         </label>
         <label className={`set-field${locked('maxTotalMiB') ? ' is-locked' : ''}`}>
           <span className="set-label">Keep at most, all jobs together (MiB)</span>
           <span className="set-control">
             <input type="number" min={16} step={1} value={mib} disabled={busy || locked('maxTotalMiB')} onChange={(e) => setMib(e.target.value)} data-testid="retention-mib" />
-            {locked('maxTotalMiB') ? <Locked /> : null}
+            {locked('maxTotalMiB') ? <LockNote kind="setting" /> : null}
           </span>
         </label>
         <div className="set-field">
@@ -129,13 +129,5 @@ export function RetentionSettings() {
         </p>
       ) : null}
     </section>
-  );
-}
-
-function Locked() {
-  return (
-    <span className="set-lock" title="Set by your administrator" data-testid="set-locked">
-      <Icon name="key" size={14} /> Set by your administrator
-    </span>
   );
 }

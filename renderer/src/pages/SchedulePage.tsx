@@ -9,6 +9,8 @@ import { ApiError } from '../../../runtime/api/client.js';
 import type { ScheduleSettings, ScheduleView, SchedulePatch } from '../../../runtime/schedule/schema.js';
 import { DAYS } from '../../../runtime/schedule/schema.js';
 import { Icon } from '../components/icons.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { LockNote } from '../components/LockNote.js';
 import { DAY_LABELS, gridFromWindows, paintRect, windowsFromGrid, type Grid } from '../lib/schedule-grid.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
@@ -101,7 +103,7 @@ export function SchedulePage() {
   if (!view || !draft || !grid) {
     return (
       <div className="page">
-        {error ? <ErrorBanner text={error} /> : <div className="card skeleton" aria-busy="true">Loading the schedule…</div>}
+        {error ? <ErrorBanner title="Could not save" text={error} testId="schedule-error" /> : <div className="card skeleton" aria-busy="true">Loading the schedule…</div>}
       </div>
     );
   }
@@ -164,7 +166,7 @@ export function SchedulePage() {
           </button>
         </div>
       </div>
-      {error ? <ErrorBanner text={error} /> : null}
+      {error ? <ErrorBanner title="Could not save" text={error} testId="schedule-error" /> : null}
       {saved && !dirty ? (
         <p className="muted small" role="status" data-testid="schedule-saved">
           {saved}
@@ -279,26 +281,6 @@ export function SchedulePage() {
         )}
       </section>
     </div>
-  );
-}
-
-function ErrorBanner({ text }: { text: string }) {
-  return (
-    <div className="banner banner-fail" role="alert" data-testid="schedule-error">
-      <Icon name="fail" />
-      <div className="banner-text">
-        <strong>Could not save</strong>
-        <span>{text}</span>
-      </div>
-    </div>
-  );
-}
-
-function LockNote() {
-  return (
-    <span className="lock-note small" data-testid="lock-note">
-      <Icon name="key" size={14} /> Set by your administrator
-    </span>
   );
 }
 

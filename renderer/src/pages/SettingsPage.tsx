@@ -11,7 +11,8 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { DesktopPatch, DesktopView, NotificationKind } from '../../../runtime/desktop/schema.js';
 import { notificationKinds } from '../../../runtime/desktop/schema.js';
-import { Icon } from '../components/icons.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { LockNote } from '../components/LockNote.js';
 import { RetentionSettings } from './RetentionSettings.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
@@ -65,7 +66,7 @@ export function SettingsPage() {
   }, [connected, load]);
 
   if (!view) {
-    return <div className="page settings-page">{error ? <ErrorBanner text={error} /> : <div className="card skeleton" aria-busy="true">Loading the settings…</div>}</div>;
+    return <div className="page settings-page">{error ? <ErrorBanner text={error} testId="settings-error" /> : <div className="card skeleton" aria-busy="true">Loading the settings…</div>}</div>;
   }
 
   const locked = (path: string) => view.locked.some((l) => l === `desktop.${path}` || l.startsWith(`desktop.${path}.`));
@@ -106,7 +107,7 @@ export function SettingsPage() {
 
   return (
     <div className="page settings-page">
-      {error ? <ErrorBanner text={error} /> : null}
+      {error ? <ErrorBanner text={error} testId="settings-error" /> : null}
       {saved ? (
         <p className="muted" role="status" data-testid="settings-saved">
           {saved}
@@ -216,22 +217,9 @@ function Field({ label, locked, children }: { label: string; locked: boolean; ch
       <span className="set-control">
         {children}
         {locked ? (
-          <span className="set-lock" title="Set by your administrator" data-testid="set-locked">
-            <Icon name="key" size={14} /> Set by your administrator
-          </span>
+          <LockNote kind="setting" />
         ) : null}
       </span>
     </label>
-  );
-}
-
-function ErrorBanner({ text }: { text: string }) {
-  return (
-    <div className="banner banner-fail" role="alert" data-testid="settings-error">
-      <Icon name="fail" />
-      <div className="banner-text">
-        <span>{text}</span>
-      </div>
-    </div>
   );
 }
