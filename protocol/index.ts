@@ -7,8 +7,7 @@
  * Pure zod (frames.ts parses raw frames on the node side).
  */
 import { z } from 'zod';
-import { DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema } from '../runtime/jobs/schema.js';
-import { addressSchema, baseUnitsSchema, signedVoucherSchema } from '../runtime/wallet/schema.js';
+import { addressSchema, baseUnitsSchema, DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema, signedVoucherSchema } from './values.js';
 
 export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_VERSIONS = [1] as const;

@@ -3,6 +3,7 @@
  * payloads of the jobs.* commands and job.* events. Pure zod (the renderer type-checks it).
  */
 import { z } from 'zod';
+import { DIGEST_REF, LOCAL_ID, MAX_ALLOWED_HOSTS, networkSchema } from '../../protocol/values.js';
 import { retentionRemovalSchema } from './retention-schema.js';
 
 /**
@@ -16,7 +17,7 @@ export const JOB_LIMITS = {
   envVars: 256,
   /** Every name and value together, characters. */
   envChars: 64 * 1024,
-  allowHosts: 64,
+  allowHosts: MAX_ALLOWED_HOSTS,
   gpuUuids: 64,
   inputFiles: 256,
   /** Every staged input file together, characters. */
@@ -36,10 +37,8 @@ const totalChars = (values: Iterable<string>) => {
   return n;
 };
 
-/** `repo@sha256:<64 hex>`: pulled, then its digest verified. */
-export const DIGEST_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
-/** `sha256:<64 hex>`: a local image id, already present (development). */
-export const LOCAL_ID = /^sha256:[0-9a-f]{64}$/;
+// Image references and the network allow-list are part of what the marketplace protocol carries.
+export { DIGEST_REF, LOCAL_ID, networkSchema, type JobNetwork } from '../../protocol/values.js';
 
 const imageSchema = z.string().superRefine((value, ctx) => {
   if (DIGEST_REF.test(value) || LOCAL_ID.test(value)) return;
@@ -53,22 +52,6 @@ const imageSchema = z.string().superRefine((value, ctx) => {
       : `"${value}" is not a valid pinned reference: use repo@sha256:<64 hex digits> or sha256:<64 hex digits>.`,
   });
 });
-
-/** host or host:port (port 1 to 65535), lower-case DNS name or IPv4, no scheme, no path. */
-const HOST_PORT = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?$/;
-
-export const networkSchema = z.union([
-  z.literal('none'),
-  z
-    .object({
-      allow: z
-        .array(z.string().regex(HOST_PORT, 'each allowed destination is host or host:port, the port 1 to 65535 (no scheme, no path)'))
-        .min(1, 'an allow-list needs at least one host')
-        .max(JOB_LIMITS.allowHosts, `at most ${JOB_LIMITS.allowHosts} destinations`),
-    })
-    .strict(),
-]);
-export type JobNetwork = z.infer<typeof networkSchema>;
 
 const GPU_UUID = /^(GPU|MIG)-[0-9a-fA-F-]{8,}$/;
 export const gpuRequestSchema = z.union([

@@ -3,30 +3,11 @@
  * Amounts on the wire are decimal strings of the token's base units, never JS numbers.
  */
 import { z } from 'zod';
+import { addressSchema, baseUnitsSchema, bytes32Schema, signedVoucherSchema } from '../../protocol/values.js';
 
-export const baseUnitsSchema = z.string().regex(/^(0|[1-9][0-9]*)$/, 'an amount is a decimal string of base units (digits only)');
-export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address is 0x and 40 hex digits');
-export const bytes32Schema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a job id is 0x and 64 hex digits');
+// The values the marketplace protocol shares live with it; the wallet's contract uses them too.
+export { addressSchema, baseUnitsSchema, bytes32Schema, signedVoucherSchema, voucherSchema, type SignedVoucher, type VoucherData } from '../../protocol/values.js';
 export const txHashSchema = bytes32Schema;
-
-/** The voucher file: `{ "voucher": {…}, "signature": "0x…" }`. */
-export const voucherSchema = z
-  .object({
-    buyer: addressSchema,
-    provider: addressSchema,
-    jobId: bytes32Schema,
-    cumulativeAmount: baseUnitsSchema,
-    expiry: z.number().int().nonnegative().max(2 ** 53 - 1),
-  })
-  .strict();
-export const signedVoucherSchema = z
-  .object({
-    voucher: voucherSchema,
-    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'a signature is 0x and 130 hex digits (65 bytes)'),
-  })
-  .strict();
-export type VoucherData = z.infer<typeof voucherSchema>;
-export type SignedVoucher = z.infer<typeof signedVoucherSchema>;
 
 export const networkSchema = z
   .object({
