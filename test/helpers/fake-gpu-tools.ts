@@ -21,9 +21,9 @@
  * Each call is appended to `<binDir>/calls.log` (see `calls()`).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir } from './temp-home.js';
 
 export const GPU_FIXTURES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gpu');
 
@@ -185,7 +185,7 @@ function writeTool(binDir: string, name: string, script: string, config: unknown
 }
 
 export function makeFakeGpuTools(options: FakeGpuToolsOptions = {}): FakeGpuTools {
-  const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-fake-gpu-'));
+  const binDir = makeTempDir('offshift-fake-gpu-');
   fs.writeFileSync(path.join(binDir, 'calls.log'), '');
   if (options.nvidiaXml !== undefined || options.nvidiaFail) {
     const fail = options.nvidiaFail

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { makeTempDir } from './temp-home.js';
 
 export interface LocalRegistry {
   /** `127.0.0.1:PORT/NAME@sha256:…`: the image pinned by its manifest digest. */
@@ -25,7 +25,7 @@ export interface LocalRegistry {
 const sha256 = (data: Buffer) => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
 
 export async function startLocalRegistry(localImage: string, name = 'offshift-test/pull'): Promise<LocalRegistry> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-registry-'));
+  const dir = makeTempDir('offshift-registry-');
   try {
     execFileSync('docker', ['save', localImage, '-o', path.join(dir, 'image.tar')], { stdio: 'pipe' });
     execFileSync('tar', ['-xf', 'image.tar'], { cwd: dir, stdio: 'pipe' });

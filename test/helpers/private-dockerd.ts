@@ -9,10 +9,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { makeTempDir } from './temp-home.js';
 
 export function privateDockerdSkipReason(): string | null {
   if (process.getuid?.() !== 0) return 'a private dockerd needs root';
@@ -74,7 +74,7 @@ export interface PrivateEngine {
 }
 
 export async function startPrivateDockerd(): Promise<PrivateEngine> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ofs-dd-'));
+  const dir = makeTempDir('ofs-dd-');
   const socket = path.join(dir, 'docker.sock');
   const host = `unix://${socket}`;
   const args = [

@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir } from './temp-home.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HOSTILE_SRC = path.resolve(HERE, '../fixtures/images/sandbox/hostile.c');
@@ -45,7 +45,7 @@ export function sandboxTestImage(): string {
   const found = execFileSync('docker', ['images', '-q', '--no-trunc', '--filter', `label=${label}`], { encoding: 'utf8' }).trim().split('\n')[0];
   if (found) return found;
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-image-'));
+  const dir = makeTempDir('offshift-image-');
   try {
     const root = path.join(dir, 'rootfs');
     for (const d of ['bin', 'etc', 'tmp', 'scratch', 'input', 'proc', 'sys', 'dev', 'mnt']) fs.mkdirSync(path.join(root, d), { recursive: true });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findDemoBinary } from '../../../runtime/demo/image.js';
 import { removeAgentLeftovers } from '../../helpers/leftovers.js';
-import { makeTempHome } from '../../helpers/temp-home.js';
+import { makeTempDir, makeTempHome } from '../../helpers/temp-home.js';
 import { dockerAvailable } from '../../helpers/test-images.js';
 import { until } from '../../helpers/until.js';
 import { killAllOf } from './processes.js';
@@ -23,7 +23,7 @@ const CLI = path.join(ROOT, 'dist', 'runtime', 'cli.js');
 
 function canMountTmpfs(): boolean {
   if (process.getuid?.() !== 0) return false;
-  const dir = fs.mkdtempSync('/tmp/offshift-tmpfs-probe-');
+  const dir = makeTempDir('offshift-tmpfs-probe-');
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
     execFileSync('umount', [dir], { stdio: 'ignore' });

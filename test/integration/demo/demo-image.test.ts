@@ -4,13 +4,13 @@
  * checked byte for byte as a PNG. A second ensureDemoImage finds the image instead of building.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoJobRequest, DEMO_IMAGE_LABEL, ensureDemoImage, findDemoBinary } from '../../../runtime/demo/image.js';
 import type { JobSpecInput } from '../../../runtime/jobs/schema.js';
 import { makeHarness, skipReason, type Harness } from '../jobs/harness.js';
 import { readPng } from './png.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 describe.skipIf(skipReason !== null)('the demo job on the real engine', () => {
   let h: Harness;
@@ -23,7 +23,7 @@ describe.skipIf(skipReason !== null)('the demo job on the real engine', () => {
     if (!found) throw new Error('dist/demo-job/render is missing: run npm run build first (npm test does).');
     binary = found;
     // A copy with a unique tail (ignored by the loader): its own hash, so this run really builds.
-    variant = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-demo-')), 'render');
+    variant = path.join(makeTempDir('offshift-demo-'), 'render');
     fs.writeFileSync(variant, Buffer.concat([fs.readFileSync(binary), Buffer.from(`\n${process.pid}-${Date.now()}\n`)]), { mode: 0o755 });
     h = makeHarness();
   });

@@ -7,7 +7,6 @@
  * anyone restarting anything. Needs root (the tmpfs); skipped with the reason otherwise.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAgent } from '../../../runtime/agent/agent.js';
@@ -19,6 +18,7 @@ import { canBuildTestImage } from '../../helpers/test-images.js';
 import { until } from '../../helpers/until.js';
 import { PASSWORD, PRICE, useRealLoop } from '../market/real-loop.js';
 import { fillDisk, mountsUnder, mountTmpfs, tmpfsSkipReason } from './tmpfs.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const skip = tmpfsSkipReason ?? canBuildTestImage();
 if (skip) console.warn(`[disk full mid-job] skipped: ${skip}`);
@@ -63,7 +63,7 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     const buyer = await loop.buyer(market.url, (e) => {
       if (e.type === 'usage' && e.paid) paidReports++;
     });
-    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-full-job-out-'));
+    const outputDir = makeTempDir('offshift-full-job-out-');
     cleanups.push(() => fs.rmSync(outputDir, { recursive: true, force: true }));
     // 12 s of ticks, then a 100 KB picture in /output (the job's tmpfs, not the full disk).
     const command = 'i=0; while [ $i -lt 12 ]; do echo tick $i; sleep 1; i=$((i+1)); done; head -c 100000 /dev/zero | tr "\\0" x > /output/picture.txt; echo wrote the picture';

@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toErrorBody } from '../../../runtime/errors.js';
@@ -13,6 +12,7 @@ import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
 import { counted } from '../../helpers/checked-voucher.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const skipReason = process.getuid?.() !== 0 ? 'mounting a small tmpfs needs root' : null;
 if (skipReason) console.warn(`[disk full] skipped: ${skipReason}`);
@@ -51,7 +51,7 @@ describe.skipIf(skipReason !== null)('the data folder\'s disk is full', () => {
   let home: string;
   let db: Db;
   beforeAll(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-full-'));
+    home = makeTempDir('offshift-full-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', home]);
   });
   afterAll(() => {

@@ -4,14 +4,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 export const tmpfsSkipReason = process.getuid?.() !== 0 ? 'mounting a small tmpfs needs root' : null;
 
 /** A fresh folder with a tmpfs of `sizeMiB` mounted on it; `unmount` also removes nested mounts. */
 export function mountTmpfs(prefix: string, sizeMiB: number): { dir: string; unmount: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = makeTempDir(prefix);
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', dir]);
   return {
     dir,

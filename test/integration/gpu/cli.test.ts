@@ -4,14 +4,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuSchema } from '../../../runtime/gpu/schema.js';
 import { systemCheckSchema } from '../../../runtime/system/schema.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
-import { makeTempHome } from '../../helpers/temp-home.js';
+import { makeTempDir, makeTempHome } from '../../helpers/temp-home.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = path.join(root, 'dist', 'runtime', 'cli.js');
@@ -71,7 +70,7 @@ describe('offshift gpus', () => {
   });
 
   it('--json with no GPU tool prints an empty list and exits 0', () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-nobin-'));
+    const empty = makeTempDir('offshift-nobin-');
     try {
       const { code, stdout } = run(['gpus', '--json'], { PATH: empty, HOME: temp.home });
       expect(code).toBe(0);

@@ -3,13 +3,13 @@
  * code path: a fake tool first on PATH prints the capture, the GPU service runs it and parses.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../runtime/log.js';
 import { gpuSchema, type Gpu } from '../../../runtime/gpu/schema.js';
 import { createGpuService, type GpuService } from '../../../runtime/gpu/service.js';
 import { gpuFixtures, makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 interface Expected {
   count: number;
@@ -223,7 +223,7 @@ describe('inventory edge cases', () => {
   });
 
   it('with no GPU tool at all: an empty inventory, not an error, and telemetry says why', async () => {
-    const emptyBin = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-nobin-'));
+    const emptyBin = makeTempDir('offshift-nobin-');
     try {
       const statuses: string[] = [];
       const s = createGpuService({ env: { PATH: emptyBin }, log: silentLogger, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: (st) => statuses.push(st.state) });

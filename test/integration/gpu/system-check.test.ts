@@ -5,7 +5,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../runtime/log.js';
@@ -14,7 +13,7 @@ import { runSystemCheck } from '../../../runtime/check/system-check.js';
 import { probeDocker } from '../../../runtime/system/docker-probe.js';
 import { systemCheckSchema } from '../../../runtime/system/schema.js';
 import { makeFakeGpuTools } from '../../helpers/fake-gpu-tools.js';
-import { makeTempHome } from '../../helpers/temp-home.js';
+import { makeTempDir, makeTempHome } from '../../helpers/temp-home.js';
 
 function dockerReachable(): boolean {
   try {
@@ -27,7 +26,7 @@ function dockerReachable(): boolean {
 const hasDocker = dockerReachable();
 if (!hasDocker) console.warn('system-check: the real-Docker tests are skipped because `docker info` fails here (run bash test/setup/prepare-machine.sh).');
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-sock-'));
+const dir = makeTempDir('offshift-sock-');
 const deadSocket = path.join(dir, 'dead.sock');
 const silentSocket = path.join(dir, 'silent.sock');
 let silentServer: net.Server;

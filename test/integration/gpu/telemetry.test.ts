@@ -4,7 +4,6 @@
  * cannot run.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../runtime/log.js';
@@ -13,6 +12,7 @@ import { createGpuService, type GpuService } from '../../../runtime/gpu/service.
 import { NvidiaTelemetryReader } from '../../../runtime/gpu/nvidia-telemetry.js';
 import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tools.js';
 import { until } from '../../helpers/until.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -101,7 +101,7 @@ describe('NVIDIA telemetry: one long-running nvidia-smi', () => {
   });
 
   it('a hung nvidia-smi (alive, printing nothing) is noticed by the stall watchdog, killed and restarted; the status says so', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-hung-smi-'));
+    const dir = makeTempDir('offshift-hung-smi-');
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const script = path.join(dir, 'nvidia-smi');
     // One reading, then silence: the process stays alive (a driver call that never returns).

@@ -7,13 +7,13 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../runtime/jobs/schema.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
 import { skipReason as dockerSkip } from './harness.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
@@ -45,7 +45,7 @@ const jobIds: string[] = [];
 type Result = { job: Job; system: string[]; uid: number; canMount: boolean };
 
 function makeHome(): string {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-nonroot-'));
+  const home = makeTempDir('offshift-nonroot-');
   fs.chownSync(home, UID, UID);
   homes.push(home);
   return home;

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import type { JobProgressEvent } from '../../../runtime/jobs/schema.js';
 import { startLocalRegistry, type LocalRegistry } from '../../helpers/local-registry.js';
 import { TEST_IMAGE_LABEL } from '../../helpers/test-images.js';
 import { makeHarness, skipReason, type Harness } from './harness.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const run = promisify(execFile);
 let registry: LocalRegistry;
@@ -16,7 +16,7 @@ const harnesses: Harness[] = [];
 
 /** An image that is not on this machine: busybox plus 3 MB of random bytes, imported, served, then removed locally. */
 async function uniqueImage(): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-pull-rootfs-'));
+  const dir = makeTempDir('offshift-pull-rootfs-');
   try {
     fs.mkdirSync(path.join(dir, 'bin'));
     const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p))!;

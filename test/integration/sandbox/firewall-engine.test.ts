@@ -18,6 +18,7 @@ import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities } from '../../../runt
 import { removeFirewall } from '../../../runtime/sandbox/egress/firewall.js';
 import { engineIptables, FIREWALL_CONTAINER_LABEL } from '../../../runtime/sandbox/egress/iptables-engine.js';
 import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'firewall-child.ts');
 const SOCKET = '/var/run/docker.sock';
@@ -102,7 +103,7 @@ describe.skipIf(skip !== null)('the egress firewall through the Docker engine, f
   }, 120_000);
 
   it.skipIf(!legacy)("with iptables' legacy backend (its binary first on PATH) the same rules go into the legacy tables, and away again", () => {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-legacy-'));
+    const bin = makeTempDir('offshift-legacy-');
     try {
       fs.symlinkSync(LEGACY, path.join(bin, 'iptables'));
       fs.chmodSync(bin, 0o755);

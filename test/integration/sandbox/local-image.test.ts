@@ -5,7 +5,6 @@
  * again after `docker rmi`, one import for concurrent callers, and the errors a person sees.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +12,7 @@ import { connectDocker } from '../../../runtime/sandbox/docker.js';
 import { ensureKeeperImage, findKeeperBinary, KEEPER_IMAGE_LABEL, KEEPER_IMAGE_REPO } from '../../../runtime/sandbox/keeper-image.js';
 import { ensureLocalImage, localImageHash, type LocalImageRecipe } from '../../../runtime/sandbox/local-image.js';
 import { dockerAvailable } from '../../helpers/test-images.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const hasDocker = dockerAvailable();
 if (!hasDocker) console.warn('[local-image.test] the engine tests are skipped: the Docker engine is not reachable.');
@@ -46,7 +46,7 @@ describe.skipIf(!hasDocker)('local images on the real engine', () => {
   beforeAll(() => {
     const found = findKeeperBinary();
     if (!found) throw new Error('dist/output-keeper/keeper is missing: run npm run build first (npm test does).');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-local-image-'));
+    dir = makeTempDir('offshift-local-image-');
     // A copy with a unique tail (ignored by the loader): its own hash, so this run really makes an image.
     variant = path.join(dir, 'keeper');
     fs.writeFileSync(variant, Buffer.concat([fs.readFileSync(found), Buffer.from(`\n${process.pid}-${Date.now()}\n`)]), { mode: 0o755 });

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../runtime/jobs/schema.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
 import { skipReason as dockerSkip } from '../jobs/harness.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CHILD = path.join(ROOT, 'test/integration/jobs/nonroot-child.ts');
@@ -66,7 +67,7 @@ describe.skipIf(skip !== null)('an allow-list job of an agent without root or CA
   beforeAll(async () => {
     image = sandboxTestImage();
     execFileSync(process.execPath, [path.join(ROOT, 'resources/output-keeper/build.mjs')], { stdio: 'pipe' });
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-netnonroot-'));
+    home = makeTempDir('offshift-netnonroot-');
     fs.chownSync(home, UID, UID);
     server = net.createServer((s) => {
       accepted++;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../runtime/errors.js';
 import { MAX_PROGRAM_OUTPUT_BYTES, parseProgramOutput, programErrorMessage } from '../../../runtime/bench/parse.js';
 import { BENCH_FIXTURES, benchFixture, benchFixtureText } from './helpers.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -72,10 +73,9 @@ describe('findBenchProgram', () => {
     expect(findBenchProgram({ OFFSHIFT_BENCH_PROGRAM: process.execPath })).toBe(process.execPath);
   });
   it('in a packaged app, runs the copy unpacked beside app.asar, never the one inside it', async () => {
-    const os = await import('node:os');
     const path = await import('node:path');
     const { findBenchProgram, PROGRAM_NAME } = await import('../../../runtime/bench/program.js');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-asar-'));
+    const root = makeTempDir('offshift-asar-');
     try {
       for (const dir of ['app.asar', 'app.asar.unpacked']) {
         fs.mkdirSync(path.join(root, dir, 'dist', 'bench'), { recursive: true });

@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { findElectronBinary } from '../../../main/launcher/electron-binary.js';
 import { browserOpener } from '../../../main/launcher/headless.js';
 import { DOWNLOAD_TIMEOUT_MS, launch, type LaunchDeps } from '../../../main/launcher/launch.js';
 import { runWithTimeout } from '../../../main/launcher/run-with-timeout.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -174,7 +174,7 @@ describe('the built launcher (node dist/main/launcher.js)', () => {
   }, 120_000);
 
   it.skipIf(hasElectronBinary)('without the Electron binary: one line why, the headless agent prints its URL, the browser opens it, Ctrl-C stops it cleanly', async () => {
-    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-launcher-'));
+    const temp = makeTempDir('offshift-launcher-');
     try {
       // A stand-in browser: xdg-open on PATH that writes down the URL it was given.
       const bin = path.join(temp, 'bin');

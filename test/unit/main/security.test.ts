@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_ENTRY_URL, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, resolveAppRequest } from '../../../main/app-protocol.js';
@@ -7,6 +6,7 @@ import { CONTENT_SECURITY_POLICY, securityHeaders } from '../../../main/security
 import { decideNavigation, decideWindowOpen, EXTERNAL_URL_ALLOW_LIST, isAllowedExternalUrl, isAllowedRequestUrl } from '../../../main/security/navigation.js';
 import { decideDevicePermission, decidePermissionCheck, decidePermissionRequest } from '../../../main/security/permissions.js';
 import { mainWindowOptions, secureWebPreferences } from '../../../main/security/window-options.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 describe('window web preferences (the Electron security checklist)', () => {
   const prefs = secureWebPreferences('/app/dist/preload/preload.cjs', { devTools: false });
@@ -137,7 +137,7 @@ describe('the app:// protocol', () => {
   });
 
   it('serves files with the CSP header, 404s missing ones and explains an unbuilt dashboard', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-app-proto-'));
+    const dir = makeTempDir('offshift-app-proto-');
     try {
       const handler = createAppProtocolHandler(dir);
       const missingIndex = await handler(new Request('app://offshift/index.html'));

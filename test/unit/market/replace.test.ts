@@ -6,7 +6,6 @@
  * server.ts's business, tested in test/integration/market/).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { id as keccakText, Wallet } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { silentLogger } from '../../../runtime/log.js';
 import { amountForSeconds, jobRequestSchema, type JobRequestInput, toProviderMessageSchema, type ProviderMessage, type ToBuyerMessage, type ToProviderMessage } from '../../../protocol/index.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
 import { makeAd } from '../../helpers/market-ad.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const CHAIN = { chainId: 31337, escrow: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' };
 const PRICE = 36_000_000_000_000_000_000n; // 0.01 token a second
@@ -303,7 +303,7 @@ describe('the market places a preempted job again', () => {
   });
 
   it('a market restarted on the same file keeps the attempts: the job is queued again and still not offered to the provider that ran it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-market-replace-'));
+    const dir = makeTempDir('offshift-market-replace-');
     try {
       const dbFile = path.join(dir, 'market.db');
       const w = world({ dbFile });

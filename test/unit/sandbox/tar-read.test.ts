@@ -5,13 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hasSysAdmin } from '../../../runtime/sandbox/mount-capability.js';
 import { keeperSpec, outputEntryCap, outputVolumeOptions } from '../../../runtime/sandbox/output-volume.js';
 import { extractTar, type TarLimits } from '../../../runtime/sandbox/tar-read.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 type Raw = { name: string; type?: string; data?: Buffer | string; size?: number; link?: string; prefix?: string };
 
@@ -77,7 +77,7 @@ function tree(dir = root, rel = ''): string[] {
 }
 
 beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-tar-'));
+  root = makeTempDir('offshift-tar-');
   dest = path.join(root, 'out', 'job', 'output');
   fs.mkdirSync(path.dirname(dest), { recursive: true });
 });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { onBatteryFromSupplies, SysfsBatterySource } from '../../../runtime/schedule/sources/battery.js';
@@ -7,10 +6,11 @@ import { idleFromSession, isGraphical, parseShowSession } from '../../../runtime
 import { containerIdFromCgroup } from '../../../runtime/schedule/sources/own-jobs.js';
 import { parsePs, parseTasklist, ProcFsProcessSource } from '../../../runtime/schedule/sources/processes.js';
 import { PolledGpuSignalSource } from '../../../runtime/schedule/sources/gpu.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const temps: string[] = [];
 function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-sched-'));
+  const d = makeTempDir('offshift-sched-');
   temps.push(d);
   return d;
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSmallFile } from '../../../runtime/storage/small-file.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 describe('readSmallFile: a file a person names, read whole only when small and regular', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-small-file-'));
+  const dir = makeTempDir('offshift-small-file-');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('reads a regular file up to the limit', () => {

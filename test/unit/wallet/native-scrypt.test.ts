@@ -2,6 +2,7 @@ import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { decryptKeystore } from '../../../runtime/wallet/keystore.js';
 import { nativeScrypt, nativeScryptSync } from '../../../runtime/wallet/native-scrypt.js';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const text = (s: string) => new TextEncoder().encode(s);
@@ -20,9 +21,8 @@ describe('native scrypt for the keystore', () => {
     const wallet = Wallet.createRandom();
     const json = await wallet.encrypt('correct horse battery staple');
     const fs = await import('node:fs');
-    const os = await import('node:os');
     const path = await import('node:path');
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-scrypt-'));
+    const home = makeTempDir('offshift-scrypt-');
     try {
       fs.writeFileSync(path.join(home, 'wallet-keystore.json'), json, { mode: 0o600 });
       const signer = await decryptKeystore(home, 'correct horse battery staple');
