@@ -5,7 +5,7 @@
  */
 import { openDatabase, type Db, type Migration } from '../runtime/storage/database.js';
 import { jobRequestSchema, type JobRequest, type MarketJobState, type MarketJobView, type UsageReport } from '../protocol/index.js';
-import type { SignedVoucher } from '../runtime/wallet/schema.js';
+import type { SignedVoucher } from '../protocol/index.js';
 
 export const marketMigrations: Migration[] = [
   {
