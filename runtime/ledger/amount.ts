@@ -29,3 +29,8 @@ export function parseBaseUnits(text: string): bigint {
 }
 
 export const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** hi and lo (as SQLite's exact text) to the amount's decimal digits, without float or BigInt. */
+export function joinText(hi: string, lo: string): string {
+  return hi === '0' ? lo : hi + lo.padStart(12, '0');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField } from '../../../runtime/ledger/ledger.js';
+import { csvField } from '../../../runtime/ledger/csv.js';
 
 describe('CSV cells a spreadsheet would run as formulas', () => {
   it.each([

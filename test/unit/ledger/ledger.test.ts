@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classify, Ledger } from '../../../runtime/ledger/ledger.js';
+import { classify } from '../../../runtime/ledger/classify.js';
+import { Ledger } from '../../../runtime/ledger/ledger.js';
 import { startOfDay as localMidnightUtc } from '../../../runtime/time/zone.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../../../runtime/storage/database.js';
 import { counted } from '../../helpers/checked-voucher.js';
