@@ -188,6 +188,9 @@ export type Commands = typeof commands;
 export type CommandName = keyof Commands;
 export type CommandInput<K extends CommandName> = z.input<Commands[K]['input']>;
 export type CommandOutput<K extends CommandName> = z.output<Commands[K]['output']>;
+/** A handler is a plain async function of its validated input: testable without any transport. */
+export type Handler<K extends CommandName> = (input: z.output<Commands[K]['input']>) => Promise<CommandOutput<K>>;
+export type Handlers = { [K in CommandName]: Handler<K> };
 
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { commands, isCommandName, type CommandInput, type CommandName, type CommandOutput } from './contract.js';
+import { commands, isCommandName, type CommandInput, type CommandName, type Handler, type Handlers } from './contract.js';
 import { toErrorBody, type ErrorBody } from '../errors.js';
 
 export type Result<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 
-/** A handler is a plain async function of its validated input: testable without any transport. */
-export type Handler<K extends CommandName> = (input: z.output<(typeof commands)[K]['input']>) => Promise<CommandOutput<K>>;
-export type Handlers = { [K in CommandName]: Handler<K> };
+export type { Handler, Handlers };
 
 export type Dispatch = (command: string, input: unknown) => Promise<Result<unknown>>;
 

@@ -4,7 +4,7 @@
  * agent state's running-jobs count.
  */
 import path from 'node:path';
-import type { Handlers } from '../api/dispatcher.js';
+import type { Handlers } from '../api/contract.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../api/events.js';
 import type { Gpu, TelemetrySample } from '../gpu/schema.js';

@@ -4,7 +4,7 @@
  * from a password file, the demo wallet's own, or wait for the owner), runs the MarketProvider,
  * and answers market.status / market.settings with the state and its reason.
  */
-import type { Handlers } from '../api/dispatcher.js';
+import type { Handlers } from '../api/contract.js';
 import type { EventBus } from '../api/events.js';
 import type { StateInputs } from '../agent/state.js';
 import type { AgentState } from '../agent/schema.js';

@@ -3,7 +3,7 @@
  * memory) that an idle agent without a wallet never needs: it loads at start when a wallet
  * exists (to reconcile with the chain), and otherwise on the first wallet.* or earnings.* command.
  */
-import type { Handler } from '../api/dispatcher.js';
+import type { Handler } from '../api/contract.js';
 import type { EventBus } from '../api/events.js';
 import type { Logger } from '../log.js';
 import { keystoreExists } from './keystore-file.js';

@@ -4,7 +4,7 @@
  * minutes, followed by the automatic redeem when the owner set a threshold).
  */
 import path from 'node:path';
-import type { Handler } from '../api/dispatcher.js';
+import type { Handler } from '../api/contract.js';
 import type { EventBus } from '../api/events.js';
 import { Ledger } from '../ledger/ledger.js';
 import { EarningsService } from '../ledger/service.js';
