@@ -1,9 +1,13 @@
-// Lint, and the layering rules of DESIGN.md:
-// runtime/ never imports electron or renderer code; renderer/ imports only the contract's
-// types (and its own code), never node-only modules; only main/ and preload/ import electron.
+// Lint, and the floor plan of docs/architecture.md:
+// - imports point down the floors, and the parties meet only in protocol/ (floors.config.js,
+//   whose rule `floors/no-upward-import` checks every relative import of the sources);
+// - runtime/ never imports electron or renderer code; renderer/ imports only the contract, the
+//   schemas and the pure client from runtime/, never node-only modules; only main/ and preload/
+//   import electron.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { floorsPlugin } from './floors.config.js';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'worker_threads', 'url', 'util', 'events'];
 
@@ -21,14 +25,19 @@ export default tseslint.config(
     },
   },
   {
+    files: ['{runtime,protocol,buyer,market,main,preload}/**/*.ts', 'renderer/src/**/*.{ts,tsx}'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/no-upward-import': 'error' },
+  },
+  {
     files: ['runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['electron', 'electron/*'], message: 'runtime/ never imports electron: it runs headless too (DESIGN.md).' },
-            { group: ['**/renderer/**', '**/main/**', '**/preload/**', 'react', 'react-dom', 'zustand'], message: 'runtime/ never imports UI or Electron-side code (DESIGN.md).' },
+            { group: ['electron', 'electron/*'], message: 'runtime/ never imports electron: it runs headless too (docs/architecture.md).' },
+            { group: ['**/renderer/**', '**/main/**', '**/preload/**', 'react', 'react-dom', 'zustand'], message: 'runtime/ never imports UI or Electron-side code (docs/architecture.md).' },
           ],
         },
       ],
