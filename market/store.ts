@@ -3,258 +3,12 @@
  * jobs, every offer with its decision, the usage reports and vouchers relayed. Restarting the
  * market on the same file keeps the jobs.
  */
-import { openDatabase, type Db, type Migration } from '../runtime/storage/database.js';
-import { jobRequestSchema, type JobRequest, type MarketJobState, type MarketJobView, type UsageReport } from '../protocol/index.js';
-import type { SignedVoucher } from '../protocol/index.js';
+import { openDatabase, type Db } from '../runtime/storage/database.js';
+import type { JobRequest, SignedVoucher, UsageReport } from '../protocol/index.js';
+import { attemptFromRow, fromRow, type AttemptRecord, type AttemptRow, type JobRow, type StoredJob } from './job-records.js';
+import { marketMigrations } from './migrations.js';
 
-export const marketMigrations: Migration[] = [
-  {
-    version: 1,
-    name: 'market-init',
-    sql: `
-      CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        buyer TEXT NOT NULL,
-        request TEXT NOT NULL,
-        state TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT '',
-        provider TEXT,
-        usage_seconds INTEGER NOT NULL DEFAULT 0,
-        last_seq INTEGER,
-        paid TEXT NOT NULL DEFAULT '0',
-        last_voucher TEXT,
-        exit_code INTEGER,
-        offers INTEGER NOT NULL DEFAULT 0,
-        submitted_at INTEGER NOT NULL,
-        ended_at INTEGER
-      );
-      CREATE INDEX jobs_state ON jobs(state);
-      CREATE INDEX jobs_submitted ON jobs(submitted_at);
-      CREATE TABLE offers (
-        id TEXT PRIMARY KEY,
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        provider TEXT NOT NULL,
-        offered_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        decision TEXT,
-        reason TEXT,
-        detail TEXT,
-        decided_at INTEGER
-      );
-      CREATE INDEX offers_job ON offers(job_id);
-      CREATE TABLE usage_reports (
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        seq INTEGER NOT NULL,
-        usage_seconds INTEGER NOT NULL,
-        amount_due TEXT NOT NULL,
-        final INTEGER NOT NULL,
-        provider TEXT NOT NULL,
-        report TEXT NOT NULL,
-        received_at INTEGER NOT NULL,
-        PRIMARY KEY (job_id, seq)
-      );
-      CREATE TABLE vouchers (
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        cumulative TEXT NOT NULL,
-        voucher TEXT NOT NULL,
-        received_at INTEGER NOT NULL
-      );
-      CREATE INDEX vouchers_job ON vouchers(job_id);
-    `,
-  },
-  {
-    // A preempted job is placed again: each provider that ran it is an attempt, paid on its own channel.
-    version: 2,
-    name: 'market-attempts',
-    sql: `
-      ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
-      ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;
-      ALTER TABLE jobs ADD COLUMN queued_at INTEGER;
-      UPDATE jobs SET queued_at = submitted_at;
-      CREATE TABLE attempts (
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        attempt INTEGER NOT NULL,
-        provider TEXT NOT NULL,
-        usage_seconds INTEGER NOT NULL,
-        last_seq INTEGER,
-        paid TEXT NOT NULL,
-        last_voucher TEXT,
-        state TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        ended_at INTEGER NOT NULL,
-        PRIMARY KEY (job_id, attempt)
-      );
-      CREATE TABLE usage_reports_2 (
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        attempt INTEGER NOT NULL DEFAULT 1,
-        seq INTEGER NOT NULL,
-        usage_seconds INTEGER NOT NULL,
-        amount_due TEXT NOT NULL,
-        final INTEGER NOT NULL,
-        provider TEXT NOT NULL,
-        report TEXT NOT NULL,
-        received_at INTEGER NOT NULL,
-        PRIMARY KEY (job_id, attempt, seq)
-      );
-      INSERT INTO usage_reports_2 (job_id, attempt, seq, usage_seconds, amount_due, final, provider, report, received_at)
-        SELECT job_id, 1, seq, usage_seconds, amount_due, final, provider, report, received_at FROM usage_reports;
-      DROP TABLE usage_reports;
-      ALTER TABLE usage_reports_2 RENAME TO usage_reports;
-      ALTER TABLE vouchers ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
-    `,
-  },
-];
-
-/** An attempt that is over while the job goes on (its provider was preempted), or one of an ended job. */
-export interface AttemptRecord {
-  attempt: number;
-  provider: string;
-  usageSeconds: number;
-  lastSeq: number | null;
-  /** The last voucher's cumulative amount on this attempt's channel. */
-  paid: string;
-  lastVoucher: SignedVoucher | null;
-  state: MarketJobState;
-  reason: string;
-  detail: string;
-  endedAt: number;
-}
-
-export interface StoredJob {
-  id: string;
-  buyer: string;
-  request: JobRequest;
-  state: MarketJobState;
-  reason: string;
-  detail: string;
-  provider: string | null;
-  usageSeconds: number;
-  lastSeq: number | null;
-  paid: string;
-  lastVoucher: SignedVoucher | null;
-  exitCode: number | null;
-  offers: number;
-  submittedAt: number;
-  endedAt: number | null;
-  /** The attempt now (1 unless the job was preempted and placed again), of at most `maxAttempts`. */
-  attempt: number;
-  maxAttempts: number;
-  /** When the job last started waiting for a provider (submitted, or placed again): the queue timeout counts from here. */
-  queuedAt: number;
-  /** The attempts before this one, oldest first (their providers are not offered the job again). */
-  attempts: AttemptRecord[];
-}
-
-interface JobRow {
-  id: string;
-  buyer: string;
-  request: string;
-  state: string;
-  reason: string;
-  detail: string;
-  provider: string | null;
-  usage_seconds: number;
-  last_seq: number | null;
-  paid: string;
-  last_voucher: string | null;
-  exit_code: number | null;
-  offers: number;
-  submitted_at: number;
-  ended_at: number | null;
-  attempt: number;
-  max_attempts: number;
-  queued_at: number | null;
-}
-
-interface AttemptRow {
-  job_id: string;
-  attempt: number;
-  provider: string;
-  usage_seconds: number;
-  last_seq: number | null;
-  paid: string;
-  last_voucher: string | null;
-  state: string;
-  reason: string;
-  detail: string;
-  ended_at: number;
-}
-
-export const ENDED_STATES: ReadonlySet<MarketJobState> = new Set(['succeeded', 'failed', 'cancelled', 'timed-out', 'preempted', 'unpaid', 'market-unreachable', 'expired']);
-
-function attemptFromRow(r: AttemptRow): AttemptRecord {
-  return {
-    attempt: r.attempt,
-    provider: r.provider,
-    usageSeconds: r.usage_seconds,
-    lastSeq: r.last_seq,
-    paid: r.paid,
-    lastVoucher: r.last_voucher ? (JSON.parse(r.last_voucher) as SignedVoucher) : null,
-    state: r.state as MarketJobState,
-    reason: r.reason,
-    detail: r.detail,
-    endedAt: r.ended_at,
-  };
-}
-
-function fromRow(r: JobRow, attempts: AttemptRecord[]): StoredJob {
-  return {
-    id: r.id,
-    buyer: r.buyer,
-    request: jobRequestSchema.parse(JSON.parse(r.request)),
-    state: r.state as MarketJobState,
-    reason: r.reason,
-    detail: r.detail,
-    provider: r.provider,
-    usageSeconds: r.usage_seconds,
-    lastSeq: r.last_seq,
-    paid: r.paid,
-    lastVoucher: r.last_voucher ? (JSON.parse(r.last_voucher) as SignedVoucher) : null,
-    exitCode: r.exit_code,
-    offers: r.offers,
-    submittedAt: r.submitted_at,
-    endedAt: r.ended_at,
-    attempt: r.attempt,
-    maxAttempts: r.max_attempts,
-    queuedAt: r.queued_at ?? r.submitted_at,
-    attempts,
-  };
-}
-
-/** Seconds run and paid over every attempt of the job, the current one included. */
-export function jobTotals(j: StoredJob): { usageSeconds: number; paid: string; attempts: number } {
-  let usage = j.usageSeconds;
-  let paid = BigInt(j.paid);
-  for (const a of j.attempts) {
-    usage += a.usageSeconds;
-    paid += BigInt(a.paid);
-  }
-  // The current attempt counts once a provider took it.
-  return { usageSeconds: usage, paid: paid.toString(), attempts: j.attempts.length + (j.provider ? 1 : 0) };
-}
-
-export function jobView(j: StoredJob): MarketJobView {
-  const totals = jobTotals(j);
-  return {
-    jobId: j.id,
-    state: j.state,
-    reason: j.reason,
-    buyer: j.buyer,
-    provider: j.provider,
-    image: j.request.image,
-    gpus: j.request.gpus,
-    pricePerHour: j.request.pricePerHour,
-    usageSeconds: totals.usageSeconds,
-    paid: totals.paid,
-    submittedAt: j.submittedAt,
-    endedAt: j.endedAt,
-    offers: j.offers,
-    attempts: totals.attempts,
-    maxAttempts: j.maxAttempts,
-  };
-}
+export { ENDED_STATES, jobTotals, jobView, type AttemptRecord, type StoredJob } from './job-records.js';
 
 export class MarketStore {
   readonly db: Db;
@@ -279,6 +33,7 @@ export class MarketStore {
       active: db.prepare(`SELECT * FROM jobs WHERE ended_at IS NULL ORDER BY submitted_at, rowid`),
       recent: db.prepare('SELECT * FROM jobs ORDER BY submitted_at DESC, rowid DESC LIMIT ?'),
       insertOffer: db.prepare('INSERT INTO offers (id, job_id, provider, offered_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      withdrawStanding: db.prepare("UPDATE offers SET decision = 'withdrawn', reason = ?, detail = ?, decided_at = ? WHERE decision IS NULL"),
       decideOffer: db.prepare('UPDATE offers SET decision = ?, reason = ?, detail = ?, decided_at = ? WHERE id = ? AND decision IS NULL'),
       offersOf: db.prepare('SELECT id, provider, offered_at AS offeredAt, expires_at AS expiresAt, decision, reason, detail, decided_at AS decidedAt FROM offers WHERE job_id = ? ORDER BY offered_at, rowid'),
       insertUsage: db.prepare('INSERT OR IGNORE INTO usage_reports (job_id, attempt, seq, usage_seconds, amount_due, final, provider, report, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -354,6 +109,16 @@ export class MarketStore {
 
   insertOffer(id: string, jobId: string, provider: string, at: number, expiresAt: number): void {
     this.q.insertOffer.run(id, jobId, provider, at, expiresAt);
+  }
+
+  /** Offers still standing when the market restarted: void now (their jobs are queued again). */
+  withdrawStandingOffers(reason: string, detail: string, at: number): void {
+    this.q.withdrawStanding.run(reason, detail, at);
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction(fn: () => void): void {
+    this.db.transaction(fn)();
   }
 
   decideOffer(id: string, decision: 'accepted' | 'declined' | 'expired' | 'withdrawn', reason: string | null, detail: string, at: number): void {
