@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Gpu } from '../gpu/schema.js';
 import { gpuKey } from '../sandbox/gpu-assign.js';
 import { containerGpuItem, diskItemFromFree, dockerItem } from '../system/check.js';
-import { probeDocker, type DockerProbe } from '../system/docker-probe.js';
+import { probeDocker, type DockerProbe } from '../engine/index.js';
 import type { CheckItem } from '../system/schema.js';
 import { FAR_BELOW_SPEC } from './score.js';
 import type { BenchGpuResult, SelfTest } from './schema.js';

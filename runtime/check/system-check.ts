@@ -11,7 +11,7 @@ import { loadPolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { containerGpuItem, diskItem, dockerItem, gpuDriverItem, wslItem } from '../system/check.js';
-import { probeDocker } from '../system/docker-probe.js';
+import { probeDocker } from '../engine/index.js';
 import type { CheckItem, SystemCheck } from '../system/schema.js';
 
 export interface SystemCheckOptions {

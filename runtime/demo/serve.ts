@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devnetUp } from './devnet.js';
 import type { Logger } from '../log.js';
-import { connectDocker } from '../sandbox/docker.js';
+import { connectDocker } from '../engine/index.js';
 import { runDemoBuyer } from './buyer.js';
 import { demoFolderId, watchLifetime } from './lifetime.js';
 import { demoChainPids, stopDemoChain } from './chain-processes.js';

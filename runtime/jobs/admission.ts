@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
-import { NVIDIA_TOOLKIT_HELP, type EngineFeatures } from '../sandbox/docker.js';
+import { NVIDIA_TOOLKIT_HELP, type EngineFeatures } from '../engine/index.js';
 import { assignGpus, processBaseline } from '../sandbox/gpu-assign.js';
 import { GVISOR_MISSING_HELP } from '../sandbox/settings.js';
 import { parseJobSpec } from './outcome.js';

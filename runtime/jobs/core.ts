@@ -4,11 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type Docker from 'dockerode';
 import type { Gpu } from '../gpu/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
-import { engineFeatures, type EngineFeatures } from '../sandbox/docker.js';
+import { engineFeatures, type Engine, type EngineFeatures } from '../engine/index.js';
 import { Egress } from '../sandbox/egress/egress.js';
 import { chooseJobOutputs, type JobOutputs } from '../sandbox/job-outputs.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
@@ -26,7 +25,7 @@ export const DEFAULT_GRACE_MS = 2000;
 
 export interface RunnerOptions {
   db: Db;
-  docker: Docker;
+  docker: Engine;
   /** The data folder: job logs and staged inputs live in <home>/jobs/<id>/. */
   home: string;
   log?: Logger;

@@ -5,7 +5,7 @@
  * not of itself (docs/sandbox.md, "The Docker engine restarted").
  */
 import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
+import { containerEvents, engineAnswers, type Engine } from '../engine/index.js';
 import type { Logger } from '../log.js';
 
 /** An engine loss this close to a container's exit is taken as its cause. */
@@ -20,7 +20,7 @@ export class EngineWatch {
   private generation = 0;
 
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: Engine,
     private readonly label: string,
     private readonly now: () => number,
     private readonly log: Logger,
@@ -54,27 +54,16 @@ export class EngineWatch {
   }
 
   /** Resolves true once the engine answers again, false after `timeoutMs`. */
-  async back(timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.docker.ping();
-        return true;
-      } catch {
-        if (Date.now() >= until) return false;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+  back(timeoutMs: number): Promise<boolean> {
+    return engineAnswers(this.docker, timeoutMs);
   }
 
   private open(): void {
     if (!this.running) return;
     const generation = this.generation;
     const current = () => this.running && this.generation === generation;
-    this.docker
-      .getEvents({ filters: { type: ['container'], label: [this.label] } })
-      .then((s) => {
-        const stream = s as unknown as Readable;
+    containerEvents(this.docker, this.label)
+      .then((stream) => {
         if (!current()) return void stream.destroy();
         this.stream = stream;
         let ended = false;

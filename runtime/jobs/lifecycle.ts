@@ -4,10 +4,9 @@
  * the engine itself goes away mid-job, the end is the engine's, not the job's (engine-restart.ts).
  */
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { buildContainerSpec } from '../sandbox/container-spec.js';
-import { resolveImage } from '../sandbox/docker.js';
+import { containerById, createContainer, isContainerGone, resolveImage, type EngineContainer } from '../engine/index.js';
 import { LogDemuxer, type LogStream } from '../sandbox/log-demux.js';
 import { PullProgress, type PullEvent } from '../sandbox/pull-progress.js';
 import { LABEL_GPUS, type Active } from './active.js';
@@ -23,6 +22,11 @@ export class JobLifecycle {
 
   private get docker() {
     return this.core.options.docker;
+  }
+
+  /** The job's container on the engine (once created). */
+  private container(a: Active): EngineContainer {
+    return containerById(this.docker, a.containerId!);
   }
 
   /** Turns the engine's per-layer pull events into `job.progress` (throttled) and a log line per quarter. */
@@ -71,20 +75,20 @@ export class JobLifecycle {
       if (output && 'mount' in output) createOptions.HostConfig = { ...createOptions.HostConfig, Mounts: [...(createOptions.HostConfig?.Mounts ?? []), output.mount] };
       // The assigned GPUs with their vendor, for a restarted agent that re-adopts the job.
       if (a.gpus.length) createOptions.Labels = { ...createOptions.Labels, [LABEL_GPUS]: JSON.stringify(a.gpus) };
-      const container = await docker.createContainer(createOptions);
+      const container = await createContainer(docker, createOptions);
       a.containerId = container.id;
       core.update(a.id, { containerId: container.id });
       // The output's keeper holds its volume before the job may run (and end).
       if (output && 'ready' in output) await output.ready;
       if (a.stop) {
-        await container.remove({ force: true }).catch(() => {});
+        await container.remove();
         return await this.endBeforeStart(a);
       }
       try {
         await container.start();
       } catch (error) {
         // A failed start leaves a "Created" container behind: remove it.
-        await container.remove({ force: true }).catch(() => {});
+        await container.remove();
         const message = error instanceof Error ? error.message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '') : String(error);
         core.transition(a, 'failed', 'start-failed', `The container could not start: ${message.trim()}`, { endedAt: core.now(), containerId: null });
         return core.release(a);
@@ -104,7 +108,7 @@ export class JobLifecycle {
       // Let go while the agent stopped: the container is the next start's, never removed here.
       if (a.detach.signal.aborted) throw error;
       const appError = error instanceof AppError ? error : null;
-      if (a.containerId) await docker.getContainer(a.containerId).remove({ force: true }).catch(() => {});
+      if (a.containerId) await containerById(docker, a.containerId).remove();
       if (a.stop && !a.containerId) return await this.endBeforeStart(a);
       core.transition(a, 'failed', appError?.code ?? 'internal-error', appError?.message ?? `The agent failed to run the job: ${error instanceof Error ? error.message : String(error)}`, {
         endedAt: core.now(),
@@ -129,7 +133,7 @@ export class JobLifecycle {
     core.log.error('job run crashed', { id: a.id, error });
     try {
       if (!isFinalState(a.state)) {
-        if (a.containerId) await this.docker.getContainer(a.containerId).remove({ force: true }).catch(() => {});
+        if (a.containerId) await this.container(a).remove();
         const endedAt = core.now();
         const usage = a.meter?.finish(endedAt);
         const ran = usage && usage.runMs > 0 ? ` It ran ${(usage.runMs / 1000).toFixed(1)} s.` : '';
@@ -161,10 +165,10 @@ export class JobLifecycle {
   }
 
   attachLogs(a: Active): void {
-    const container = this.docker.getContainer(a.containerId!);
+    const container = this.container(a);
     a.logSeen = { stdout: 0, stderr: 0 };
     a.logDone = (async () => {
-      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+      const stream = await container.followLogs();
       a.logStream = stream;
       const demux = new LogDemuxer((streamName, data) => this.keep(a, streamName, data));
       await new Promise<void>((resolve) => {
@@ -182,13 +186,13 @@ export class JobLifecycle {
    */
   private async catchUpLogs(a: Active): Promise<void> {
     try {
-      const all = (await this.docker.getContainer(a.containerId!).logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+      const all = await this.container(a).storedLogs();
       const skip = { ...a.logSeen };
       new LogDemuxer((streamName, data) => {
         const n = Math.min(skip[streamName], data.length);
         skip[streamName] -= n;
         if (n < data.length) this.keep(a, streamName, data.subarray(n));
-      }).push(Buffer.isBuffer(all) ? all : Buffer.from(all));
+      }).push(all);
     } catch (error) {
       this.core.log.warn('job log catch-up failed', { id: a.id, error });
     }
@@ -204,7 +208,7 @@ export class JobLifecycle {
 
   async pause(a: Active, detail: string): Promise<void> {
     if (a.state !== 'running' || !a.containerId) return;
-    await this.docker.getContainer(a.containerId).pause();
+    await this.container(a).pause();
     const now = this.core.now();
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     a.timeoutTimer = null;
@@ -216,7 +220,7 @@ export class JobLifecycle {
 
   async resume(a: Active, detail: string): Promise<void> {
     if (a.state !== 'paused' || !a.containerId) return;
-    await this.docker.getContainer(a.containerId).unpause();
+    await this.container(a).unpause();
     const now = this.core.now();
     a.runningSince = now;
     a.meter?.running(now);
@@ -233,10 +237,10 @@ export class JobLifecycle {
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     a.timeoutTimer = null;
     if (a.state !== 'running' && a.state !== 'paused') return; // run() notices a.stop
-    const container = this.docker.getContainer(a.containerId!);
+    const container = this.container(a);
     const wasPaused = a.state === 'paused';
     this.core.transition(a, 'stopping', a.stop.reason, `${a.stop.detail} Stopping (SIGTERM, then SIGKILL after ${graceMs} ms).`);
-    const kill = () => container.kill({ signal: 'SIGKILL' }).catch(() => {});
+    const kill = () => container.signal('SIGKILL').catch(() => {});
     try {
       if (wasPaused) {
         // A frozen process cannot handle SIGTERM: thaw it first.
@@ -245,7 +249,7 @@ export class JobLifecycle {
       }
       if (graceMs <= 0) await kill();
       else {
-        await container.kill({ signal: 'SIGTERM' });
+        await container.signal('SIGTERM');
         a.killTimer = setTimeout(() => void kill(), graceMs);
       }
     } catch {
@@ -254,13 +258,13 @@ export class JobLifecycle {
   }
 
   async finishWhenExited(a: Active): Promise<void> {
-    const container = this.docker.getContainer(a.containerId!);
+    const container = this.container(a);
     try {
-      await container.wait({ abortSignal: a.detach.signal });
+      await container.waitExit(a.detach.signal);
     } catch (error) {
       if (a.detach.signal.aborted) return;
       // The container vanished (removed from outside: 404), or the engine went away.
-      if (!/\b404\b|no such container/i.test(String(error))) this.core.engineWatch.lost();
+      if (!isContainerGone(error)) this.core.engineWatch.lost();
     }
     // The agent is stopping: the container, exited or not, is the next start's (recovery).
     if (a.detach.signal.aborted) return;
@@ -272,7 +276,7 @@ export class JobLifecycle {
     const { core } = this;
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
-    const container = this.docker.getContainer(a.containerId!);
+    const container = this.container(a);
     let exitCode: number | null = null;
     let oomKilled = false;
     let finishedAt: number | null = null;
@@ -288,7 +292,7 @@ export class JobLifecycle {
         finishedAt = Number.isFinite(t) && t > 0 ? t : null;
         return 'exited' as const;
       } catch (error) {
-        return /\b404\b|no such container/i.test(String(error)) ? ('gone' as const) : ('unreachable' as const);
+        return isContainerGone(error) ? ('gone' as const) : ('unreachable' as const);
       }
     };
     let status = await inspect();
@@ -322,7 +326,7 @@ export class JobLifecycle {
       logDroppedBytes: a.log.dropped,
     });
     // The job has exited: its output is read back while its container is removed.
-    await Promise.all([container.remove({ force: true }).catch(() => {}), a.spec.outputMiB > 0 ? this.collectOutput(a) : null]);
+    await Promise.all([container.remove(), a.spec.outputMiB > 0 ? this.collectOutput(a) : null]);
     await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
     core.release(a);
   }
@@ -366,7 +370,7 @@ export class JobLifecycle {
   /** The engine restarted under a young job: once more from the start, same id, fresh container. */
   private async retry(a: Active): Promise<void> {
     const { core } = this;
-    await this.docker.getContainer(a.containerId!).remove({ force: true }).catch(() => {});
+    await this.container(a).remove();
     if (a.egressIp) core.egress.release(a.egressIp);
     if (a.spec.outputMiB > 0) await core.outputs.discard(a.id).catch(() => {});
     a.egressIp = null;

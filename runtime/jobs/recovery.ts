@@ -4,10 +4,9 @@
  * meanwhile, removes leftovers ("Created" containers, containers with no record), and closes the
  * records of jobs whose container is gone.
  */
-import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
-import { dockerUnreachable } from '../sandbox/docker.js';
+import { containerById, listContainers, type ContainerDetails } from '../engine/index.js';
 import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
 import { LABEL_GPUS } from './active.js';
 import type { RunnerCore } from './core.js';
@@ -35,7 +34,7 @@ const assignedGpusSchema = z.array(
  * The GPUs a container was given, vendor included: from its label, else (a container of an
  * older agent) from its devices: NVIDIA device requests by UUID, AMD render nodes.
  */
-export function assignedGpusOf(info: Docker.ContainerInspectInfo, keys: readonly string[]): AssignedGpu[] {
+export function assignedGpusOf(info: ContainerDetails, keys: readonly string[]): AssignedGpu[] {
   const label = info.Config?.Labels?.[LABEL_GPUS];
   if (label) {
     try {
@@ -58,26 +57,18 @@ export function assignedGpusOf(info: Docker.ContainerInspectInfo, keys: readonly
 export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Promise<RecoveryResult> {
   const out: RecoveryResult = { readopted: [], finished: [], removed: [], lost: [] };
   const docker = core.options.docker;
-  let containers: Docker.ContainerInfo[];
-  try {
-    containers = await docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_AGENT}=${core.policy.agentInstance}`] },
-    });
-  } catch (error) {
-    throw dockerUnreachable(error);
-  }
+  const containers = await listContainers(docker, [`${LABEL_MANAGED}=true`, `${LABEL_AGENT}=${core.policy.agentInstance}`]);
   const seen = new Set<string>();
   for (const info of containers) {
     const id = info.Labels[LABEL_JOB] ?? '';
     const job = id ? core.store.get(id) : null;
-    const container = docker.getContainer(info.Id);
+    const container = containerById(docker, info.Id);
     if (core.active.has(id)) {
       seen.add(id);
       continue;
     }
     if (!job || isFinalState(job.state)) {
-      await container.remove({ force: true }).catch(() => {});
+      await container.remove();
       out.removed.push(info.Id);
       core.log.info('removed a leftover container', { container: info.Id, job: id || null });
       continue;
@@ -86,7 +77,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     const inspect = await container.inspect();
     const status = inspect.State.Status;
     if (status === 'created') {
-      await container.remove({ force: true }).catch(() => {});
+      await container.remove();
       await core.outputs.discard(id).catch(() => {});
       out.removed.push(info.Id);
       core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
@@ -151,7 +142,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
 }
 
 /** An allow-list job keeps its address, and the proxy listens where its environment says. */
-async function readoptNetwork(core: RunnerCore, active: ReturnType<RunnerCore['track']>, inspect: Docker.ContainerInspectInfo): Promise<void> {
+async function readoptNetwork(core: RunnerCore, active: ReturnType<RunnerCore['track']>, inspect: ContainerDetails): Promise<void> {
   const spec = active.spec;
   if (spec.network === 'none') return;
   const egressIp = inspect.NetworkSettings.Networks?.[core.egress.networkName]?.IPAddress;

@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { EventBus } from '../api/events.js';
 import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import type { Logger } from '../log.js';
-import { connectDocker } from '../sandbox/docker.js';
+import { connectDocker } from '../engine/index.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import type { LoadedPolicy } from '../policy/schema.js';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { AppError } from '../errors.js';
-import { dockerUnreachable } from './docker.js';
+import { engineUnreachable } from '../engine/index.js';
 import { makeTar, type TarEntry } from './tar-write.js';
 
 /** Bumped when the way an image is made changes, so that every label changes and each is made again. */
@@ -141,7 +141,7 @@ async function importImage(docker: Docker, recipe: LocalImageRecipe, hash: strin
   } catch (error) {
     // An answer from the engine is its refusal; no answer is an engine out of reach.
     if ((error as { statusCode?: number }).statusCode) throw failed((error as Error).message);
-    throw dockerUnreachable(error);
+    throw engineUnreachable(error);
   }
   const problem = await new Promise<string | null>((resolve) => {
     let refused: string | null = null;
@@ -165,7 +165,7 @@ async function imageExists(docker: Docker, id: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw dockerUnreachable(error);
+    throw engineUnreachable(error);
   }
 }
 
@@ -174,7 +174,7 @@ async function findImage(docker: Docker, label: string, hash: string): Promise<s
     const images = await docker.listImages({ filters: { label: [`${label}=${hash}`] } });
     return images[0]?.Id ?? null;
   } catch (error) {
-    throw dockerUnreachable(error);
+    throw engineUnreachable(error);
   }
 }
 

@@ -17,7 +17,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { dockerUnreachable } from './docker.js';
+import { engineUnreachable } from '../engine/index.js';
 import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs-contract.js';
 import { ensureKeeperImage } from './keeper-image.js';
 import { LABEL_AGENT, OUTPUT_DIR } from './policy.js';
@@ -161,7 +161,7 @@ export class VolumeOutputs implements JobOutputs {
         await this.discard(jobId);
         return empty;
       }
-      throw dockerUnreachable(error);
+      throw engineUnreachable(error);
     }
     if (info.Config.Labels?.[LABEL_AGENT] !== this.opts.agentInstance) return { ...empty, problem: 'the output keeper belongs to another agent; left alone' };
     try {
@@ -198,7 +198,7 @@ export class VolumeOutputs implements JobOutputs {
     try {
       await this.docker.getContainer(name).remove({ force: true });
     } catch (error) {
-      if (!notFound(error)) throw dockerUnreachable(error);
+      if (!notFound(error)) throw engineUnreachable(error);
     }
     // The engine releases a volume once its last user is gone; a moment after a removal it may still say "in use".
     for (let attempt = 0; ; attempt++) {
@@ -208,7 +208,7 @@ export class VolumeOutputs implements JobOutputs {
         return;
       } catch (error) {
         if (notFound(error)) return void this.released.add(jobId);
-        if ((error as { statusCode?: number }).statusCode !== 409 || attempt >= 20) throw dockerUnreachable(error);
+        if ((error as { statusCode?: number }).statusCode !== 409 || attempt >= 20) throw engineUnreachable(error);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -223,7 +223,7 @@ export class VolumeOutputs implements JobOutputs {
       keepers = await docker.listContainers({ all: true, filters: { label: [LABEL_OUTPUT, mine] } });
       volumes = ((await docker.listVolumes({ filters: { label: [LABEL_OUTPUT, mine] } })).Volumes ?? []) as typeof volumes;
     } catch (error) {
-      throw dockerUnreachable(error);
+      throw engineUnreachable(error);
     }
     const ids = new Set([...keepers.map((k) => k.Labels[LABEL_OUTPUT] ?? ''), ...volumes.map((v) => v.Labels?.[LABEL_OUTPUT] ?? '')]);
     for (const id of ids) {

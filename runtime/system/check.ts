@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { GpuService } from '../gpu/service.js';
 import type { Gpu } from '../gpu/schema.js';
-import type { DockerProbe } from './docker-probe.js';
+import type { DockerProbe } from '../engine/index.js';
 import type { CheckItem } from './schema.js';
 
 const GiB = 1024 ** 3;

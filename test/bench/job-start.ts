@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobRunner } from '../../runtime/jobs/runner.js';
-import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../runtime/engine/index.js';
 import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../helpers/test-images.js';

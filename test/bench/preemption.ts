@@ -17,7 +17,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { JobRunner } from '../../runtime/jobs/runner.js';
 import { noPolicy } from '../../runtime/policy/schema.js';
-import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../runtime/engine/index.js';
 import type { JobControl } from '../../runtime/schedule/job-control.js';
 import { createAvailabilityLoop, type AvailabilityLoop } from '../../runtime/schedule/loop.js';
 import type { SchedulePatch } from '../../runtime/schedule/schema.js';

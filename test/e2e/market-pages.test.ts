@@ -19,7 +19,7 @@ import { loadOrCreateToken } from '../../runtime/api/token.js';
 import { startWebSocketServer, type RunningServer } from '../../runtime/api/transports/websocket-server.js';
 import { demoJobRequest, ensureDemoImage, findDemoBinary } from '../../runtime/demo/image.js';
 import { silentLogger } from '../../runtime/log.js';
-import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../runtime/engine/index.js';
 import { makeTempHome } from '../helpers/temp-home.js';
 import { dockerAvailable } from '../helpers/test-images.js';
 

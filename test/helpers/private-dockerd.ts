@@ -11,7 +11,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { connectDocker } from '../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../runtime/engine/index.js';
 import { makeTempDir } from './temp-home.js';
 
 export function privateDockerdSkipReason(): string | null {

@@ -15,7 +15,7 @@
  * IptablesRunner (iptables-runner.ts) says where the commands run.
  */
 import type Docker from 'dockerode';
-import { connectDocker } from '../docker.js';
+import { connectDocker } from '../../engine/index.js';
 import { CAP_NET_ADMIN, processHasCapability } from '../capabilities.js';
 import { engineIptables } from './iptables-engine.js';
 import { localIptables, type Iptables, type IptablesRunner } from './iptables-runner.js';

@@ -5,7 +5,7 @@
  * made when a GPU process needs attributing.
  */
 import fs from 'node:fs';
-import { connectDocker } from '../../sandbox/docker.js';
+import { connectDocker } from '../../engine/index.js';
 import { LABEL_MANAGED } from '../../sandbox/policy.js';
 
 const CONTAINER_ID = /([0-9a-f]{64})/;

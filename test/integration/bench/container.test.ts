@@ -16,7 +16,7 @@ import { createBenchService } from '../../../runtime/bench/service.js';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { isFinalState, type Job } from '../../../runtime/jobs/schema.js';
-import { engineFeatures } from '../../../runtime/sandbox/docker.js';
+import { engineFeatures } from '../../../runtime/engine/index.js';
 import { makeHarness, skipReason as dockerSkip, type Harness } from '../jobs/harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

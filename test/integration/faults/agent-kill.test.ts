@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../../../runtime/jobs/runner.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

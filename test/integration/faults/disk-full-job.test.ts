@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAgent } from '../../../runtime/agent/agent.js';
 import { tokens } from '../../../runtime/chain/deploy.js';
 import { createLogger } from '../../../runtime/log.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { LABEL_JOB } from '../../../runtime/sandbox/policy.js';
 import { canBuildTestImage } from '../../helpers/test-images.js';
 import { until } from '../../helpers/until.js';

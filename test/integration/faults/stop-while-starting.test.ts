@@ -18,7 +18,7 @@ describe.skipIf(skipReason !== null)('stopped while starting', () => {
   it('a job whose container started as the agent stopped: its record says it ran and for how long', async () => {
     let onStart: () => void = () => {};
     // The real engine; the test only picks the moment: the stop arrives while the container starts.
-    const real = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const real = (await import('../../../runtime/engine/index.js')).connectDocker();
     const docker = new Proxy(real, {
       get(target, prop) {
         if (prop === 'createContainer') {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../runtime/log.js';
 import { createGpuService } from '../../../runtime/gpu/service.js';
 import { runSystemCheck } from '../../../runtime/check/system-check.js';
-import { probeDocker } from '../../../runtime/system/docker-probe.js';
+import { probeDocker } from '../../../runtime/engine/index.js';
 import { systemCheckSchema } from '../../../runtime/system/schema.js';
 import { makeFakeGpuTools } from '../../helpers/fake-gpu-tools.js';
 import { makeTempDir, makeTempHome } from '../../helpers/temp-home.js';

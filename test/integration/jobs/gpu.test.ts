@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
-import { connectDocker, engineFeatures } from '../../../runtime/sandbox/docker.js';
+import { connectDocker, engineFeatures } from '../../../runtime/engine/index.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';
 import { makeHarness, skipReason, type Harness } from './harness.js';
 

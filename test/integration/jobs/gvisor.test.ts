@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../../runtime/policy/load.js';
-import { connectDocker, engineFeatures } from '../../../runtime/sandbox/docker.js';
+import { connectDocker, engineFeatures } from '../../../runtime/engine/index.js';
 import { effectiveSandboxSettings } from '../../../runtime/sandbox/effective-settings.js';
 import { openSettingsStore } from '../../../runtime/settings/store.js';
 import { sandboxTestImage } from '../../helpers/test-images.js';

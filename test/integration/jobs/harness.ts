@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
 import { JobRunner, type RunnerOptions } from '../../../runtime/jobs/runner.js';
 import type { JobLogEvent } from '../../../runtime/jobs/schema.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { openDatabase, DATABASE_FILE, type Db } from '../../../runtime/storage/database.js';
 import { makeTempHome } from '../../helpers/temp-home.js';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { JobRunner } from '../../../runtime/jobs/runner.js';
 import type { Job } from '../../../runtime/jobs/schema.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { canMountOutput } from '../../../runtime/sandbox/mount-capability.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { JobRunner } from '../../../runtime/jobs/runner.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 
 const [home, specJson] = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../runtime/api/events.js';
 import { createJobsService, type JobsService } from '../../../runtime/jobs/service.js';
 import type { Logger } from '../../../runtime/log.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { skipReason } from './harness.js';

@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CAP_NET_ADMIN, CAP_NET_RAW, effectiveCapabilities } from '../../../runtime/sandbox/capabilities.js';
 import { removeFirewall } from '../../../runtime/sandbox/egress/firewall.js';
 import { engineIptables, FIREWALL_CONTAINER_LABEL } from '../../../runtime/sandbox/egress/iptables-engine.js';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { makeTempDir } from '../../helpers/temp-home.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'firewall-child.ts');

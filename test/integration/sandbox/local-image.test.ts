@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectDocker } from '../../../runtime/sandbox/docker.js';
+import { connectDocker } from '../../../runtime/engine/index.js';
 import { ensureKeeperImage, findKeeperBinary, KEEPER_IMAGE_LABEL, KEEPER_IMAGE_REPO } from '../../../runtime/sandbox/keeper-image.js';
 import { ensureLocalImage, localImageHash, type LocalImageRecipe } from '../../../runtime/sandbox/local-image.js';
 import { dockerAvailable } from '../../helpers/test-images.js';

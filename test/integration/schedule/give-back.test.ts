@@ -61,7 +61,7 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     const instance = agent.jobs.runner.agentInstance;
     await agent.jobs.runner.preemptAll(0).catch(() => {});
     await agent.stop();
-    const docker = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const docker = (await import('../../../runtime/engine/index.js')).connectDocker();
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL_AGENT}=${instance}`] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
     fake?.cleanup();
@@ -97,7 +97,7 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
     expect(done).toMatchObject({ state: 'preempted' });
     expect(ms).toBeLessThan(5000);
     console.log(`[give-back] stop: job preempted ${ms} ms after the owner returned`);
-    const docker = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const docker = (await import('../../../runtime/engine/index.js')).connectDocker();
     expect(await docker.listContainers({ all: true, filters: { label: [`io.offshift.job=${job.id}`] } })).toEqual([]);
 
     idle.set(3600);
@@ -108,7 +108,7 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
   it('"pause": the owner returns → the container is frozen; idle again → thawed and working', async () => {
     await agent.client().call('schedule.set', { onUserReturn: 'pause', pauseGraceMinutes: 10 });
     const job = await startBusyJob();
-    const docker = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const docker = (await import('../../../runtime/engine/index.js')).connectDocker();
     const container = await waitFor('the container', async () => (await docker.listContainers({ filters: { label: [`io.offshift.job=${job.id}`] } }))[0]?.Id);
     idle.activity();
     await waitFor('frozen', async () => (await docker.getContainer(container).inspect()).State.Paused, 5000);
@@ -163,7 +163,7 @@ describe.skipIf(skipReason !== null)('giving the GPU back (real agent, real runn
   it("a job's processes are recognised as Offshift's own (they never count as foreign GPU use)", async () => {
     await agent.client().call('schedule.set', { onUserReturn: 'stop', stopGraceSeconds: 1 });
     const job = await startBusyJob();
-    const docker = (await import('../../../runtime/sandbox/docker.js')).connectDocker();
+    const docker = (await import('../../../runtime/engine/index.js')).connectDocker();
     const id = await waitFor('the container', async () => (await docker.listContainers({ filters: { label: [`io.offshift.job=${job.id}`] } }))[0]?.Id);
     const pid = (await docker.getContainer(id).inspect()).State.Pid;
     const isOwn = createOwnJobMatcher(() => listManagedContainerIds());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resultFromProgram } from '../../../runtime/bench/results.js';
 import { driverItem, hostRamItem, passthroughItem, pcieItem, runSelfTest, specItem, vramItem } from '../../../runtime/bench/self-test.js';
-import type { DockerProbe } from '../../../runtime/system/docker-probe.js';
+import type { DockerProbe } from '../../../runtime/engine/index.js';
 import { benchFixture, ctx, RTX3090 } from './helpers.js';
 
 const GiB = 1024 ** 3;

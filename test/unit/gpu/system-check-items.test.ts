@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../../runtime/gpu/schema.js';
 import { containerGpuItem, decodeWslOutput, diskItemFromFree, dockerItem, gpuDriverItem, wslItemFromStatus } from '../../../runtime/system/check.js';
-import type { DockerProbe } from '../../../runtime/system/docker-probe.js';
-import { dockerOptionsFromEnv } from '../../../runtime/system/docker-probe.js';
+import type { DockerProbe } from '../../../runtime/engine/index.js';
+import { dockerOptionsFromEnv } from '../../../runtime/engine/index.js';
 
 const gpu = (vendor: Gpu['vendor'], name: string): Gpu => ({
   index: 0, uuid: null, vendor, name, memoryTotalMiB: null, driverVersion: '550.54.14', cudaVersion: '12.4', pciBusId: null,

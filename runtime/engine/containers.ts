@@ -1,0 +1,81 @@
+/**
+ * The containers Offshift runs, as the engine sees them: made, started, signalled, frozen and
+ * thawed, waited on, read (state, logs), listed by label and removed. Removing is always forced
+ * and never fails: a container already gone is what was wanted.
+ */
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Engine } from './connect.js';
+import { engineUnreachable } from './errors.js';
+
+/** What the engine says about a container (inspect). */
+export type ContainerDetails = Docker.ContainerInspectInfo;
+/** A container's line in a listing. */
+export type ContainerSummary = Docker.ContainerInfo;
+export type ContainerCreateOptions = Docker.ContainerCreateOptions;
+
+export class EngineContainer {
+  constructor(private readonly container: Docker.Container) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  start(): Promise<void> {
+    return this.container.start().then(() => {});
+  }
+
+  /** Removes it, running or not; a container already gone is no error. */
+  async remove(): Promise<void> {
+    await this.container.remove({ force: true }).catch(() => {});
+  }
+
+  pause(): Promise<void> {
+    return this.container.pause().then(() => {});
+  }
+
+  unpause(): Promise<void> {
+    return this.container.unpause().then(() => {});
+  }
+
+  signal(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    return this.container.kill({ signal }).then(() => {});
+  }
+
+  inspect(): Promise<ContainerDetails> {
+    return this.container.inspect();
+  }
+
+  /** Resolves when it exits (rejects when it is removed, the engine goes away, or `signal` aborts). */
+  async waitExit(signal: AbortSignal): Promise<void> {
+    await this.container.wait({ abortSignal: signal });
+  }
+
+  /** Its output as it comes (multiplexed stdout/stderr frames). */
+  async followLogs(): Promise<Readable> {
+    return (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+  }
+
+  /** Its output so far, as stored by the engine (multiplexed frames). */
+  async storedLogs(): Promise<Buffer> {
+    const all = (await this.container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer | string;
+    return Buffer.isBuffer(all) ? all : Buffer.from(all);
+  }
+}
+
+export function containerById(docker: Engine, id: string): EngineContainer {
+  return new EngineContainer(docker.getContainer(id));
+}
+
+export async function createContainer(docker: Engine, options: ContainerCreateOptions): Promise<EngineContainer> {
+  return new EngineContainer(await docker.createContainer(options));
+}
+
+/** Every container, running or not, that carries all of `labels` (`key=value` or `key`). */
+export async function listContainers(docker: Engine, labels: string[]): Promise<ContainerSummary[]> {
+  try {
+    return await docker.listContainers({ all: true, filters: { label: labels } });
+  } catch (error) {
+    throw engineUnreachable(error);
+  }
+}

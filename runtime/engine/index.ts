@@ -1,0 +1,11 @@
+/**
+ * The Docker engine, the one way in: every call Offshift makes to the engine and every message
+ * about its failures live in this folder (as a git client keeps every git call in one module).
+ * Callers hold an `Engine` from `connectDocker` and ask for operations.
+ */
+export { connectDocker, createDockerClient, dockerOptionsFromEnv, type DockerEndpoint, type Engine } from './connect.js';
+export { containerById, createContainer, listContainers, EngineContainer, type ContainerCreateOptions, type ContainerDetails, type ContainerSummary } from './containers.js';
+export { describeEngineFailure, engineUnreachable, isContainerGone, isNotFound, NVIDIA_TOOLKIT_HELP } from './errors.js';
+export { containerEvents, engineAnswers } from './events.js';
+export { engineFeatures, inspectImage, pullImage, resolveImage, type EngineFeatures, type PullProgress } from './images.js';
+export { probeDocker, type DockerProbe } from './probe.js';
