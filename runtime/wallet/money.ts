@@ -10,7 +10,7 @@ import { Ledger } from '../ledger/ledger.js';
 import { EarningsService } from '../ledger/service.js';
 import type { Logger } from '../log.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
-import { WalletService } from './service.js';
+import { WalletService, type WalletServiceOptions } from './service.js';
 
 export const RECONCILE_INTERVAL_MS = 3 * 60_000;
 
@@ -33,11 +33,7 @@ export type MoneyCommand =
   | 'earnings.jobs'
   | 'earnings.exportCsv';
 
-export interface MoneyService {
-  db: Db;
-  ledger: Ledger;
-  wallet: WalletService;
-  earnings: EarningsService;
+export interface MoneyService extends MoneyParts {
   handlers: { [K in MoneyCommand]: Handler<K> };
   /** One reconciliation (and auto-redeem) pass; errors are logged, never thrown. */
   tick(): Promise<void>;
@@ -45,18 +41,26 @@ export interface MoneyService {
   stop(): Promise<void>;
 }
 
-export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db }): MoneyService {
-  const { log, bus } = options;
+/** The wallet, the ledger and the earnings queries over one database connection. */
+export interface MoneyParts {
+  db: Db;
+  ledger: Ledger;
+  wallet: WalletService;
+  earnings: EarningsService;
+}
+
+/** Opens the money over the data folder (or over `db`): the agent's capability and the CLI's local services. */
+export function openMoneyParts(options: { home: string; log: Logger; scryptN?: number; db?: Db; onUpdate?: WalletServiceOptions['onUpdate'] }): MoneyParts {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
   const ledger = new Ledger(db);
-  const wallet = new WalletService({
-    home: options.home,
-    ledger,
-    log,
-    scryptN: options.scryptN,
-    onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }),
-  });
+  const wallet = new WalletService({ home: options.home, ledger, log: options.log, scryptN: options.scryptN, onUpdate: options.onUpdate });
   const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
+  return { db, ledger, wallet, earnings };
+}
+
+export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db }): MoneyService {
+  const { log, bus } = options;
+  const { db, ledger, wallet, earnings } = openMoneyParts({ ...options, onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }) });
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
 

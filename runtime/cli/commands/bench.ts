@@ -3,11 +3,8 @@
  * the run shows on its dashboard and never overlaps a job); without one they run here, on the
  * same history file.
  */
-import { readEndpoint } from '../../agent/discovery.js';
-import { ApiError, createClient, type Client } from '../../api/client.js';
+import type { Client } from '../../api/client.js';
 import { AppError } from '../../errors.js';
-import { readToken } from '../../api/token.js';
-import { connectWebSocket } from '../../api/transports/websocket-client.js';
 import { resultsFromRecorded } from '../../bench/recorded.js';
 import { createBenchService, type BenchService } from '../../bench/service.js';
 import type { BenchGpuResult, BenchHistoryEntry, BenchRunOutput, SelfTest } from '../../bench/schema.js';
@@ -15,37 +12,20 @@ import { createGpuService } from '../../gpu/service.js';
 import { debugLogger } from '../logger.js';
 import { resolveHome } from '../../storage/home.js';
 import { readSmallFile } from '../../storage/small-file.js';
+import { viaAgentOrLocal } from '../agent-or-local.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand, CliIO } from '../command.js';
 import { formatTable } from '../table.js';
 import { formatCheck } from './check.js';
 
-async function agentClient(io: CliIO): Promise<Client | null> {
-  if (io.env.OFFSHIFT_BENCH_LOCAL === '1') return null;
-  const home = resolveHome(io.env);
-  const endpoint = readEndpoint(home);
-  const token = endpoint ? readToken(home) : null;
-  if (!endpoint || !token) return null;
-  try {
-    return createClient(await connectWebSocket(endpoint.port, token, 2000));
-  } catch {
-    return null;
-  }
+/** Through the agent when one runs, else a local bench service; closes what it opened. */
+function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>, local: (bench: BenchService) => Promise<T>, telemetry = false): Promise<T> {
+  const localOnly = io.env.OFFSHIFT_BENCH_LOCAL === '1';
+  return viaAgentOrLocal(io, ({ client }) => viaAgent(client), () => localBench(io, local, telemetry), { localOnly });
 }
 
-/** Through the agent when one runs, else a local bench service; closes what it opened. */
-async function withBench<T>(io: CliIO, viaAgent: (client: Client) => Promise<T>, local: (bench: BenchService) => Promise<T>, telemetry = false): Promise<T> {
-  const client = await agentClient(io);
-  if (client) {
-    try {
-      return await viaAgent(client);
-    } catch (error) {
-      if (error instanceof ApiError) throw new AppError(error.code, error.message);
-      throw error;
-    } finally {
-      client.close();
-    }
-  }
+/** A bench service here, over the same history file as the agent's. */
+async function localBench<T>(io: CliIO, local: (bench: BenchService) => Promise<T>, telemetry: boolean): Promise<T> {
   const log = debugLogger(io);
   const gpu = createGpuService({ env: io.env, log, telemetryIntervalMs: 1000, onSamples: () => {}, onTelemetryStatus: () => {} });
   // Telemetry (clocks, heat, power while it measures) only for a run; the GPU list is read on demand.

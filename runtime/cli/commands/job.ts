@@ -5,54 +5,14 @@
  * over the same database, and list/logs read that database.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { readEndpoint } from '../../agent/discovery.js';
-import { ApiError, createClient, type Client } from '../../api/client.js';
 import { AppError } from '../../errors.js';
-import { readToken } from '../../api/token.js';
-import { connectWebSocket } from '../../api/transports/websocket-client.js';
-import { JobRunner } from '../../jobs/runner.js';
-import { isFinalState, JOBS_PAGE, type Job, type JobLogEvent, type JobSpecInput, type JobSummary } from '../../jobs/schema.js';
+import { isFinalState, JOBS_PAGE, type Job, type JobLogEvent, type JobSpecInput } from '../../jobs/schema.js';
 import { JobStore, listPage } from '../../jobs/store.js';
-import { silentLogger } from '../../log.js';
+import { viaAgentOrLocal } from '../agent-or-local.js';
 import { TerminalLines } from '../terminal-lines.js';
-import { connectDocker } from '../../sandbox/docker.js';
-import { effectiveSandboxSettings } from '../../sandbox/effective-settings.js';
-import { loadPolicy } from '../../policy/load.js';
-import { policyFilePath } from '../../policy/paths.js';
-import { openSettingsStore } from '../../settings/store.js';
-import { DATABASE_FILE, openDatabase } from '../../storage/database.js';
-import { resolveHome } from '../../storage/home.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliCommand } from '../command.js';
 import { formatTable } from '../table.js';
-
-async function agentClient(io: CliIO): Promise<Client | null> {
-  const home = resolveHome(io.env);
-  const endpoint = readEndpoint(home);
-  const token = endpoint ? readToken(home) : null;
-  if (!endpoint || !token) return null;
-  try {
-    return createClient(await connectWebSocket(endpoint.port, token, 2000));
-  } catch {
-    return null;
-  }
-}
-
-function localRunner(io: CliIO, onLog?: (e: JobLogEvent) => void): { runner: JobRunner; close: () => Promise<void> } {
-  const home = resolveHome(io.env);
-  const db = openDatabase(path.join(home, DATABASE_FILE));
-  // The same sandbox settings as the agent: the user's settings file under the admin policy.
-  const sandboxSettings = () => effectiveSandboxSettings(openSettingsStore(home), loadPolicy(policyFilePath(io.env)));
-  const runner = new JobRunner({ db, docker: connectDocker(io.env), home, log: silentLogger, onLog, sandboxSettings });
-  return {
-    runner,
-    close: async () => {
-      await runner.close();
-      db.close();
-    },
-  };
-}
 
 /** The spec from `job run`'s options; the runner validates it (and names a bad field). */
 export function specFromArgs(args: ParsedArgs, id: string): JobSpecInput {
@@ -113,31 +73,22 @@ export const jobRunCommand: CliCommand = {
     process.on('SIGINT', onSignal);
     let job: Job;
     try {
-      const client = await agentClient(io);
-      if (client) {
-        try {
-          job = await new Promise<Job>((resolve, reject) => {
+      job = await viaAgentOrLocal(
+        io,
+        ({ client }) =>
+          new Promise<Job>((resolve, reject) => {
             client.on('job.log', (e) => e.id === spec.id && write(e));
             client.on('job.update', (j) => j.id === spec.id && isFinalState(j.state) && resolve(j));
             cancel = () => client.call('jobs.cancel', { id: spec.id! });
             client.call('jobs.run', { spec }).then((r) => isFinalState(r.job.state) && resolve(r.job), reject);
-          });
-        } catch (error) {
-          if (error instanceof ApiError) throw new AppError(error.code, error.message);
-          throw error;
-        } finally {
-          client.close();
-        }
-      } else {
-        const local = localRunner(io, write);
-        try {
-          const queued = await local.runner.submit(spec);
-          cancel = () => local.runner.cancel(queued.id);
-          job = await local.runner.wait(queued.id);
-        } finally {
-          await local.close();
-        }
-      }
+          }),
+        async (local) => {
+          const runner = local.jobs(write);
+          const queued = await runner.submit(spec);
+          cancel = () => runner.cancel(queued.id);
+          return runner.wait(queued.id);
+        },
+      );
     } finally {
       process.off('SIGINT', onSignal);
     }
@@ -163,22 +114,11 @@ export const jobListCommand: CliCommand = {
     const offset = numberOption(args, 'offset') ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > JOBS_PAGE.maxLimit) throw new AppError('usage', `--limit must be 1 to ${JOBS_PAGE.maxLimit}.`);
     if (!Number.isInteger(offset) || offset < 0) throw new AppError('usage', '--offset must be 0 or more.');
-    const client = await agentClient(io);
-    let page: { jobs: JobSummary[]; total: number; nextOffset: number | null };
-    if (client) {
-      try {
-        page = await client.call('jobs.list', { limit, offset });
-      } finally {
-        client.close();
-      }
-    } else {
-      const db = openDatabase(path.join(resolveHome(io.env), DATABASE_FILE));
-      try {
-        page = listPage(new JobStore(db), limit, offset);
-      } finally {
-        db.close();
-      }
-    }
+    const page = await viaAgentOrLocal(
+      io,
+      ({ client }) => client.call('jobs.list', { limit, offset }),
+      async (local) => listPage(new JobStore(local.database()), limit, offset),
+    );
     const jobs = page.jobs;
     if (args.flags.has('json')) {
       io.stdout(JSON.stringify(jobs) + '\n');
@@ -205,24 +145,11 @@ export const jobLogsCommand: CliCommand = {
   async run(args, io) {
     const id = args.positionals[0];
     if (!id) throw new AppError('usage', 'job logs needs a job id (`offshift job list` shows them).');
-    const client = await agentClient(io);
-    let logs: { id: string; text: string; droppedBytes: number };
-    try {
-      if (client) logs = await client.call('jobs.logs', { id });
-      else {
-        const local = localRunner(io);
-        try {
-          logs = local.runner.logs(id);
-        } finally {
-          await local.close();
-        }
-      }
-    } catch (error) {
-      if (error instanceof ApiError) throw new AppError(error.code, error.message);
-      throw error;
-    } finally {
-      client?.close();
-    }
+    const logs = await viaAgentOrLocal(
+      io,
+      ({ client }) => client.call('jobs.logs', { id }),
+      async (local) => local.jobs().logs(id),
+    );
     io.stdout(args.flags.has('json') ? JSON.stringify(logs) + '\n' : logs.text);
     return 0;
   },
@@ -235,28 +162,24 @@ export const jobCancelCommand: CliCommand = {
   async run(args, io) {
     const id = args.positionals[0];
     if (!id) throw new AppError('usage', 'job cancel needs a job id (`offshift job list` shows them).');
-    const client = await agentClient(io);
-    if (!client) {
-      const local = localRunner(io);
-      const job = local.runner.get(id);
-      await local.close();
-      if (!job) throw new AppError('not-found', `There is no job "${id}".`);
-      if (isFinalState(job.state)) {
-        io.stdout(args.flags.has('json') ? JSON.stringify(summary(job)) + '\n' : `Job ${id} has already ended: ${job.state} (${job.reason}).\n`);
+    const json = args.flags.has('json');
+    return viaAgentOrLocal(
+      io,
+      async ({ client }) => {
+        const { job } = await client.call('jobs.cancel', { id });
+        io.stdout(json ? JSON.stringify(summary(job)) + '\n' : `Job ${id}: ${job.state} (${job.reason}).\n`);
         return 0;
-      }
-      throw new AppError('no-agent', `No agent is running, so job ${id} is run by an \`offshift job run\` in another terminal: press Ctrl-C there to cancel it.`);
-    }
-    try {
-      const { job } = await client.call('jobs.cancel', { id });
-      io.stdout(args.flags.has('json') ? JSON.stringify(summary(job)) + '\n' : `Job ${id}: ${job.state} (${job.reason}).\n`);
-      return 0;
-    } catch (error) {
-      if (error instanceof ApiError) throw new AppError(error.code, error.message);
-      throw error;
-    } finally {
-      client.close();
-    }
+      },
+      async (local) => {
+        const job = local.jobs().get(id);
+        if (!job) throw new AppError('not-found', `There is no job "${id}".`);
+        if (!isFinalState(job.state)) {
+          throw new AppError('no-agent', `No agent is running, so job ${id} is run by an \`offshift job run\` in another terminal: press Ctrl-C there to cancel it.`);
+        }
+        io.stdout(json ? JSON.stringify(summary(job)) + '\n' : `Job ${id} has already ended: ${job.state} (${job.reason}).\n`);
+        return 0;
+      },
+    );
   },
 };
 

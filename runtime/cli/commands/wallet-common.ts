@@ -1,53 +1,20 @@
 /** What the wallet, devnet and earnings commands share: the services over the data folder, passwords, token amounts. */
-import path from 'node:path';
 import readline from 'node:readline';
 import { parseUnits } from 'ethers';
-import { scryptNOverride } from '../../system/dev-overrides.js';
 import { AppError } from '../../errors.js';
-import { EarningsService } from '../../ledger/service.js';
-import { Ledger } from '../../ledger/ledger.js';
-import { cliLogger } from '../logger.js';
-import { DATABASE_FILE, openDatabase, type Db } from '../../storage/database.js';
-import { resolveHome } from '../../storage/home.js';
-import { WalletService } from '../../wallet/service.js';
+import type { MoneyParts } from '../../wallet/money.js';
+import { readSmallFile } from '../../storage/small-file.js';
+import { withLocalServices } from '../agent-or-local.js';
 import { option, type ParsedArgs } from '../args.js';
 import type { CliIO } from '../command.js';
-import { readSmallFile } from '../../storage/small-file.js';
+import { cliLogger } from '../logger.js';
 
 /** A password, a recovery phrase or a key fits in far less. */
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
-export interface Money {
-  home: string;
-  db: Db;
-  ledger: Ledger;
-  wallet: WalletService;
-  earnings: EarningsService;
-  close(): void;
-}
-
-/** scrypt cost of new keystores: ethers' default; OFFSHIFT_KEYSTORE_SCRYPT_N lowers it in tests and development only. */
-export function scryptFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  return scryptNOverride(env);
-}
-
-export function openMoney(io: CliIO): Money {
-  const home = resolveHome(io.env);
-  const db = openDatabase(path.join(home, DATABASE_FILE));
-  const ledger = new Ledger(db);
-  const log = cliLogger(io, 'warn');
-  const wallet = new WalletService({ home, ledger, log, scryptN: scryptFromEnv(io.env) });
-  const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
-  return { home, db, ledger, wallet, earnings, close: () => db.close() };
-}
-
-export async function withMoney<T>(io: CliIO, fn: (m: Money) => Promise<T>): Promise<T> {
-  const money = openMoney(io);
-  try {
-    return await fn(money);
-  } finally {
-    money.close();
-  }
+/** The wallet, ledger and earnings over the data folder (the same code as the agent's), closed when `fn` ends. */
+export function withMoney<T>(io: CliIO, fn: (money: MoneyParts) => Promise<T>): Promise<T> {
+  return withLocalServices(io, (local) => fn(local.money()), cliLogger(io, 'warn'));
 }
 
 function readSecretFile(file: string, what: string): string {
