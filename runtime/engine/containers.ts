@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Engine } from './connect.js';
-import { engineUnreachable } from './errors.js';
+import { engineUnreachable, isNotFound } from './errors.js';
 
 /** What the engine says about a container (inspect). */
 export type ContainerDetails = Docker.ContainerInspectInfo;
@@ -23,6 +23,20 @@ export class EngineContainer {
 
   start(): Promise<void> {
     return this.container.start().then(() => {});
+  }
+
+  /** Removes it, running or not; one already gone is no error, an engine that fails is. */
+  async removeOrThrow(): Promise<void> {
+    try {
+      await this.container.remove({ force: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw engineUnreachable(error);
+    }
+  }
+
+  /** The folder at `path` inside it, as a tar stream. */
+  async archive(path: string): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
+    return (await this.container.getArchive({ path })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
   }
 
   /** Removes it, running or not; a container already gone is no error. */

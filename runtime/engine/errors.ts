@@ -16,6 +16,16 @@ export function isNotFound(error: unknown): boolean {
   return (error as EngineFailure | null)?.statusCode === 404;
 }
 
+/** The engine answered 409: the name is taken, or the object is in use. */
+export function isConflict(error: unknown): boolean {
+  return (error as EngineFailure | null)?.statusCode === 409;
+}
+
+/** The engine could not make a job's /output volume or its keeper. */
+export function outputVolumeFailed(error: unknown): AppError {
+  return new AppError('output-prepare-failed', `The engine could not prepare the job's /output volume: ${messageOf(error)}. Check that Docker works (docker info) and try again.`);
+}
+
 /** Why the engine at `endpoint` could not be reached, by the error's code (the system check's words). */
 export function describeEngineFailure(error: unknown, endpoint: string, timeoutMs: number): string {
   const err = error as EngineFailure;

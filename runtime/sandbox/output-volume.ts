@@ -17,7 +17,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { engineUnreachable } from '../engine/index.js';
+import { containerById, createContainer, createVolume, engineUnreachable, isConflict, isNotFound, listContainers, listVolumes, outputVolumeFailed, removeVolume, type ContainerDetails, type Engine } from '../engine/index.js';
 import type { CollectedOutput, JobOutputs, JobOutputsOptions, PreparedOutput } from './job-outputs-contract.js';
 import { ensureKeeperImage } from './keeper-image.js';
 import { LABEL_AGENT, OUTPUT_DIR } from './policy.js';
@@ -80,7 +80,6 @@ export function keeperSpec(jobId: string, imageId: string, sizeMiB: number, opts
   };
 }
 
-const notFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 
 export class VolumeOutputs implements JobOutputs {
   readonly kind = 'volume' as const;
@@ -91,7 +90,7 @@ export class VolumeOutputs implements JobOutputs {
 
   constructor(
     private readonly opts: JobOutputsOptions,
-    private readonly keeperImage: (docker: Docker) => Promise<string> = ensureKeeperImage,
+    private readonly keeperImage: (docker: Engine) => Promise<string> = ensureKeeperImage,
   ) {}
 
   private get docker() {
@@ -108,10 +107,8 @@ export class VolumeOutputs implements JobOutputs {
     }
     this.released.delete(jobId);
     const name = outputVolumeName(jobId);
-    const failed = (error: unknown) =>
-      new AppError('output-prepare-failed', `The engine could not prepare the job's /output volume: ${error instanceof Error ? error.message : String(error)}. Check that Docker works (docker info) and try again.`);
-    const createVolume = () =>
-      this.docker.createVolume({
+    const makeVolume = () =>
+      createVolume(this.docker, {
         Name: name,
         Driver: 'local',
         DriverOpts: outputVolumeOptions(sizeMiB, this.opts.uid, this.opts.gid),
@@ -120,27 +117,27 @@ export class VolumeOutputs implements JobOutputs {
     try {
       // A volume of that name already there is reused: one with no keeper holds nothing (a tmpfs
       // lives only while mounted), and a job's id, hence its size, is its own.
-      await createVolume();
+      await makeVolume();
     } catch (error) {
-      throw failed(error);
+      throw outputVolumeFailed(error);
     }
     const startKeeper = async () => {
-      const keeper = await this.docker.createContainer(keeperSpec(jobId, imageId, sizeMiB, this.opts));
+      const keeper = await createContainer(this.docker, keeperSpec(jobId, imageId, sizeMiB, this.opts));
       await keeper.start();
     };
     // The keeper starts while the job's container is being created.
     const ready = startKeeper()
       .catch(async (error: unknown) => {
         // An earlier try's keeper still there (its name taken): remove it with its files, once.
-        if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+        if (!isConflict(error)) throw error;
         await this.remove(jobId);
         this.released.delete(jobId);
-        await createVolume();
+        await makeVolume();
         await startKeeper();
       })
       .catch(async (error: unknown) => {
         await this.remove(jobId).catch(() => {});
-        throw failed(error);
+        throw outputVolumeFailed(error);
       })
       .finally(() => this.starting.delete(jobId));
     this.starting.set(jobId, ready);
@@ -152,12 +149,12 @@ export class VolumeOutputs implements JobOutputs {
 
   async collect(jobId: string): Promise<CollectedOutput> {
     const empty: CollectedOutput = { files: 0, bytes: 0, skipped: [], problem: null };
-    const keeper = this.docker.getContainer(outputVolumeName(jobId));
-    let info: Docker.ContainerInspectInfo;
+    const keeper = containerById(this.docker, outputVolumeName(jobId));
+    let info: ContainerDetails;
     try {
       info = await keeper.inspect();
     } catch (error) {
-      if (notFound(error)) {
+      if (isNotFound(error)) {
         await this.discard(jobId);
         return empty;
       }
@@ -171,7 +168,7 @@ export class VolumeOutputs implements JobOutputs {
       const dir = path.join(this.opts.jobDir(jobId), 'output');
       const staging = `${dir}.collect`;
       fs.rmSync(staging, { recursive: true, force: true });
-      const archive = (await keeper.getArchive({ path: OUTPUT_DIR })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+      const archive = await keeper.archive(OUTPUT_DIR);
       const read = await extractTar(archive, staging, {
         maxBytes: sizeMiB.data * MiB,
         // The folders and files the tmpfs can hold, and its own top folder.
@@ -195,36 +192,16 @@ export class VolumeOutputs implements JobOutputs {
     // Already removed by this agent (collected, then released): nothing to ask the engine.
     if (this.released.delete(jobId)) return;
     const name = outputVolumeName(jobId);
-    try {
-      await this.docker.getContainer(name).remove({ force: true });
-    } catch (error) {
-      if (!notFound(error)) throw engineUnreachable(error);
-    }
-    // The engine releases a volume once its last user is gone; a moment after a removal it may still say "in use".
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.docker.getVolume(name).remove();
-        this.released.add(jobId);
-        return;
-      } catch (error) {
-        if (notFound(error)) return void this.released.add(jobId);
-        if ((error as { statusCode?: number }).statusCode !== 409 || attempt >= 20) throw engineUnreachable(error);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await containerById(this.docker, name).removeOrThrow();
+    await removeVolume(this.docker, name);
+    this.released.add(jobId);
   }
 
   async collectLeftovers(inHand: (jobId: string) => boolean): Promise<void> {
     const { docker, log } = this.opts;
     const mine = `${LABEL_AGENT}=${this.opts.agentInstance}`;
-    let keepers: Docker.ContainerInfo[];
-    let volumes: { Name: string; Labels: Record<string, string> | null }[];
-    try {
-      keepers = await docker.listContainers({ all: true, filters: { label: [LABEL_OUTPUT, mine] } });
-      volumes = ((await docker.listVolumes({ filters: { label: [LABEL_OUTPUT, mine] } })).Volumes ?? []) as typeof volumes;
-    } catch (error) {
-      throw engineUnreachable(error);
-    }
+    const keepers = await listContainers(docker, [LABEL_OUTPUT, mine]);
+    const volumes = await listVolumes(docker, [LABEL_OUTPUT, mine]);
     const ids = new Set([...keepers.map((k) => k.Labels[LABEL_OUTPUT] ?? ''), ...volumes.map((v) => v.Labels?.[LABEL_OUTPUT] ?? '')]);
     for (const id of ids) {
       if (!id || inHand(id) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(id)) continue;

@@ -5,7 +5,7 @@
  * are refused with that reason; jobs with network "none" are unaffected.
  */
 import crypto from 'node:crypto';
-import type Docker from 'dockerode';
+import { createNetwork, inspectNetwork, isNetworkClash, removeNetwork, type Engine } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import { LABEL_AGENT, LABEL_MANAGED } from '../policy.js';
 import { firewallUnavailable, installFirewall, removeFirewall, type FirewallRule } from './firewall.js';
@@ -31,7 +31,7 @@ export class Egress {
 
   constructor(
     private readonly options: {
-      docker: Docker;
+      docker: Engine;
       agentInstance: string;
       log: Logger;
       allowedPrivate?: readonly string[];
@@ -63,16 +63,13 @@ export class Egress {
     const { docker, agentInstance } = this.options;
     const short = crypto.createHash('sha256').update(agentInstance).digest('hex').slice(0, 8);
     const bridge = `ofs-eg-${short}`;
-    let info: Docker.NetworkInspectInfo | null = await docker
-      .getNetwork(this.networkName)
-      .inspect()
-      .catch(() => null);
+    let info = await inspectNetwork(docker, this.networkName);
     if (!info) {
       const start = parseInt(short.slice(0, 2), 16);
       for (let i = 0; i < 64 && !info; i++) {
         const n = (start + i) % 256;
         try {
-          await docker.createNetwork({
+          await createNetwork(docker, {
             Name: this.networkName,
             Driver: 'bridge',
             Internal: true,
@@ -82,10 +79,10 @@ export class Egress {
             Options: { 'com.docker.network.bridge.name': bridge, 'com.docker.network.bridge.enable_icc': 'false' },
             Labels: { [LABEL_MANAGED]: 'true', [LABEL_AGENT]: agentInstance },
           });
-          info = await docker.getNetwork(this.networkName).inspect();
+          info = await inspectNetwork(docker, this.networkName);
         } catch (error) {
-          if (!/overlap|in use|already exists/i.test(String(error))) throw error;
-          info = await docker.getNetwork(this.networkName).inspect().catch(() => null);
+          if (!isNetworkClash(error)) throw error;
+          info = await inspectNetwork(docker, this.networkName);
         }
       }
       if (!info) return 'no free private subnet for the egress network';
@@ -156,9 +153,9 @@ export class Egress {
     const s = await this.setup;
     await this.proxy.close();
     if (!s || typeof s === 'string') return;
-    const net = await this.options.docker.getNetwork(s.network).inspect().catch(() => null);
+    const net = await inspectNetwork(this.options.docker, s.network);
     if (net && Object.keys(net.Containers ?? {}).length > 0) return;
-    await this.options.docker.getNetwork(s.network).remove().catch(() => {});
+    await removeNetwork(this.options.docker, s.network);
     await removeFirewall(s.rule, { docker: this.options.docker });
   }
 }

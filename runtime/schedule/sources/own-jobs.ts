@@ -5,7 +5,7 @@
  * made when a GPU process needs attributing.
  */
 import fs from 'node:fs';
-import { connectDocker } from '../../engine/index.js';
+import { connectDocker, listContainers } from '../../engine/index.js';
 import { LABEL_MANAGED } from '../../sandbox/policy.js';
 
 const CONTAINER_ID = /([0-9a-f]{64})/;
@@ -46,6 +46,6 @@ export function createOwnJobMatcher(listManagedIds: () => Promise<readonly strin
 /** The ids of containers labelled `io.offshift.managed`, via the Docker engine the runner uses. */
 export async function listManagedContainerIds(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const docker = connectDocker(env);
-  const list = await docker.listContainers({ all: true, filters: { label: [LABEL_MANAGED] } });
+  const list = await listContainers(docker, [LABEL_MANAGED]);
   return list.map((c) => c.Id);
 }
