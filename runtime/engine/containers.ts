@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { LogDemuxer } from '../sandbox/log-demux.js';
 import type { Engine } from './connect.js';
 import { engineUnreachable, isNotFound } from './errors.js';
 
@@ -37,6 +38,40 @@ export class EngineContainer {
   /** The folder at `path` inside it, as a tar stream. */
   async archive(path: string): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
     return (await this.container.getArchive({ path })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  }
+
+  /**
+   * Runs `cmd` inside it and returns its output (the first 4 KiB, stdout and stderr together)
+   * and exit code, or null when it did not end within `timeoutMs`.
+   */
+  async exec(cmd: string[], timeoutMs: number): Promise<{ output: string; exitCode: number | null } | null> {
+    const exec = await this.container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    let output = '';
+    const demux = new LogDemuxer((_s, data) => {
+      if (output.length < 4096) output += data.toString('utf8');
+    });
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      stream.on('data', (chunk: Buffer) => demux.push(chunk));
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', done);
+    });
+    if (!ended) {
+      stream.destroy();
+      return null;
+    }
+    let info = await exec.inspect();
+    for (let i = 0; i < 50 && info.Running; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      info = await exec.inspect();
+    }
+    return { output, exitCode: info.ExitCode ?? null };
   }
 
   /** Removes it, running or not; a container already gone is no error. */

@@ -87,3 +87,12 @@ export const NVIDIA_TOOLKIT_HELP =
 export function isContainerGone(error: unknown): boolean {
   return /\b404\b|no such container/i.test(String(error));
 }
+
+/** The engine refused to import an image Offshift makes (`what`: the image in words). */
+export function imageImportFailed(code: string, what: string, why: string): AppError {
+  return new AppError(code, `The engine could not make ${what}: ${why}. Check that Docker works (docker info) and try again.`);
+}
+
+export function imageImportUnlisted(code: string, what: string): AppError {
+  return new AppError(code, `The engine made ${what} but does not list it; try again, or run docker images to look.`);
+}

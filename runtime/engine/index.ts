@@ -11,3 +11,4 @@ export { engineFeatures, inspectImage, pullImage, resolveImage, type EngineFeatu
 export { createNetwork, inspectNetwork, isNetworkClash, removeNetwork, type NetworkCreateOptions, type NetworkDetails } from './networks.js';
 export { probeDocker, type DockerProbe } from './probe.js';
 export { createVolume, listVolumes, removeVolume, type VolumeCreateOptions } from './volumes.js';
+export { findImageByLabel, imageExists, importImage, type ImageImport } from './image-import.js';

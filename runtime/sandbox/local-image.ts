@@ -15,10 +15,8 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import type Docker from 'dockerode';
+import { findImageByLabel, imageExists, importImage, type Engine } from '../engine/index.js';
 import { AppError } from '../errors.js';
-import { engineUnreachable } from '../engine/index.js';
 import { makeTar, type TarEntry } from './tar-write.js';
 
 /** Bumped when the way an image is made changes, so that every label changes and each is made again. */
@@ -106,7 +104,7 @@ export function localImageHash(recipe: Pick<LocalImageRecipe, 'files' | 'user' |
 const made = new Map<string, Promise<string>>();
 
 /** The image holding these files, made first when the engine has none. */
-export async function ensureLocalImage(docker: Docker, recipe: LocalImageRecipe): Promise<LocalImage> {
+export async function ensureLocalImage(docker: Engine, recipe: LocalImageRecipe): Promise<LocalImage> {
   const hash = localImageHash(recipe);
   const known = made.get(hash);
   if (known) {
@@ -118,10 +116,10 @@ export async function ensureLocalImage(docker: Docker, recipe: LocalImageRecipe)
   }
   let built = false;
   const work = (async () => {
-    const existing = await findImage(docker, recipe.label, hash);
+    const existing = await findImageByLabel(docker, `${recipe.label}=${hash}`);
     if (existing) return existing;
     built = true;
-    return importImage(docker, recipe, hash);
+    return importRecipe(docker, recipe, hash);
   })();
   made.set(hash, work);
   work.catch(() => {
@@ -130,52 +128,11 @@ export async function ensureLocalImage(docker: Docker, recipe: LocalImageRecipe)
   return { imageId: await work, built };
 }
 
-async function importImage(docker: Docker, recipe: LocalImageRecipe, hash: string): Promise<string> {
+function importRecipe(docker: Engine, recipe: LocalImageRecipe, hash: string): Promise<string> {
   const changes = [`LABEL ${recipe.label}=${hash}`];
   if (recipe.user) changes.push(`USER ${recipe.user}`);
   if (recipe.entrypoint) changes.push(`ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`);
-  const failed = (why: string) => new AppError(recipe.failureCode, `The engine could not make ${recipe.what}: ${why}. Check that Docker works (docker info) and try again.`);
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = await docker.importImage(Readable.from([makeTar(recipe.files)]), { repo: recipe.repo, tag: hash.slice(0, 12), changes });
-  } catch (error) {
-    // An answer from the engine is its refusal; no answer is an engine out of reach.
-    if ((error as { statusCode?: number }).statusCode) throw failed((error as Error).message);
-    throw engineUnreachable(error);
-  }
-  const problem = await new Promise<string | null>((resolve) => {
-    let refused: string | null = null;
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null) => resolve(error ? error.message : refused),
-      (event: { error?: string; errorDetail?: { message?: string } }) => {
-        if (event.error) refused = event.errorDetail?.message ?? event.error;
-      },
-    );
-  });
-  if (problem) throw failed(problem);
-  const imageId = await findImage(docker, recipe.label, hash);
-  if (!imageId) throw new AppError(recipe.failureCode, `The engine made ${recipe.what} but does not list it; try again, or run docker images to look.`);
-  return imageId;
-}
-
-async function imageExists(docker: Docker, id: string): Promise<boolean> {
-  try {
-    await docker.getImage(id).inspect();
-    return true;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw engineUnreachable(error);
-  }
-}
-
-async function findImage(docker: Docker, label: string, hash: string): Promise<string | null> {
-  try {
-    const images = await docker.listImages({ filters: { label: [`${label}=${hash}`] } });
-    return images[0]?.Id ?? null;
-  } catch (error) {
-    throw engineUnreachable(error);
-  }
+  return importImage(docker, { tar: makeTar(recipe.files), repo: recipe.repo, tag: hash.slice(0, 12), changes, label: `${recipe.label}=${hash}`, failureCode: recipe.failureCode, what: recipe.what });
 }
 
 /** The shared libraries a binary loads (ldd), by absolute path, the loader included. */

@@ -17,9 +17,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type Docker from 'dockerode';
+import { createContainer, type ContainerCreateOptions, type Engine, type EngineContainer } from '../../engine/index.js';
 import { ensureLocalImage, isFile, linkedLibraries, RootfsBuilder, type LocalImageRecipe } from '../local-image.js';
-import { LogDemuxer } from '../log-demux.js';
 import type { TarEntry } from '../tar-write.js';
 import { firstLine, type Iptables, type IptablesRunner } from './iptables-runner.js';
 
@@ -96,7 +95,7 @@ export function iptablesImageRecipe(host: HostIptables): LocalImageRecipe {
 }
 
 /** The operation's container: the host's network namespace, CAP_NET_ADMIN and CAP_NET_RAW only. Pure. */
-export function iptablesContainerSpec(imageId: string, o: { lockExists: boolean; libraryDirs: readonly string[] }): Docker.ContainerCreateOptions {
+export function iptablesContainerSpec(imageId: string, o: { lockExists: boolean; libraryDirs: readonly string[] }): ContainerCreateOptions {
   return {
     Image: imageId,
     Cmd: [String(KEEP_ALIVE_S)],
@@ -121,51 +120,27 @@ export function iptablesContainerSpec(imageId: string, o: { lockExists: boolean;
 
 let recipe: LocalImageRecipe | null = null;
 
-async function execIn(container: Docker.Container, cmd: string[]): Promise<string | null> {
-  const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  let out = '';
-  const demux = new LogDemuxer((_s, data) => {
-    if (out.length < 4096) out += data.toString('utf8');
-  });
-  const ended = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), EXEC_TIMEOUT_MS);
-    stream.on('data', (chunk: Buffer) => demux.push(chunk));
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    stream.on('end', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
-  if (!ended) {
-    stream.destroy();
-    return `timed out after ${EXEC_TIMEOUT_MS / 1000} s`;
-  }
-  let info = await exec.inspect();
-  for (let i = 0; i < 50 && info.Running; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    info = await exec.inspect();
-  }
-  return info.ExitCode === 0 ? null : firstLine(out, `exit ${info.ExitCode ?? 'unknown'}`);
+async function execIn(container: EngineContainer, cmd: string[]): Promise<string | null> {
+  const result = await container.exec(cmd, EXEC_TIMEOUT_MS);
+  if (!result) return `timed out after ${EXEC_TIMEOUT_MS / 1000} s`;
+  return result.exitCode === 0 ? null : firstLine(result.output, `exit ${result.exitCode ?? 'unknown'}`);
 }
 
 /** iptables in a container through `docker`'s engine (see the header). */
-export function engineIptables(docker: Docker, env: NodeJS.ProcessEnv = process.env): IptablesRunner {
+export function engineIptables(docker: Engine, env: NodeJS.ProcessEnv = process.env): IptablesRunner {
   return {
     where: 'in a container through the Docker engine',
     async session(work) {
       recipe ??= iptablesImageRecipe(findHostIptables(env));
       const { imageId } = await ensureLocalImage(docker, recipe);
       const libraryDirs = [...new Set(recipe.files.filter((f) => f.data && /\.so(\.|$)/.test(f.name) && !f.name.startsWith('xtables/')).map((f) => '/' + path.posix.dirname(f.name)))];
-      const container = await docker.createContainer(iptablesContainerSpec(imageId, { lockExists: fs.existsSync(LOCK), libraryDirs }));
+      const container = await createContainer(docker, iptablesContainerSpec(imageId, { lockExists: fs.existsSync(LOCK), libraryDirs }));
       try {
         await container.start();
         const run: Iptables = (bin, args) => execIn(container, [MULTI, bin, '-w', '5', ...args]);
         return await work(run);
       } finally {
-        await container.remove({ force: true }).catch(() => {});
+        await container.remove();
       }
     },
   };
