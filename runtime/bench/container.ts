@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type Docker from 'dockerode';
+import type { Engine } from '../engine/index.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { isFinalState, type Job } from '../jobs/schema.js';
@@ -35,7 +35,7 @@ function rootfs(program: string): TarEntry[] {
 }
 
 /** The benchmark image for this build of the program and these host libraries (imported on first use), as sha256:… */
-export async function benchImage(docker: Docker, program: string, log: Logger): Promise<string> {
+export async function benchImage(docker: Engine, program: string, log: Logger): Promise<string> {
   const image = await ensureLocalImage(docker, { what: 'the benchmark image', repo: IMAGE_REPO, label: IMAGE_LABEL, files: rootfs(program), failureCode: 'bench-image-failed' });
   if (image.built) log.info('benchmark image imported', { id: image.imageId });
   return image.imageId;
@@ -57,7 +57,7 @@ function waitForEnd(runner: JobRunner, id: string, timeoutMs: number): Promise<J
   });
 }
 
-export function createContainerBench(options: { runner: JobRunner; docker: Docker; env: NodeJS.ProcessEnv; log: Logger }): ContainerBench {
+export function createContainerBench(options: { runner: JobRunner; docker: Engine; env: NodeJS.ProcessEnv; log: Logger }): ContainerBench {
   return async (gpu: Gpu, args: string[], timeoutMs: number): Promise<ProgramRun> => {
     const failed = (why: string): ProgramRun => ({ code: null, stdout: '', stderr: '', timedOut: false, startError: why, pid: null });
     const program = findBenchProgram(options.env);

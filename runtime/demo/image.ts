@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
+import type { Engine } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { jobRequestSchema, type JobRequest } from '../../protocol/index.js';
@@ -56,7 +56,7 @@ export interface EnsureDemoImageOptions {
 export type DemoImage = LocalImage;
 
 /** The demo image's id, made first when no image holds this binary. */
-export async function ensureDemoImage(docker: Docker, opts: EnsureDemoImageOptions = {}): Promise<DemoImage> {
+export async function ensureDemoImage(docker: Engine, opts: EnsureDemoImageOptions = {}): Promise<DemoImage> {
   const binary = readBuildOutput(opts.binaryPath ?? findDemoBinary(opts.env ?? process.env), demoBinaryMissing);
   const image = await ensureLocalImage(
     docker,

@@ -85,3 +85,17 @@ function verify(info: Docker.ImageInspectInfo, repo: string, digest: string, ref
   if (!ok) throw imageDigestMismatch(ref, digest, info.RepoDigests ?? []);
   return info.Id;
 }
+
+/**
+ * The engine client the runner's parts use, with every image pull bound to `signal`: close()
+ * aborts the pulls in progress (a slow or silent registry must not hold the agent's stop).
+ */
+export function withAbortablePulls(docker: Engine, signal: AbortSignal): Engine {
+  return new Proxy(docker, {
+    get(target, prop) {
+      if (prop === 'pull') return (ref: string, opts: object = {}) => target.pull(ref, { ...opts, abortSignal: signal });
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Docker from 'dockerode';
+import { withAbortablePulls } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { stageInputs } from '../sandbox/job-files.js';
@@ -30,20 +30,6 @@ export const agentStopped: StopRequest = { state: 'cancelled', reason: 'agent-st
 
 /** close() waits this long (plus the grace period) for the jobs it ends to record their end. */
 export const CLOSE_WAIT_MS = 15_000;
-
-/**
- * The engine client the runner's parts use, with every image pull bound to `signal`: close()
- * aborts the pulls in progress (a slow or silent registry must not hold the agent's stop).
- */
-function withAbortablePulls(docker: Docker, signal: AbortSignal): Docker {
-  return new Proxy(docker, {
-    get(target, prop) {
-      if (prop === 'pull') return (ref: string, opts: object = {}) => target.pull(ref, { ...opts, abortSignal: signal });
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 export class JobRunner {
   private readonly core: RunnerCore;

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
+import type { Engine } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import { ensureLocalImage, findBuildOutput, readBuildOutput, staticProgramRecipe } from './local-image.js';
 
@@ -38,7 +38,7 @@ export function keeperBinaryMissing(platform: NodeJS.Platform = process.platform
 }
 
 /** The keeper image's local id (`sha256:…`), made first when no image holds this binary. */
-export async function ensureKeeperImage(docker: Docker, binaryPath: string | null = findKeeperBinary()): Promise<string> {
+export async function ensureKeeperImage(docker: Engine, binaryPath: string | null = findKeeperBinary()): Promise<string> {
   const binary = readBuildOutput(binaryPath, () => keeperBinaryMissing());
   const image = await ensureLocalImage(
     docker,
