@@ -3,6 +3,7 @@
  * output-host.ts and output-volume.ts implement, apart so that they need not import the chooser.
  */
 import type Docker from 'dockerode';
+import type { Engine } from '../engine/index.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -34,7 +35,7 @@ export interface JobOutputs {
 }
 
 export interface JobOutputsOptions {
-  docker: Docker;
+  docker: Engine;
   agentInstance: string;
   uid: number;
   gid: number;

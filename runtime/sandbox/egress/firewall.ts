@@ -14,8 +14,7 @@
  * for its group (iptables-engine.ts). Which rules are installed is decided here only; an
  * IptablesRunner (iptables-runner.ts) says where the commands run.
  */
-import type Docker from 'dockerode';
-import { connectDocker } from '../../engine/index.js';
+import { connectDocker, type Engine } from '../../engine/index.js';
 import { CAP_NET_ADMIN, processHasCapability } from '../capabilities.js';
 import { engineIptables } from './iptables-engine.js';
 import { localIptables, type Iptables, type IptablesRunner } from './iptables-runner.js';
@@ -24,10 +23,10 @@ const ok = async (iptables: Iptables, bin: 'iptables' | 'ip6tables', args: strin
 
 export interface FirewallOptions {
   /** The engine that runs iptables when this process lacks the capability (default: connectDocker()). */
-  docker?: Docker;
+  docker?: Engine;
 }
 
-let defaultDocker: Docker | null = null;
+let defaultDocker: Engine | null = null;
 
 /** Here with root or CAP_NET_ADMIN (unchanged for root and the service), else through the engine. */
 export function iptablesRunner(options: FirewallOptions = {}): IptablesRunner {
