@@ -74,6 +74,16 @@ async function unlockWithRememberedPassword(deps: ControllerDeps, settings: Desk
   }
 }
 
+/** Keeps the wallet password in the OS keychain; when that fails, the setting goes back off. */
+function keepPassword(deps: ControllerDeps, password: string): void {
+  try {
+    deps.passwords?.remember(password);
+  } catch (error) {
+    deps.warn('could not keep the wallet password', { error: error instanceof Error ? error.message : String(error) });
+    void orNull(() => deps.client.call('desktop.settings', { rememberWalletPassword: false }));
+  }
+}
+
 /** Snoozes (for a while, until a time) or resumes, from the tray. */
 function snoozeFromTray(deps: ControllerDeps, input: { forMinutes?: number; until?: string } | null, then: () => void): void {
   const request = input ? deps.client.call('agent.pause', input) : deps.client.call('agent.resume', {});
@@ -127,6 +137,25 @@ function coalesced(read: () => Promise<void>, stopped: () => boolean): () => Pro
   return run;
 }
 
+/** The agent's events the tray and the notifications follow. */
+function listen(deps: ControllerDeps, on: { onConnect: () => Promise<void>; apply: (view: DesktopView) => void; refresh: () => Promise<void> }): Array<() => void> {
+  const { onConnect, apply, refresh } = on;
+  return [
+    deps.client.onConnect(() => void onConnect()),
+    deps.client.on('desktop.settings', (view) => apply(view)),
+    deps.client.on('job.update', (job) => {
+      if (isFinalState(job.state)) {
+        deps.notifier.handle({ type: 'job-finished', jobId: job.id, label: jobLabel(job), ok: job.state === 'succeeded', detail: job.detail, earned: null });
+      }
+      void refresh();
+    }),
+    deps.client.on('wallet.update', (event) => {
+      if (event.reason === 'redeemed') deps.notifier.handle({ type: 'vouchers-redeemed', amount: null });
+      void refresh();
+    }),
+  ];
+}
+
 export function createDesktopController(deps: ControllerDeps): DesktopController {
   const now = deps.now ?? Date.now;
   const reader = new TrayDataReader(deps);
@@ -167,20 +196,7 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
     await refresh();
   };
 
-  const unsubscribers = [
-    deps.client.onConnect(() => void onConnect()),
-    deps.client.on('desktop.settings', (view) => apply(view)),
-    deps.client.on('job.update', (job) => {
-      if (isFinalState(job.state)) {
-        deps.notifier.handle({ type: 'job-finished', jobId: job.id, label: jobLabel(job), ok: job.state === 'succeeded', detail: job.detail, earned: null });
-      }
-      void refresh();
-    }),
-    deps.client.on('wallet.update', (event) => {
-      if (event.reason === 'redeemed') deps.notifier.handle({ type: 'vouchers-redeemed', amount: null });
-      void refresh();
-    }),
-  ];
+  const unsubscribers = listen(deps, { onConnect, apply, refresh });
   const timer = setInterval(() => void refresh(), TRAY_REFRESH_MS);
   timer.unref?.();
   render();
@@ -200,12 +216,7 @@ export function createDesktopController(deps: ControllerDeps): DesktopController
     },
     notify: (event) => deps.notifier.handle(event),
     rememberPassword(password) {
-      try {
-        deps.passwords?.remember(password);
-      } catch (error) {
-        deps.warn('could not keep the wallet password', { error: error instanceof Error ? error.message : String(error) });
-        void orNull(() => deps.client.call('desktop.settings', { rememberWalletPassword: false }));
-      }
+      keepPassword(deps, password);
       reportHost();
     },
     reportHost: () => {

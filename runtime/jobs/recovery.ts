@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { AssignedGpu } from '../sandbox/container-spec.js';
-import { containerById, listContainers, type ContainerDetails } from '../engine/index.js';
+import { containerById, listContainers, type ContainerDetails, type EngineContainer } from '../engine/index.js';
 import { LABEL_AGENT, LABEL_JOB, LABEL_MANAGED } from '../sandbox/policy.js';
 import { LABEL_GPUS } from './active.js';
 import type { RunnerCore } from './core.js';
@@ -54,6 +54,36 @@ export function assignedGpusOf(info: ContainerDetails, keys: readonly string[]):
   });
 }
 
+/** A container the agent made but never started (it stopped while starting the job): gone, and the job failed. */
+async function discardUnstarted(core: RunnerCore, id: string, container: EngineContainer): Promise<void> {
+  await container.remove();
+  await core.outputs.discard(id).catch(() => {});
+  core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
+  core.emit(core.store.get(id)!);
+}
+
+/** Unfinished jobs with no container: recorded as failed (never started, or their container lost). */
+async function recordLost(core: RunnerCore, seen: ReadonlySet<string>, out: RecoveryResult): Promise<void> {
+  for (const job of core.store.unfinished()) {
+    if (seen.has(job.id) || core.active.has(job.id)) continue;
+    out.lost.push(job.id);
+    // No container was found: one in 'starting' was never created (a created one carries our labels).
+    const never = job.state === 'queued' || job.state === 'pulling' || job.state === 'starting';
+    // The agent prepares a job's /output before creating its container: a start cut short leaves it.
+    // A job that ran keeps what it wrote there: collectLeftovers below reads it back.
+    if (never) await core.outputs.discard(job.id).catch(() => {});
+    core.store.transition(
+      job.id,
+      'failed',
+      never ? 'agent-restarted' : 'container-lost',
+      never ? 'The agent stopped before this job started; it did not run.' : "The job's container disappeared while the agent was not running; its outcome is unknown.",
+      core.now(),
+      { endedAt: core.now() },
+    );
+    core.emit(core.store.get(job.id)!);
+  }
+}
+
 export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Promise<RecoveryResult> {
   const out: RecoveryResult = { readopted: [], finished: [], removed: [], lost: [] };
   const docker = core.options.docker;
@@ -77,11 +107,8 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     const inspect = await container.inspect();
     const status = inspect.State.Status;
     if (status === 'created') {
-      await container.remove();
-      await core.outputs.discard(id).catch(() => {});
+      await discardUnstarted(core, id, container);
       out.removed.push(info.Id);
-      core.store.transition(id, 'failed', 'start-interrupted', 'The agent stopped while starting this job; its container was never started and has been removed.', core.now(), { endedAt: core.now(), containerId: null });
-      core.emit(core.store.get(id)!);
       continue;
     }
     // A container that exited while the agent was down ran until it exited, not until now: the
@@ -117,24 +144,7 @@ export async function recoverJobs(core: RunnerCore, lifecycle: JobLifecycle): Pr
     lifecycle.attachLogs(active);
     void lifecycle.finishWhenExited(active).catch((error: unknown) => lifecycle.crashed(active, error));
   }
-  for (const job of core.store.unfinished()) {
-    if (seen.has(job.id) || core.active.has(job.id)) continue;
-    out.lost.push(job.id);
-    // No container was found: one in 'starting' was never created (a created one carries our labels).
-    const never = job.state === 'queued' || job.state === 'pulling' || job.state === 'starting';
-    // The agent prepares a job's /output before creating its container: a start cut short leaves it.
-    // A job that ran keeps what it wrote there: collectLeftovers below reads it back.
-    if (never) await core.outputs.discard(job.id).catch(() => {});
-    core.store.transition(
-      job.id,
-      'failed',
-      never ? 'agent-restarted' : 'container-lost',
-      never ? 'The agent stopped before this job started; it did not run.' : "The job's container disappeared while the agent was not running; its outcome is unknown.",
-      core.now(),
-      { endedAt: core.now() },
-    );
-    core.emit(core.store.get(job.id)!);
-  }
+  await recordLost(core, seen, out);
   // A job ends, is recorded, and only then is its /output collected: an agent killed in between
   // leaves a finished job's output (a mounted tmpfs, or a keeper and its volume). Collect those now.
   await core.outputs.collectLeftovers((id) => core.active.has(id));

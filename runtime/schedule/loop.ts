@@ -107,8 +107,9 @@ function computeEffective(options: AvailabilityLoopOptions): Effective {
   return { ok: true, value: e.value };
 }
 
-/** What the sources say now (their cached values). */
-function readSignals(options: AvailabilityLoopOptions, s: ScheduleSettings | null, heatLatch: boolean, temperatureC: number | null, tz: () => string): Signals {
+/** What the sources say now (their cached values); `heatLatch` is the latch before this reading. */
+function readSignals(options: AvailabilityLoopOptions, s: ScheduleSettings | null, heatLatch: boolean, tz: () => string): Signals {
+  const temperatureC = options.gpu?.temperatureC() ?? null;
   return {
     idleSeconds: options.idle ? options.idle.idleSeconds() : null,
     // Reading processes costs a /proc listing: only when an exclusive app is configured.
@@ -116,10 +117,15 @@ function readSignals(options: AvailabilityLoopOptions, s: ScheduleSettings | nul
     gpuProcesses: options.gpu?.processes() ?? [],
     gpuTemperatureC: temperatureC,
     gpuTemperatureUnknown: options.gpu?.temperatureUnknown?.() ?? null,
-    pausedForHeat: heatLatch,
+    pausedForHeat: s ? nextHeatLatch(heatLatch, temperatureC, s.thermal) : heatLatch,
     onBattery: options.battery?.onBattery() ?? null,
     systemTimeZone: tz(),
   };
+}
+
+/** Whether work may run, or why not, changed (a detail alone is not a new decision to log). */
+function changed(prev: Decision, next: Decision): boolean {
+  return prev.run !== next.run || prev.reason !== next.reason;
 }
 
 export function createAvailabilityLoop(options: AvailabilityLoopOptions): AvailabilityLoop {
@@ -141,16 +147,13 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     effective ??= computeEffective(options);
     const at = now();
     const s = effective.ok ? effective.value : null;
-    const temperatureC = options.gpu?.temperatureC() ?? null;
-    if (s) heatLatch = nextHeatLatch(heatLatch, temperatureC, s.thermal);
-    signals = readSignals(options, s, heatLatch, temperatureC, tz);
+    signals = readSignals(options, s, heatLatch, tz);
+    heatLatch = signals.pausedForHeat;
     const next = effective.ok ? decideEffective(at, signals, effective.value) : effective.decision;
     const prev = decision;
-    if (!prev || prev.run !== next.run || prev.reason !== next.reason || prev.detail !== next.detail) {
+    if (!prev || changed(prev, next) || prev.detail !== next.detail) {
       decision = next;
-      if (!prev || prev.run !== next.run || prev.reason !== next.reason) {
-        options.log?.info('availability decision', { run: next.run, reason: next.reason, detail: next.detail });
-      }
+      if (!prev || changed(prev, next)) options.log?.info('availability decision', { run: next.run, reason: next.reason, detail: next.detail });
       giveBack?.onDecision(prev, next, s);
       options.onDecision(next);
     }
@@ -176,10 +179,7 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     get signals() {
       return signals;
     },
-    notes() {
-      if (!started) return [];
-      return (options.idle?.idleSeconds() ?? null) === null ? [NO_IDLE_SOURCE_NOTE] : [];
-    },
+    notes: () => (started && (options.idle?.idleSeconds() ?? null) === null ? [NO_IDLE_SOURCE_NOTE] : []),
     tick,
     invalidate() {
       effective = null;
