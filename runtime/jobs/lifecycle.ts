@@ -7,14 +7,14 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import { buildContainerSpec } from '../sandbox/container-spec.js';
 import { containerById, createContainer, isContainerGone, resolveImage, type EngineContainer } from '../engine/index.js';
-import { LogDemuxer, type LogStream } from '../sandbox/log-demux.js';
-import { PullProgress, type PullEvent } from '../sandbox/pull-progress.js';
 import { LABEL_GPUS, type Active } from './active.js';
 import type { RunnerCore } from './core.js';
 import { engineRestartDecision } from './engine-restart.js';
+import { catchUpLogs, followLogs } from './log-follow.js';
+import { collectOutput } from './output-collect.js';
+import { pullReporter } from './pull-report.js';
 import { UsageMeter } from './metering.js';
 import { decideOutcome, stopReasons, type StopRequest } from './outcome.js';
-import { isDiskFull } from '../storage/disk-full.js';
 import { isFinalState } from './schema.js';
 
 export class JobLifecycle {
@@ -29,35 +29,11 @@ export class JobLifecycle {
     return containerById(this.docker, a.containerId!);
   }
 
-  /** Turns the engine's per-layer pull events into `job.progress` (throttled) and a log line per quarter. */
-  private pullReporter(a: Active): (event: PullEvent) => void {
-    const progress = new PullProgress();
-    let lastSent = 0;
-    let lastQuarter = -1;
-    return (event) => {
-      const summary = progress.update(event);
-      if (!summary) {
-        if (event.status && event.current === null) this.core.systemLog(a, `[pull] ${event.status}\n`);
-        return;
-      }
-      const now = Date.now();
-      const quarter = summary.fraction === null ? -1 : Math.floor(summary.fraction * 4);
-      if (quarter > lastQuarter) {
-        lastQuarter = quarter;
-        this.core.systemLog(a, `[pull] ${summary.detail}\n`);
-      }
-      if (now - lastSent >= 250 || summary.fraction === 1) {
-        lastSent = now;
-        this.core.options.onProgress?.({ id: a.id, phase: 'pull', fraction: summary.fraction, detail: summary.detail });
-      }
-    };
-  }
-
   async run(a: Active): Promise<void> {
     const { core, docker } = this;
     try {
       core.transition(a, 'pulling', 'image', `Checking the image ${a.spec.image}.`);
-      const imageId = await resolveImage(docker, a.spec.image, this.pullReporter(a));
+      const imageId = await resolveImage(docker, a.spec.image, pullReporter(core, a));
       if (a.stop) return await this.endBeforeStart(a);
       core.transition(a, 'starting', 'creating', 'Creating the hardened container.');
       const lease = a.spec.network === 'none' ? null : await core.egress.lease(a.id, a.spec.network.allow);
@@ -157,45 +133,8 @@ export class JobLifecycle {
     this.core.release(a);
   }
 
-  /** Keeps one chunk of the container's output (file, tail, live viewers). */
-  private keep(a: Active, stream: LogStream, data: Buffer): void {
-    a.logSeen[stream] += data.length;
-    const kept = a.log.write(data);
-    if (kept.length) this.core.options.onLog?.({ id: a.id, stream, text: kept.toString('utf8') });
-  }
-
   attachLogs(a: Active): void {
-    const container = this.container(a);
-    a.logSeen = { stdout: 0, stderr: 0 };
-    a.logDone = (async () => {
-      const stream = await container.followLogs();
-      a.logStream = stream;
-      const demux = new LogDemuxer((streamName, data) => this.keep(a, streamName, data));
-      await new Promise<void>((resolve) => {
-        stream.on('data', (chunk: Buffer) => demux.push(chunk));
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', resolve);
-      });
-    })().catch((error: unknown) => this.core.log.warn('job log stream failed', { id: a.id, error }));
-  }
-
-  /**
-   * The engine holds back a line without its newline until the container exits, and a follow
-   * stream can end before it sends it: read the stored log once more and keep what is missing.
-   */
-  private async catchUpLogs(a: Active): Promise<void> {
-    try {
-      const all = await this.container(a).storedLogs();
-      const skip = { ...a.logSeen };
-      new LogDemuxer((streamName, data) => {
-        const n = Math.min(skip[streamName], data.length);
-        skip[streamName] -= n;
-        if (n < data.length) this.keep(a, streamName, data.subarray(n));
-      }).push(all);
-    } catch (error) {
-      this.core.log.warn('job log catch-up failed', { id: a.id, error });
-    }
+    followLogs(this.core, a, this.container(a));
   }
 
   armTimeout(a: Active): void {
@@ -307,7 +246,7 @@ export class JobLifecycle {
     // Let the log stream drain (it ends when the container does), then read what it missed.
     await Promise.race([a.logDone, new Promise((r) => setTimeout(r, 2000))]);
     a.logStream?.destroy();
-    if (exists) await this.catchUpLogs(a);
+    if (exists) await catchUpLogs(this.core, a, this.container(a));
     // The agent began stopping meanwhile: record nothing half-way; recovery finds the exited container.
     if (a.detach.signal.aborted) return;
     if (decision === 'retry') return this.retry(a);
@@ -326,45 +265,9 @@ export class JobLifecycle {
       logDroppedBytes: a.log.dropped,
     });
     // The job has exited: its output is read back while its container is removed.
-    await Promise.all([container.remove(), a.spec.outputMiB > 0 ? this.collectOutput(a) : null]);
+    await Promise.all([container.remove(), a.spec.outputMiB > 0 ? collectOutput(core, a) : null]);
     await core.gpuHealth.checkAfterJob(a.gpus.map((g) => g.key), a.gpuBaseline);
     core.release(a);
-  }
-
-  /**
-   * The job's /output into its folder (<home>/jobs/<id>/output). A full disk keeps it in its
-   * tmpfs (memory, capped by the job's outputMiB) until space returns, then collects it.
-   */
-  private async collectOutput(a: Active): Promise<void> {
-    const { core } = this;
-    try {
-      await this.collectOnce(a);
-    } catch (error) {
-      if (!isDiskFull(error)) return core.log.warn('job output collection failed', { id: a.id, error });
-      core.outputsHeld.add(a.id);
-      core.log.warn('the disk is full: the job output stays in its tmpfs and is collected once space returns', { id: a.id });
-      core.deferred.keep({
-        jobId: a.id,
-        what: 'its /output',
-        run: async () => {
-          await this.collectOnce(a);
-          core.outputsHeld.delete(a.id);
-        },
-      });
-    }
-  }
-
-  /** One collection; what was not kept is said in the job's log. */
-  private async collectOnce(a: Active): Promise<void> {
-    const { core } = this;
-    {
-      const collected = await core.outputs.collect(a.id);
-      if (collected.files) core.log.info('job output collected', { id: a.id, files: collected.files, bytes: collected.bytes });
-      const notes = collected.skipped.map((s) => `[offshift] /output: ${s.path} not kept: ${s.reason}\n`);
-      if (collected.problem) notes.push(`[offshift] /output: ${collected.problem}\n`);
-      for (const note of notes.slice(0, 20)) core.systemLog(a, note);
-      if (collected.problem) core.log.warn('job output partly collected', { id: a.id, problem: collected.problem });
-    }
   }
 
   /** The engine restarted under a young job: once more from the start, same id, fresh container. */
