@@ -73,6 +73,7 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
     async stop() {
       stopping.abort();
       if (!used) return;
+      used = false; // the agent's stop and the market service's each stop it: the second has nothing left to do
       const { stopOwnedDemo } = await import('./network.js');
       const { readDemoState } = await import('./state.js');
       const { endProcess, stopDemoChain } = await import('./chain-processes.js');

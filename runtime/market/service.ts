@@ -162,7 +162,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       return;
     }
     if (next.network === 'real') {
-      await o.demo?.stop(); // the in-app demo market and buyer (a detached demo network goes on until `demo down`)
+      await o.demo?.stop(); // a real market now: the demo network this agent started (in-app or detached) ends
       const checked = checkMarketUrl(next.url!, s.allowInsecure);
       if (!checked.ok) {
         await stopProvider();

@@ -1,12 +1,16 @@
 /** Token amounts typed by the owner, to base units (formatTokens, the other way, is runtime/ledger/tokens.ts); hashes and durations for display. */
 
-/** "12.5" → base units; null when it is not a plain decimal with at most `decimals` places. */
+/**
+ * "12.5" or "1,200.5" → base units; null when it is not a plain decimal with at most `decimals`
+ * places. Thousands commas are accepted because the pages show amounts grouped, and a shown
+ * value typed back (or left as it was) must parse.
+ */
 export function parseTokens(text: string, decimals: number): string | null {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  const m = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/.exec(text.trim());
   if (!m) return null;
   const frac = m[2] ?? '';
   if (frac.length > decimals) return null;
-  const units = (m[1]! + frac.padEnd(decimals, '0')).replace(/^0+(?=\d)/, '');
+  const units = (m[1]!.replaceAll(',', '') + frac.padEnd(decimals, '0')).replace(/^0+(?=\d)/, '');
   return units;
 }
 
