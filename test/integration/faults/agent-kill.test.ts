@@ -14,6 +14,7 @@ import { LABEL_AGENT } from '../../../runtime/sandbox/policy.js';
 import { DATABASE_FILE, openDatabase } from '../../../runtime/storage/database.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent-child.ts');
 const ROUNDS = 20;
@@ -21,17 +22,7 @@ const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const skipReason = canBuildTestImage();
 if (skipReason) console.warn(`[agent kill] skipped: ${skipReason}`);
 
-/** mulberry32: small, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Runs one agent until it is READY, lets it work for `ms`, then SIGKILLs it. */
 async function runAndKill(home: string, image: string, round: number, ms: number): Promise<Map<string, string>> {

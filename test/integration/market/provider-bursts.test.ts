@@ -35,6 +35,7 @@ import { makeFakeGpuTools, type FakeGpuTools } from '../../helpers/fake-gpu-tool
 import { canBuildTestImage, sandboxTestImage } from '../../helpers/test-images.js';
 import { LyingMarket, makeOffer, startAgent, watchCommitments } from './lying-market.js';
 import type { Msg } from './peer.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const SEED = Number(process.env.OFFSHIFT_BURST_SEED ?? 20261216);
 const BURSTS = Number(process.env.BURSTS ?? 1000);
@@ -42,17 +43,8 @@ const ONLY = process.env.OFFSHIFT_BURST_ONLY === undefined ? null : Number(proce
 const REAL_SHARE = 0.03;
 const ABSENT_IMAGE = `sha256:${'0'.repeat(63)}1`;
 
-/** mulberry32: a small seeded generator, one per burst (so that one burst replays alone). */
-function rngFor(seed: number, burst: number): () => number {
-  let a = (seed ^ Math.imul(burst + 1, 0x9e3779b1)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** One generator per burst (so that one burst replays alone). */
+const rngFor = (seed: number, burst: number) => seededRandom(seed ^ Math.imul(burst + 1, 0x9e3779b1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const skip = canBuildTestImage();

@@ -24,23 +24,14 @@ import { migrations } from '../../../runtime/storage/migrations/index.js';
 import type { SignedVoucher } from '../../../runtime/wallet/schema.js';
 import { contractVoucher, signVoucher } from '../../../runtime/wallet/voucher.js';
 import { startTestChain, type TestChain } from '../../helpers/anvil.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const SEED = Number(process.env.VOUCHER_SEED ?? 20261204);
 const RUNS = Number(process.env.VOUCHER_RUNS ?? 10_000);
 const REAL_EVERY = 500;
 const POOR_DEPOSIT = 30n;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 type Kind = 'valid' | 'forged-self' | 'forged-sig' | 'other-chain' | 'other-job' | 'other-provider' | 'cross-buyer' | 'replay' | 'redeem' | 'gift';
 const KINDS: [Kind, number][] = [
