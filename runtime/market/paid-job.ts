@@ -5,6 +5,7 @@
  */
 import type { Db } from '../storage/database.js';
 import type { Logger } from '../log.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import { amountForSeconds, usageReportText, type UsageReport } from '../../protocol/index.js';
 import { MarketStore, type MarketJobRow } from './store.js';
 
@@ -40,6 +41,12 @@ export class PaidJob {
   /** The newest report not yet delivered (reports are cumulative: the newest covers the rest). */
   private unsent: UsageReport | null = null;
   private reporting: Promise<void> = Promise.resolve();
+  /**
+   * Set while this agent's own disk refuses its records (a report, a voucher): the buyer cannot
+   * pay a report it was never sent, so that time is not held against it. Reports are cumulative:
+   * the first one written once space returns claims every second run meanwhile.
+   */
+  private diskFull = false;
 
   constructor(
     row: MarketJobRow,
@@ -95,6 +102,12 @@ export class PaidJob {
     this.d.onChange();
   }
 
+  /** A record of this job's money (its report, or a voucher) could not be written: the disk is full. */
+  diskRefused(): void {
+    if (!this.diskFull) this.d.log.warn('the disk is full: this job runs on, its usage is reported once space returns', { jobId: this.jobId });
+    this.diskFull = true;
+  }
+
   refused(problem: string): void {
     this.store.setVoucherProblem(this.jobId, problem);
     this.row = { ...this.row, voucher_problem: problem };
@@ -104,6 +117,7 @@ export class PaidJob {
   /** One report now; `final` when the job has ended (then with its final run seconds). */
   report(final: boolean, finalSeconds?: number): Promise<void> {
     this.reporting = this.reporting.then(() => this.sendReport(final, finalSeconds)).catch((error: unknown) => {
+      if (isDiskFull(error)) return this.diskRefused();
       this.d.log.warn('usage report failed', { jobId: this.jobId, error: (error as Error).message });
     });
     return this.reporting;
@@ -112,6 +126,10 @@ export class PaidJob {
   private async tick(): Promise<void> {
     await this.report(false);
     if (!this.d.connected()) return; // the disconnect grace decides meanwhile
+    if (this.diskFull) {
+      this.paidClockFrom = this.d.now(); // our fault, not the buyer's: it was sent nothing to pay
+      return;
+    }
     const unpaidFor = this.d.now() - this.paidClockFrom;
     if (unpaidFor > 2 * this.intervalMs + UNPAID_SLACK_MS) {
       this.stop();
@@ -133,6 +151,8 @@ export class PaidJob {
     this.dueLatest = amount;
     if (!this.d.send(report)) this.unsent = report;
     else this.unsent = null;
+    if (this.diskFull) this.d.log.info('space is back: usage reported again', { jobId: this.jobId, usageSeconds: seconds });
+    this.diskFull = false;
     this.d.onChange();
   }
 }

@@ -11,6 +11,7 @@ import { recheckLegacyVouchers } from '../ledger/legacy-vouchers.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
+import { isDiskFull } from '../storage/disk-full.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 import { recoverVoucherSigner } from '../wallet/voucher.js';
 import type { PaidJob } from './paid-job.js';
@@ -163,14 +164,23 @@ export async function receiveMarketVoucher(d: MarketVoucherDeps, jobId: string, 
   if (!row) return void d.log.warn('a voucher for a job this agent does not know', { jobId });
   const channel: Channel = { chainId: row.chain_id, escrow: row.escrow, buyer: row.buyer, provider: d.provider, jobId: toJobId(row.job_id) };
   const paidBefore = row.channel_paid_before ?? null;
-  const result = await takeVoucher({
-    ledger: d.ledger,
-    reader: d.reader(row.chain_id, row.escrow),
-    nowMs: d.now(),
-    channel,
-    signed,
-    job: { minAmount: tracked?.minimumVoucher() ?? 0n, paidBefore: paidBefore === null ? null : BigInt(paidBefore), acceptedAt: row.accepted_at },
-  });
+  let result: IntakeResult;
+  try {
+    result = await takeVoucher({
+      ledger: d.ledger,
+      reader: d.reader(row.chain_id, row.escrow),
+      nowMs: d.now(),
+      channel,
+      signed,
+      job: { minAmount: tracked?.minimumVoucher() ?? 0n, paidBefore: paidBefore === null ? null : BigInt(paidBefore), acceptedAt: row.accepted_at },
+    });
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    // Vouchers are cumulative: the next one, after space returns, carries this one's amount.
+    d.log.warn('a voucher could not be stored: the disk is full', { jobId });
+    tracked?.diskRefused();
+    return;
+  }
   if (result.paidBefore !== null) {
     store.setChannelPaidBefore(jobId, result.paidBefore);
     if (tracked) tracked.row = { ...tracked.row, channel_paid_before: result.paidBefore.toString() };

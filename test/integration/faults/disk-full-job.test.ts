@@ -31,7 +31,8 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     for (const c of cleanups.splice(0).reverse()) await Promise.race([c(), new Promise((r) => setTimeout(r, 20_000))]);
   }, 60_000);
 
-  it('the job ends right, is paid for what ran once space returns, and the next job runs by itself', async () => {
+  /** An agent on a 20 MiB tmpfs, signed in to the real market, and a buyer counting paid reports. */
+  async function agentOnSmallDisk() {
     const disk = mountTmpfs('offshift-full-job-', 20);
     cleanups.push(disk.unmount);
     const home = disk.dir;
@@ -65,10 +66,15 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     });
     const outputDir = makeTempDir('offshift-full-job-out-');
     cleanups.push(() => fs.rmSync(outputDir, { recursive: true, force: true }));
+    return { home, agent, lines, buyer, outputDir, paidReports: () => paidReports };
+  }
+
+  it('the job ends right, is paid for what ran once space returns, and the next job runs by itself', async () => {
+    const { home, agent, lines, buyer, outputDir, paidReports } = await agentOnSmallDisk();
     // 12 s of ticks, then a 100 KB picture in /output (the job's tmpfs, not the full disk).
     const command = 'i=0; while [ $i -lt 12 ]; do echo tick $i; sleep 1; i=$((i+1)); done; head -c 100000 /dev/zero | tr "\\0" x > /output/picture.txt; echo wrote the picture';
     const handle = await buyer.submit(loop.job(0, { command: ['sh', '-c', command], diskMiB: 1, outputMiB: 1 }), { outputDir });
-    await until('a first paid report', () => paidReports > 0, 30_000);
+    await until('a first paid report', () => paidReports() > 0, 30_000);
     const local = agent.jobs.runner.list().find((j) => j.state === 'running');
     expect(local, 'the job runs').toBeDefined();
 
@@ -107,5 +113,24 @@ describe.skipIf(skip !== null)('the disk fills up while a paid job runs', () => 
     const next = await buyer.submit(loop.job(2, { diskMiB: 1, outputMiB: 0 }), { outputDir: null });
     const second = await Promise.race([next.result, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the next job did not run')), 60_000))]);
     expect(second.state).toBe('succeeded');
+  }, 240_000);
+
+  it('a disk full for longer than two report intervals while the job runs: not stopped as unpaid, and paid for every second once space returns', async () => {
+    const { home, agent, lines, buyer, paidReports } = await agentOnSmallDisk();
+    // 24 s of work; the disk is full for 16 s of it (the unpaid limit is two 5 s intervals + 2 s).
+    const handle = await buyer.submit(loop.job(24, { diskMiB: 1, outputMiB: 0 }), { outputDir: null });
+    await until('a first paid report', () => paidReports() > 0, 30_000);
+    const local = agent.jobs.runner.list().find((j) => j.state === 'running');
+    expect(local, 'the job runs').toBeDefined();
+    const filler = fillDisk(home);
+    await new Promise((r) => setTimeout(r, 16_000));
+    expect(agent.jobs.runner.get(local!.id)!.state, 'still running on the full disk').toBe('running');
+    fs.rmSync(filler);
+    const result = await Promise.race([handle.result, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result\n${lines.slice(-30).join('')}`)), 60_000))]);
+    expect(result.state).toBe('succeeded');
+    expect(result.usageSeconds).toBeGreaterThanOrEqual(23);
+    expect(BigInt(result.paid)).toBe((BigInt(result.usageSeconds) * PRICE) / 3600n);
+    expect(agent.jobs.runner.get(local!.id)).toMatchObject({ state: 'succeeded', reason: 'exit-0' });
+    expect(lines.filter((l) => /unpaid|job run crashed|"level":"error"/.test(l))).toEqual([]);
   }, 240_000);
 });
