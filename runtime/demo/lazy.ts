@@ -6,6 +6,13 @@ import type { Logger } from '../log.js';
 import { folderId } from './paths.js';
 import type { MoneyService } from '../wallet/money.js';
 
+/**
+ * How long the agent's stop waits for the detached `demo serve` to end on SIGTERM before SIGKILL
+ * (its market's SQLite is safe either way). With the chain's 1 s this stays well inside the
+ * agent's 4 s stop deadline, also when `demo serve` is still starting and not yet listening.
+ */
+const SERVE_STOP_WAIT_MS = 1500;
+
 /** How long the agent's stop waits for the in-process market and buyer to close. */
 const STOP_WAIT_MS = 2000;
 
@@ -78,7 +85,7 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
       const { readDemoState } = await import('./state.js');
       const { endProcess, stopDemoChain } = await import('./chain-processes.js');
       if (!inProcess) {
-        if (await stopOwnedDemo(home, process.pid)) log.info('the demo network is stopped (it ends with the agent that started it)');
+        if (await stopOwnedDemo(home, process.pid, SERVE_STOP_WAIT_MS)) log.info('the demo network is stopped (it ends with the agent that started it)');
         return;
       }
       const running = inProcess;
