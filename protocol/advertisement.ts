@@ -1,6 +1,7 @@
 /** What a provider tells the market about itself, within bounds no real machine exceeds. */
 import { z } from 'zod';
 import { shortText } from './common.js';
+import { advertisedImagesSchema } from './images.js';
 import { addressSchema, baseUnitsSchema } from './values.js';
 
 /** The availability the provider advertises (from the agent's state): paused providers get no offers. */
@@ -51,6 +52,8 @@ export const advertisementSchema = z
     chainId: z.number().int().positive(),
     escrow: addressSchema,
     agent: z.string().max(64),
+    /** Revision 2: the images this provider holds warm, and what it may still pull. */
+    images: advertisedImagesSchema.optional(),
   })
   .strict()
   // Figures that must agree with each other.

@@ -1,7 +1,11 @@
 /** The protocol's version, its paths and the limits both ends hold each other to. */
 
 export const PROTOCOL_VERSION = 1;
-export const SUPPORTED_VERSIONS = [1] as const;
+/**
+ * The revisions this side speaks. 2 is version 1 with the image additions (protocol/images.ts):
+ * nothing of 1 changed, and a peer that lists only 1 is answered, and spoken to, in 1.
+ */
+export const SUPPORTED_VERSIONS = [1, 2] as const;
 
 /** The largest text frame either side accepts; an output chunk fits in it with room to spare. */
 export const MAX_MESSAGE_BYTES = 512 * 1024;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { advertisementSchema } from './advertisement.js';
 import { marketJobIdSchema, nonceSchema, roleSchema, shortText } from './common.js';
+import { demandedImageSchema, MAX_DEMAND_IMAGES, pullProgressSchema } from './images.js';
 import { MAX_ATTEMPTS } from './limits.js';
 import { declineReasonSchema, jobRequestSchema, offerSchema } from './offers.js';
 import { jobEndSchema, marketJobStateSchema, outputChunkSchema, usageReportSchema } from './reports.js';
@@ -42,6 +43,8 @@ export const providerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('output'), chunk: outputChunkSchema }).strict(),
   z.object({ type: z.literal('job-ended'), end: jobEndSchema }).strict(),
   /** After a reconnect: the jobs this provider still runs, so the market re-links them to their buyers. */
+  /** Revision 2: how far the job's image pull is (not billed). */
+  z.object({ type: z.literal('pull-progress'), progress: pullProgressSchema }).strict(),
   z.object({ type: z.literal('resume'), jobs: z.array(z.object({ jobId: marketJobIdSchema, usageSeconds: z.number().int().nonnegative() }).strict()).max(64) }).strict(),
 ]);
 export type ProviderMessage = z.infer<typeof providerMessageSchema>;
@@ -59,6 +62,8 @@ export const toProviderMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('offer-withdrawn'), offerId: z.string().max(64), reason: z.string().max(64) }).strict(),
   z.object({ type: z.literal('voucher'), jobId: marketJobIdSchema, signed: signedVoucherSchema }).strict(),
   z.object({ type: z.literal('cancel'), jobId: marketJobIdSchema, reason: z.string().max(64), detail: shortText }).strict(),
+  /** Revision 2: the images buyers asked for most in the market's recent window, most asked first (sent on sign-in and when it changes). */
+  z.object({ type: z.literal('demand'), images: z.array(demandedImageSchema).max(MAX_DEMAND_IMAGES) }).strict(),
   z.object({ type: z.literal('resumed'), jobs: z.array(z.object({ jobId: marketJobIdSchema, known: z.boolean() }).strict()).max(64) }).strict(),
 ]);
 export type ToProviderMessage = z.infer<typeof toProviderMessageSchema>;
@@ -100,6 +105,8 @@ export const toBuyerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('usage'), report: usageReportSchema, pricePerHour: baseUnitsSchema }).strict(),
   z.object({ type: z.literal('output'), chunk: outputChunkSchema }).strict(),
   z.object({ type: z.literal('job-ended'), end: jobEndSchema, provider: addressSchema.nullable() }).strict(),
+  /** Revision 2: the provider's pull progress, relayed. */
+  z.object({ type: z.literal('pull-progress'), progress: pullProgressSchema }).strict(),
   /**
    * One attempt of the job is over but the job is not: its provider was preempted and the market
    * places the job again (`next` is the attempt that follows, of `maxAttempts`). `end` is that

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { marketJobIdSchema } from './common.js';
 import { DEFAULT_REPORT_INTERVAL_S, MAX_JOB_SECONDS, MAX_OUTPUT_BYTES, MAX_PRICE_PER_HOUR, MAX_REPORT_INTERVAL_S, MIN_REPORT_INTERVAL_S } from './limits.js';
+import { MAX_IMAGE_BYTES, MAX_PULL_SECONDS } from './images.js';
 import { addressSchema, baseUnitsSchema, DIGEST_REF, LOCAL_ID, networkSchema as jobNetworkSchema } from './values.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -40,6 +41,10 @@ export const jobRequestSchema = z
     /** For the whole job, per hour, token base units (at most MAX_PRICE_PER_HOUR). */
     pricePerHour: priceSchema,
     reportIntervalSeconds: z.number().int().min(MIN_REPORT_INTERVAL_S).max(MAX_REPORT_INTERVAL_S).default(DEFAULT_REPORT_INTERVAL_S),
+    /** Revision 2: the image's compressed size (all its layers and its config), as the buyer states it; a provider whose manifest read contradicts it declines. */
+    imageSizeBytes: z.number().int().nonnegative().max(MAX_IMAGE_BYTES).optional(),
+    /** Revision 2: the longest the buyer lets the image's pull take; a provider whose measured rate says longer declines. */
+    maxPullSeconds: z.number().int().positive().max(MAX_PULL_SECONDS).optional(),
   })
   .strict()
   .refine((j) => JSON.stringify(j.command).length + JSON.stringify(j.env).length <= 64 * 1024, 'the command and env together are at most 64 KiB');
@@ -94,5 +99,11 @@ export const declineReasonSchema = z.enum([
   'job-id-used',
   /** The escrow could not be read on chain to check that the job's channel is new. */
   'chain-unreadable',
+  /** Revision 2: the offer's `imageSizeBytes` is not what the image's manifest says. */
+  'image-size-mismatch',
+  /** Revision 2: at this provider's measured download rate the pull would take longer than `maxPullSeconds`. */
+  'pull-too-slow',
+  /** The image's manifest could not be read from its registry (nor its mirror). */
+  'image-unreadable',
 ]);
 export type DeclineReason = z.infer<typeof declineReasonSchema>;

@@ -9,6 +9,7 @@ import { agentInfoSchema, agentStateSchema, noticeSchema } from '../agent/schema
 import { desktopHostSchema, desktopSettingsInput, desktopViewSchema } from '../desktop/schema.js';
 import { gpuSchema, telemetrySampleSchema, telemetryStatusSchema } from '../gpu/schema.js';
 import { jobsRetentionInputSchema, retentionViewSchema } from '../jobs/retention-schema.js';
+import { imageRecordSchema, imagesPinInputSchema, imagesSettingsInputSchema, imagesViewSchema, pruneResultSchema } from '../images/schema.js';
 import { systemCheckSchema } from '../system/schema.js';
 import {
   benchGpuResultSchema,
@@ -107,6 +108,16 @@ export const commands = {
   'jobs.outputFile': { input: jobsOutputFileInputSchema, output: jobsOutputFileOutputSchema },
   /** The retention rule for finished jobs' outputs and logs, and what they use now. Empty input reads; any subset changes (`locked-by-policy` for an admin's field). */
   'jobs.retention': { input: jobsRetentionInputSchema, output: retentionViewSchema },
+
+  // ── images (what Offshift pulled, its disk budget, pulls in progress) ─────
+  /** Offshift's images, the budget and the disk, pulls in progress. */
+  'images.list': { input: empty, output: imagesViewSchema },
+  /** Removes every image no job uses that is not pinned, least recently used first, until the store is under its low watermark (or all, with `all`). */
+  'images.prune': { input: z.object({ all: z.boolean().default(false) }).strict(), output: pruneResultSchema },
+  /** Pins (never removed by a prune) or unpins one of Offshift's images, by ref, digest or a unique digest prefix. */
+  'images.pin': { input: imagesPinInputSchema, output: imageRecordSchema },
+  /** The budget settings. Empty input reads; any subset changes (`locked-by-policy` for an admin's field). */
+  'images.settings': { input: imagesSettingsInputSchema, output: imagesViewSchema },
   /** Running apps, for the exclusive-apps picker. */
   'system.processes': { input: empty, output: z.object({ processes: z.array(runningProcessSchema) }) },
 

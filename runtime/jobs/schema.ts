@@ -165,6 +165,11 @@ export const jobProgressEventSchema = z.object({
   /** 0…1, or null while unknown. */
   fraction: z.number().min(0).max(1).nullable(),
   detail: z.string(),
+  /** Compressed bytes fetched of those missing (from the registry's manifest), the measured rate and what is left at it. */
+  bytes: z.number().int().nonnegative().optional(),
+  totalBytes: z.number().int().nonnegative().nullable().optional(),
+  bytesPerSecond: z.number().nonnegative().nullable().optional(),
+  etaSeconds: z.number().nonnegative().nullable().optional(),
 });
 export type JobProgressEvent = z.infer<typeof jobProgressEventSchema>;
 

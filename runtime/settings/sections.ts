@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } from '../desktop/schema.js';
 import { defaultRetentionSettings, retentionPatchSchema, retentionSettingsSchema } from '../jobs/retention-schema.js';
+import { defaultImageSettings, imagePatchSchema, imageSettingsSchema } from '../images/schema.js';
 import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '../market/settings.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
@@ -28,6 +29,7 @@ export const settingsSections = {
   market: { full: marketSettingsSchema, patch: marketPatchSchema, defaults: defaultMarketSettings },
   desktop: { full: desktopSettingsSchema, patch: desktopPatchSchema, defaults: defaultDesktopSettings },
   retention: { full: retentionSettingsSchema, patch: retentionPatchSchema, defaults: defaultRetentionSettings },
+  images: { full: imageSettingsSchema, patch: imagePatchSchema, defaults: defaultImageSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
 /** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */
