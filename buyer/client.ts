@@ -156,7 +156,7 @@ export class BuyerClient {
       case 'welcome':
         return;
       default: {
-        const jobId = msg.type === 'usage' ? msg.report.jobId : msg.type === 'output' ? msg.chunk.jobId : msg.type === 'job-ended' ? msg.end.jobId : msg.jobId;
+        const jobId = msg.type === 'usage' ? msg.report.jobId : msg.type === 'output' ? msg.chunk.jobId : msg.type === 'job-ended' ? msg.end.jobId : msg.type === 'pull-progress' ? msg.progress.jobId : msg.jobId;
         const tracker = this.jobs.get(jobId);
         if (tracker) this.onJobMessage(tracker, msg);
         else {

@@ -52,6 +52,9 @@ export function fromProvider(m: MarketState, address: string, peer: Peer<ToProvi
       else endJob(m, job, msg.end);
       return null;
     }
+    case 'pull-progress':
+      // Relayed to the buyer in a later step; until then only checked to be the sender's.
+      return m.ownJob(p, msg.progress.jobId) ? null : notYours(msg.progress.jobId);
     case 'resume':
       resume(m, p, msg.jobs);
       return null;
