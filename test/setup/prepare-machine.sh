@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the test suite, idempotently: Debian's docker.io (a real engine),
 # busybox-static (test images are built locally from it: no registry is reachable), iptables
-# (the sandbox's firewall rule), chromium (end-to-end tests) and systemd (systemd-analyze, for
-# the service's unit); then starts dockerd if it is not running. Needs root to install; without root it only reports what is missing.
+# (the sandbox's firewall rule), chromium (end-to-end tests), systemd (systemd-analyze, for
+# the service's unit), docker-registry and skopeo (a real registry on 127.0.0.1 and pushing
+# images made at test time to it); then starts dockerd if it is not running. Needs root to install; without root it only reports what is missing.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,9 @@ command -v iptables >/dev/null 2>&1 || need+=(iptables)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # systemd-analyze: the service's unit file is checked with `systemd-analyze verify`.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# The image tests run real registries (origin and pull-through mirror) and push to them with skopeo.
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
