@@ -1,7 +1,8 @@
 /**
  * Matching, pure: which connected provider gets the next offer of a job. Requirements first
  * (GPU count and VRAM, CPUs, memory, disk, duration, availability, free GPUs and slots), then
- * price (the job's price covers the provider's floor), then the score's tier (null last), then the
+ * price (the job's price covers the provider's floor), then the job's image (held warm first, then
+ * room for it, then the rest: image-ranking.ts), then the score's tier (null last), then the
  * provider offered least recently.
  *
  * The score is the provider's own claim, which the market cannot check: the schema bounds it
@@ -10,6 +11,7 @@
  * market does check: it keeps the times itself.
  */
 import type { Advertisement, JobRequest } from '../protocol/index.js';
+import { imageClass } from './image-ranking.js';
 
 export interface Candidate {
   address: string;
@@ -80,8 +82,16 @@ export function scoreTier(score: number | null | undefined): number | null {
   return Math.max(0, Math.floor(Math.log2(Math.max(1, score))));
 }
 
-/** True when `a` should be offered before `b`: higher score tier first (null last), then least recently offered. */
-export function before(a: Candidate, b: Candidate): boolean {
+/**
+ * True when `a` should be offered before `b`: with a job, the image class first (holds its image,
+ * then has room for it, then the rest); then higher score tier (null last), then least recently offered.
+ */
+export function before(a: Candidate, b: Candidate, job?: JobRequest): boolean {
+  if (job) {
+    const ia = imageClass(job, a.ad);
+    const ib = imageClass(job, b.ad);
+    if (ia !== ib) return ia < ib;
+  }
   const sa = scoreTier(a.ad?.score);
   const sb = scoreTier(b.ad?.score);
   if (sa !== sb) {
@@ -98,19 +108,20 @@ export function pickProvider(job: JobRequest, candidates: Iterable<Candidate>, m
   let best: Candidate | null = null;
   for (const c of candidates) {
     if (exclude(c) || unfitReason(job, c, market) !== null) continue;
-    if (best === null || before(c, best)) best = c;
+    if (best === null || before(c, best, job)) best = c;
   }
   return best;
 }
 
 /** Every provider that fits, best first (for views and tests). */
 export function rankProviders(job: JobRequest, candidates: Iterable<Candidate>, market: { chainId: number; escrow: string }): Candidate[] {
-  return [...candidates].filter((c) => unfitReason(job, c, market) === null).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  return [...candidates].filter((c) => unfitReason(job, c, market) === null).sort((a, b) => (before(a, b, job) ? -1 : before(b, a, job) ? 1 : 0));
 }
 
 /**
- * The same choice as `pickProvider`, faster: the candidates come in buckets of equal score, best
- * score first (null last); the first bucket with a provider that fits holds the answer.
+ * The same choice as `pickProvider`, faster, among candidates of one image class (ranking.ts
+ * keeps them apart): they come in buckets of equal score, best score first (null last); the first
+ * bucket with a provider that fits holds the answer.
  */
 export function pickFromBuckets(job: JobRequest, buckets: Iterable<Iterable<Candidate>>, market: { chainId: number; escrow: string }, exclude: (c: Candidate) => boolean = () => false): Candidate | null {
   for (const bucket of buckets) {
