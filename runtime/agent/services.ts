@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { scoresByGpu, suggestedPrice } from '../market/pricing.js';
 import { createMarketService, type MarketService } from '../market/service.js';
 import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
+import type { DecisionReason } from '../schedule/schema.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
 import { scryptNOverride } from '../system/dev-overrides.js';
 import { createLazyMoney, type LazyMoney } from '../wallet/lazy-money.js';
@@ -33,6 +34,9 @@ export interface AgentServices {
   /** Stops feeding GPU telemetry to the schedule. */
   unsubscribeTelemetry: () => void;
 }
+
+/** Why the GPU is not lent that mean the owner uses the computer (downloads may go on then, if the owner allows it). */
+const OWNER_AT_THE_COMPUTER = new Set<DecisionReason>(['user-active', 'exclusive-app', 'foreign-gpu-use', 'too-hot']);
 
 interface Wiring {
   options: AgentOptions;
@@ -58,12 +62,20 @@ export function createAgentServices(w: Wiring): AgentServices {
     idle: options.idleSource,
     gpu,
     policyFile: options.policyFile,
-    onDecision: (availability) => state.update({ availability }),
+    onDecision: (availability) => {
+      state.update({ availability });
+      // Pulls no job waits for (pre-pulls) stop when the owner comes back, unless downloads may go on.
+      jobsRef?.images.availabilityChanged();
+    },
   });
+  let jobsRef: JobsService | null = null;
   const unsubscribeTelemetry = bus.subscribe((event, payload) => {
     if (event === 'gpu.telemetry') schedule.onTelemetry((payload as { samples: TelemetrySample[] }).samples);
   });
-  const jobs = createJobs(w, gpu, schedule);
+  // The market link is made below: the image store tells it when what it holds warm changes.
+  let marketRef: MarketService | null = null;
+  const jobs = createJobs(w, gpu, schedule, () => marketRef?.provider()?.advertiseSoon());
+  jobsRef = jobs;
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
   const money = createLazyMoney({ home: options.home, log, bus, scryptN: scryptNOverride(env) });
   const bench = createBench(w, gpu, jobs);
@@ -75,6 +87,7 @@ export function createAgentServices(w: Wiring): AgentServices {
     log,
     bus,
     runner: jobs.runner,
+    images: jobs.images,
     listGpus: () => gpu.list(),
     schedule,
     agentState: () => ({ value: state.value, snapshot: state.snapshot }),
@@ -85,11 +98,12 @@ export function createAgentServices(w: Wiring): AgentServices {
     demo,
     backoff: options.market?.backoff,
   });
+  marketRef = market;
   return { gpu, schedule, jobs, money, bench, desktop, market, demo, unsubscribeTelemetry };
 }
 
 /** Jobs: the sandboxed runner; the availability loop pauses, resumes and preempts through it. */
-function createJobs({ options, env, log, bus, state }: Wiring, gpu: GpuService, schedule: ScheduleService): JobsService {
+function createJobs({ options, env, log, bus, state }: Wiring, gpu: GpuService, schedule: ScheduleService, onImagesChange: () => void): JobsService {
   const jobs = createJobsService({
     home: options.home,
     env,
@@ -103,6 +117,11 @@ function createJobs({ options, env, log, bus, state }: Wiring, gpu: GpuService, 
     },
     sandboxSettings: () => effectiveSandboxSettings(schedule.settings, schedule.policy.current),
     settings: { store: schedule.settings, policy: () => schedule.policy.current },
+    mayDownload: () => {
+      const decision = schedule.loop.decision;
+      return !decision || decision.run || (jobs.images.settings().pullWhileOwnerActive && OWNER_AT_THE_COMPUTER.has(decision.reason));
+    },
+    onImagesChange,
   });
   schedule.setJobs(jobs.runner);
   return jobs;

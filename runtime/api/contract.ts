@@ -112,7 +112,7 @@ export const commands = {
   // ── images (what Offshift pulled, its disk budget, pulls in progress) ─────
   /** Offshift's images, the budget and the disk, pulls in progress. */
   'images.list': { input: empty, output: imagesViewSchema },
-  /** Removes every image no job uses that is not pinned, least recently used first, until the store is under its low watermark (or all, with `all`). */
+  /** Removes every one of Offshift's images that no job uses and that is not pinned (`all`: pinned ones too). The owner's own images are never touched. */
   'images.prune': { input: z.object({ all: z.boolean().default(false) }).strict(), output: pruneResultSchema },
   /** Pins (never removed by a prune) or unpins one of Offshift's images, by ref, digest or a unique digest prefix. */
   'images.pin': { input: imagesPinInputSchema, output: imageRecordSchema },

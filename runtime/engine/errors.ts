@@ -96,3 +96,8 @@ export function imageImportFailed(code: string, what: string, why: string): AppE
 export function imageImportUnlisted(code: string, what: string): AppError {
   return new AppError(code, `The engine made ${what} but does not list it; try again, or run docker images to look.`);
 }
+
+/** An image Offshift meant to remove is used by a container (a job's, or one the owner started from it). */
+export function imageInUse(id: string, error: unknown): AppError {
+  return new AppError('image-in-use', `The image ${id.slice(0, 19)} is used by a container, so it was kept: ${messageOf(error)}. It is removed once no container uses it.`);
+}

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { DIGEST_REF, LOCAL_ID } from '../jobs/schema.js';
 import type { PullEvent as PullProgress } from '../sandbox/pull-progress.js';
 import type { Engine } from './connect.js';
-import { engineUnreachable, imageDigestMismatch, imageMissing, imageNotPinned, imagePulledButUnlisted, imagePullFailed, isNotFound } from './errors.js';
+import { engineUnreachable, imageInUse, isConflict, imageDigestMismatch, imageMissing, imageNotPinned, imagePulledButUnlisted, imagePullFailed, isNotFound } from './errors.js';
 
 export type { PullEvent as PullProgress } from '../sandbox/pull-progress.js';
 
@@ -58,8 +58,8 @@ export async function resolveImage(docker: Engine, ref: string, onProgress: (p: 
 }
 
 /** Pulls `ref`, reporting the engine's progress events, until the pull ends. */
-export async function pullImage(docker: Engine, ref: string, onProgress: (p: PullProgress) => void): Promise<void> {
-  const stream = await docker.pull(ref);
+export async function pullImage(docker: Engine, ref: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+  const stream = await docker.pull(ref, signal ? { abortSignal: signal } : {});
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -76,6 +76,52 @@ export async function inspectImage(docker: Engine, ref: string): Promise<Docker.
     return await docker.getImage(ref).inspect();
   } catch (error) {
     if (isNotFound(error)) return null;
+    throw engineUnreachable(error);
+  }
+}
+
+/** An image on the engine, as its list shows it. */
+export interface EngineImage {
+  id: string;
+  repoDigests: string[];
+  /** Tags: an image pulled by digest has none, so a tag is someone's (the owner's) name for it. */
+  repoTags: string[];
+  sizeBytes: number;
+}
+
+export async function listEngineImages(docker: Engine): Promise<EngineImage[]> {
+  try {
+    const list = await docker.listImages({ all: false });
+    return list.map((i) => ({ id: i.Id, repoDigests: i.RepoDigests ?? [], repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size }));
+  } catch (error) {
+    throw engineUnreachable(error);
+  }
+}
+
+/** The uncompressed layer digests (diff ids) an image is made of; null when the engine has no such image. */
+export async function imageLayers(docker: Engine, id: string): Promise<string[] | null> {
+  const info = await inspectImage(docker, id);
+  return info ? (info.RootFS?.Layers ?? []) : null;
+}
+
+/** Removes an image Offshift pulled, by id; false when the engine no longer had it. A container using it makes this fail (409). */
+export async function removeImage(docker: Engine, id: string): Promise<boolean> {
+  try {
+    await docker.getImage(id).remove({ force: true, noprune: false });
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    if (isConflict(error)) throw imageInUse(id, error);
+    throw engineUnreachable(error);
+  }
+}
+
+/** Where the engine keeps its images (its data root), for the free-disk figure. */
+export async function engineDataRoot(docker: Engine): Promise<string | null> {
+  try {
+    const info = (await docker.info()) as { DockerRootDir?: string };
+    return info.DockerRootDir ?? null;
+  } catch (error) {
     throw engineUnreachable(error);
   }
 }

@@ -7,7 +7,7 @@ export { connectDocker, createDockerClient, dockerOptionsFromEnv, type DockerEnd
 export { containerById, createContainer, listContainers, EngineContainer, type ContainerCreateOptions, type ContainerDetails, type ContainerSummary } from './containers.js';
 export { describeEngineFailure, engineUnreachable, isConflict, isContainerGone, isNotFound, NVIDIA_TOOLKIT_HELP, outputVolumeFailed } from './errors.js';
 export { containerEvents, engineAnswers } from './events.js';
-export { engineFeatures, inspectImage, pullImage, resolveImage, withAbortablePulls, type EngineFeatures, type PullProgress } from './images.js';
+export { engineDataRoot, engineFeatures, imageLayers, inspectImage, listEngineImages, pullImage, removeImage, resolveImage, withAbortablePulls, type EngineFeatures, type EngineImage, type PullProgress } from './images.js';
 export { createNetwork, inspectNetwork, isNetworkClash, removeNetwork, type NetworkCreateOptions, type NetworkDetails } from './networks.js';
 export { probeDocker, type DockerProbe } from './probe.js';
 export { createVolume, listVolumes, removeVolume, type VolumeCreateOptions } from './volumes.js';

@@ -44,4 +44,6 @@ export interface Active {
    * nothing more; the next start re-adopts the job, or records its end if it exited meanwhile.
    */
   detach: AbortController;
+  /** Aborted when the job is stopped while its image is pulled: the job stops waiting (the image store decides whether the pull goes on). */
+  pullAbort: AbortController;
 }

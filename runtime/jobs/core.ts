@@ -12,6 +12,7 @@ import { Egress } from '../sandbox/egress/egress.js';
 import { chooseJobOutputs, type JobOutputs } from '../sandbox/job-outputs.js';
 import type { SandboxSettings } from '../sandbox/settings.js';
 import { defaultSandboxPolicy, LABEL_AGENT, type SandboxPolicy } from '../sandbox/policy.js';
+import type { ImageService } from '../images/service.js';
 import type { Db } from '../storage/database.js';
 import type { Active } from './active.js';
 import { DeferredWrites } from './deferred-writes.js';
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   listGpus?: () => Promise<Gpu[]>;
   /** Live job logs (the agent forwards them as `job.log`). */
   onLog?: (event: JobLogEvent) => void;
+  /** The image store (runtime/images/): pulls within the disk budget, shared, with bytes, rate and ETA. Without it images are pulled directly (tests of the runner alone). */
+  images?: Pick<ImageService, 'obtain'>;
   /** Progress of an image pull (the agent forwards it as `job.progress`), at most 4 a second. */
   onProgress?: (event: JobProgressEvent) => void;
   graceMs?: number;
@@ -159,6 +162,7 @@ export class RunnerCore {
       done,
       resolveDone,
       detach: new AbortController(),
+      pullAbort: new AbortController(),
     };
     this.active.set(spec.id, active);
     this.engineWatch.start();

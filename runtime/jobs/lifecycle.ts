@@ -12,10 +12,10 @@ import type { RunnerCore } from './core.js';
 import { engineRestartDecision } from './engine-restart.js';
 import { catchUpLogs, followLogs } from './log-follow.js';
 import { collectOutput } from './output-collect.js';
-import { pullReporter } from './pull-report.js';
+import { pullReporter, pullTickReporter } from './pull-report.js';
 import { UsageMeter } from './metering.js';
 import { decideOutcome, stopReasons, type StopRequest } from './outcome.js';
-import { isFinalState } from './schema.js';
+import { isFinalState, LOCAL_ID } from './schema.js';
 
 export class JobLifecycle {
   constructor(private readonly core: RunnerCore) {}
@@ -33,7 +33,7 @@ export class JobLifecycle {
     const { core, docker } = this;
     try {
       core.transition(a, 'pulling', 'image', `Checking the image ${a.spec.image}.`);
-      const imageId = await resolveImage(docker, a.spec.image, pullReporter(core, a));
+      const imageId = await this.image(a);
       if (a.stop) return await this.endBeforeStart(a);
       core.transition(a, 'starting', 'creating', 'Creating the hardened container.');
       const lease = a.spec.network === 'none' ? null : await core.egress.lease(a.id, a.spec.network.allow);
@@ -168,10 +168,19 @@ export class JobLifecycle {
   }
 
   /** SIGTERM, the grace period, then SIGKILL. Before the container exists, the run just ends. */
+  /** The engine image id for the job: through the image store (budget, shared pulls) for a digest, directly for a local id. */
+  private async image(a: Active): Promise<string> {
+    const images = this.core.options.images;
+    if (!images || LOCAL_ID.test(a.spec.image)) return resolveImage(this.docker, a.spec.image, pullReporter(this.core, a));
+    // Stopped while pulling, this throws; run() ends the job as its stop says, not as a failed pull.
+    return images.obtain(a.spec.image, a.id, pullTickReporter(this.core, a), a.pullAbort.signal);
+  }
+
   async stop(a: Active, request: StopRequest, graceMs: number): Promise<void> {
     if (isFinalState(a.state)) return;
     if (a.stop && a.state === 'stopping') return; // already on its way out
     a.stop ??= request;
+    if (a.state === 'pulling') a.pullAbort.abort();
     a.stopGraceMs = graceMs;
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     a.timeoutTimer = null;

@@ -194,6 +194,11 @@ export class JobRunner {
     await Promise.all([...this.core.active.values()].filter((a) => a.state === 'paused').map((a) => this.lifecycle.resume(a, detail)));
   }
 
+  /** The images of the jobs in hand (queued to stopping, paused too): the image store never removes them. */
+  imagesInUse(): string[] {
+    return [...this.core.active.values(), ...this.core.ending.values()].map((a) => a.spec.image);
+  }
+
   /** Jobs in hand and not paused (queued to stopping). */
   runningCount(): number {
     return [...this.core.active.values()].filter((a) => a.state !== 'paused' && !isFinalState(a.state)).length;
@@ -261,7 +266,10 @@ export class JobRunner {
     const core = this.core;
     core.closed = true;
     const ending = [...core.active.values()].filter((a) => a.state === 'queued' || a.state === 'pulling' || a.state === 'starting' || a.state === 'stopping');
-    for (const a of ending) if (a.state !== 'stopping') a.stop ??= agentStopped;
+    for (const a of ending) {
+      if (a.state !== 'stopping') a.stop ??= agentStopped;
+      a.pullAbort.abort();
+    }
     this.stopping.abort();
     if (ending.length) {
       let timer: NodeJS.Timeout | undefined;

@@ -15,6 +15,10 @@ import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import type { SettingsStore } from '../settings/store.js';
 import { listOutputs, readOutputImage } from './outputs.js';
+import { createImageHandlers, type ImageHandlers } from '../images/handlers.js';
+import { defaultImageSettings } from '../images/schema.js';
+import { ImageService } from '../images/service.js';
+import { effectiveImages, imagesValue } from '../images/settings.js';
 import { Retention, RETENTION_INTERVAL_MS } from './retention.js';
 import { defaultRetentionSettings, type RetentionView } from './retention-schema.js';
 import { checkRetentionPatch, effectiveRetention, retentionValue } from './retention-settings.js';
@@ -22,13 +26,15 @@ import { JobRunner } from './runner.js';
 import { isFinalState } from './schema.js';
 import { JobStore, listPage } from './store.js';
 
-export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile' | 'jobs.retention'>;
+export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile' | 'jobs.retention'> & ImageHandlers;
 
 export interface JobsService {
   readonly runner: JobRunner;
   readonly handlers: JobHandlers;
   /** Finished jobs' folders under the retention rule (retention.ts). */
   readonly retention: Retention;
+  /** The images Offshift pulled, within the disk budget (runtime/images/). */
+  readonly images: ImageService;
   /** Re-adopts or reaps this agent's containers from before a restart. */
   start(): Promise<void>;
   /**
@@ -53,12 +59,22 @@ export function createJobsService(options: {
   /** How often the retention rule is applied (default RETENTION_INTERVAL_MS). */
   retentionIntervalMs?: number;
   db?: Db;
+  /** Whether an image download may run now (the owner away, or allowed while they use the computer). */
+  mayDownload?: () => boolean;
+  /** The image store's warm images or free budget changed. */
+  onImagesChange?: () => void;
 }): JobsService {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
   const store = new JobStore(db);
+  const docker = connectDocker(options.env);
+  const imagesSettings = () => (options.settings ? imagesValue(effectiveImages(options.settings.store, options.settings.policy())) : defaultImageSettings);
+  // The image store's in-use list is the runner's, made just below.
+  let imagesInUse: () => string[] = () => [];
+  const images = new ImageService({ db, docker, log: options.log, settings: imagesSettings, inUse: () => imagesInUse(), mayDownload: options.mayDownload, onChange: options.onImagesChange });
   const runner = new JobRunner({
     db,
-    docker: connectDocker(options.env),
+    docker,
+    images,
     home: options.home,
     log: options.log,
     listGpus: options.listGpus,
@@ -66,6 +82,7 @@ export function createJobsService(options: {
     onProgress: (event) => options.bus.emit('job.progress', event),
     sandboxSettings: options.sandboxSettings,
   });
+  imagesInUse = () => runner.imagesInUse();
   // Jobs the runner has in hand, until their output is collected and released (retention leaves
   // them be): a job's end is recorded before its /output is collected, and wait() resolves after.
   const inHand = new Set<string>();
@@ -151,12 +168,14 @@ export function createJobsService(options: {
       }
       return retentionView();
     },
+    ...createImageHandlers(images, settings),
   };
 
   return {
     runner,
     handlers,
     retention,
+    images,
     async start() {
       // Recovery must not hold the agent's start hostage to a slow or silent engine: wait a few
       // seconds, then let it finish in the background.
@@ -168,12 +187,16 @@ export function createJobsService(options: {
       options.onRunningCount(runner.runningCount());
       // Retention once recovery has collected what the last run left (so no output is removed unread).
       void recovery.finally(() => {
-        if (!stopped) retention.start(retentionIntervalMs);
+        if (stopped) return;
+        retention.start(retentionIntervalMs);
+        // The image store reconciles with the engine and prunes by its watermarks, now and periodically.
+        images.start();
       });
     },
     async stop() {
       stopped = true;
       retention.stop();
+      images.close();
       unsubscribe();
       // The runner first: it ends the jobs that had not started (their pull aborted) and waits
       // until each has recorded its end; only then is the database closed under it.

@@ -26,6 +26,8 @@ const HEARTBEAT_MS = 20_000;
 export type LinkState = 'connecting' | 'signing-in' | 'connected' | 'retrying' | 'refused' | 'closed';
 
 export interface Welcome {
+  /** The protocol revision the market chose in its challenge (2: the image additions, protocol/images.ts). */
+  revision: number;
   address: string;
   session: string;
   chainId: number;
@@ -156,6 +158,7 @@ export class MarketConnection {
     this.malformed = new MalformedCounter();
     let lastError = '';
     let refusal: string | null = null;
+    let revision = 1;
     ws.on('open', () => {
       this.setState('signing-in', `Connected to ${checked.url.host}; signing in with your wallet…`, null);
       this.raw(ws, { type: 'hello', versions: [...SUPPORTED_VERSIONS], role: 'provider', agent: this.o.agent });
@@ -182,6 +185,7 @@ export class MarketConnection {
       this.malformed.record(false);
       const m = parsed.message;
       if (m.type === 'challenge') {
+        revision = m.version;
         void this.signIn(ws, checked.url, m).catch((error: unknown) => {
           refusal = `Could not sign in: ${(error as Error).message}`;
           ws.close(1000);
@@ -193,7 +197,7 @@ export class MarketConnection {
         this.attempt = 0;
         this.setState('connected', `Connected to ${checked.url.host} as ${m.address}.`, null);
         try {
-          this.o.onWelcome({ address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
+          this.o.onWelcome({ revision, address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
         } catch (error) {
           this.o.log.error('handling the market welcome failed', { error: (error as Error).message });
         }

@@ -38,6 +38,11 @@ export class MarketJobs {
   }
 
   /** Market jobs not ended (an ended one stays tracked only until its ending is delivered). */
+  /** The market job a local job runs (null: not a market job this provider tracks). */
+  byLocalId(localId: string): PaidJob | null {
+    return this.running().find((j) => j.row.local_job_id === localId) ?? null;
+  }
+
   running(): PaidJob[] {
     return [...this.jobs.values()].filter((j) => this.link.store.job(j.jobId)?.ended_at == null);
   }

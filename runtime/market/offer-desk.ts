@@ -188,6 +188,9 @@ export class OfferDesk {
     // The runner's own admission, dry: a spec it would refuse is declined now, with its words.
     const refusal = await this.d.runner.check(offerToSpec(offer, localIdFor(this.d.runner, offer.jobId)), reservation);
     if (refusal) return { accept: false, reason: 'sandbox-refused', detail: `Declined: the sandbox refuses this job: ${refusal.message}` };
+    // The image: its manifest read, the size the offer claims checked, room made in the budget (or declined), before a byte is pulled.
+    const fit = await this.d.images?.checkOffer(offer.job.image, { imageSizeBytes: offer.job.imageSizeBytes, maxPullSeconds: offer.job.maxPullSeconds });
+    if (fit && !fit.ok) return { accept: false, reason: fit.reason, detail: fit.detail };
     return null;
   }
 

@@ -1,6 +1,7 @@
 /** What the provider's parts (offer-desk.ts, market-jobs.ts) are given: the agent's services, and the provider's link to the market and its records. */
 import type { JsonRpcProvider } from 'ethers';
 import type { Gpu } from '../gpu/schema.js';
+import type { ImageService } from '../images/service.js';
 import type { JobRunner } from '../jobs/runner.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
@@ -15,6 +16,8 @@ export interface ProviderDeps {
   db: Db;
   log: Logger;
   runner: JobRunner;
+  /** The image store: whether an offer's image fits before any pull, what is warm, pre-pulls (absent: images are not judged, advertised nor pre-pulled). */
+  images?: Pick<ImageService, 'checkOffer' | 'advertised' | 'prePull'>;
   money: MoneyService;
   agent: string;
   listGpus: () => Promise<Gpu[]>;
@@ -44,4 +47,6 @@ export interface ProviderLink {
   rpc: () => JsonRpcProvider;
   /** Something the advertisement is made of changed. */
   advertiseSoon: () => void;
+  /** The protocol revision the market chose (1 until signed in). */
+  revision: () => number;
 }

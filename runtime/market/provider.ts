@@ -8,7 +8,8 @@
 import { getAddress, type JsonRpcProvider } from 'ethers';
 import { makeProvider } from '../chain/provider.js';
 import { marketStopReasons } from '../jobs/outcome.js';
-import type { ToProviderMessage } from '../../protocol/index.js';
+import type { JobProgressEvent } from '../jobs/schema.js';
+import { IMAGES_REVISION, type ToProviderMessage } from '../../protocol/index.js';
 import { MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { MarketJobs } from './market-jobs.js';
 import { OfferDesk } from './offer-desk.js';
@@ -64,6 +65,7 @@ export class MarketProvider {
         return (this.rpc ??= makeProvider(net.rpcUrl, net.chainId));
       },
       advertiseSoon: () => this.advertiseSoon(),
+      revision: () => this.revision,
     };
     this.offers = new OfferDesk(d, link);
     this.jobs = new MarketJobs(d, link);
@@ -72,6 +74,19 @@ export class MarketProvider {
 
   get address(): string {
     return getAddress(this.d.money.wallet.address()!);
+  }
+
+  /** The protocol revision the market chose: the image additions (protocol/images.ts) only at 2 and above. */
+  get revision(): number {
+    return this.welcome?.revision ?? 1;
+  }
+
+  /** A market job's image pull advanced (`job.progress` of its local job): tell the market, for its buyer. Not billed. */
+  pullProgress(event: JobProgressEvent): void {
+    if (this.revision < IMAGES_REVISION || event.bytes === undefined) return;
+    const job = this.jobs.byLocalId(event.id);
+    if (!job) return;
+    this.conn.send({ type: 'pull-progress', progress: { jobId: job.row.job_id, bytes: event.bytes, totalBytes: event.totalBytes ?? null, bytesPerSecond: event.bytesPerSecond ?? null } });
   }
 
   get network(): { chainId: number; escrow: string } {
@@ -172,6 +187,7 @@ export class MarketProvider {
       chainId: net.chainId,
       escrow: net.escrow,
       agent: this.d.agent,
+      images: this.revision >= IMAGES_REVISION ? (this.d.images?.advertised() ?? null) : null,
     });
     const text = JSON.stringify(ad);
     if (text === this.lastAd) return;
@@ -198,6 +214,9 @@ export class MarketProvider {
         if (j) void this.d.runner.stopJob(j.row.local_job_id, { state: 'cancelled', reason: marketStopReasons.buyerCancelled, detail: `Cancelled by the buyer${m.detail ? `: ${m.detail}` : '.'}` }).catch(() => {});
         return;
       }
+      case 'demand':
+        void this.d.images?.prePull(m.images).catch((error: unknown) => this.d.log.warn('pre-pulling failed', { error: (error as Error).message }));
+        return;
       case 'resumed':
         for (const r of m.jobs) {
           const j = this.jobs.get(r.jobId);

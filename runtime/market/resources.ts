@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/schema.js';
 import { gpuKey } from '../sandbox/gpu-assign.js';
 import type { Capacity, FreeResources } from '../jobs/reservations.js';
-import type { Advertisement, AdvertisedGpu } from '../../protocol/index.js';
+import type { AdvertisedImages, Advertisement, AdvertisedGpu } from '../../protocol/index.js';
 import type { MarketSettings } from './settings.js';
 
 export { RESERVED_MEMORY_MIB } from '../jobs/reservations.js';
@@ -32,6 +32,8 @@ export function buildAdvertisement(input: {
   chainId: number;
   escrow: string;
   agent: string;
+  /** Revision 2: the warm images and free image budget (null: not told, the market speaks revision 1). */
+  images: AdvertisedImages | null;
 }): Advertisement {
   const gpus = advertisedGpus(input.gpus, input.scores);
   const scored = gpus.map((g) => g.score).filter((s): s is number => s !== null);
@@ -50,5 +52,6 @@ export function buildAdvertisement(input: {
     chainId: input.chainId,
     escrow: input.escrow,
     agent: input.agent.slice(0, 64),
+    ...(input.images ? { images: input.images } : {}),
   };
 }

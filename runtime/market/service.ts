@@ -9,7 +9,9 @@ import type { EventBus } from '../api/events.js';
 import type { StateInputs } from '../agent/state.js';
 import type { AgentState } from '../agent/schema.js';
 import type { Gpu } from '../gpu/schema.js';
+import type { ImageService } from '../images/service.js';
 import type { JobRunner } from '../jobs/runner.js';
+import type { JobProgressEvent } from '../jobs/schema.js';
 import type { Logger } from '../log.js';
 import type { ScheduleService } from '../schedule/service.js';
 import { effectiveSection } from '../settings/effective.js';
@@ -35,6 +37,8 @@ export interface MarketServiceOptions {
   log: Logger;
   bus: EventBus;
   runner: JobRunner;
+  /** The image store (offers' images judged before any pull, warm images advertised, pre-pulls). */
+  images?: ImageService;
   listGpus: () => Promise<Gpu[]>;
   schedule: ScheduleService;
   agentState: () => { value: AgentState; snapshot: Readonly<StateInputs> };
@@ -213,6 +217,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       db: money.db,
       log: o.log,
       runner: o.runner,
+      images: o.images,
       money,
       agent: `offshift/${VERSION}`,
       listGpus: o.listGpus,
@@ -319,6 +324,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
     start() {
       unsubscribeBus = o.bus.subscribe((event, payload) => {
         if (event === 'agent.state') provider?.advertiseSoon();
+        else if (event === 'job.progress') provider?.pullProgress(payload as JobProgressEvent);
         else if (event === 'wallet.update') {
           const reason = (payload as { reason: string }).reason;
           if (reason === 'unlocked' || reason === 'created' || reason === 'imported' || reason === 'locked' || reason === 'settings') void schedule();

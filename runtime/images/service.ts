@@ -1,0 +1,454 @@
+/**
+ * The image store: the images Offshift pulled, kept within the owner's budget and above the
+ * free-disk floor. It decides before a byte is pulled whether an image fits (removing least
+ * recently used images no job needs), pulls by digest through the mirror when one is set,
+ * shares one pull among the jobs that wait for it, prunes by watermarks, pre-pulls what the
+ * market says is in demand, and says what it holds warm. The owner's own images are never
+ * touched: only images it pulled get a record, and an image someone tagged is no longer Offshift's.
+ */
+import { AppError } from '../errors.js';
+import { inspectImage, removeImage, type Engine } from '../engine/index.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../storage/database.js';
+import type { AdvertisedImages, DemandedImage } from '../../protocol/index.js';
+import { LOCAL_ID, MAX_ADVERTISED_IMAGES } from '../../protocol/index.js';
+import { measuredRate, MIN_MEASURED_PULL_BYTES } from './download-rate.js';
+import { EngineImages, type EnginePicture } from './engine-picture.js';
+import { availableBytes, planWatermarkPrune, type DiskPicture, type EvictionCandidate } from './eviction.js';
+import { DEFAULT_EXPANSION, imageNeed, judgeFit, type FitVerdict, type OfferClaims } from './fit.js';
+import { pullVerified, type PullOutcome, type PullTick } from './pull.js';
+import { parseImageRef, readManifest, type ImageRef, type ManifestFacts } from './registry.js';
+import type { ImagePull, ImageRecord, ImageSettings, ImagesView, PruneResult } from './schema.js';
+import { ImageStore, type ImageRow } from './store.js';
+
+const GIB = 1024 ** 3;
+/** An accepted offer's room is held this long for its pull to begin (an offer is held 65 s at most). */
+const OFFER_ROOM_MS = 70_000;
+const MANIFEST_CACHE_MS = 10 * 60_000;
+export const PRUNE_INTERVAL_MS = 10 * 60_000;
+
+export interface ImageServiceOptions {
+  db: Db;
+  docker: Engine;
+  log: Logger;
+  settings: () => ImageSettings;
+  /** Image refs of the jobs in hand (queued to stopping): never removed. */
+  inUse: () => Iterable<string>;
+  /** Whether a download may run now (the owner away, or allowed to pull while they use the computer). */
+  mayDownload?: () => boolean;
+  /** What the store holds or may hold changed (the market link advertises again). */
+  onChange?: () => void;
+  now?: () => number;
+  pruneIntervalMs?: number;
+}
+
+interface Inflight {
+  ref: string;
+  controller: AbortController;
+  waiters: number;
+  promise: Promise<PullOutcome>;
+  tick: PullTick | null;
+  jobId: string | null;
+  startedAt: number;
+  diskBytes: number;
+  listeners: Set<(tick: PullTick) => void>;
+}
+
+export class ImageService {
+  readonly store: ImageStore;
+  private readonly engine: EngineImages;
+  private readonly now: () => number;
+  private readonly inflight = new Map<string, Inflight>();
+  /** Room promised to accepted offers whose pull has not begun: ref → bytes and until when. */
+  private readonly promised = new Map<string, { bytes: number; until: number }>();
+  private readonly manifests = new Map<string, { facts: ManifestFacts; at: number }>();
+  private lastPrune: PruneResult | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private advertisedCache: AdvertisedImages = { digests: [], freeBudgetMiB: 0 };
+  private problem: string | null = null;
+
+  constructor(private readonly o: ImageServiceOptions) {
+    this.store = new ImageStore(o.db);
+    this.engine = new EngineImages(o.docker);
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Reconciles with the engine and prunes (at start), then every PRUNE_INTERVAL_MS. */
+  start(): void {
+    const tick = () => void this.prune('watermark').catch((error: unknown) => this.o.log.warn('image prune failed', { error: (error as Error).message }));
+    tick();
+    this.timer = setInterval(tick, this.o.pruneIntervalMs ?? PRUNE_INTERVAL_MS);
+    this.timer.unref?.();
+  }
+
+  /** Stops pruning and aborts every pull (their finished layers stay on the engine). */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const p of this.inflight.values()) p.controller.abort();
+  }
+
+  // ── deciding ───────────────────────────────────────────────────────────
+
+  /** Whether an offer's image fits, before anything is pulled; when it does, its room is held for the pull. */
+  async checkOffer(ref: string, claims: OfferClaims): Promise<FitVerdict | { ok: true; warm: true } | { ok: false; reason: 'image-unreadable'; detail: string }> {
+    if (LOCAL_ID.test(ref)) return { ok: true, warm: true };
+    const image = parseImageRef(ref);
+    let facts: ManifestFacts;
+    try {
+      facts = await this.manifest(image);
+    } catch (error) {
+      if (await this.onEngine(image)) return { ok: true, warm: true };
+      return { ok: false, reason: 'image-unreadable', detail: `Declined: the image's manifest could not be read: ${(error as Error).message}` };
+    }
+    const picture = await this.picture();
+    const verdict = this.judge(facts, claims, picture);
+    if (verdict.ok && verdict.need.diskBytes > 0 && !this.inflight.has(image.ref)) this.promised.set(image.ref, { bytes: verdict.need.diskBytes, until: this.now() + OFFER_ROOM_MS });
+    return verdict;
+  }
+
+  private judge(facts: ManifestFacts, claims: OfferClaims, picture: EnginePicture): FitVerdict {
+    const need = imageNeed(facts, picture.layers, this.expansion());
+    return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(picture), disk: this.diskPicture(picture) });
+  }
+
+  // ── obtaining ──────────────────────────────────────────────────────────
+
+  /**
+   * The engine image id for a job's image: already here, or pulled now within the budget (room
+   * made first), its progress reported. `signal`: the job no longer waits (it was stopped).
+   */
+  async obtain(ref: string, jobId: string, onTick: (tick: PullTick) => void, signal: AbortSignal): Promise<string> {
+    const image = parseImageRef(ref);
+    const present = await inspectImage(this.o.docker, image.ref);
+    if (present && (present.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`))) {
+      if (this.store.get(image.ref)) this.store.used(image.ref, this.now());
+      return present.Id;
+    }
+    const outcome = await this.waitFor(this.pull(image, jobId, false), onTick, signal);
+    this.store.used(image.ref, this.now());
+    this.changed();
+    return outcome.imageId;
+  }
+
+  /** One pull per image, however many wait for it; started with room made for it, or refused with the figures. */
+  private pull(image: ImageRef, jobId: string | null, prePull: boolean): Inflight {
+    const existing = this.inflight.get(image.ref);
+    if (existing) return existing;
+    const controller = new AbortController();
+    const p: Inflight = { ref: image.ref, controller, waiters: 0, tick: null, jobId, startedAt: this.now(), diskBytes: 0, listeners: new Set(), promise: Promise.resolve(null as never) };
+    p.promise = this.runPull(image, p, prePull).finally(() => {
+      this.inflight.delete(image.ref);
+      this.changed();
+    });
+    p.promise.catch(() => {});
+    this.inflight.set(image.ref, p);
+    return p;
+  }
+
+  private async runPull(image: ImageRef, p: Inflight, prePull: boolean): Promise<PullOutcome> {
+    const facts = await this.manifest(image);
+    const picture = await this.picture();
+    this.promised.delete(image.ref);
+    const verdict = this.judge(facts, {}, picture);
+    if (!verdict.ok) throw new AppError(verdict.reason, verdict.detail.replace(/^Declined[^:]*: /, 'Not pulled: '));
+    if (prePull && verdict.plan.remove.length > 0) throw new AppError('not-enough-disk', 'Not pre-pulled: it fits only by removing other images, and a pre-pull never removes any.');
+    await this.removeAll(verdict.plan.remove, 'fit');
+    p.diskBytes = verdict.need.diskBytes;
+    this.store.begin(image.ref, image.digest, `${image.registry}/${image.repository}`, facts.compressedBytes, prePull);
+    if (facts.mirrorProblem) this.o.log.warn('the registry mirror was not used', { ref: image.ref, problem: facts.mirrorProblem });
+    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes });
+    const started = this.now();
+    try {
+      const outcome = await pullVerified(this.o.docker, {
+        image,
+        facts,
+        missingBytes: verdict.need.missingBytes,
+        signal: p.controller.signal,
+        now: this.now,
+        onTick: (tick) => {
+          p.tick = tick;
+          for (const l of p.listeners) l(tick);
+        },
+      });
+      this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
+      this.store.recordPull(image.ref, outcome.source, outcome.fetchedBytes, outcome.seconds, true, this.now());
+      this.o.log.info('image pulled', { ref: image.ref, source: outcome.source, fetchedBytes: outcome.fetchedBytes, seconds: outcome.seconds });
+      return outcome;
+    } catch (error) {
+      const fetched = p.tick?.bytes ?? 0;
+      this.store.recordPull(image.ref, facts.source, fetched, (this.now() - started) / 1000, false, this.now());
+      throw error;
+    }
+  }
+
+  /** Waits for a pull as one of its waiters; a waiter that leaves (its job stopped) aborts the pull unless others wait or downloads may go on. */
+  private async waitFor(p: Inflight, onTick: (tick: PullTick) => void, signal: AbortSignal): Promise<PullOutcome> {
+    p.waiters++;
+    p.listeners.add(onTick);
+    if (p.tick) onTick(p.tick);
+    let onAbort = () => {};
+    const left = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AppError('image-pull-stopped', 'The job was stopped while its image was pulled.'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([p.promise, left]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      p.listeners.delete(onTick);
+      p.waiters--;
+      if (p.waiters === 0 && signal.aborted && !this.o.settings().pullWhileOwnerActive) p.controller.abort();
+    }
+  }
+
+  // ── pruning, pinning ───────────────────────────────────────────────────
+
+  /** Periodically: what the watermarks say. By hand: every image no job uses that is not pinned (`all`: pinned ones too). */
+  async prune(trigger: PruneResult['trigger'], all = false): Promise<PruneResult> {
+    const picture = await this.picture();
+    const candidates = this.candidates(picture);
+    const refs = trigger === 'manual' ? candidates.filter((c) => !c.inUse && (all || !c.pinned)).map((c) => c.ref) : planWatermarkPrune(candidates, this.diskPicture(picture));
+    return this.removeAll(refs, trigger);
+  }
+
+  private async removeAll(refs: string[], trigger: PruneResult['trigger']): Promise<PruneResult> {
+    const removed: PruneResult['removed'] = [];
+    for (const ref of refs) {
+      const row = this.store.get(ref);
+      if (!row?.image_id) continue;
+      try {
+        await removeImage(this.o.docker, row.image_id);
+        removed.push({ ref, sizeBytes: row.size_bytes });
+        this.store.remove(ref);
+      } catch (error) {
+        this.o.log.warn('an image could not be removed', { ref, error: (error as Error).message });
+      }
+    }
+    const result: PruneResult = { at: this.now(), trigger, removed, freedBytes: removed.reduce((s, r) => s + r.sizeBytes, 0) };
+    if (removed.length) {
+      this.lastPrune = result;
+      this.o.log.info('images removed', { trigger, count: removed.length, freedBytes: result.freedBytes });
+      this.changed();
+    }
+    return result;
+  }
+
+  /** Pins or unpins by ref, digest, or a unique prefix of the digest. */
+  pin(query: string, pinned: boolean): ImageRow {
+    const row = this.find(query);
+    this.store.setPinned(row.ref, pinned);
+    return this.store.get(row.ref)!;
+  }
+
+  find(query: string): ImageRow {
+    const q = query.trim();
+    const rows = this.store.all();
+    const hits = rows.filter((r) => r.ref === q || r.digest === q || r.digest.startsWith(q.startsWith('sha256:') ? q : `sha256:${q}`) || r.ref.endsWith(q));
+    if (hits.length === 1) return hits[0]!;
+    if (hits.length === 0) throw new AppError('image-not-found', `No image of Offshift's matches "${q}". See them with: offshift images list (the owner's own images are not Offshift's to pin).`);
+    throw new AppError('image-ambiguous', `"${q}" matches ${hits.length} images; give more of the digest.`);
+  }
+
+  // ── demand ─────────────────────────────────────────────────────────────
+
+  /** The market's demand list: pull the most requested images that fit the free budget, one at a time, while downloads may run. */
+  async prePull(demand: readonly DemandedImage[]): Promise<void> {
+    if (!this.o.settings().prePull || this.closed) return;
+    for (const d of demand) {
+      if (this.closed || !(this.o.mayDownload?.() ?? true)) return;
+      let image: ImageRef;
+      try {
+        image = parseImageRef(d.image);
+      } catch {
+        continue;
+      }
+      if (this.inflight.has(image.ref) || (await this.onEngine(image))) continue;
+      try {
+        await this.pull(image, null, true).promise;
+        this.o.log.info('pre-pulled an image the market wants', { ref: image.ref, requests: d.requests });
+      } catch (error) {
+        this.o.log.info('not pre-pulled', { ref: image.ref, why: (error as Error).message });
+      }
+    }
+  }
+
+  /** The owner's activity changed: pulls no job waits for (pre-pulls) stop when downloads may not run. */
+  availabilityChanged(): void {
+    if (this.o.mayDownload?.() ?? true) return;
+    for (const p of this.inflight.values()) if (p.waiters === 0) p.controller.abort();
+  }
+
+  // ── what it says ───────────────────────────────────────────────────────
+
+  settings(): ImageSettings {
+    return this.o.settings();
+  }
+
+  /** What the advertisement carries (recomputed after each change). */
+  advertised(): AdvertisedImages {
+    return this.advertisedCache;
+  }
+
+  async view(): Promise<Omit<ImagesView, 'effective' | 'locked' | 'user'>> {
+    let picture: EnginePicture | null = null;
+    try {
+      picture = await this.picture();
+      this.problem = null;
+    } catch (error) {
+      this.problem = (error as Error).message;
+    }
+    const inUse = this.inUseDigests();
+    const warm = new Set(this.advertisedCache.digests);
+    const rows = this.store.all();
+    const images: ImageRecord[] = rows.map((r) => ({
+      digest: r.digest,
+      repository: r.repository,
+      ref: r.ref,
+      imageId: r.image_id,
+      sizeBytes: r.size_bytes,
+      compressedBytes: r.compressed_bytes,
+      pulledAt: r.pulled_at,
+      lastUsedAt: r.last_used_at,
+      jobsRun: r.jobs_run,
+      pinned: r.pinned === 1,
+      inUse: inUse.has(r.digest),
+      warm: r.image_id !== null && warm.has(r.digest),
+      prePulled: r.pre_pulled === 1,
+    }));
+    const disk = picture ? this.diskPicture(picture) : { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: null, minFreeBytes: this.minFreeBytes(), reservedBytes: 0 };
+    const pulls: ImagePull[] = [...this.inflight.values()].map((p) => ({
+      ref: p.ref,
+      jobId: p.jobId,
+      bytes: p.tick?.bytes ?? 0,
+      totalBytes: p.tick?.totalBytes ?? null,
+      bytesPerSecond: p.tick?.bytesPerSecond ?? null,
+      etaSeconds: p.tick?.etaSeconds ?? null,
+      startedAt: p.startedAt,
+    }));
+    return {
+      usage: {
+        usedBytes: disk.usedBytes,
+        budgetBytes: disk.budgetBytes,
+        freeDiskBytes: disk.freeDiskBytes === null ? null : Math.max(0, Math.floor(disk.freeDiskBytes)),
+        diskTotalBytes: picture?.disk?.totalBytes ?? null,
+        minFreeBytes: disk.minFreeBytes,
+        availableBytes: Math.floor(availableBytes(disk)),
+      },
+      images,
+      pulls,
+      downloadBytesPerSecond: this.downloadRate(),
+      lastPrune: this.lastPrune,
+      problem: this.problem,
+    };
+  }
+
+  // ── pieces ─────────────────────────────────────────────────────────────
+
+  private async manifest(image: ImageRef): Promise<ManifestFacts> {
+    const cached = this.manifests.get(image.ref);
+    if (cached && this.now() - cached.at < MANIFEST_CACHE_MS) return cached.facts;
+    const facts = await readManifest(image, { mirror: this.o.settings().registryMirror });
+    if (this.manifests.size >= 256) this.manifests.delete(this.manifests.keys().next().value!);
+    this.manifests.set(image.ref, { facts, at: this.now() });
+    return facts;
+  }
+
+  private async onEngine(image: ImageRef): Promise<boolean> {
+    const info = await inspectImage(this.o.docker, image.ref).catch(() => null);
+    return !!info && (info.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`));
+  }
+
+  /** The engine now, with Offshift's records brought in line with it. */
+  private async picture(): Promise<EnginePicture> {
+    const picture = await this.engine.picture();
+    const byId = new Map(picture.images.map((i) => [i.id, i]));
+    for (const row of this.store.all()) {
+      if (!row.image_id) continue;
+      const image = byId.get(row.image_id);
+      if (!image) this.store.gone(row.ref);
+      else if (image.repoTags.length > 0) {
+        // Someone tagged it (docker tag, or pulled it by tag): it is theirs now.
+        this.o.log.info('an image Offshift pulled was tagged by someone else; it is theirs now and Offshift no longer removes it', { ref: row.ref, tags: image.repoTags });
+        this.store.remove(row.ref);
+      } else if (image.sizeBytes !== row.size_bytes) this.store.pulled(row.ref, row.image_id, image.sizeBytes, row.pulled_at ?? this.now());
+    }
+    this.refreshAdvertised(picture);
+    return picture;
+  }
+
+  private candidates(_picture: EnginePicture): EvictionCandidate[] {
+    const inUse = this.inUseDigests();
+    return this.store
+      .all()
+      .filter((r) => r.image_id !== null)
+      .map((r) => ({ ref: r.ref, sizeBytes: r.size_bytes, lastUsedAt: r.last_used_at ?? r.pulled_at ?? 0, pinned: r.pinned === 1, inUse: inUse.has(r.digest) || this.inflight.has(r.ref) }));
+  }
+
+  private inUseDigests(): Set<string> {
+    const digests = new Set<string>();
+    for (const ref of this.o.inUse()) {
+      const at = ref.indexOf('@sha256:');
+      if (at >= 0) digests.add(ref.slice(at + 1));
+    }
+    return digests;
+  }
+
+  private diskPicture(picture: EnginePicture): DiskPicture {
+    const now = this.now();
+    let reserved = 0;
+    for (const [ref, room] of this.promised) {
+      if (room.until < now || this.inflight.has(ref)) this.promised.delete(ref);
+      else reserved += room.bytes;
+    }
+    for (const p of this.inflight.values()) reserved += p.diskBytes;
+    return { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: picture.disk?.freeBytes ?? null, minFreeBytes: this.minFreeBytes(), reservedBytes: reserved };
+  }
+
+  private usedBytes(): number {
+    return this.store.all().reduce((sum, r) => sum + (r.image_id ? r.size_bytes : 0), 0);
+  }
+
+  private budgetBytes(): number {
+    return Math.floor(this.o.settings().budgetGiB * GIB);
+  }
+
+  private minFreeBytes(): number {
+    return Math.floor(this.o.settings().minFreeGiB * GIB);
+  }
+
+  /** On disk / compressed, the largest of the recent pulls (a safe guess for the next): DEFAULT_EXPANSION until one is measured. */
+  private expansion(): number {
+    const ratios = this.store
+      .all()
+      .filter((r) => r.image_id && r.size_bytes > 0 && r.compressed_bytes && r.compressed_bytes > 0)
+      .slice(0, 10)
+      .map((r) => r.size_bytes / r.compressed_bytes!);
+    return ratios.length ? Math.min(4, Math.max(1, ...ratios)) : DEFAULT_EXPANSION;
+  }
+
+  downloadRate(): number | null {
+    return measuredRate(this.store.recentPulls(MIN_MEASURED_PULL_BYTES, 5));
+  }
+
+  private refreshAdvertised(picture: EnginePicture): void {
+    const onEngine = new Set(picture.images.map((i) => i.id));
+    const digests = this.store
+      .all()
+      .filter((r) => r.image_id && onEngine.has(r.image_id))
+      .slice(0, MAX_ADVERTISED_IMAGES)
+      .map((r) => r.digest);
+    const freeBudgetMiB = Math.floor(availableBytes(this.diskPicture(picture)) / (1024 * 1024));
+    const next = { digests: [...new Set(digests)], freeBudgetMiB };
+    if (JSON.stringify(next) !== JSON.stringify(this.advertisedCache)) {
+      this.advertisedCache = next;
+      this.o.onChange?.();
+    }
+  }
+
+  private changed(): void {
+    void this.picture().catch(() => {});
+  }
+}
