@@ -10,6 +10,7 @@ import { SchedulePage, ScheduleIcon } from './SchedulePage.js';
 import { WalletPage } from './WalletPage.js';
 import { EarningsPage } from './EarningsPage.js';
 import { JobsPage } from './JobsPage.js';
+import { ImagesIcon, ImagesPage } from './ImagesPage.js';
 import { SettingsPage, SettingsIcon } from './SettingsPage.js';
 import { MarketplacePage } from './MarketplacePage.js';
 
@@ -25,6 +26,7 @@ export interface PageDef {
 export const pages: PageDef[] = [
   { id: 'gpus', title: 'GPUs', icon: <Icon name="gpu" />, element: <GpusPage /> },
   { id: 'jobs', title: 'Jobs', icon: <Icon name="gpu" />, element: <JobsPage /> },
+  { id: 'images', title: 'Images', icon: <ImagesIcon />, element: <ImagesPage /> },
   { id: 'marketplace', title: 'Marketplace', icon: <Icon name="plug" />, element: <MarketplacePage /> },
   { id: 'schedule', title: 'Schedule', icon: <ScheduleIcon />, element: <SchedulePage /> },
   { id: 'earnings', title: 'Earnings', icon: <Icon name="refresh" />, element: <EarningsPage /> },
