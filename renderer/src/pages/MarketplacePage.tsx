@@ -2,7 +2,8 @@
  * The Marketplace page: the connection to the market and why it is in that state (with the
  * retry time), which network (the demo on this computer, or a real market, one field away), the
  * owner's prices beside the suggested one (locked fields shown locked), the offers received with
- * the decision and its reason, and the marketplace jobs running now with what they have paid.
+ * the decision and its reason, the marketplace jobs running now with what they have paid, and
+ * which jobs can come here (GPU jobs, or CPU jobs only and why).
  * Live: market.update and job.update refresh it.
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
@@ -15,6 +16,7 @@ import { CONNECTION_LABEL, checkMarketUrl, formatSeconds, paidFraction, retryTex
 import { parseTokens } from '../lib/money.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
+import { MarketJobKinds } from './MarketJobKinds.js';
 import './marketplace.css';
 import { formatTokens } from '../../../runtime/ledger/schema.js';
 
@@ -67,6 +69,7 @@ export function MarketplacePage() {
       {error ? <ErrorBanner title="Marketplace" text={error} /> : null}
       <NetworkBanner status={status} save={save} />
       <ConnectionCard status={status} now={now} />
+      <MarketJobKinds />
       <PricesCard status={status} save={save} />
       <RunningJobs status={status} now={now} />
       <Offers status={status} />
