@@ -32,6 +32,7 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
   buyer: () => import('./cli/commands/buyer.js').then((m) => m.buyerCommands),
   bench: () => import('./cli/commands/bench.js').then((m) => m.benchCommands),
   demo: () => import('./cli/commands/demo.js').then((m) => m.demoCommands),
+  images: () => import('./cli/commands/images.js').then((m) => m.imagesCommands),
 };
 
 export async function allCommands(): Promise<CliCommand[]> {
