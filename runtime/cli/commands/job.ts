@@ -10,6 +10,7 @@ import { isFinalState, JOBS_PAGE, type Job, type JobLogEvent, type JobSpecInput 
 import { JobStore, listPage } from '../../jobs/store.js';
 import { viaAgentOrLocal } from '../agent-or-local.js';
 import { TerminalLines } from '../terminal-lines.js';
+import { PullProgressPrinter } from './images-progress.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { formatTable } from '../table.js';
@@ -63,11 +64,15 @@ export const jobRunCommand: CliCommand = {
     // With --json, stdout carries only the final line: the log goes to stderr. A log line left
     // open never runs into what follows (terminal-lines.ts).
     const lines = new TerminalLines(io);
-    const write = (e: JobLogEvent) => lines.write(json || e.stream !== 'stdout' ? 'stderr' : 'stdout', e.text);
+    // The image download's progress (images-progress.ts): one updating line on a terminal, the log written around it.
+    const progress = new PullProgressPrinter(io.stderr, io.stderrIsTerminal === true);
+    const write = (e: JobLogEvent) => progress.around(() => lines.write(json || e.stream !== 'stdout' ? 'stderr' : 'stdout', e.text), e.text.endsWith('\n'));
     let cancel: (() => Promise<unknown>) | null = null;
     const onSignal = () => {
-      lines.endLine();
-      io.stderr('Cancelling the job (SIGTERM, then SIGKILL after the grace period)…\n');
+      progress.around(() => {
+        lines.endLine();
+        io.stderr('Cancelling the job (SIGTERM, then SIGKILL after the grace period)…\n');
+      }, true);
       void cancel?.();
     };
     process.on('SIGINT', onSignal);
@@ -78,7 +83,12 @@ export const jobRunCommand: CliCommand = {
         ({ client }) =>
           new Promise<Job>((resolve, reject) => {
             client.on('job.log', (e) => e.id === spec.id && write(e));
-            client.on('job.update', (j) => j.id === spec.id && isFinalState(j.state) && resolve(j));
+            client.on('job.progress', (e) => e.id === spec.id && progress.update(e));
+            client.on('job.update', (j) => {
+              if (j.id !== spec.id) return;
+              if (j.state !== 'queued' && j.state !== 'pulling') progress.finish(['starting', 'running', 'succeeded'].includes(j.state) ? 'done' : 'stopped');
+              if (isFinalState(j.state)) resolve(j);
+            });
             cancel = () => client.call('jobs.cancel', { id: spec.id! });
             client.call('jobs.run', { spec }).then((r) => isFinalState(r.job.state) && resolve(r.job), reject);
           }),
@@ -92,6 +102,7 @@ export const jobRunCommand: CliCommand = {
     } finally {
       process.off('SIGINT', onSignal);
     }
+    progress.finish('stopped');
     lines.endLine();
     if (json) io.stdout(JSON.stringify(summary(job)) + '\n');
     else io.stderr(`Job ${job.id}: ${job.state} (${job.reason}). ${job.detail}\n`);
