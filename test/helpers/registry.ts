@@ -12,6 +12,7 @@ import readline from 'node:readline';
 import { makeTempDir } from './temp-home.js';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface ServedRequest {
   method: string;
@@ -70,7 +71,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(...command(configPath), { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     running.add(proc);
     proc.once('exit', () => running.delete(proc));
@@ -118,6 +119,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       if (!options.storageDir) fs.rmSync(storageDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Under setpriv --pdeathsig, the registry dies with this process even when it is SIGKILLed (a worker that timed out), which no 'exit' hook sees. */
+function command(configPath: string): [string, string[]] {
+  const serve = [REGISTRY_BINARY, 'serve', configPath];
+  return fs.existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ...serve]] : [serve[0]!, serve.slice(1)];
 }
 
 function configYaml(host: string, storageDir: string, proxyOf: string | undefined): string {
