@@ -5,17 +5,18 @@
 import { id as keccakText } from 'ethers';
 import type { BuyerMessage, ToBuyerMessage } from '../protocol/index.js';
 import { recoverVoucherSigner } from '../runtime/wallet/voucher.js';
+import { demandAsked } from './demand-sender.js';
 import { randomId } from './ids.js';
 import { endJob, startQueueTimer } from './job-life.js';
 import { closeOffer, offerNext } from './offers.js';
-import { attemptEndedMessage, toBuyer } from './relay.js';
+import { attemptEndedMessage, pullProgressMessage, toBuyer } from './relay.js';
 import { refusal, sameAddress, type BuyerSession, type MarketState, type Peer, type Refusal } from './state.js';
 import { ENDED_STATES, type StoredJob } from './job-records.js';
 
 type SignedVoucher = Extract<BuyerMessage, { type: 'voucher' }>['signed'];
 
-export function buyerConnected(m: MarketState, address: string, peer: Peer<ToBuyerMessage>): BuyerSession {
-  const session: BuyerSession = { address, peer, following: new Set() };
+export function buyerConnected(m: MarketState, address: string, peer: Peer<ToBuyerMessage>, revision: number): BuyerSession {
+  const session: BuyerSession = { address, revision, peer, following: new Set() };
   let set = m.buyers.get(address);
   if (!set) m.buyers.set(address, (set = new Set()));
   set.add(session);
@@ -58,6 +59,7 @@ function submit(m: MarketState, session: BuyerSession, ref: string, request: Ext
   const job = m.activate({ id, buyer: session.address, request, state: 'queued', reason: 'submitted', detail: '', provider: null, usageSeconds: 0, lastSeq: null, paid: '0', lastVoucher: null, exitCode: null, offers: 0, submittedAt: at, endedAt: null, attempt: 1, maxAttempts, queuedAt: at, attempts: [] });
   session.following.add(id);
   startQueueTimer(m, job);
+  demandAsked(m, session.address, request);
   session.peer.send({ type: 'submitted', ref, jobId: id, chainId: m.config.chainId, escrow: m.config.escrow });
   offerNext(m, job);
   if (job.state === 'queued') toBuyer(m, job, { type: 'job-update', jobId: id, state: 'queued', provider: null, reason: 'no-provider', detail: 'No connected provider can take the job now; it waits for one.' });
@@ -158,5 +160,8 @@ function attach(m: MarketState, session: BuyerSession, jobId: string): Refusal |
   for (const a of job.attempts) session.peer.send(attemptEndedMessage(job, a));
   for (const msg of pending) session.peer.send(msg);
   if (!pending.some((msg) => msg.type === 'job-ended')) session.peer.send({ type: 'job-update', jobId, state: job.state, provider: job.provider, reason: 'attached', detail: job.detail });
+  // Pull progress is not held while the buyer is away; the latest is, while the pull may still go on.
+  const pull = pullProgressMessage(job, session);
+  if (pull) session.peer.send(pull);
   return null;
 }

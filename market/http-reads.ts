@@ -1,10 +1,10 @@
 /** What the market answers over plain HTTP: GET /v1/jobs, /v1/providers and /v1 (who it is); nothing is written this way. */
 import type http from 'node:http';
 import type { Logger } from '../runtime/log.js';
-import { PATHS, SUPPORTED_VERSIONS } from '../protocol/index.js';
+import { PATHS } from '../protocol/index.js';
 import type { Market } from './market.js';
 
-export function readsHandler(market: Market, who: { chainId: number; escrow: string }, log: Logger): http.RequestListener {
+export function readsHandler(market: Market, who: { chainId: number; escrow: string; versions: readonly number[] }, log: Logger): http.RequestListener {
   return (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -18,7 +18,7 @@ export function readsHandler(market: Market, who: { chainId: number; escrow: str
         return send(200, market.jobsView(limit));
       }
       if (url.pathname === PATHS.providers) return send(200, market.providersView());
-      if (url.pathname === '/v1' || url.pathname === '/') return send(200, { name: 'offshift-reference-market', versions: SUPPORTED_VERSIONS, chainId: who.chainId, escrow: who.escrow, paths: PATHS });
+      if (url.pathname === '/v1' || url.pathname === '/') return send(200, { name: 'offshift-reference-market', versions: who.versions, chainId: who.chainId, escrow: who.escrow, paths: PATHS });
       return send(404, { code: 'not-found', message: `Nothing at ${url.pathname.slice(0, 200)}: try ${PATHS.jobs} or ${PATHS.providers}.` });
     } catch (error) {
       log.warn('market http request failed', { error });

@@ -75,6 +75,7 @@ function startNextAttempt(job: ActiveJob, ended: AttemptRecord, detail: string, 
   job.exitCode = null;
   job.outputBytes = 0;
   job.outputChunks = 0;
+  job.pull = null;
   job.state = 'queued';
   job.reason = 're-placing';
   job.detail = detail;

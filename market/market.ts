@@ -11,6 +11,7 @@
 import { getAddress } from 'ethers';
 import type { BuyerMessage, MarketJobView, MarketProviderView, ProviderMessage, ToBuyerMessage, ToProviderMessage } from '../protocol/index.js';
 import { buyerConnected, buyerGone, fromBuyer } from './buyer-messages.js';
+import { stopDemand } from './demand-sender.js';
 import { startQueueTimer } from './job-life.js';
 import { scheduleRematch } from './offers.js';
 import { providerConnected, providerGone, startGrace } from './provider-connections.js';
@@ -62,10 +63,12 @@ export class Market {
       if (job.queueTimer) clearTimeout(job.queueTimer);
     }
     for (const p of this.m.providers.values()) if (p.graceTimer) clearTimeout(p.graceTimer);
+    stopDemand(this.m);
   }
 
-  providerConnected(address: string, peer: Peer<ToProviderMessage>): void {
-    providerConnected(this.m, address, peer);
+  /** `revision`: what the connection speaks (the highest both sides listed in the first exchange). */
+  providerConnected(address: string, peer: Peer<ToProviderMessage>, revision = 1): void {
+    providerConnected(this.m, address, peer, revision);
   }
 
   providerGone(address: string, peer: Peer<ToProviderMessage>): void {
@@ -77,8 +80,8 @@ export class Market {
     return fromProvider(this.m, address, peer, msg);
   }
 
-  buyerConnected(address: string, peer: Peer<ToBuyerMessage>): BuyerSession {
-    return buyerConnected(this.m, address, peer);
+  buyerConnected(address: string, peer: Peer<ToBuyerMessage>, revision = 1): BuyerSession {
+    return buyerConnected(this.m, address, peer, revision);
   }
 
   buyerGone(session: BuyerSession): void {

@@ -3,9 +3,9 @@
  * advertisement, stands until answered or expired, and on its close the job goes to the next one.
  * Queued jobs are matched again when a provider advertises, connects or frees a slot.
  */
-import type { JobRequest } from '../protocol/index.js';
+import { IMAGES_REVISION, type JobRequest } from '../protocol/index.js';
 import { randomId } from './ids.js';
-import { pickFromBuckets, type Candidate } from './matching.js';
+import type { Candidate } from './matching.js';
 import type { ActiveJob, MarketState, ProviderEntry, StandingOffer } from './state.js';
 import { ENDED_STATES } from './job-records.js';
 
@@ -14,6 +14,13 @@ function offeredRequest(job: ActiveJob): JobRequest {
   if (job.attempts.length === 0) return job.request;
   const used = job.attempts.reduce((n, a) => n + a.usageSeconds, 0);
   return { ...job.request, maxDurationSeconds: Math.max(1, job.request.maxDurationSeconds - used) };
+}
+
+/** The job as a provider of `revision` reads it: revision 1's strict schema knows no image size nor pull limit. */
+function requestFor(request: JobRequest, revision: number): JobRequest {
+  if (revision >= IMAGES_REVISION || (request.imageSizeBytes === undefined && request.maxPullSeconds === undefined)) return request;
+  const { imageSizeBytes: _size, maxPullSeconds: _pull, ...v1 } = request;
+  return v1;
 }
 
 /** Offers the job to the best provider that has not had it yet with its current advertisement. */
@@ -25,7 +32,7 @@ export function offerNext(m: MarketState, job: ActiveJob): boolean {
   const ran = job.attempts.length === 0 ? null : new Set(job.attempts.map((a) => a.provider));
   const request = offeredRequest(job);
   const skip = tried.size === 0 && !ran ? undefined : (c: Candidate) => ran?.has(c.address) === true || tried.get(c.address) === (c as ProviderEntry).adVersion;
-  const best = pickFromBuckets(request, m.ranked.inOrder(), { chainId, escrow }, skip) as ProviderEntry | null;
+  const best = m.ranked.pick(request, { chainId, escrow }, skip);
   if (!best || !best.peer) return false;
   const at = m.now();
   const offer: StandingOffer = { id: randomId('o'), provider: best.address, expiresAt: at + offerTtlMs, timer: setTimeout(() => offerExpired(m, job, offer.id), offerTtlMs) };
@@ -42,7 +49,7 @@ export function offerNext(m: MarketState, job: ActiveJob): boolean {
     m.store.insertOffer(offer.id, job.id, best.address, at, offer.expiresAt);
     m.store.saveJob(job);
   });
-  best.peer.send({ type: 'offer', offer: { offerId: offer.id, jobId: job.id, job: request, buyer: job.buyer, chainId, escrow, expiresAt: offer.expiresAt } });
+  best.peer.send({ type: 'offer', offer: { offerId: offer.id, jobId: job.id, job: requestFor(request, best.revision), buyer: job.buyer, chainId, escrow, expiresAt: offer.expiresAt } });
   return true;
 }
 

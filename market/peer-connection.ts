@@ -7,10 +7,10 @@ import type http from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../runtime/log.js';
 import { MALFORMED_LIMIT, MalformedCounter, parseMessage } from '../protocol/frames.js';
-import { buyerMessageSchema, PATHS, PROTOCOL_VERSION, providerMessageSchema, SUPPORTED_VERSIONS, type BuyerMessage, type ProviderMessage, type Role } from '../protocol/index.js';
+import { buyerMessageSchema, PATHS, providerMessageSchema, type BuyerMessage, type ProviderMessage, type Role } from '../protocol/index.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { BuyerSession, Market, Peer } from './market.js';
-import { challengeSite, checkSignIn, type Challenge, type MarketIdentity, type NonceBook } from './sign-in.js';
+import { challengeSite, checkSignIn, pickRevision, type Challenge, type MarketIdentity, type NonceBook } from './sign-in.js';
 
 /** A writer that stops reading is cut off rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -25,6 +25,8 @@ export interface ConnectionContext {
   log: Logger;
   signInDeadlineMs: number;
   nonceTtlMs: number;
+  /** The protocol revisions this market speaks (default SUPPORTED_VERSIONS). */
+  versions: readonly number[];
   /** Set once the server listens (it names the port). */
   identity: MarketIdentity | null;
 }
@@ -32,6 +34,8 @@ export interface ConnectionContext {
 export class PeerConnection {
   private state: 'hello' | 'sign-in' | 'ready' | 'closed' = 'hello';
   private challenge: Challenge | null = null;
+  /** The revision this connection speaks, from the hello (pickRevision). */
+  private revision = 1;
   private readonly malformed = new MalformedCounter();
   private address: string | null = null;
   private session: BuyerSession | null = null;
@@ -113,12 +117,15 @@ export class PeerConnection {
   private hello(msg: ProviderMessage | BuyerMessage): void {
     if (msg.type !== 'hello') return this.bad('hello-first', 'Say hello first: { "type": "hello", "versions": [1], "role": … }.');
     if (msg.role !== this.role) return this.bad('wrong-role', `This is the ${this.role} endpoint; ${msg.role}s dial ${PATHS[msg.role]}.`);
-    if (!msg.versions.includes(PROTOCOL_VERSION)) {
-      this.send({ type: 'error', code: 'unsupported-version', message: `This market speaks protocol versions ${SUPPORTED_VERSIONS.join(', ')}; you offered ${msg.versions.join(', ')}. Update the agent.` });
+    const revision = pickRevision(msg.versions, this.ctx.versions);
+    if (revision === null) {
+      const update = this.role === 'provider' ? 'Update the agent' : 'Update the buyer client';
+      this.send({ type: 'error', code: 'unsupported-version', message: `This market speaks protocol versions ${this.ctx.versions.join(', ')}; you offered ${msg.versions.join(', ')}. ${update}.` });
       return this.close(1002, 'unsupported version');
     }
     this.good();
-    this.challenge = this.ctx.nonces.issue(this.site.domain, this.site.uri, this.ctx.chainId);
+    this.revision = revision;
+    this.challenge = this.ctx.nonces.issue(this.site.domain, this.site.uri, this.ctx.chainId, revision);
     this.state = 'sign-in';
     this.send(this.challenge);
   }
@@ -138,7 +145,7 @@ export class PeerConnection {
     this.state = 'ready';
     const address = (this.address = result.address);
     this.send({ type: 'welcome', address, session: `s${Math.random().toString(36).slice(2, 14)}`, chainId, escrow });
-    if (this.role === 'provider') market.providerConnected(address, this.peer);
-    else this.session = market.buyerConnected(address, this.peer);
+    if (this.role === 'provider') market.providerConnected(address, this.peer, this.revision);
+    else this.session = market.buyerConnected(address, this.peer, this.revision);
   }
 }

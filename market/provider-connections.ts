@@ -3,13 +3,15 @@
  * keeps its running jobs for a grace period, and one that comes back names the jobs it still runs.
  */
 import type { ToProviderMessage } from '../protocol/index.js';
+import { forgetDemandSent, sendDemand } from './demand-sender.js';
 import { endJob } from './job-life.js';
 import { closeOffer, scheduleRematch } from './offers.js';
 import { toBuyer } from './relay.js';
 import type { MarketState, Peer, ProviderEntry } from './state.js';
 import { ENDED_STATES } from './job-records.js';
 
-export function providerConnected(m: MarketState, address: string, peer: Peer<ToProviderMessage>): void {
+/** A provider signed in, its connection speaking `revision`: it gets the demand list at once (revision 2), then advertises. */
+export function providerConnected(m: MarketState, address: string, peer: Peer<ToProviderMessage>, revision: number): void {
   const old = m.providers.get(address)?.peer;
   if (old && old !== peer) {
     providerGone(m, address, old);
@@ -18,17 +20,21 @@ export function providerConnected(m: MarketState, address: string, peer: Peer<To
   // (providerGone may have dropped the entry.)
   const p = m.providerEntry(address);
   p.peer = peer;
+  p.revision = revision;
+  forgetDemandSent(p);
   p.connected = true;
   p.connectedAt = m.now();
   p.ad = null; // a fresh advertisement is expected
   m.ranked.remove(p);
-  m.config.log.info('provider connected', { provider: address });
+  m.config.log.info('provider connected', { provider: address, revision });
+  sendDemand(m, p);
 }
 
 export function providerGone(m: MarketState, address: string, peer: Peer<ToProviderMessage>): void {
   const p = m.providers.get(address);
   if (!p || p.peer !== peer || m.closed) return;
   p.peer = null;
+  forgetDemandSent(p);
   p.connected = false;
   p.connectedAt = null;
   m.ranked.remove(p);

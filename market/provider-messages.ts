@@ -2,11 +2,11 @@
  * What a signed-in provider says: its advertisement, its answers to offers, and for the jobs it
  * runs, their start, pauses, signed usage, output and end, each relayed to the job's buyer.
  */
-import { MAX_OUTPUT_BYTES, MAX_OUTPUT_FILES, OUTPUT_CHUNK_BYTES, type Advertisement, type ProviderMessage, type ToProviderMessage } from '../protocol/index.js';
+import { IMAGES_REVISION, MAX_OUTPUT_BYTES, MAX_OUTPUT_FILES, OUTPUT_CHUNK_BYTES, type Advertisement, type ProviderMessage, type ToProviderMessage } from '../protocol/index.js';
 import { endJob, preempted, setState, stopQueueTimer } from './job-life.js';
 import { closeOffer, scheduleRematch } from './offers.js';
 import { resume } from './provider-connections.js';
-import { toBuyer } from './relay.js';
+import { relayPull, toBuyer } from './relay.js';
 import { refusal, type MarketState, type Peer, type ProviderEntry, type Refusal } from './state.js';
 import { ENDED_STATES } from './job-records.js';
 
@@ -52,9 +52,12 @@ export function fromProvider(m: MarketState, address: string, peer: Peer<ToProvi
       else endJob(m, job, msg.end);
       return null;
     }
-    case 'pull-progress':
-      // Relayed to the buyer in a later step; until then only checked to be the sender's.
-      return m.ownJob(p, msg.progress.jobId) ? null : notYours(msg.progress.jobId);
+    case 'pull-progress': {
+      const job = m.ownJob(p, msg.progress.jobId);
+      if (!job) return notYours(msg.progress.jobId);
+      relayPull(m, job, msg.progress);
+      return null;
+    }
     case 'resume':
       resume(m, p, msg.jobs);
       return null;
@@ -66,6 +69,11 @@ export function fromProvider(m: MarketState, address: string, peer: Peer<ToProvi
 }
 
 function advertise(m: MarketState, p: ProviderEntry, ad: Advertisement): null {
+  // Images are a revision-2 claim: a connection that speaks 1 is ranked without them, as it would be by a market of revision 1.
+  if (ad.images && p.revision < IMAGES_REVISION) {
+    const { images: _dropped, ...v1 } = ad;
+    ad = v1;
+  }
   p.ad = ad;
   p.adVersion = ++m.adCounter;
   m.ranked.update(p);

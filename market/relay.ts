@@ -1,9 +1,10 @@
 /**
  * Relaying to a job's buyer: to every session that follows the job, or, with none, held (bounded,
- * oldest dropped) until the buyer attaches again.
+ * oldest dropped) until the buyer attaches again. Pull progress goes only to sessions that speak
+ * revision 2, and is never held: the latest is kept on the job instead.
  */
-import { MAX_OUTPUT_BYTES, type ToBuyerMessage } from '../protocol/index.js';
-import type { ActiveJob, MarketState } from './state.js';
+import { IMAGES_REVISION, MAX_OUTPUT_BYTES, type PullProgressReport, type ToBuyerMessage } from '../protocol/index.js';
+import type { ActiveJob, BuyerSession, MarketState } from './state.js';
 import type { AttemptRecord } from './job-records.js';
 
 /** What one job may hold for an absent buyer. */
@@ -29,6 +30,28 @@ export function toBuyer(m: MarketState, job: ActiveJob, message: ToBuyerMessage)
     if (!dropped) break;
     job.pendingBytes -= heldSize(dropped);
   }
+}
+
+/** Pull progress is relayed at most this often per job (the provider may send it as often as it likes), and the one that ends the pull always. */
+const PULL_RELAY_MS = 500;
+
+/** The provider's pull progress, to the buyer's revision-2 sessions that follow the job. */
+export function relayPull(m: MarketState, job: ActiveJob, progress: PullProgressReport): void {
+  job.pull = progress;
+  const now = m.now();
+  const done = progress.totalBytes !== null && progress.bytes >= progress.totalBytes;
+  if (!done && now - job.pullRelayedAt < PULL_RELAY_MS) return;
+  job.pullRelayedAt = now;
+  for (const s of m.buyers.get(job.buyer) ?? []) {
+    const message = s.following.has(job.id) ? pullProgressMessage(job, s, false) : null;
+    if (message) s.peer.send(message);
+  }
+}
+
+/** The job's latest pull progress for this session, or null: none, the session speaks revision 1, or (`whilePulling`) the job is past its pull. */
+export function pullProgressMessage(job: ActiveJob, session: BuyerSession, whilePulling = true): Extract<ToBuyerMessage, { type: 'pull-progress' }> | null {
+  if (!job.pull || session.revision < IMAGES_REVISION || (whilePulling && job.state !== 'assigned')) return null;
+  return { type: 'pull-progress', progress: job.pull };
 }
 
 /** The buyer's message for an attempt that is over (its provider was preempted). */

@@ -11,9 +11,10 @@ import type { Duplex } from 'node:stream';
 import { getAddress } from 'ethers';
 import { WebSocketServer } from 'ws';
 import { silentLogger, type Logger } from '../runtime/log.js';
-import { DEFAULT_OFFER_TTL_MS, MAX_MESSAGE_BYTES, NONCE_TTL_MS, PATHS, type Role } from '../protocol/index.js';
+import { DEFAULT_OFFER_TTL_MS, MAX_MESSAGE_BYTES, NONCE_TTL_MS, PATHS, SUPPORTED_VERSIONS, type Role } from '../protocol/index.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { readsHandler } from './http-reads.js';
+import { DEMAND_MIN_INTERVAL_MS } from './demand-sender.js';
 import { Market } from './market.js';
 import { PeerConnection, type ConnectionContext } from './peer-connection.js';
 import { marketIdentity, NonceBook } from './sign-in.js';
@@ -47,6 +48,13 @@ export interface MarketOptions {
   maxUnauthenticated?: number;
   /** Connections per remote address, signed in or not (default MAX_CONNECTIONS_PER_ADDRESS): signing in with throwaway keys does not get round the limit above. */
   maxConnectionsPerAddress?: number;
+  /**
+   * The protocol revisions this market speaks (default SUPPORTED_VERSIONS, [1, 2]). A test runs a
+   * market of before revision 2 with [1]: every peer is then answered, and spoken to, in 1.
+   */
+  versions?: readonly number[];
+  /** The least time between two `demand` messages to one provider (default DEMAND_MIN_INTERVAL_MS, 30 s); tests shorten it. */
+  demandIntervalMs?: number;
 }
 
 /** A sign-in takes one round trip and one signature; this leaves room for a slow machine, and no more. */
@@ -70,6 +78,16 @@ export interface RunningMarket {
   close(): Promise<void>;
 }
 
+/** The revisions asked for, checked: some of those this code speaks, 1 among them. */
+function marketVersions(asked: readonly number[] | undefined): readonly number[] {
+  const versions = asked ?? SUPPORTED_VERSIONS;
+  const unknown = versions.filter((v) => !(SUPPORTED_VERSIONS as readonly number[]).includes(v));
+  if (versions.length === 0 || unknown.length > 0 || !versions.includes(1)) {
+    throw new Error(`A market speaks protocol revision 1 and may add others of ${SUPPORTED_VERSIONS.join(', ')}; ${versions.length === 0 ? 'none was given' : `${versions.join(', ')} was given`}.`);
+  }
+  return [...versions];
+}
+
 /** Default --db: a file in the temp folder would outlive nothing useful, so memory it is. */
 export function defaultDbFile(): string {
   return ':memory:';
@@ -87,6 +105,7 @@ function openMarket(options: MarketOptions, log: Logger, escrow: string): { stor
     maxOpenJobsPerBuyer: options.maxOpenJobsPerBuyer ?? 20_000,
     endedLingerMs: 10 * 60_000,
     queueTimeoutMs: options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
+    demandIntervalMs: options.demandIntervalMs ?? DEMAND_MIN_INTERVAL_MS,
     log,
   });
   return { store, market, dbFile };
@@ -133,6 +152,7 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
   const log = options.log ?? silentLogger;
   const escrow = getAddress(options.escrow.toLowerCase());
   const chainId = options.chainId;
+  const versions = marketVersions(options.versions);
   const { store, market, dbFile } = openMarket(options, log, escrow);
   const signInDeadlineMs = options.signInDeadlineMs ?? SIGN_IN_DEADLINE_MS;
   // Checked before listening: a wrong public URL is a usage error, not a market that signs no one in.
@@ -146,9 +166,9 @@ export async function startMarket(options: MarketOptions): Promise<RunningMarket
     },
     log,
   );
-  const ctx: ConnectionContext = { market, chainId, escrow, nonces: new NonceBook(options.nonceTtlMs ?? NONCE_TTL_MS), limits, log, signInDeadlineMs, nonceTtlMs: options.nonceTtlMs ?? NONCE_TTL_MS, identity: null };
+  const ctx: ConnectionContext = { market, chainId, escrow, nonces: new NonceBook(options.nonceTtlMs ?? NONCE_TTL_MS), limits, log, signInDeadlineMs, nonceTtlMs: options.nonceTtlMs ?? NONCE_TTL_MS, versions, identity: null };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
-  const server = http.createServer(readsHandler(market, { chainId, escrow }, log));
+  const server = http.createServer(readsHandler(market, { chainId, escrow, versions }, log));
   server.on('clientError', (_error, socket) => socket.destroy());
   // A request that does not arrive within the sign-in deadline is not waited for.
   server.headersTimeout = Math.min(signInDeadlineMs, 60_000);

@@ -50,13 +50,14 @@ export class NonceBook {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(domain: string, uri: string, chainId: number): Challenge {
+  /** A challenge in `version`, the revision this connection will speak (pickRevision). */
+  issue(domain: string, uri: string, chainId: number, version: number = PROTOCOL_VERSION): Challenge {
     this.sweep();
     const nonce = newNonce();
     const at = this.now();
     const expires = at + this.ttlMs;
     this.issued.set(nonce, expires);
-    return { type: 'challenge', version: PROTOCOL_VERSION, nonce, domain, uri, chainId, issuedAt: new Date(at).toISOString(), expiresAt: new Date(expires).toISOString() };
+    return { type: 'challenge', version, nonce, domain, uri, chainId, issuedAt: new Date(at).toISOString(), expiresAt: new Date(expires).toISOString() };
   }
 
   /** 'ok' once; then 'used'. 'unknown' for a nonce never issued, 'expired' past its time. */
@@ -79,6 +80,17 @@ export class NonceBook {
   get size(): number {
     return this.issued.size + this.used.size;
   }
+}
+
+/**
+ * The revision a connection speaks: the highest one both the peer's `hello.versions` and the market
+ * list; null when they share none. A peer that lists only 1 is spoken to in 1, whatever else the
+ * market speaks, so it never sees a field or message it does not know.
+ */
+export function pickRevision(theirs: readonly number[], ours: readonly number[]): number | null {
+  let best: number | null = null;
+  for (const v of theirs) if (ours.includes(v) && (best === null || v > best)) best = v;
+  return best;
 }
 
 export type SignInResult = { ok: true; address: string } | { ok: false; reason: string };

@@ -4,8 +4,10 @@
  * Data and its bookkeeping only; what happens to it lives in the files named after each idea.
  */
 import type { Logger } from '../runtime/log.js';
-import type { MarketJobState, ToBuyerMessage, ToProviderMessage } from '../protocol/index.js';
-import { ScoreBuckets, type Candidate } from './matching.js';
+import type { DemandedImage, MarketJobState, PullProgressReport, ToBuyerMessage, ToProviderMessage } from '../protocol/index.js';
+import { DemandBook } from './demand.js';
+import type { Candidate } from './matching.js';
+import { ProviderRanking } from './ranking.js';
 import { ENDED_STATES, type StoredJob } from './job-records.js';
 import type { MarketStore } from './store.js';
 
@@ -26,12 +28,20 @@ export interface MarketConfig {
   endedLingerMs: number;
   /** How long a job may wait for a provider (from its submission, or from being placed again after a preemption) before it ends `expired`. */
   queueTimeoutMs: number;
+  /** The least time between two `demand` messages to one provider (default DEMAND_MIN_INTERVAL_MS). */
+  demandIntervalMs?: number;
   log: Logger;
   now?: () => number;
 }
 
 export interface ProviderEntry extends Candidate {
   peer: Peer<ToProviderMessage> | null;
+  /** The protocol revision its connection speaks (1 until it signs in). */
+  revision: number;
+  /** The demand list last sent on this connection (JSON), when, and the send that waits out the interval. */
+  demandSent: string | null;
+  demandSentAt: number;
+  demandTimer: NodeJS.Timeout | null;
   connectedAt: number | null;
   adVersion: number;
   /** Offers standing, by id. */
@@ -62,12 +72,17 @@ export interface ActiveJob extends StoredJob {
   lingerTimer: NodeJS.Timeout | null;
   /** Ends the job `expired` when no provider takes it within the queue timeout. */
   queueTimer: NodeJS.Timeout | null;
+  /** The provider's last pull progress for this attempt, and when it was last relayed (relays are paced). */
+  pull: PullProgressReport | null;
+  pullRelayedAt: number;
 }
 
 export type JobEnd = { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null };
 
 export interface BuyerSession {
   address: string;
+  /** The protocol revision its connection speaks. */
+  revision: number;
   peer: Peer<ToBuyerMessage>;
   following: Set<string>;
 }
@@ -84,8 +99,14 @@ export class MarketState {
   readonly jobs = new Map<string, ActiveJob>();
   readonly buyers = new Map<string, Set<BuyerSession>>();
   readonly offers = new Map<string, ActiveJob>();
-  /** Connected, advertised providers by score, for matching. */
-  readonly ranked = new ScoreBuckets<ProviderEntry>();
+  /** Connected, advertised providers by image held and score, for matching. */
+  readonly ranked = new ProviderRanking<ProviderEntry>();
+  /** What buyers asked for lately, the list as last worked out, and its timers (demand-sender.ts). */
+  readonly demand = new DemandBook();
+  demandList: DemandedImage[] = [];
+  demandJson = '[]';
+  demandTimer: NodeJS.Timeout | null = null;
+  demandSweep: NodeJS.Timeout | null = null;
   readonly openByBuyer = new Map<string, number>();
   /** Advertisements are numbered market-wide, so a provider that comes back never reuses a number. */
   adCounter = 0;
@@ -102,7 +123,7 @@ export class MarketState {
 
   /** A stored job taken into memory (and counted against its buyer while open). */
   activate(stored: StoredJob): ActiveJob {
-    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, outputChunks: 0, cancelRequested: false, lingerTimer: null, queueTimer: null };
+    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, outputChunks: 0, cancelRequested: false, lingerTimer: null, queueTimer: null, pull: null, pullRelayedAt: 0 };
     this.jobs.set(job.id, job);
     if (!ENDED_STATES.has(job.state)) this.openByBuyer.set(job.buyer, (this.openByBuyer.get(job.buyer) ?? 0) + 1);
     return job;
@@ -118,7 +139,24 @@ export class MarketState {
   providerEntry(address: string): ProviderEntry {
     let p = this.providers.get(address);
     if (!p) {
-      p = { address, ad: null, connected: false, reservedSlots: 0, reservedGpus: 0, lastOfferedAt: 0, peer: null, connectedAt: null, adVersion: 0, offers: new Map(), running: new Set(), graceTimer: null };
+      p = {
+        address,
+        ad: null,
+        connected: false,
+        reservedSlots: 0,
+        reservedGpus: 0,
+        lastOfferedAt: 0,
+        peer: null,
+        revision: 1,
+        demandSent: null,
+        demandSentAt: 0,
+        demandTimer: null,
+        connectedAt: null,
+        adVersion: 0,
+        offers: new Map(),
+        running: new Set(),
+        graceTimer: null,
+      };
       this.providers.set(address, p);
     }
     return p;
