@@ -12,7 +12,7 @@
 import { getAddress, id as keccakText, Wallet, type Signer } from 'ethers';
 import WebSocket from 'ws';
 import { AppError } from '../runtime/errors.js';
-import { amountForSeconds, DEFAULT_MAX_ATTEMPTS, jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput, type ToBuyerMessage, type UsageReport } from '../protocol/index.js';
+import { amountForSeconds, DEFAULT_MAX_ATTEMPTS, IMAGES_REVISION, jobRequestSchema, MAX_ATTEMPTS, type JobRequest, type JobRequestInput, type ToBuyerMessage, type UsageReport } from '../protocol/index.js';
 import { signVoucher } from '../runtime/wallet/voucher.js';
 import { JobTracker, type AttemptChannel } from './job-tracker.js';
 import { receiveOutputChunk } from './outputs.js';
@@ -34,6 +34,9 @@ export class BuyerClient {
   private readonly now = Date.now;
   chainId = 0;
   escrow = '';
+  /** The protocol revision the market speaks on this connection (1: no image size, pull limit or pull progress). */
+  revision = 1;
+  private droppedSaid = false;
 
   private constructor(
     private readonly options: BuyerConnectOptions,
@@ -65,9 +68,10 @@ export class BuyerClient {
   /** Connects and signs in; resolves on `welcome`. */
   private open(): Promise<void> {
     return signIn(this.options, this.signer, this.address, {
-      welcomed: ({ ws, chainId, escrow }) => {
+      welcomed: ({ ws, chainId, escrow, revision }) => {
         this.chainId = chainId;
         this.escrow = escrow;
+        this.revision = revision;
         this.ws = ws;
       },
       message: (msg) => this.onMessage(msg),
@@ -116,7 +120,7 @@ export class BuyerClient {
   async submit(input: JobRequestInput, options: SubmitOptions = {}): Promise<JobHandle> {
     const outputDir = options.outputDir ?? null;
     if (options.maxAttempts !== undefined && (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > MAX_ATTEMPTS)) throw new AppError('usage', `maxAttempts is a whole number from 1 to ${MAX_ATTEMPTS}.`);
-    const job = jobRequestSchema.parse({ ...input, outputMiB: outputDir === null ? 0 : (input.outputMiB ?? 16) });
+    const job = this.forRevision(jobRequestSchema.parse({ ...input, outputMiB: outputDir === null ? 0 : (input.outputMiB ?? 16) }));
     const ref = `r${++this.refCounter}`;
     const jobId = await new Promise<string>((resolve, reject) => {
       if (!this.ws) return reject(new AppError('market-unreachable', 'Not connected to the market.'));
@@ -130,6 +134,18 @@ export class BuyerClient {
     for (const m of this.early.get(jobId) ?? []) this.onJobMessage(tracker, m);
     this.early.delete(jobId);
     return { jobId, result: tracker.result, cancel: () => this.send({ type: 'cancel', jobId }) };
+  }
+
+  /** The job as this market's revision reads it: a revision-1 market's strict schema knows no image size nor pull limit, so they are left out (and said once). */
+  private forRevision(job: JobRequest): JobRequest {
+    if (this.revision >= IMAGES_REVISION) return job;
+    const { imageSizeBytes, maxPullSeconds, ...v1 } = job;
+    const fields = [imageSizeBytes !== undefined ? 'imageSizeBytes' : null, maxPullSeconds !== undefined ? 'maxPullSeconds' : null].filter((f): f is string => f !== null);
+    if (fields.length > 0 && !this.droppedSaid) {
+      this.droppedSaid = true;
+      this.emit({ type: 'fields-dropped', revision: this.revision, fields, message: `The market speaks protocol revision ${this.revision}, which has no ${fields.join(' nor ')}: jobs go without them (no provider checks the image size or the pull time), and no pull progress is shown.` });
+    }
+    return fields.length > 0 ? v1 : job;
   }
 
   private onMessage(msg: ToBuyerMessage): void {
@@ -196,6 +212,9 @@ export class BuyerClient {
       receiveOutputChunk(t, msg.chunk, (event) => this.emit(event, t));
     } else if (msg.type === 'job-ended') {
       this.onJobEnded(t, msg);
+    } else if (msg.type === 'pull-progress') {
+      const { bytes, totalBytes, bytesPerSecond } = msg.progress;
+      this.emit({ type: 'pull-progress', jobId: t.jobId, bytes, totalBytes, bytesPerSecond }, t);
     }
   }
 

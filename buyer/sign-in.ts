@@ -1,12 +1,13 @@
 /**
  * Dialing the market and signing in as a buyer (hello, challenge, EIP-4361 sign-in, welcome).
- * The buyer signs only for the market it dialed, and refuses one on another chain or escrow.
+ * The buyer signs only for the market it dialed, and refuses one on another chain or escrow. It
+ * lists every revision it speaks; the challenge names the one the connection then speaks.
  */
 import { getAddress, type Signer } from 'ethers';
 import WebSocket from 'ws';
 import { AppError } from '../runtime/errors.js';
 import { parseMessage } from '../protocol/frames.js';
-import { MAX_MESSAGE_BYTES, PATHS, PROTOCOL_VERSION, signInMessage, toBuyerMessageSchema, type ToBuyerMessage } from '../protocol/index.js';
+import { MAX_MESSAGE_BYTES, PATHS, signInMessage, SUPPORTED_VERSIONS, toBuyerMessageSchema, type ToBuyerMessage } from '../protocol/index.js';
 import type { BuyerConnectOptions } from './types.js';
 
 type Challenge = Extract<ToBuyerMessage, { type: 'challenge' }>;
@@ -16,6 +17,8 @@ export interface SignedIn {
   ws: WebSocket;
   chainId: number;
   escrow: string;
+  /** The protocol revision this connection speaks (the challenge's `version`). */
+  revision: number;
 }
 
 /** What the connection tells its owner: the welcome (before the promise resolves), then every message, and a malformed frame at any time. */
@@ -45,8 +48,9 @@ function marketUrl(market: string): URL {
   return url;
 }
 
-/** The refusal of a challenge that names another market than the one dialed (a relay), or null. */
+/** The refusal of a challenge that names another market than the one dialed (a relay), or a revision we did not offer, or null. */
 function challengeRefusal(msg: Challenge, url: URL): AppError | null {
+  if (!(SUPPORTED_VERSIONS as readonly number[]).includes(msg.version)) return new AppError('market-refused', `The market answered in protocol revision ${msg.version}, which this buyer did not offer (it speaks ${SUPPORTED_VERSIONS.join(', ')}): refused. Update the buyer client, or use a market that speaks one of these.`);
   if (msg.domain !== url.host) return new AppError('market-refused', `The market asks us to sign in to "${msg.domain}", but we dialed ${url.host}: refused (a relay, or the market's public URL is not the address given with --market).`);
   if (!sameUrl(msg.uri, url)) return new AppError('market-refused', `The market asks us to sign in at "${msg.uri.slice(0, 200)}", but we dialed ${url.href}: refused.`);
   return null;
@@ -70,6 +74,7 @@ export function signIn(options: BuyerConnectOptions, signer: Signer, address: st
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, handshakeTimeout: timeoutMs });
     let welcomed = false;
+    let revision = 1;
     const fail = (error: Error) => {
       clearTimeout(timer);
       ws.terminate();
@@ -80,6 +85,7 @@ export function signIn(options: BuyerConnectOptions, signer: Signer, address: st
       if (msg.type === 'challenge') {
         const refusal = challengeRefusal(msg, url);
         if (refusal) return fail(refusal);
+        revision = msg.version;
         const text = signInMessage({ domain: msg.domain, address, uri: msg.uri, chainId: msg.chainId, nonce: msg.nonce, issuedAt: msg.issuedAt, expirationTime: msg.expiresAt, role: 'buyer' });
         signer.signMessage(text).then(
           (signature) => ws.send(JSON.stringify({ type: 'sign-in', message: text, signature })),
@@ -90,13 +96,13 @@ export function signIn(options: BuyerConnectOptions, signer: Signer, address: st
         if (refusal) return fail(refusal);
         welcomed = true;
         clearTimeout(timer);
-        events.welcomed({ ws, chainId: msg.chainId, escrow: getAddress(msg.escrow.toLowerCase()) });
+        events.welcomed({ ws, chainId: msg.chainId, escrow: getAddress(msg.escrow.toLowerCase()), revision });
         resolve();
       } else if (msg.type === 'error') {
         fail(new AppError(msg.code === 'sign-in-refused' ? 'sign-in-refused' : 'market-refused', `The market refused us: ${msg.message}`));
       }
     };
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', versions: [PROTOCOL_VERSION], role: 'buyer', agent: (options.agent ?? 'offshift-buyer').slice(0, 64) })));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', versions: [...SUPPORTED_VERSIONS], role: 'buyer', agent: (options.agent ?? 'offshift-buyer').slice(0, 64) })));
     ws.on('error', (error) => {
       if (!welcomed) fail(new AppError('market-unreachable', `Cannot reach the market at ${options.market}: ${error.message}. Is \`offshift market serve\` running?`));
     });

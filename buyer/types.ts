@@ -10,6 +10,10 @@ export type BuyerEvent =
   /** One provider's attempt is over (preempted) and the market places the job again: attempt `next` of `maxAttempts`. */
   | { type: 'attempt-ended'; jobId: string; attempt: number; provider: string; state: MarketJobState; usageSeconds: number; paid: string; next: number; maxAttempts: number }
   | { type: 'voucher'; jobId: string; cumulativeAmount: string }
+  /** The provider is pulling the job's image (revision 2; pull time is not billed): compressed bytes fetched of those missing, and the rate (null: not known yet). */
+  | { type: 'pull-progress'; jobId: string; bytes: number; totalBytes: number | null; bytesPerSecond: number | null }
+  /** The market speaks an older revision: these fields of the job were not sent (said once per client). */
+  | { type: 'fields-dropped'; revision: number; fields: string[]; message: string }
   | { type: 'output'; jobId: string; path: string; file: string; bytes: number }
   | { type: 'output-refused'; jobId: string; path: string; reason: string }
   | { type: 'market-error'; jobId: string | null; code: string; message: string }

@@ -7,6 +7,7 @@ import { Wallet } from 'ethers';
 import { AppError } from '../../errors.js';
 import { formatTokens } from '../../ledger/tokens.js';
 import { jobRequestSchema, MAX_ATTEMPTS, type JobRequestInput } from '../../../protocol/index.js';
+import type { BuyerEvent } from '../../../buyer/index.js';
 import { numberOption, option, type ParsedArgs } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { parseTokenAmount, printJson, readSecret } from './wallet-common.js';
@@ -29,6 +30,19 @@ function readKey(args: ParsedArgs): Wallet {
   return new Wallet(key.startsWith('0x') ? key : `0x${key}`);
 }
 
+/** Pull progress is printed at most this often (and when the pull is done). */
+const PULL_PRINT_MS = 2000;
+
+const mb = (bytes: number) => (bytes / 1e6).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+/** "Pulling the image on the provider: 1,234.5 of 4,800.0 MB (25%) · 38.2 MB/s · about 93 s left". */
+export function pullProgressLine(e: Extract<BuyerEvent, { type: 'pull-progress' }>): string {
+  const of = e.totalBytes ? `${mb(e.bytes)} of ${mb(e.totalBytes)} MB (${Math.floor((Math.min(e.bytes, e.totalBytes) / e.totalBytes) * 100)}%)` : `${mb(e.bytes)} MB`;
+  const rate = e.bytesPerSecond ? ` · ${mb(e.bytesPerSecond)} MB/s` : '';
+  const left = e.totalBytes && e.bytesPerSecond ? Math.max(0, e.totalBytes - e.bytes) / e.bytesPerSecond : null;
+  return `Job ${e.jobId}: pulling the image on the provider (not billed): ${of}${rate}${left === null ? '' : ` · about ${Math.ceil(left)} s left`}`;
+}
+
 /** The job request from the flags; zod has the last word on every limit. */
 export function jobFromArgs(args: ParsedArgs): { job: JobRequestInput; outputDir: string | null } {
   const image = option(args, 'image');
@@ -44,12 +58,14 @@ export function jobFromArgs(args: ParsedArgs): { job: JobRequestInput; outputDir
     maxDurationSeconds: intOption(args, 'max-duration', 1),
     reportIntervalSeconds: intOption(args, 'report-interval', 1),
     pricePerHour: parseTokenAmount(option(args, 'price-per-hour') ?? DEFAULT_PRICE_PER_HOUR, TOKEN_DECIMALS, '--price-per-hour').toString(),
+    imageSizeBytes: intOption(args, 'image-size', 0),
+    maxPullSeconds: intOption(args, 'max-pull-seconds', 1),
   };
   for (const key of Object.keys(job) as (keyof JobRequestInput)[]) if (job[key] === undefined) delete job[key];
   const parsed = jobRequestSchema.safeParse(job);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = { memoryMiB: '--memory', maxDurationSeconds: '--max-duration', reportIntervalSeconds: '--report-interval', gpus: '--gpus', cpus: '--cpus', image: '--image', command: 'the command' }[String(issue?.path[0]) as 'gpus'];
+    const flag = { memoryMiB: '--memory', maxDurationSeconds: '--max-duration', reportIntervalSeconds: '--report-interval', gpus: '--gpus', cpus: '--cpus', image: '--image', command: 'the command', imageSizeBytes: '--image-size', maxPullSeconds: '--max-pull-seconds' }[String(issue?.path[0]) as 'gpus'];
     throw new AppError('usage', `${flag ?? String(issue?.path.join('.') || 'the job')}: ${issue?.message ?? 'invalid'}`);
   }
   return { job, outputDir: option(args, 'output-dir') ?? null };
@@ -59,9 +75,10 @@ export const buyerSubmitCommand: CliCommand = {
   name: 'buyer submit',
   summary: 'Submit a job to a market as a buyer, pay it by vouchers as it runs, print the result.',
   usage:
-    'buyer submit --market URL --key-file FILE --image sha256:… [--gpus N] [--cpus N] [--memory MiB] [--max-duration S] [--price-per-hour TOKENS] [--report-interval S] [--max-attempts N] [--output-dir DIR] [--json] -- COMMAND…\n\n' +
+    'buyer submit --market URL --key-file FILE --image sha256:… [--gpus N] [--cpus N] [--memory MiB] [--max-duration S] [--price-per-hour TOKENS] [--report-interval S] [--max-attempts N] [--image-size BYTES] [--max-pull-seconds N] [--output-dir DIR] [--json] -- COMMAND…\n\n' +
     'TOKENS is for the whole job per hour (default 1). --gpus 0 is a CPU-only job. Without --output-dir the job asks for no output.\n' +
     `--max-attempts: how many providers may run the job in turn when one is preempted (1-${MAX_ATTEMPTS}; the market's default is 3).\n` +
+    "--image-size: the image's compressed size in bytes (its layers and config: the sum of the manifest's sizes); providers that hold the image are offered the job first, then those with room for it, and a provider whose manifest says otherwise declines. --max-pull-seconds: the longest the image's pull may take; a provider whose download rate says longer declines. Pull time is never billed. Both need a market of protocol revision 2; an older one gets the job without them (said once).\n" +
     'Prints { "jobId", "state", "reason", "provider", "usageSeconds", "paid", "attempts" } (paid: base units, over all attempts; attempts: each provider\'s usageSeconds, paid and state) and exits 0 only if the job succeeded. Ctrl-C cancels the job.',
   async run(args, io) {
     const market = option(args, 'market');
@@ -73,6 +90,7 @@ export const buyerSubmitCommand: CliCommand = {
     const { submitJob } = await import('../../../buyer/index.js');
     const say = (line: string) => io.stderr(line + '\n');
     const tok = (units: string) => `${formatTokens(BigInt(units), TOKEN_DECIMALS)} tokens`;
+    const pullPrinted = new Map<string, number>();
     const abort = new AbortController();
     const onSignal = () => {
       if (abort.signal.aborted) return;
@@ -111,6 +129,14 @@ export const buyerSubmitCommand: CliCommand = {
               return say(`Lost the market (${e.reason}); reconnecting…`);
             case 'reconnected':
               return say('Reconnected to the market.');
+            case 'pull-progress': {
+              const done = e.totalBytes !== null && e.bytes >= e.totalBytes;
+              if (!done && Date.now() - (pullPrinted.get(e.jobId) ?? 0) < PULL_PRINT_MS) return;
+              pullPrinted.set(e.jobId, Date.now());
+              return say(pullProgressLine(e));
+            }
+            case 'fields-dropped':
+              return say(e.message);
             case 'voucher':
               return;
           }
