@@ -12,15 +12,17 @@ export const DEFAULT_EXPANSION = 2.5;
 export const SIZE_TOLERANCE = (bytes: number) => Math.max(1024 * 1024, bytes * 0.01);
 
 export interface ImageNeed {
-  /** Compressed bytes of the layers the engine lacks. */
+  /** Compressed bytes still to download: the layers the engine lacks, less what the blob cache already holds of them. */
   missingBytes: number;
-  /** What those layers will take on disk, with the measured expansion. */
+  /** What the pull takes on disk at its peak: the missing layers unpacked (with the measured expansion), and their compressed copies in the blob cache. */
   diskBytes: number;
 }
 
-export function imageNeed(facts: ManifestFacts, present: ReadonlySet<string>, expansion: number): ImageNeed {
-  const missingBytes = facts.layers.filter((l) => !present.has(l.diffId)).reduce((sum, l) => sum + l.sizeBytes, 0);
-  return { missingBytes, diskBytes: Math.ceil(missingBytes * expansion) };
+export function imageNeed(facts: ManifestFacts, present: ReadonlySet<string>, expansion: number, held: (digest: string) => number = () => 0): ImageNeed {
+  const lacking = facts.layers.filter((l) => !present.has(l.diffId));
+  const compressed = lacking.reduce((sum, l) => sum + l.sizeBytes, 0);
+  const missingBytes = lacking.reduce((sum, l) => sum + Math.max(0, l.sizeBytes - held(l.digest)), 0);
+  return { missingBytes, diskBytes: Math.ceil(compressed * expansion) + missingBytes };
 }
 
 export type FitVerdict =

@@ -1,14 +1,18 @@
 /**
- * One image pull through the engine, by digest, from the mirror the manifest was read from (or
- * the origin when the mirror fails mid-pull), with its progress in bytes of what was missing,
- * its rate and ETA. Afterwards the engine must hold that very digest and the manifest's layers.
- * A pull cut short (the signal) keeps the layers the engine finished.
+ * One image pull, by digest, with its progress in bytes of what was missing, its rate and ETA.
+ * Through the local relay (relay.ts) when the engine can reach it: Offshift downloads the layers
+ * into its blob cache (resumable, verified) and the engine pulls them from there, so a pull cut
+ * short loses nothing it finished. Directly from the registry otherwise (an engine on another
+ * machine or in a VM cannot reach this machine's loopback). Either way the engine must then hold
+ * that very digest and the manifest's layers.
  */
 import { AppError } from '../errors.js';
 import { inspectImage, pullImage, type Engine } from '../engine/index.js';
 import { PullProgress } from '../sandbox/pull-progress.js';
+import type { BlobCache } from './blob-cache.js';
 import { etaSeconds, RateWindow } from './download-rate.js';
 import type { ImageRef, ManifestFacts } from './registry.js';
+import type { PullRelay } from './relay.js';
 
 export interface PullTick {
   bytes: number;
@@ -22,77 +26,123 @@ export interface PullTick {
 export interface PullOutcome {
   imageId: string;
   sizeBytes: number;
-  /** Compressed bytes the engine fetched (what the registry served for this pull). */
+  /** Compressed bytes fetched from the registry by this pull. */
   fetchedBytes: number;
   seconds: number;
   source: 'origin' | 'mirror';
+  via: 'relay' | 'engine';
 }
 
 export interface PullRequest {
   image: ImageRef;
   facts: ManifestFacts;
-  /** Compressed bytes of the layers the engine lacks (the progress's total). */
+  /** Compressed bytes still to download (the progress's total). */
   missingBytes: number;
   onTick: (tick: PullTick) => void;
-  signal?: AbortSignal;
+  signal: AbortSignal;
   now: () => number;
+  /** The relay and its cache; null: pull through the engine directly. */
+  relay: { relay: PullRelay; cache: BlobCache } | null;
 }
 
-/** Pulls the image and verifies it; throws AppError `image-pull-failed`, `image-pull-stopped` or `image-digest-mismatch`. */
+/** The engine could not reach the relay: this engine is not on this machine's loopback. */
+export class RelayUnreachable extends Error {}
+
 export async function pullVerified(docker: Engine, r: PullRequest): Promise<PullOutcome> {
   const started = r.now();
-  const sources: Array<{ ref: string; source: 'origin' | 'mirror' }> = [{ ref: r.facts.pullRef, source: r.facts.source }];
-  if (r.facts.source === 'mirror') sources.push({ ref: r.image.ref, source: 'origin' });
-  let fetchedBefore = 0;
-  let lastError: unknown = null;
-  for (const { ref, source } of sources) {
-    const progress = new PullProgress();
-    const window = new RateWindow();
-    let fetched = 0;
+  const progress = progressOf(r);
+  if (r.relay) {
+    const host = await r.relay.relay.host();
+    const ref = `${host}/${r.image.repository}@${r.facts.digest}`;
+    const unregister = r.relay.relay.register({
+      repository: r.image.repository,
+      documents: r.facts.documents,
+      layers: new Map(r.facts.layers.map((l) => [l.digest, { digest: l.digest, sizeBytes: l.sizeBytes }])),
+      open: r.facts.openBlob,
+      onBytes: (delta) => progress.add(delta),
+      signal: r.signal,
+    });
+    const cache = r.relay.cache;
     try {
-      await pullImage(
-        docker,
-        ref,
-        (event) => {
-          const summary = progress.update(event);
-          if (!summary) return;
-          fetched = summary.downloadedBytes;
-          const bytes = fetchedBefore + fetched;
-          const at = r.now();
-          window.add(at, bytes);
-          const total = Math.max(r.missingBytes, bytes);
-          const rate = window.rate();
-          r.onTick({ bytes, totalBytes: total, bytesPerSecond: rate, etaSeconds: etaSeconds(bytes, total, rate), fraction: total > 0 ? Math.min(1, bytes / total) : summary.fraction, detail: describe(bytes, total, rate) });
-        },
-        r.signal,
-      );
+      // A layer the engine has unpacked is no longer needed in the cache.
+      await enginePull(docker, ref, r, (event) => {
+        if (event.status !== 'Pull complete' || !event.id) return;
+        const layer = r.facts.layers.find((l) => l.digest.slice(7, 7 + event.id!.length) === event.id);
+        if (layer) cache.remove(layer.digest);
+      });
     } catch (error) {
-      if (r.signal?.aborted) throw new AppError('image-pull-stopped', `The pull of ${r.image.ref} was stopped after ${mb(fetchedBefore + fetched)} MB; the layers it finished are kept, and the next pull fetches only the rest.`);
-      fetchedBefore += fetched;
-      lastError = error;
-      continue;
+      if (!r.signal.aborted && /connection refused|no such host|dial tcp/i.test((error as Error).message) && (error as Error).message.includes(host)) throw new RelayUnreachable((error as Error).message);
+      throw error;
+    } finally {
+      unregister();
     }
-    const info = await inspectImage(docker, ref);
-    if (!info) throw new AppError('image-pull-failed', `The engine pulled ${ref} but does not list it. Try again; if it persists, check the engine's disk (docker system df).`);
-    // The engine checked the manifest's bytes against the digest it pulled by; its layers must be the manifest's.
-    const digests = info.RepoDigests ?? [];
-    const carries = digests.some((d) => d.endsWith(`@${r.facts.digest}`));
-    const layers = info.RootFS?.Layers ?? [];
-    const expected = r.facts.layers.map((l) => l.diffId);
-    if (!carries || layers.length !== expected.length || layers.some((l, i) => l !== expected[i])) {
-      throw new AppError('image-digest-mismatch', `The engine's image for ${ref} is not the one the manifest ${r.facts.digest} names (${digests.join(', ') || 'no digest'}); refusing to run it. The registry${source === 'mirror' ? ' mirror' : ''} may be serving other content under this digest.`);
-    }
-    return { imageId: info.Id, sizeBytes: info.Size ?? 0, fetchedBytes: fetchedBefore + fetched, seconds: (r.now() - started) / 1000, source };
+    for (const l of r.facts.layers) cache.remove(l.digest);
+    return { ...(await verifyPulled(docker, ref, r.facts)), fetchedBytes: progress.bytes(), seconds: (r.now() - started) / 1000, source: r.facts.source, via: 'relay' };
   }
-  const message = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new AppError('image-pull-failed', `Could not pull ${r.image.ref}: ${message}. Check the network and that the registry${r.facts.source === 'mirror' ? ' (and the mirror)' : ''} answers; the layers already fetched are kept.`);
+  const layers = new PullProgress();
+  await enginePull(docker, r.facts.pullRef, r, (event) => {
+    const summary = layers.update(event);
+    if (summary) progress.set(summary.downloadedBytes);
+  });
+  return { ...(await verifyPulled(docker, r.facts.pullRef, r.facts)), fetchedBytes: progress.bytes(), seconds: (r.now() - started) / 1000, source: r.facts.source, via: 'engine' };
+}
+
+async function enginePull(docker: Engine, ref: string, r: PullRequest, onEvent: Parameters<typeof pullImage>[2]): Promise<void> {
+  try {
+    await pullImage(docker, ref, onEvent, r.signal);
+  } catch (error) {
+    if (r.signal.aborted) throw new AppError('image-pull-stopped', `The pull of ${r.image.ref} was stopped; the layers already downloaded are kept, and the next pull fetches only the rest.`);
+    if (error instanceof AppError) throw error;
+    throw new AppError('image-pull-failed', `Could not pull ${r.image.ref}: ${(error as Error).message}. Check the network and that the registry${r.facts.source === 'mirror' ? ' (and the mirror)' : ''} answers; what was downloaded is kept.`);
+  }
+}
+
+/** The engine checked the manifest's bytes against the digest it pulled by; its layers must be the manifest's. */
+async function verifyPulled(docker: Engine, ref: string, facts: ManifestFacts): Promise<{ imageId: string; sizeBytes: number }> {
+  const info = await inspectImage(docker, ref);
+  if (!info) throw new AppError('image-pull-failed', `The engine pulled ${ref} but does not list it. Try again; if it persists, check the engine's disk (docker system df).`);
+  const digests = info.RepoDigests ?? [];
+  const layers = info.RootFS?.Layers ?? [];
+  const expected = facts.layers.map((l) => l.diffId);
+  if (!digests.some((d) => d.endsWith(`@${facts.digest}`)) || layers.length !== expected.length || layers.some((l, i) => l !== expected[i])) {
+    throw new AppError('image-digest-mismatch', `The engine's image for ${ref} is not the one the manifest ${facts.digest} names (${digests.join(', ') || 'no digest'}); refusing to run it.`);
+  }
+  return { imageId: info.Id, sizeBytes: info.Size ?? 0 };
+}
+
+/** Bytes fetched so far, the rate over the last seconds and the ETA, told as ticks. */
+function progressOf(r: PullRequest) {
+  const window = new RateWindow();
+  let bytes = 0;
+  let toldAt = 0;
+  const tell = () => {
+    const at = r.now();
+    // A tick per chunk would be thousands a second: ten are plenty (the last one always goes out).
+    if (at - toldAt < 100 && bytes < r.missingBytes) return;
+    toldAt = at;
+    window.add(at, bytes);
+    const total = Math.max(r.missingBytes, bytes);
+    const rate = window.rate();
+    r.onTick({ bytes, totalBytes: total, bytesPerSecond: rate, etaSeconds: etaSeconds(bytes, total, rate), fraction: total > 0 ? Math.min(1, bytes / total) : 1, detail: describe(bytes, total, rate) });
+  };
+  return {
+    add: (delta: number) => {
+      bytes += delta;
+      tell();
+    },
+    set: (value: number) => {
+      bytes = value;
+      tell();
+    },
+    bytes: () => bytes,
+  };
 }
 
 function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-/** "Pulling the image: 1,234.5 of 4,800.0 MB · 38.2 MB/s · about 93 s left". */
+/** "Pulling the image: 1234.5 of 4800.0 MB · 38.2 MB/s · about 93 s left". */
 export function describe(bytes: number, total: number | null, rate: number | null): string {
   const of = total ? `${mb(bytes)} of ${mb(total)} MB` : `${mb(bytes)} MB`;
   const speed = rate === null ? '' : ` · ${mb(rate)} MB/s`;

@@ -28,6 +28,8 @@ export interface Answer {
   read(cap: number, what: string): Promise<Buffer>;
   /** Drops the body unread (frees the connection). */
   discard(): Promise<void>;
+  /** The body as a stream, unbounded (a layer: the caller bounds it by the manifest's size). */
+  stream(): AsyncIterable<Uint8Array>;
 }
 
 export function originEndpoint(registry: string): Endpoint {
@@ -74,6 +76,18 @@ export async function httpGet(url: string, headers: Record<string, string>, http
       if (consumed) return;
       consumed = true;
       await res.body?.cancel().catch(() => {});
+    },
+    stream: () => {
+      consumed = true;
+      const body = res.body;
+      return (async function* () {
+        if (!body) return;
+        try {
+          for await (const chunk of body) yield chunk;
+        } catch (error) {
+          throw failureOf(error, timeout, http);
+        }
+      })();
     },
   };
 }

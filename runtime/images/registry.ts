@@ -35,6 +35,10 @@ export interface ManifestFacts {
   pullRef: string;
   /** Why the mirror was not used (down, refused the digest, served bytes that do not hash to it); null when it was used or none is set. */
   mirrorProblem: string | null;
+  /** The verified manifests (an index and its linux/amd64 child, or the one manifest) and the config, by digest: what the local relay serves the engine. */
+  documents: Map<string, { bytes: Buffer; mediaType: string }>;
+  /** Opens a layer of this image at the registry that served the manifest, from `offset` on (a Range request). */
+  openBlob: (digest: string, offset: number, signal: AbortSignal) => Promise<{ status: number; body: AsyncIterable<Uint8Array> }>;
 }
 
 export interface RegistryOptions {
@@ -46,7 +50,10 @@ export interface RegistryOptions {
   fetch?: typeof fetch;
 }
 
-type ImageFacts = Omit<ManifestFacts, 'source' | 'pullRef' | 'mirrorProblem'>;
+type ImageFacts = Omit<ManifestFacts, 'source' | 'pullRef' | 'mirrorProblem' | 'openBlob'>;
+
+/** A layer download has no deadline of its own (GBs take long): the blob cache cuts it after a silence instead. */
+const BLOB_TIMEOUT_MS = 24 * 3600_000;
 
 export async function readManifest(ref: ImageRef, options: RegistryOptions): Promise<ManifestFacts> {
   // Checked again: the parts go into URLs.
@@ -60,7 +67,7 @@ export async function readManifest(ref: ImageRef, options: RegistryOptions): Pro
     try {
       mirror = mirrorEndpoint(options.mirror);
       const facts = await readImage(mirror, ref, http);
-      return { ...facts, source: 'mirror', pullRef: `${mirror.host}/${ref.repository}@${ref.digest}`, mirrorProblem: null };
+      return { ...facts, source: 'mirror', pullRef: `${mirror.host}/${ref.repository}@${ref.digest}`, mirrorProblem: null, openBlob: blobOpener(mirror, ref.repository, http) };
     } catch (error) {
       if (!(error instanceof RegistryFailure)) throw error;
       mirrorFailure = { host: mirror.host, failure: error };
@@ -70,21 +77,50 @@ export async function readManifest(ref: ImageRef, options: RegistryOptions): Pro
   try {
     const facts = await readImage(origin, ref, http);
     const pullRef = ref.registry === DOCKER_HUB ? ref.ref : `${ref.registry}/${ref.repository}@${ref.digest}`;
-    return { ...facts, source: 'origin', pullRef, mirrorProblem: mirrorFailure ? mirrorProblem(mirrorFailure.host, origin.host, mirrorFailure.failure) : null };
+    return { ...facts, source: 'origin', pullRef, mirrorProblem: mirrorFailure ? mirrorProblem(mirrorFailure.host, origin.host, mirrorFailure.failure) : null, openBlob: blobOpener(origin, ref.repository, http) };
   } catch (error) {
     if (error instanceof RegistryFailure) throw originFailed(ref, origin.host, error, mirrorFailure);
     throw error;
   }
 }
 
+function blobOpener(endpoint: Endpoint, repository: string, http: HttpOptions): ManifestFacts['openBlob'] {
+  return async (digest, offset, signal) => {
+    const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+    const answer = await authorizedGet(endpoint, repository, `/v2/${repository}/blobs/${digest}`, headers, { ...http, timeoutMs: BLOB_TIMEOUT_MS, signal });
+    if (answer.status !== 200 && answer.status !== 206) {
+      await answer.discard();
+      throw failureForStatus(answer.status, `the layer ${digest} of ${repository}`);
+    }
+    return { status: answer.status, body: answer.stream() };
+  };
+}
+
+/** The media type a registry gave a manifest, else the one its body names. */
+function mediaTypeOf(bytes: Buffer): string {
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+    return parsed.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+  } catch {
+    return 'application/vnd.oci.image.manifest.v1+json';
+  }
+}
+
 async function readImage(endpoint: Endpoint, ref: ImageRef, http: HttpOptions): Promise<ImageFacts> {
-  let manifest = parseManifest(await getVerified(endpoint, ref.repository, 'manifests', ref.digest, http), ref.ref);
+  const documents = new Map<string, { bytes: Buffer; mediaType: string }>();
+  const top = await getVerified(endpoint, ref.repository, 'manifests', ref.digest, http);
+  documents.set(ref.digest, { bytes: top, mediaType: mediaTypeOf(top) });
+  let manifest = parseManifest(top, ref.ref);
   if (manifest.kind === 'index') {
     const child = pickLinuxAmd64(manifest.manifests, ref.ref);
-    manifest = parseManifest(await getVerified(endpoint, ref.repository, 'manifests', child, http), ref.ref);
+    const childBytes = await getVerified(endpoint, ref.repository, 'manifests', child, http);
+    documents.set(child, { bytes: childBytes, mediaType: mediaTypeOf(childBytes) });
+    manifest = parseManifest(childBytes, ref.ref);
     if (manifest.kind === 'index') throw unusable(ref.ref, 'its linux/amd64 entry is another index, not an image');
   }
   const config = await getVerified(endpoint, ref.repository, 'blobs', manifest.config.digest, http);
+  documents.set(manifest.config.digest, { bytes: config, mediaType: 'application/octet-stream' });
   const diffIds = parseDiffIds(config, manifest.layers.length, ref.ref);
   const layers = manifest.layers.map((l, i) => ({ digest: l.digest, sizeBytes: l.size, diffId: diffIds[i]! }));
   return {
@@ -92,6 +128,7 @@ async function readImage(endpoint: Endpoint, ref: ImageRef, http: HttpOptions): 
     layers,
     configDigest: manifest.config.digest,
     compressedBytes: manifest.config.size + layers.reduce((sum, l) => sum + l.sizeBytes, 0),
+    documents,
   };
 }
 

@@ -6,6 +6,7 @@
  * market says is in demand, and says what it holds warm. The owner's own images are never
  * touched: only images it pulled get a record, and an image someone tagged is no longer Offshift's.
  */
+import path from 'node:path';
 import { AppError } from '../errors.js';
 import { inspectImage, removeImage, type Engine } from '../engine/index.js';
 import type { Logger } from '../log.js';
@@ -16,7 +17,9 @@ import { measuredRate, MIN_MEASURED_PULL_BYTES } from './download-rate.js';
 import { EngineImages, type EnginePicture } from './engine-picture.js';
 import { availableBytes, planWatermarkPrune, type DiskPicture, type EvictionCandidate } from './eviction.js';
 import { DEFAULT_EXPANSION, imageNeed, judgeFit, type FitVerdict, type OfferClaims } from './fit.js';
-import { pullVerified, type PullOutcome, type PullTick } from './pull.js';
+import { BlobCache } from './blob-cache.js';
+import { pullVerified, RelayUnreachable, type PullOutcome, type PullTick } from './pull.js';
+import { PullRelay } from './relay.js';
 import { parseImageRef, readManifest, type ImageRef, type ManifestFacts } from './registry.js';
 import type { ImagePull, ImageRecord, ImageSettings, ImagesView, PruneResult } from './schema.js';
 import { ImageStore, type ImageRow } from './store.js';
@@ -28,6 +31,8 @@ const MANIFEST_CACHE_MS = 10 * 60_000;
 export const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface ImageServiceOptions {
+  /** The data folder: the blob cache is <home>/images/blobs. */
+  home: string;
   db: Db;
   docker: Engine;
   log: Logger;
@@ -40,7 +45,12 @@ export interface ImageServiceOptions {
   onChange?: () => void;
   now?: () => number;
   pruneIntervalMs?: number;
+  /** Pull through the local relay (resumable layers; default: on Linux, where the engine shares this machine's loopback). */
+  relay?: boolean;
 }
+
+/** Cached layers of pulls that never finished are dropped after this long without use. */
+const STALE_BLOB_MS = 7 * 86_400_000;
 
 interface Inflight {
   ref: string;
@@ -67,11 +77,17 @@ export class ImageService {
   private closed = false;
   private advertisedCache: AdvertisedImages = { digests: [], freeBudgetMiB: 0 };
   private problem: string | null = null;
+  readonly cache: BlobCache;
+  private readonly relay: PullRelay;
+  private relayUsable: boolean;
 
   constructor(private readonly o: ImageServiceOptions) {
     this.store = new ImageStore(o.db);
     this.engine = new EngineImages(o.docker);
     this.now = o.now ?? Date.now;
+    this.cache = new BlobCache(path.join(o.home, 'images', 'blobs'));
+    this.relay = new PullRelay(this.cache);
+    this.relayUsable = o.relay ?? process.platform === 'linux';
   }
 
   /** Reconciles with the engine and prunes (at start), then every PRUNE_INTERVAL_MS. */
@@ -83,10 +99,12 @@ export class ImageService {
   }
 
   /** Stops pruning and aborts every pull (their finished layers stay on the engine). */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const p of this.inflight.values()) p.controller.abort();
+    await Promise.allSettled([...this.inflight.values()].map((p) => p.promise));
+    await this.relay.close();
   }
 
   // ── deciding ───────────────────────────────────────────────────────────
@@ -109,7 +127,7 @@ export class ImageService {
   }
 
   private judge(facts: ManifestFacts, claims: OfferClaims, picture: EnginePicture): FitVerdict {
-    const need = imageNeed(facts, picture.layers, this.expansion());
+    const need = imageNeed(facts, picture.layers, this.expansion(), (digest) => this.cache.heldBytes(digest));
     return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(picture), disk: this.diskPicture(picture) });
   }
 
@@ -121,10 +139,10 @@ export class ImageService {
    */
   async obtain(ref: string, jobId: string, onTick: (tick: PullTick) => void, signal: AbortSignal): Promise<string> {
     const image = parseImageRef(ref);
-    const present = await inspectImage(this.o.docker, image.ref);
-    if (present && (present.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`))) {
+    const present = await this.onEngine(image);
+    if (present) {
       if (this.store.get(image.ref)) this.store.used(image.ref, this.now());
-      return present.Id;
+      return present;
     }
     const outcome = await this.waitFor(this.pull(image, jobId, false), onTick, signal);
     this.store.used(image.ref, this.now());
@@ -148,7 +166,7 @@ export class ImageService {
   }
 
   private async runPull(image: ImageRef, p: Inflight, prePull: boolean): Promise<PullOutcome> {
-    const facts = await this.manifest(image);
+    let facts = await this.manifest(image);
     const picture = await this.picture();
     this.promised.delete(image.ref);
     const verdict = this.judge(facts, {}, picture);
@@ -158,28 +176,45 @@ export class ImageService {
     p.diskBytes = verdict.need.diskBytes;
     this.store.begin(image.ref, image.digest, `${image.registry}/${image.repository}`, facts.compressedBytes, prePull);
     if (facts.mirrorProblem) this.o.log.warn('the registry mirror was not used', { ref: image.ref, problem: facts.mirrorProblem });
-    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes });
+    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes, via: this.relayUsable ? 'relay' : 'engine' });
     const started = this.now();
-    try {
-      const outcome = await pullVerified(this.o.docker, {
-        image,
-        facts,
-        missingBytes: verdict.need.missingBytes,
-        signal: p.controller.signal,
-        now: this.now,
-        onTick: (tick) => {
-          p.tick = tick;
-          for (const l of p.listeners) l(tick);
-        },
-      });
-      this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
-      this.store.recordPull(image.ref, outcome.source, outcome.fetchedBytes, outcome.seconds, true, this.now());
-      this.o.log.info('image pulled', { ref: image.ref, source: outcome.source, fetchedBytes: outcome.fetchedBytes, seconds: outcome.seconds });
-      return outcome;
-    } catch (error) {
-      const fetched = p.tick?.bytes ?? 0;
-      this.store.recordPull(image.ref, facts.source, fetched, (this.now() - started) / 1000, false, this.now());
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await pullVerified(this.o.docker, {
+          image,
+          facts,
+          missingBytes: verdict.need.missingBytes,
+          signal: p.controller.signal,
+          now: this.now,
+          relay: this.relayUsable ? { relay: this.relay, cache: this.cache } : null,
+          onTick: (tick) => {
+            p.tick = tick;
+            for (const l of p.listeners) l(tick);
+          },
+        });
+        this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
+        this.store.recordPull(image.ref, outcome.source, outcome.fetchedBytes, outcome.seconds, true, this.now());
+        this.o.log.info('image pulled', { ref: image.ref, source: outcome.source, via: outcome.via, fetchedBytes: outcome.fetchedBytes, seconds: outcome.seconds });
+        return outcome;
+      } catch (error) {
+        if (error instanceof RelayUnreachable && attempt === 1) {
+          this.relayUsable = false;
+          this.o.log.warn('the engine cannot reach the local relay (it is not on this machine\'s loopback): pulling directly, without resumable layers', { error: error.message });
+          continue;
+        }
+        const code = error instanceof AppError ? error.code : '';
+        if (facts.source === 'mirror' && attempt === 1 && !p.controller.signal.aborted && (code === 'image-pull-failed' || code === 'image-digest-mismatch')) {
+          // The mirror failed mid-pull or served other bytes: the image's own registry, still verified.
+          this.o.log.warn('the registry mirror failed during the pull; pulling from the origin', { ref: image.ref, error: (error as Error).message });
+          this.manifests.delete(image.ref);
+          facts = await readManifest(image, { mirror: null });
+          facts = { ...facts, mirrorProblem: `the mirror failed during the pull: ${(error as Error).message}` };
+          continue;
+        }
+        const fetched = p.tick?.bytes ?? 0;
+        this.store.recordPull(image.ref, facts.source, fetched, (this.now() - started) / 1000, false, this.now());
+        throw error;
+      }
     }
   }
 
@@ -211,7 +246,14 @@ export class ImageService {
     const picture = await this.picture();
     const candidates = this.candidates(picture);
     const refs = trigger === 'manual' ? candidates.filter((c) => !c.inUse && (all || !c.pinned)).map((c) => c.ref) : planWatermarkPrune(candidates, this.diskPicture(picture));
+    this.dropCachedBlobs(trigger === 'manual' ? 0 : STALE_BLOB_MS);
     return this.removeAll(refs, trigger);
+  }
+
+  /** Layers left in the cache by pulls no longer in progress, untouched for `olderThanMs`. */
+  private dropCachedBlobs(olderThanMs: number): void {
+    if (this.inflight.size > 0) return;
+    for (const e of this.cache.entries()) if (this.now() - e.modifiedAt >= olderThanMs) this.cache.remove(e.digest);
   }
 
   private async removeAll(refs: string[], trigger: PruneResult['trigger']): Promise<PruneResult> {
@@ -356,9 +398,15 @@ export class ImageService {
     return facts;
   }
 
-  private async onEngine(image: ImageRef): Promise<boolean> {
-    const info = await inspectImage(this.o.docker, image.ref).catch(() => null);
-    return !!info && (info.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`));
+  /** The engine's id for the image when it holds it: Offshift's (pulled through the relay, under the relay's name) or the owner's. */
+  private async onEngine(image: ImageRef): Promise<string | null> {
+    const row = this.store.get(image.ref);
+    for (const name of [row?.image_id, image.ref]) {
+      if (!name) continue;
+      const info = await inspectImage(this.o.docker, name).catch(() => null);
+      if (info && (info.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`))) return info.Id;
+    }
+    return null;
   }
 
   /** The engine now, with Offshift's records brought in line with it. */
@@ -407,8 +455,9 @@ export class ImageService {
     return { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: picture.disk?.freeBytes ?? null, minFreeBytes: this.minFreeBytes(), reservedBytes: reserved };
   }
 
+  /** Offshift's images on the engine and the layers in its blob cache. */
   private usedBytes(): number {
-    return this.store.all().reduce((sum, r) => sum + (r.image_id ? r.size_bytes : 0), 0);
+    return this.store.all().reduce((sum, r) => sum + (r.image_id ? r.size_bytes : 0), 0) + this.cache.totalBytes();
   }
 
   private budgetBytes(): number {

@@ -70,7 +70,7 @@ export function createJobsService(options: {
   const imagesSettings = () => (options.settings ? imagesValue(effectiveImages(options.settings.store, options.settings.policy())) : defaultImageSettings);
   // The image store's in-use list is the runner's, made just below.
   let imagesInUse: () => string[] = () => [];
-  const images = new ImageService({ db, docker, log: options.log, settings: imagesSettings, inUse: () => imagesInUse(), mayDownload: options.mayDownload, onChange: options.onImagesChange });
+  const images = new ImageService({ home: options.home, db, docker, log: options.log, settings: imagesSettings, inUse: () => imagesInUse(), mayDownload: options.mayDownload, onChange: options.onImagesChange });
   const runner = new JobRunner({
     db,
     docker,
@@ -196,12 +196,11 @@ export function createJobsService(options: {
     async stop() {
       stopped = true;
       retention.stop();
-      images.close();
       unsubscribe();
       // The runner first: it ends the jobs that had not started (their pull aborted) and waits
       // until each has recorded its end; only then is the database closed under it.
       try {
-        await runner.close();
+        await Promise.all([runner.close(), images.close()]);
       } finally {
         if (!options.db) db.close();
       }
