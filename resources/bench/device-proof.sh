@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The on-GPU proof of the benchmark in one prepared run, for a GPU machine that has the NVIDIA
 # driver and PyTorch but no Node and no Docker (docs/benchmarks.md, "Proof"). From the repository
-# root, with dist/bench/offshift-bench built here by `npm run build` and copied along:
+# root, with dist/bench/offshift-bench built here by `npm run build` and copied along, or from the
+# root of the device kit (`npm run device-kit`), which holds both:
 #   bash resources/bench/device-proof.sh [OUT_DIR]      (default: $OUT, else bench-out)
 # It keeps everything it learns in OUT_DIR, even when a step fails: the driver's own description
 # of the card (nvidia-smi -q -x, a fixture for the inventory tests), the program's recorded
