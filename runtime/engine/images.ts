@@ -61,11 +61,15 @@ export async function resolveImage(docker: Engine, ref: string, onProgress: (p: 
 export async function pullImage(docker: Engine, ref: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
   const stream = await docker.pull(ref, signal ? { abortSignal: signal } : {});
   await new Promise<void>((resolve, reject) => {
+    // The engine tells a failed pull as a line of the stream ({"error": …}), not as a failed stream.
+    let failed: string | null = null;
     docker.modem.followProgress(
       stream,
-      (error: Error | null) => (error ? reject(error) : resolve()),
-      (event: { id?: string; status?: string; progressDetail?: { current?: number; total?: number } }) =>
-        onProgress({ id: event.id, status: event.status ?? '', current: event.progressDetail?.current ?? null, total: event.progressDetail?.total ?? null }),
+      (error: Error | null) => (error ? reject(error) : failed ? reject(new Error(failed)) : resolve()),
+      (event: { id?: string; status?: string; error?: string; errorDetail?: { message?: string }; progressDetail?: { current?: number; total?: number } }) => {
+        if (event.error || event.errorDetail) failed = event.errorDetail?.message ?? event.error ?? 'the engine reported an error';
+        else onProgress({ id: event.id, status: event.status ?? '', current: event.progressDetail?.current ?? null, total: event.progressDetail?.total ?? null });
+      },
     );
   });
 }

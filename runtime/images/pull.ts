@@ -54,23 +54,30 @@ export async function pullVerified(docker: Engine, r: PullRequest): Promise<Pull
   if (r.relay) {
     const host = await r.relay.relay.host();
     const ref = `${host}/${r.image.repository}@${r.facts.digest}`;
+    const stop = new AbortController();
+    let failure: Error | null = null;
     const unregister = r.relay.relay.register({
       repository: r.image.repository,
       documents: r.facts.documents,
       layers: new Map(r.facts.layers.map((l) => [l.digest, { digest: l.digest, sizeBytes: l.sizeBytes }])),
       open: r.facts.openBlob,
       onBytes: (delta) => progress.add(delta),
+      onFailure: (error) => {
+        failure ??= error;
+        stop.abort();
+      },
       signal: r.signal,
     });
     const cache = r.relay.cache;
     try {
       // A layer the engine has unpacked is no longer needed in the cache.
-      await enginePull(docker, ref, r, (event) => {
+      await enginePull(docker, ref, { ...r, signal: AbortSignal.any([r.signal, stop.signal]) }, (event) => {
         if (event.status !== 'Pull complete' || !event.id) return;
         const layer = r.facts.layers.find((l) => l.digest.slice(7, 7 + event.id!.length) === event.id);
         if (layer) cache.remove(layer.digest);
       });
     } catch (error) {
+      if (failure) throw failure;
       if (!r.signal.aborted && /connection refused|no such host|dial tcp/i.test((error as Error).message) && (error as Error).message.includes(host)) throw new RelayUnreachable((error as Error).message);
       throw error;
     } finally {

@@ -16,6 +16,8 @@ export interface RelayedImage {
   layers: ReadonlyMap<string, { digest: string; sizeBytes: number }>;
   open: OpenBlob;
   onBytes: (delta: number) => void;
+  /** A layer could not be downloaded or verified: the pull stops at once (the engine would retry it for minutes). */
+  onFailure: (error: Error) => void;
   signal: AbortSignal;
 }
 
@@ -72,6 +74,7 @@ export class PullRelay {
     try {
       await this.cache.fetch(layer, image.open, image.onBytes, image.signal);
     } catch (error) {
+      image.onFailure(error as Error);
       return void res.writeHead(502, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (error as Error).message.slice(0, 500) }] }));
     }
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': layer.sizeBytes, 'Docker-Content-Digest': digest, 'Docker-Distribution-API-Version': 'registry/2.0' });
