@@ -103,12 +103,16 @@ export function before(a: Candidate, b: Candidate, job?: JobRequest): boolean {
   return a.address < b.address;
 }
 
-/** The best provider for the job among `candidates`, skipping `exclude`; null when none fits. One pass, no sort. */
-export function pickProvider(job: JobRequest, candidates: Iterable<Candidate>, market: { chainId: number; escrow: string }, exclude: (c: Candidate) => boolean = () => false): Candidate | null {
+/**
+ * The best provider for the job among `candidates`, skipping `exclude`; null when none fits. One
+ * pass, no sort. `byImage` false: the caller knows the candidates are of one image class.
+ */
+export function pickProvider(job: JobRequest, candidates: Iterable<Candidate>, market: { chainId: number; escrow: string }, exclude: (c: Candidate) => boolean = () => false, byImage = true): Candidate | null {
   let best: Candidate | null = null;
+  const imageOf = byImage ? job : undefined;
   for (const c of candidates) {
     if (exclude(c) || unfitReason(job, c, market) !== null) continue;
-    if (best === null || before(c, best, job)) best = c;
+    if (best === null || before(c, best, imageOf)) best = c;
   }
   return best;
 }
@@ -125,7 +129,7 @@ export function rankProviders(job: JobRequest, candidates: Iterable<Candidate>, 
  */
 export function pickFromBuckets(job: JobRequest, buckets: Iterable<Iterable<Candidate>>, market: { chainId: number; escrow: string }, exclude: (c: Candidate) => boolean = () => false): Candidate | null {
   for (const bucket of buckets) {
-    const best = pickProvider(job, bucket, market, exclude);
+    const best = pickProvider(job, bucket, market, exclude, false);
     if (best) return best;
   }
   return null;

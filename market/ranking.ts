@@ -40,7 +40,7 @@ export class ProviderRanking<C extends Candidate> {
     const skip = exclude as ((c: Candidate) => boolean) | undefined;
     const digest = jobImageDigest(job);
     if (digest !== null) {
-      const warm = pickProvider(job, this.warm.of(digest), market, skip);
+      const warm = pickProvider(job, this.warm.of(digest), market, skip, false);
       if (warm) return warm as C;
     }
     const size = job.imageSizeBytes;
