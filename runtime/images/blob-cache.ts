@@ -7,6 +7,7 @@
  * against its digest and its stated size; a registry that sends more is cut off.
  */
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
@@ -23,6 +24,8 @@ export const IDLE_TIMEOUT_MS = 60_000;
 
 export class BlobCache {
   private readonly fetching = new Map<string, Promise<void>>();
+  /** Emits 'written' with a layer's digest each time bytes of it reach the disk (the relay streams a layer as it arrives). */
+  readonly written = new EventEmitter().setMaxListeners(0);
 
   constructor(readonly dir: string) {}
 
@@ -30,7 +33,7 @@ export class BlobCache {
     return path.join(this.dir, digest.replace(/^sha256:/, ''));
   }
 
-  private partial(digest: string): string {
+  partial(digest: string): string {
     return `${this.file(digest)}.partial`;
   }
 
@@ -122,6 +125,7 @@ export class BlobCache {
           hash.update(chunk);
           if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           onBytes(chunk.byteLength);
+          this.written.emit('written', layer.digest);
         }
       } catch (error) {
         if (idle.signal.aborted && !signal.aborted) throw new AppError('image-pull-failed', `The registry sent nothing for ${IDLE_TIMEOUT_MS / 1000} s while the layer ${layer.digest} was downloaded; what came is kept and the next try resumes it.`);

@@ -71,16 +71,75 @@ export class PullRelay {
       return void res.end(head ? undefined : doc.bytes);
     }
     const layer = image.layers.get(digest)!;
-    try {
-      await this.cache.fetch(layer, image.open, image.onBytes, image.signal);
-    } catch (error) {
-      image.onFailure(error as Error);
-      return void res.writeHead(502, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: (error as Error).message.slice(0, 500) }] }));
-    }
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': layer.sizeBytes, 'Docker-Content-Digest': digest, 'Docker-Distribution-API-Version': 'registry/2.0' });
     if (head) return void res.end();
-    const file = fs.createReadStream(this.cache.file(digest));
-    file.on('error', () => res.destroy());
-    file.pipe(res);
+    // The layer is streamed as it reaches the cache (the engine checks the digest of what it gets);
+    // a download that fails cuts the answer, and the engine's pull fails with it.
+    const fetched = this.cache.fetch(layer, image.open, image.onBytes, image.signal);
+    let failed = false;
+    fetched.catch((error: unknown) => {
+      failed = true;
+      image.onFailure(error as Error);
+    });
+    try {
+      await this.stream(layer, res, fetched, () => failed);
+    } catch {
+      res.destroy();
+    }
+  }
+
+  /** Writes the layer's bytes to `res` as the cache gets them: from the finished file, or following the partial one. */
+  private async stream(layer: { digest: string; sizeBytes: number }, res: http.ServerResponse, fetched: Promise<void>, failed: () => boolean): Promise<void> {
+    let done = false;
+    void fetched.then(
+      () => (done = true),
+      () => {},
+    );
+    const handle = await openWhenThere(this.cache, layer.digest);
+    try {
+      let position = 0;
+      while (position < layer.sizeBytes) {
+        if (failed() || res.destroyed) throw new Error('the layer did not arrive');
+        // A new buffer each time: the answer holds on to what it was given until it is sent.
+        const buffer = Buffer.allocUnsafe(1024 * 1024);
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, layer.sizeBytes - position), position);
+        if (bytesRead === 0) {
+          // Finished (and renamed: the open file is the same) yet short: it was started over under us.
+          if (done) throw new Error('the layer file changed while it was served');
+          await new Promise<void>((resolve) => {
+            const wake = (d: string) => {
+              if (d !== layer.digest) return;
+              clearTimeout(timer);
+              this.cache.written.off('written', wake);
+              resolve();
+            };
+            const timer = setTimeout(() => {
+              this.cache.written.off('written', wake);
+              resolve();
+            }, 100);
+            this.cache.written.on('written', wake);
+          });
+          continue;
+        }
+        position += bytesRead;
+        if (!res.write(buffer.subarray(0, bytesRead))) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
+      }
+      res.end();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** The layer's file, finished or partial, once it exists (the open file follows a rename from partial to finished). */
+async function openWhenThere(cache: BlobCache, digest: string): Promise<fs.promises.FileHandle> {
+  for (let i = 0; ; i++) {
+    for (const file of [cache.file(digest), cache.partial(digest)]) {
+      try {
+        return await fs.promises.open(file, 'r');
+      } catch {}
+    }
+    if (i > 600) throw new Error(`the layer ${digest} never reached the cache`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

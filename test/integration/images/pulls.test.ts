@@ -10,7 +10,7 @@ import { pushRandomImage, tamperBlob, type RandomImage } from '../../helpers/ran
 import { startRegistry, type Registry } from '../../helpers/registry.js';
 import { startSlowLink, type SlowLink } from '../../helpers/slow-link.js';
 import { until } from '../../helpers/until.js';
-import { GIB, makeImagesHarness, removeFromEngine, skipReason, type ImagesHarness } from './harness.js';
+import { makeImagesHarness, removeFromEngine, skipReason, type ImagesHarness } from './harness.js';
 
 const MB = 1024 * 1024;
 
@@ -67,7 +67,8 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     const h = harness({ budgetGiB: 1 });
     // One pull over the slow link measures this machine's rate.
     const job = await h.runner.submit({ image: `${link.host}/${first.repository}@${first.digest}`, command: ['sh', '-c', 'exit 0'] });
-    expect((await h.runner.wait(job.id)).state).toBe('succeeded');
+    const done = await h.runner.wait(job.id);
+    expect(done.state, JSON.stringify(h.runner.events(job.id))).toBe('succeeded');
     const rate = h.images.downloadRate()!;
     expect(rate).toBeGreaterThan(4 * MB);
     expect(rate).toBeLessThan(12 * MB);
