@@ -27,7 +27,7 @@ export const registryMirrorSchema = z
 export const imageSettingsSchema = z
   .object({
     /** Offshift's pulled images together never exceed this (GiB). */
-    budgetGiB: z.number().min(1).max(64 * 1024),
+    budgetGiB: z.number().min(0.01).max(64 * 1024),
     /** Offshift never takes the engine's disk below this much free (GiB). */
     minFreeGiB: z.number().min(0).max(64 * 1024),
     /** Whether an image download may go on while the owner uses the computer. */

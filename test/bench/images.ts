@@ -1,0 +1,127 @@
+/**
+ * Images at real size, on the real engine and a real registry on 127.0.0.1 (figures printed, no
+ * assertions; issue 15's targets beside them):
+ * - the agent's pull (through its blob cache and relay) against `docker pull` of the same image
+ *   (OFFSHIFT_BENCH_IMAGE_GB, default 3 GB of incompressible layers), alternated, median of 2 each:
+ *   target ratio ≤ 1.1;
+ * - submit → running, cold (the image must be pulled) and warm (it is here);
+ * - planning an eviction with 1,000 recorded images (the store read and the plan): target < 10 ms.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { connectDocker } from '../../runtime/engine/index.js';
+import { planFit, type EvictionCandidate } from '../../runtime/images/eviction.js';
+import { defaultImageSettings } from '../../runtime/images/schema.js';
+import { ImageService } from '../../runtime/images/service.js';
+import { ImageStore } from '../../runtime/images/store.js';
+import { JobRunner } from '../../runtime/jobs/runner.js';
+import { createLogger } from '../../runtime/log.js';
+import { DATABASE_FILE, openDatabase } from '../../runtime/storage/database.js';
+import { canPushRandomImages, pushRandomImage } from '../helpers/random-image.js';
+import { registryAvailable, startRegistry } from '../helpers/registry.js';
+import { makeTempHome } from '../helpers/temp-home.js';
+import { canBuildTestImage } from '../helpers/test-images.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+export default async function main(): Promise<void> {
+  planningBench();
+  const skip = canBuildTestImage() ?? registryAvailable() ?? canPushRandomImages();
+  if (skip) {
+    console.log(`images bench: pulls skipped (${skip})`);
+    return;
+  }
+  const gb = Number(process.env.OFFSHIFT_BENCH_IMAGE_GB ?? 3);
+  const layers = Math.max(1, Math.round(gb * 2));
+  const registry = await startRegistry();
+  const { home, cleanup } = makeTempHome('offshift-bench-images-');
+  const db = openDatabase(path.join(home, DATABASE_FILE));
+  const docker = connectDocker();
+  let runner: JobRunner | null = null;
+  const images = new ImageService({ home, db, docker, log: createLogger(() => {}, 'warn'), settings: () => ({ ...defaultImageSettings, budgetGiB: gb * 4, minFreeGiB: 0 }), inUse: () => runner?.imagesInUse() ?? [] });
+  runner = new JobRunner({ db, docker, home, images, listGpus: async () => [] });
+  try {
+    let t = performance.now();
+    const image = await pushRandomImage(registry, { repository: 'bench/big', layerBytes: Array(layers).fill(Math.floor((gb * 1e9) / layers)), seed: `bench-${Date.now()}` });
+    console.log(`pushed a ${(image.compressedBytes / 1e9).toFixed(2)} GB image of ${image.layers.length} layers in ${s(performance.now() - t)}`);
+    const forget = () => {
+      execFileSync('docker', ['image', 'ls', '--digests', '--format', '{{.ID}} {{.Digest}}'])
+        .toString()
+        .split('\n')
+        .filter((l) => l.endsWith(image.digest))
+        .forEach((l) => execFileSync('docker', ['rmi', '--force', l.split(' ')[0]!], { stdio: 'ignore' }));
+      images.store.remove(image.ref);
+    };
+    const docker$: number[] = [];
+    const agent$: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      forget();
+      t = performance.now();
+      execFileSync('docker', ['pull', '-q', image.ref], { stdio: 'ignore' });
+      docker$.push(performance.now() - t);
+      forget();
+      t = performance.now();
+      await images.obtain(image.ref, `bench-${i}`, () => {}, new AbortController().signal);
+      agent$.push(performance.now() - t);
+    }
+    const ratio = median(agent$) / median(docker$);
+    console.log(`pull of ${(image.compressedBytes / 1e9).toFixed(2)} GB from the local registry: docker pull ${s(median(docker$))} (${docker$.map(s).join(', ')}), agent ${s(median(agent$))} (${agent$.map(s).join(', ')}); ratio ${ratio.toFixed(2)} (target ≤ 1.1)`);
+
+    const toRunning = async () => {
+      const started = performance.now();
+      const job = await runner!.submit({ image: image.ref, command: ['sh', '-c', 'busybox sleep 1'] });
+      for (;;) {
+        const state = runner!.get(job.id)!.state;
+        if (state === 'running' || state === 'succeeded' || state === 'failed') break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const ms = performance.now() - started;
+      await runner!.wait(job.id);
+      return ms;
+    };
+    forget();
+    const cold = await toRunning();
+    const warm = [await toRunning(), await toRunning(), await toRunning()];
+    console.log(`submit → running: cold ${s(cold)} (pulls ${(image.compressedBytes / 1e9).toFixed(2)} GB), warm ${s(median(warm))} (median of 3); cold/warm ${(cold / median(warm)).toFixed(0)}×`);
+    forget();
+  } finally {
+    await runner.close();
+    await images.close();
+    db.close();
+    cleanup();
+    await registry.remove();
+  }
+}
+
+/** The plan over 1,000 recorded images, read from SQLite as the store does. */
+function planningBench(): void {
+  const { home, cleanup } = makeTempHome('offshift-bench-plan-');
+  const db = openDatabase(path.join(home, DATABASE_FILE));
+  try {
+    const store = new ImageStore(db);
+    for (let i = 0; i < 1000; i++) {
+      const digest = `sha256:${i.toString(16).padStart(64, '0')}`;
+      store.begin(`registry.example/app${i}@${digest}`, digest, `registry.example/app${i}`, 3e9, false);
+      store.pulled(`registry.example/app${i}@${digest}`, `sha256:${(i + 1).toString(16).padStart(64, 'f')}`, 6e9 + i, 1_700_000_000_000 + i * 1000);
+      if (i % 7 === 0) store.used(`registry.example/app${i}@${digest}`, 1_700_000_500_000 + i);
+      if (i % 50 === 0) store.setPinned(`registry.example/app${i}@${digest}`, true);
+    }
+    const times: number[] = [];
+    for (let run = 0; run < 200; run++) {
+      const t = performance.now();
+      const candidates: EvictionCandidate[] = store.all().map((r) => ({ ref: r.ref, sizeBytes: r.size_bytes, lastUsedAt: r.last_used_at ?? r.pulled_at ?? 0, pinned: r.pinned === 1, inUse: r.jobs_run % 3 === 1 }));
+      const used = candidates.reduce((sum, c) => sum + c.sizeBytes, 0);
+      const plan = planFit(candidates, { usedBytes: used, budgetBytes: used - 40e9, freeDiskBytes: 200e9, minFreeBytes: 32 * 1024 ** 3, reservedBytes: 0 }, 20e9);
+      times.push(performance.now() - t);
+      if (!plan.fits) throw new Error('the bench plan should fit');
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    console.log(`planning an eviction with 1,000 recorded images (store read + plan): median ${median(times).toFixed(2)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(2)} ms (target < 10 ms)`);
+  } finally {
+    db.close();
+    cleanup();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
