@@ -25,6 +25,7 @@ const workers = Math.max(3, os.availableParallelism() - 1);
 /** Safe to run side by side: see above. A file added here must keep to those rules. */
 const parallelIntegration = [
   'api/crash',
+  'bench/device-kit',
   'api/fuzz',
   'api/websocket',
   'chain/escrow',
