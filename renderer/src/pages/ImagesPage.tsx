@@ -96,7 +96,8 @@ export function ImagesPage() {
 
   const prune = useCallback(async () => {
     try {
-      const result = await client().call('images.prune', { all: true });
+      // A manual prune removes every image no job uses that is not pinned (`all` would take pinned ones too).
+      const result = await client().call('images.prune', { all: false });
       setError(null);
       void load();
       return result;
@@ -155,7 +156,7 @@ export function ImagesPage() {
             <p className="muted">It never touches your own Docker images: only the ones it pulled are listed, counted and removed.</p>
           </div>
         ) : (
-          <ImagesTable images={view.images} now={now} onPin={pin} />
+          <ImagesTable images={view.images} pulling={new Set(pulls.map((p) => p.ref))} now={now} onPin={pin} />
         )}
         {view.lastPrune && view.lastPrune.removed.length > 0 ? (
           <p className="muted small" data-testid="images-last-prune">

@@ -1,6 +1,6 @@
 /**
  * The Images page's "Remove unused images": a confirmation that says what goes and how much it
- * frees, then `images.prune {all: true}`, then what it did. The agent decides what is unused at
+ * frees, then `images.prune` (pinned images stay), then what it did. The agent decides what is unused at
  * that moment; the page's count is what it knew a few seconds ago, and the result says what was.
  */
 import { useState } from 'react';
@@ -32,23 +32,25 @@ export function ImagesPrune({ images, prune }: { images: readonly ImageRecord[];
   };
 
   return (
+    // `display: contents`: the button sits in the card's toolbar, the confirmation on a row of its own below it.
     <div className="images-prune" data-testid="images-prune">
-      <button type="button" className="button" disabled={busy || asking || unused.images.length === 0} onClick={() => (setAsking(true), setDone(null))} data-testid="images-prune-open" title={unused.images.length === 0 ? 'Every image is pinned or used by a job' : undefined}>
-        Remove unused images
-      </button>
-      {done ? (
-        <span className="muted small" role="status" data-testid="images-prune-done">
-          {done}
-        </span>
-      ) : null}
+      <span className="images-prune-actions">
+        {done ? (
+          <span className="muted small" role="status" data-testid="images-prune-done">
+            {done}
+          </span>
+        ) : null}
+        <button type="button" className="button" disabled={busy || asking || unused.images.length === 0} onClick={() => (setAsking(true), setDone(null))} data-testid="images-prune-open" title={unused.images.length === 0 ? 'Every image is pinned or used by a job' : undefined}>
+          Remove unused images
+        </button>
+      </span>
       {asking ? (
         <div className="images-confirm" role="alertdialog" aria-label="Remove unused images" data-testid="images-prune-confirm">
           <p>
             <strong>
               Remove {unused.images.length} unused image{unused.images.length === 1 ? '' : 's'} and free {formatDisk(unused.bytes)}?
             </strong>{' '}
-            {kept > 0 ? `${kept} pinned or in use stay. ` : ''}A job that needs one again downloads it first.
-            {unused.warm > 0 ? ` ${unused.warm} of them ${unused.warm === 1 ? 'is' : 'are'} warm: the market sends jobs for ${unused.warm === 1 ? 'it' : 'them'} here first, and would stop.` : ''}
+            {confirmText(unused.images.length, kept, unused.warm)}
           </p>
           <ul className="images-confirm-list small">
             {unused.images.map((i) => (
@@ -69,4 +71,13 @@ export function ImagesPrune({ images, prune }: { images: readonly ImageRecord[];
       ) : null}
     </div>
   );
+}
+
+/** What stays, what a removal costs later, and what it costs on the market. */
+function confirmText(count: number, kept: number, warm: number): string {
+  const stays = kept === 0 ? '' : kept === 1 ? '1 image stays: it is pinned or a job uses it. ' : `${kept} images stay: they are pinned or a job uses them. `;
+  const later = count === 1 ? 'A job that needs it again downloads it first.' : 'A job that needs one again downloads it first.';
+  const which = warm === count ? (count === 1 ? 'It is' : 'They are') : `${warm} of them ${warm === 1 ? 'is' : 'are'}`;
+  const market = warm === 0 ? '' : ` ${which} warm: the market sends jobs for ${warm === 1 ? 'it' : 'them'} here first, as no download is needed; after this it would not.`;
+  return stays + later + market;
 }

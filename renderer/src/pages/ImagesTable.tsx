@@ -4,7 +4,7 @@ import type { ImageRecord } from '../../../runtime/images/schema.js';
 import { formatNumber } from '../lib/format.js';
 import { formatDisk, lastUsedText, shortDigest, shortRepository } from '../lib/images.js';
 
-export function ImagesTable({ images, now, onPin }: { images: readonly ImageRecord[]; now: number; onPin: (image: ImageRecord, pinned: boolean) => Promise<void> }) {
+export function ImagesTable({ images, pulling, now, onPin }: { images: readonly ImageRecord[]; pulling: ReadonlySet<string>; now: number; onPin: (image: ImageRecord, pinned: boolean) => Promise<void> }) {
   // Most recently used first: the ones a prune would take last are on top.
   const sorted = [...images].sort((a, b) => (b.lastUsedAt ?? b.pulledAt ?? 0) - (a.lastUsedAt ?? a.pulledAt ?? 0));
   return (
@@ -28,14 +28,14 @@ export function ImagesTable({ images, now, onPin }: { images: readonly ImageReco
       </thead>
       <tbody>
         {sorted.map((image) => (
-          <ImageRow key={image.digest} image={image} now={now} onPin={onPin} />
+          <ImageRow key={image.digest} image={image} pulling={pulling.has(image.ref)} now={now} onPin={onPin} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function ImageRow({ image, now, onPin }: { image: ImageRecord; now: number; onPin: (image: ImageRecord, pinned: boolean) => Promise<void> }) {
+function ImageRow({ image, pulling, now, onPin }: { image: ImageRecord; pulling: boolean; now: number; onPin: (image: ImageRecord, pinned: boolean) => Promise<void> }) {
   const [busy, setBusy] = useState(false);
   const toggle = async () => {
     setBusy(true);
@@ -52,10 +52,16 @@ function ImageRow({ image, now, onPin }: { image: ImageRecord; now: number; onPi
           {shortRepository(image.repository)}
         </div>
         <CopyDigest digest={image.digest} />
-        {image.imageId === null ? <div className="tone-warn small">Download interrupted: the next job that needs it fetches the rest.</div> : null}
+        {image.imageId === null ? (
+          pulling ? (
+            <div className="tone-info small">Downloading now (see above).</div>
+          ) : (
+            <div className="tone-warn small">Download interrupted: the next job that needs it fetches the rest.</div>
+          )
+        ) : null}
       </td>
       <td className="num" data-testid="image-size">
-        {formatDisk(image.sizeBytes)}
+        {image.imageId === null ? '—' : formatDisk(image.sizeBytes)}
       </td>
       <td className="num muted">{image.compressedBytes === null ? '—' : formatDisk(image.compressedBytes)}</td>
       <td className="muted" title={image.lastUsedAt === null ? undefined : new Date(image.lastUsedAt).toLocaleString()}>

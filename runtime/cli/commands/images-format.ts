@@ -138,7 +138,7 @@ export function usageSummary(u: ImagesView['usage']): string {
 /** What may still be pulled, or why nothing may and what to do. */
 export function availableSummary(u: ImagesView['usage']): string {
   if (u.availableBytes > 0) return `May still pull ${formatDisk(u.availableBytes)} of images without removing any.`;
-  if (u.usedBytes >= u.budgetBytes) return 'Nothing more may be pulled: the budget is full. `offshift images prune --all` removes the unused ones, `offshift images budget --set-gib N` raises it.';
+  if (u.usedBytes >= u.budgetBytes) return 'Nothing more may be pulled: the budget is full. `offshift images prune` removes the unused ones, `offshift images budget --set-gib N` raises it.';
   return `Nothing more may be pulled: the engine's disk is down to the ${formatDisk(u.minFreeBytes)} kept free. Free space on it, or lower the floor with \`offshift images budget --min-free-gib N\`.`;
 }
 
@@ -171,9 +171,7 @@ export function listText(view: ImagesView, now: number): string {
 /** `offshift images prune` in text. */
 export function pruneText(result: PruneResult, all: boolean): string {
   if (result.removed.length === 0) {
-    return all
-      ? 'Nothing removed: every image is pinned or used by a job.\n'
-      : 'Nothing removed: the images are under the low mark of the budget, or each is pinned or used by a job. `offshift images prune --all` removes every image no job uses that is not pinned.\n';
+    return all ? 'Nothing removed: every image is used by a job.\n' : 'Nothing removed: every image is pinned or used by a job (`offshift images prune --all` removes pinned ones too).\n';
   }
   const list = result.removed.map((r) => `  ${r.ref}  ${formatDisk(r.sizeBytes)}`);
   return `Removed ${result.removed.length} image${result.removed.length === 1 ? '' : 's'}, ${formatDisk(result.freedBytes)} freed:\n${list.join('\n')}\n`;

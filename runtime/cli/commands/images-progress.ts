@@ -14,6 +14,7 @@ const CLEAR = '\r\x1b[K';
 export class PullProgressPrinter {
   private last: JobProgressEvent | null = null;
   private firstAt = 0;
+  private lastAt = 0;
   private lastPrintedAt = -Infinity;
   /** The updating line is on the screen (terminal only). */
   private shown = false;
@@ -31,9 +32,14 @@ export class PullProgressPrinter {
     const t = this.now();
     if (!this.last || this.ended === 'stopped') {
       this.firstAt = t;
+      this.lastAt = t;
       this.lastPrintedAt = -Infinity;
     }
     this.ended = null;
+    // The download runs from the last report of nothing yet to the first of its final figure (the
+    // manifest comes before, checking the layers after).
+    if (!event.bytes) this.firstAt = t;
+    if (event.bytes !== this.last?.bytes) this.lastAt = t;
     this.last = event;
     const line = pullLine(event);
     if (this.terminal) {
@@ -64,7 +70,8 @@ export class PullProgressPrinter {
     const e = this.last;
     let text = pullLine(e);
     if (outcome === 'done' && e.bytes !== undefined) {
-      const seconds = (this.now() - this.firstAt) / 1000;
+      // Until the last figures, not until the job starts: checking the image and creating its container follow the download.
+      const seconds = (this.lastAt - this.firstAt) / 1000;
       const bytes = e.totalBytes ?? e.bytes;
       text = `Pulled the image: ${formatDownload(bytes)} in ${formatDuration(seconds)}${seconds >= 1 ? ` (${formatRate(bytes / seconds)})` : ''}.`;
     } else if (outcome === 'stopped') {

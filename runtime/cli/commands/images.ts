@@ -45,7 +45,7 @@ export const imagesListCommand: CliCommand = {
 
 export const imagesPruneCommand: CliCommand = {
   name: 'images prune',
-  summary: 'Remove images no job uses and nobody pinned: down to the low mark of the budget, or all of them with --all.',
+  summary: 'Remove the images no job uses that are not pinned; with --all, pinned ones too.',
   usage: 'images prune [--all] [--json]',
   booleanFlags: ['all'],
   async run(args, io) {

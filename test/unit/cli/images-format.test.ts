@@ -82,7 +82,7 @@ describe('offshift images: formatting', () => {
     expect(usageSummary(usage())).toBe("Offshift's images: 12.3 of 64 GiB budget · 310 GiB free on the engine's disk (floor 32 GiB)");
     expect(usageSummary(usage({ freeDiskBytes: null, diskTotalBytes: null }))).toBe("Offshift's images: 12.3 of 64 GiB budget · the engine's disk cannot be read from here (floor 32 GiB)");
     expect(availableSummary(usage())).toBe('May still pull 51.7 GiB of images without removing any.');
-    expect(availableSummary(usage({ usedBytes: 64 * GiB, availableBytes: 0 }))).toMatch(/the budget is full. `offshift images prune --all` removes the unused ones/);
+    expect(availableSummary(usage({ usedBytes: 64 * GiB, availableBytes: 0 }))).toMatch(/the budget is full. `offshift images prune` removes the unused ones/);
     expect(availableSummary(usage({ freeDiskBytes: 30 * GiB, availableBytes: 0 }))).toMatch(/down to the 32 GiB kept free. Free space on it, or lower the floor/);
   });
 
@@ -129,8 +129,10 @@ describe('offshift images: formatting', () => {
     expect(pruneText({ at: NOW, trigger: 'manual', removed: [{ ref: 'a@sha256:1', sizeBytes: 3 * GiB }, { ref: 'b@sha256:2', sizeBytes: GiB }], freedBytes: 4 * GiB }, true)).toBe(
       'Removed 2 images, 4 GiB freed:\n  a@sha256:1  3 GiB\n  b@sha256:2  1 GiB\n',
     );
-    expect(pruneText({ at: NOW, trigger: 'manual', removed: [], freedBytes: 0 }, true)).toBe('Nothing removed: every image is pinned or used by a job.\n');
-    expect(pruneText({ at: NOW, trigger: 'manual', removed: [], freedBytes: 0 }, false)).toContain('`offshift images prune --all`');
+    expect(pruneText({ at: NOW, trigger: 'manual', removed: [], freedBytes: 0 }, true)).toBe('Nothing removed: every image is used by a job.\n');
+    expect(pruneText({ at: NOW, trigger: 'manual', removed: [], freedBytes: 0 }, false)).toBe(
+      'Nothing removed: every image is pinned or used by a job (`offshift images prune --all` removes pinned ones too).\n',
+    );
   });
 
   it('images budget: each setting, a locked one marked, and the usage when the agent gave it', () => {

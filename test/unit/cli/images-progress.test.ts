@@ -52,6 +52,21 @@ describe("offshift job run: the image download's progress", () => {
     expect(out().endsWith('Pulled the image: 4.8 GB in 12 s (400 MB/s).\n')).toBe(true);
   });
 
+  it('the summary times the download itself: from the last report of nothing yet to the first of the final figure', () => {
+    const { p, out, at } = printer(false);
+    p.update(tick(0, 0)); // the manifest is read
+    at(2000);
+    p.update(tick(0, 0));
+    at(3000);
+    p.update(tick(2.4e9, 1));
+    at(4000);
+    p.update(tick(4.8e9, 0));
+    at(9000);
+    p.update(tick(4.8e9, 0)); // the layers are checked
+    p.finish('done');
+    expect(out().endsWith('Pulled the image: 4.8 GB in 2 s (2.4 GB/s).\n')).toBe(true);
+  });
+
   it("a stopped pull leaves its last line, and may start again; an older agent's detail is shown as it is", () => {
     const { p, out } = printer(false);
     p.update(tick(2.4e9, 60));
