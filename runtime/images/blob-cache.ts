@@ -86,7 +86,13 @@ export class BlobCache {
     if (this.has(layer.digest)) return Promise.resolve();
     let running = this.fetching.get(layer.digest);
     if (!running) {
-      running = this.download(layer, open, onBytes, signal).finally(() => this.fetching.delete(layer.digest));
+      running = this.download(layer, open, onBytes, signal)
+        .catch((error: unknown) => {
+          // The registry's words (a cut connection, a refusal), as what a person can do about it.
+          if (error instanceof AppError || signal.aborted) throw error;
+          throw new AppError('image-pull-failed', `The layer ${layer.digest} could not be downloaded: ${(error as Error).message}. What came is kept and the next try resumes it; check the network.`);
+        })
+        .finally(() => this.fetching.delete(layer.digest));
       this.fetching.set(layer.digest, running);
     }
     return running;

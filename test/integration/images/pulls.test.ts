@@ -104,6 +104,30 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     expect(h.images.cache.totalBytes()).toBe(0); // the engine has the layers now
   }, 120_000);
 
+  it('a network that drops mid-pull fails the job with what to do, and the next pull resumes from what came', async () => {
+    const image = await push('pulls/dropped', [40 * MB]);
+    const link = await startSlowLink(origin, 16 * MB);
+    links.push(link);
+    const ref = `${link.host}/${image.repository}@${image.digest}`;
+    const h = harness({ budgetGiB: 1 });
+    const job = await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    await until('part of the layer', () => (h.images.cache.totalBytes() > 10 * MB ? true : null), 30_000);
+    link.drop();
+    const failed = await h.runner.wait(job.id);
+    expect(failed.state).toBe('failed');
+    expect(h.runner.get(job.id)!.reason, h.runner.events(job.id).at(-1)!.detail).toBe('image-pull-failed');
+    expect(h.runner.events(job.id).at(-1)!.detail).toMatch(/kept and the next try resumes it|what was downloaded is kept/);
+    const held = image.layers.reduce((sum, l) => sum + h.images.cache.heldBytes(l.digest), 0);
+    expect(held).toBeGreaterThan(10 * MB);
+    await new Promise((r) => setTimeout(r, 800));
+    const before = origin.servedBlobBytes(image.repository);
+    const again = await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    expect((await h.runner.wait(again.id)).state).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 800));
+    const total = image.layers.reduce((sum, l) => sum + l.size, 0);
+    expect(origin.servedBlobBytes(image.repository) - before).toBeLessThanOrEqual(total - held + MB);
+  }, 90_000);
+
   it('pulls through the mirror; with the origin down the job still runs, digest verified; a mirror serving other bytes under the digest is passed over', async () => {
     const image = await push('pulls/mirrored', [6 * MB]);
     const mirror = await startRegistry({ proxyOf: origin.url });
