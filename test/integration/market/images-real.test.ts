@@ -85,4 +85,17 @@ describe.skipIf(skip !== null)('images through the marketplace loop', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(registry.requests().filter((r) => r.method === 'GET' && image.layers.some((l) => r.uri.endsWith(l.digest)))).toEqual([]);
   }, 60_000);
+
+  it('an agent of revision 2 still works with a market that speaks only revision 1: no image fields, the job runs', async () => {
+    const m = await market({ versions: [1] });
+    const p = await provider(m.url);
+    const client = await buyer(m.url);
+    const result = await (await client.submit(job(1), { outputDir: null })).result;
+    expect(result).toMatchObject({ state: 'succeeded', provider: p.address });
+    const res = await fetch(`${m.url.replace(/^ws/, 'http')}/v1/providers`);
+    const views = (await res.json()) as MarketProviderView[];
+    expect(views.find((v) => v.address === p.address)?.ad).not.toHaveProperty('images');
+    // The agent itself speaks revision 1 there: an older market's strict schema would refuse an image field.
+    expect(p.agent.market.provider()?.revision).toBe(1);
+  }, 60_000);
 });
