@@ -8,8 +8,11 @@ import path from 'node:path';
 import { createClient, type Client } from '../api/client.js';
 import { readToken } from '../api/token.js';
 import { connectWebSocket } from '../api/transports/websocket-client.js';
+import { createImageHandlers, type ImageHandlers } from '../images/handlers.js';
+import { ImageService } from '../images/service.js';
+import { effectiveImages, imagesValue } from '../images/settings.js';
 import { JobRunner } from '../jobs/runner.js';
-import type { JobLogEvent } from '../jobs/schema.js';
+import type { JobLogEvent, JobProgressEvent } from '../jobs/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import { loadPolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
@@ -43,8 +46,10 @@ export interface LocalServices {
   database(): Db;
   /** The wallet, ledger and earnings. */
   money(): MoneyParts;
-  /** The job runner with the agent's sandbox settings (the settings file under the admin policy). */
-  jobs(onLog?: (event: JobLogEvent) => void): JobRunner;
+  /** The job runner with the agent's sandbox settings (the settings file under the admin policy), pulling through the image store. */
+  jobs(onLog?: (event: JobLogEvent) => void, onProgress?: (event: JobProgressEvent) => void): JobRunner;
+  /** The image store's commands (`images.*`), over the settings file under the admin policy. */
+  images(): ImageHandlers;
   /** The schedule over the settings file, without the machine's idle, GPU or battery sources. */
   schedule(): ScheduleService;
   close(): Promise<void>;
@@ -56,19 +61,32 @@ export function openLocalServices(home: string, options: { env: NodeJS.ProcessEn
   let money: MoneyParts | undefined;
   let runner: JobRunner | undefined;
   let schedule: ScheduleService | undefined;
+  let images: ImageService | undefined;
   const database = () => (db ??= openDatabase(path.join(home, DATABASE_FILE)));
+  const settings = { store: openSettingsStore(home), policy: () => loadPolicy(policyFilePath(options.env)) };
+  const imageStore = () =>
+    (images ??= new ImageService({
+      home,
+      db: database(),
+      docker: connectDocker(options.env),
+      log,
+      settings: () => imagesValue(effectiveImages(settings.store, settings.policy())),
+      inUse: () => runner?.imagesInUse() ?? [],
+    }));
   return {
     home,
     database,
     money: () => (money ??= openMoneyParts({ home, log, scryptN: options.scryptN, db: database() })),
-    jobs(onLog) {
-      const sandboxSettings = () => effectiveSandboxSettings(openSettingsStore(home), loadPolicy(policyFilePath(options.env)));
-      return (runner ??= new JobRunner({ db: database(), docker: connectDocker(options.env), home, log, onLog, sandboxSettings }));
+    jobs(onLog, onProgress) {
+      const sandboxSettings = () => effectiveSandboxSettings(settings.store, settings.policy());
+      return (runner ??= new JobRunner({ db: database(), docker: connectDocker(options.env), home, log, onLog, onProgress, sandboxSettings, images: imageStore() }));
     },
+    images: () => createImageHandlers(imageStore(), settings),
     schedule: () =>
       (schedule ??= createScheduleService({ home, env: options.env, log, idle: null, processes: null, gpu: null, battery: null, onDecision: () => {} })),
     async close() {
       await runner?.close();
+      await images?.close();
       await schedule?.stop();
       db?.close();
     },

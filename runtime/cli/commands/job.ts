@@ -49,7 +49,7 @@ export function specFromArgs(args: ParsedArgs, id: string): JobSpecInput {
 }
 
 function summary(job: Job): { id: string; state: string; exitCode: number | null; reason: string; durationMs: number } {
-  const durationMs = job.startedAt !== null && job.endedAt !== null ? job.endedAt - job.startedAt : 0;
+  const durationMs = job.startedAt !== null && job.endedAt !== null ? Math.max(0, job.endedAt - job.startedAt) : 0; // the engine's exit time may precede our start stamp by a few ms
   return { id: job.id, state: job.state, exitCode: job.exitCode, reason: job.reason, durationMs };
 }
 
@@ -67,6 +67,10 @@ export const jobRunCommand: CliCommand = {
     // The image download's progress (images-progress.ts): one updating line on a terminal, the log written around it.
     const progress = new PullProgressPrinter(io.stderr, io.stderrIsTerminal === true);
     const write = (e: JobLogEvent) => progress.around(() => lines.write(json || e.stream !== 'stdout' ? 'stderr' : 'stdout', e.text), e.text.endsWith('\n'));
+    // Past the pull, the progress line is closed: done when the job went on to start, else stopped.
+    const pullEnded = (j: Job) => {
+      if (j.state !== 'queued' && j.state !== 'pulling') progress.finish(['starting', 'running', 'succeeded'].includes(j.state) ? 'done' : 'stopped');
+    };
     let cancel: (() => Promise<unknown>) | null = null;
     const onSignal = () => {
       progress.around(() => {
@@ -86,14 +90,15 @@ export const jobRunCommand: CliCommand = {
             client.on('job.progress', (e) => e.id === spec.id && progress.update(e));
             client.on('job.update', (j) => {
               if (j.id !== spec.id) return;
-              if (j.state !== 'queued' && j.state !== 'pulling') progress.finish(['starting', 'running', 'succeeded'].includes(j.state) ? 'done' : 'stopped');
+              pullEnded(j);
               if (isFinalState(j.state)) resolve(j);
             });
             cancel = () => client.call('jobs.cancel', { id: spec.id! });
             client.call('jobs.run', { spec }).then((r) => isFinalState(r.job.state) && resolve(r.job), reject);
           }),
         async (local) => {
-          const runner = local.jobs(write);
+          const runner = local.jobs(write, (e) => progress.update(e));
+          runner.onChange((j) => j.id === spec.id && pullEnded(j));
           const queued = await runner.submit(spec);
           cancel = () => runner.cancel(queued.id);
           return runner.wait(queued.id);
