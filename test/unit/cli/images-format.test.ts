@@ -148,7 +148,7 @@ describe('offshift images: formatting', () => {
     const spec = argSpecFromUsage('images budget [--set-gib N] [--min-free-gib N] [--json]');
     expect(budgetPatch(parseArgs(['--set-gib', '100', '--min-free-gib', '16'], spec))).toEqual({ budgetGiB: 100, minFreeGiB: 16 });
     expect(budgetPatch(parseArgs([], spec))).toEqual({});
-    expect(() => budgetPatch(parseArgs(['--set-gib', '0'], spec))).toThrow('--set-gib is 1 to 65536 (GiB), not 0.');
+    expect(() => budgetPatch(parseArgs(['--set-gib', '0'], spec))).toThrow('--set-gib is 0.01 to 65536 (GiB), not 0.');
     expect(() => budgetPatch(parseArgs(['--min-free-gib', '-1'], spec))).toThrow('--min-free-gib is 0 to 65536 (GiB), not -1.');
     expect(() => budgetPatch(parseArgs(['--set-gib', 'lots'], spec))).toThrow('--set-gib must be a number');
   });
