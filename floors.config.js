@@ -24,9 +24,10 @@ export const floors = [
 
 /**
  * Contracts filed in a capability's folder: its `schema.ts` or `*-schema.ts`, the settings
- * sections, and the exact token formatting that ledger/schema.ts hands the renderer.
+ * sections, and the exact token formatting that ledger/schema.ts hands the renderer (and the
+ * image sizes and pull words that images/schema.ts hands it).
  */
-const contractFiles = ['runtime/settings/sections', 'runtime/sandbox/settings', 'runtime/market/settings', 'runtime/ledger/tokens'];
+const contractFiles = ['runtime/settings/sections', 'runtime/sandbox/settings', 'runtime/market/settings', 'runtime/ledger/tokens', 'runtime/images/figures'];
 export function isContract(file) {
   return /(^|\/)schema$|-schema$/.test(file) || contractFiles.includes(file);
 }

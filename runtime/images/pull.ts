@@ -11,6 +11,7 @@ import { inspectImage, pullImage, type Engine } from '../engine/index.js';
 import { PullProgress } from '../sandbox/pull-progress.js';
 import type { BlobCache } from './blob-cache.js';
 import { etaSeconds, RateWindow } from './download-rate.js';
+import { pullLine } from './figures.js';
 import type { ImageRef, ManifestFacts } from './registry.js';
 import type { PullRelay } from './relay.js';
 
@@ -145,14 +146,7 @@ function progressOf(r: PullRequest) {
   };
 }
 
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
-}
-
-/** "Pulling the image: 1234.5 of 4800.0 MB · 38.2 MB/s · about 93 s left". */
+/** "Pulling the image: 1.2 of 4.8 GB · 38 MB/s · about 1 min 35 s left" (figures.ts: the CLI and the dashboard say the same). */
 export function describe(bytes: number, total: number | null, rate: number | null): string {
-  const of = total ? `${mb(bytes)} of ${mb(total)} MB` : `${mb(bytes)} MB`;
-  const speed = rate === null ? '' : ` · ${mb(rate)} MB/s`;
-  const eta = etaSeconds(bytes, total, rate);
-  return `Pulling the image: ${of}${speed}${eta === null ? '' : ` · about ${Math.ceil(eta)} s left`}`;
+  return pullLine({ bytes, totalBytes: total, bytesPerSecond: rate, etaSeconds: etaSeconds(bytes, total, rate) });
 }

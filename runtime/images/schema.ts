@@ -18,6 +18,9 @@
  */
 import { z } from 'zod';
 
+// The words for sizes and pulls, pure: handed to the renderer from here, as the contracts are.
+export * from './figures.js';
+
 /** A pull-through registry on the LAN: host[:port], optionally with an http:// or https:// scheme (plain HTTP only for loopback and when given). */
 export const registryMirrorSchema = z
   .string()

@@ -6,80 +6,14 @@
  * network in decimal ones (GB, MB/s, as registries and `docker pull` count).
  */
 import { registryMirrorSchema, type ImagePatch, type ImagePull, type ImageRecord, type ImageSettings, type ImagesView } from '../../../runtime/images/schema.js';
-import { formatNumber, formatSince } from './format.js';
+import { formatDisk, formatDownload, formatEta, formatOfTotal, formatRate, pullLine, type PullFigures } from '../../../runtime/images/schema.js';
+import { formatSince } from './format.js';
+
+export { formatDisk, formatDownload, formatEta, formatOfTotal, formatRate, pullLine, type PullFigures };
 
 type Usage = ImagesView['usage'];
 
-const KiB = 1024;
-const MiB = KiB * 1024;
-const GiB = MiB * 1024;
-const TiB = GiB * 1024;
 
-/** Bytes on disk: "512 MiB", "12.3 GiB", "310 GiB", "1.8 TiB". */
-export function formatDisk(bytes: number): string {
-  if (bytes < MiB) return bytes < KiB ? `${bytes} B` : `${formatNumber(bytes / KiB, 0)} KiB`;
-  if (bytes < GiB) return `${formatNumber(bytes / MiB, 0)} MiB`;
-  if (bytes < TiB) return `${formatNumber(bytes / GiB, bytes < 100 * GiB ? 1 : 0)} GiB`;
-  return `${formatNumber(bytes / TiB, 1)} TiB`;
-}
-
-/** The decimal unit a download is counted in, chosen by its largest figure. */
-function downloadUnit(bytes: number): { unit: string; size: number } {
-  if (bytes >= 1e9) return { unit: 'GB', size: 1e9 };
-  if (bytes >= 1e6) return { unit: 'MB', size: 1e6 };
-  return { unit: 'kB', size: 1e3 };
-}
-
-function downloadFigure(bytes: number, size: number): string {
-  const v = bytes / size;
-  return formatNumber(v, v < 10 ? 1 : 0);
-}
-
-/** Bytes downloaded: "1.2 GB", "340 MB". */
-export function formatDownload(bytes: number): string {
-  const { unit, size } = downloadUnit(bytes);
-  return `${downloadFigure(bytes, size)} ${unit}`;
-}
-
-/** "1.2 of 4.8 GB": both figures in the unit of the total. */
-export function formatOfTotal(bytes: number, total: number): string {
-  const { unit, size } = downloadUnit(Math.max(bytes, total));
-  return `${downloadFigure(bytes, size)} of ${downloadFigure(total, size)} ${unit}`;
-}
-
-/** "38 MB/s". */
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatDownload(bytesPerSecond)}/s`;
-}
-
-/** "about 1 min 35 s left"; under 5 s "a few seconds left". */
-export function formatEta(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 5) return 'a few seconds left';
-  if (s < 60) return `about ${s} s left`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `about ${m} min ${s % 60} s left`;
-  return `about ${Math.floor(m / 60)} h ${m % 60} min left`;
-}
-
-/** What a pull reports: the event's figures when it has them (a `job.progress` or a pull of images.list). */
-export interface PullFigures {
-  bytes?: number | undefined;
-  totalBytes?: number | null | undefined;
-  bytesPerSecond?: number | null | undefined;
-  etaSeconds?: number | null | undefined;
-  /** The agent's own sentence, shown when the figures are missing (an older agent). */
-  detail?: string | undefined;
-}
-
-/** "Pulling the image: 1.2 of 4.8 GB · 38 MB/s · about 1 min 35 s left", or the agent's detail without figures. */
-export function pullLine(p: PullFigures): string {
-  if (p.bytes === undefined) return p.detail ?? 'Pulling the image…';
-  const parts = [p.totalBytes ? formatOfTotal(p.bytes, p.totalBytes) : `${formatDownload(p.bytes)} so far`];
-  if (p.bytesPerSecond) parts.push(formatRate(p.bytesPerSecond));
-  if (p.etaSeconds !== null && p.etaSeconds !== undefined) parts.push(formatEta(p.etaSeconds));
-  return `Pulling the image: ${parts.join(' · ')}`;
-}
 
 /** 0…1 for a progress bar, or null while the total is not known. */
 export function pullFraction(p: PullFigures & { fraction?: number | null }): number | null {

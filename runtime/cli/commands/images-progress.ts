@@ -5,7 +5,7 @@
  * `around`, which clears the updating line first and draws it again after a whole line.
  */
 import type { JobProgressEvent } from '../../jobs/schema.js';
-import { formatDownload, formatDuration, formatRate, pullLine } from './images-format.js';
+import { formatDownload, formatDuration, formatRate, pullLine } from '../../images/figures.js';
 
 /** How often a line is printed where stderr is not a terminal. */
 export const PLAIN_EVERY_MS = 5000;

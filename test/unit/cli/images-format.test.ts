@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { formatDisk, formatEta, formatGiBOf, formatOfTotal, formatRate, pullLine } from '../../../runtime/images/figures.js';
 import {
   availableSummary,
   budgetText,
   formatAgo,
-  formatDisk,
-  formatEta,
-  formatGiBOf,
-  formatOfTotal,
-  formatRate,
   imagesTable,
   listText,
   pruneText,
-  pullLine,
   usageSummary,
 } from '../../../runtime/cli/commands/images-format.js';
 import { budgetPatch } from '../../../runtime/cli/commands/images.js';
