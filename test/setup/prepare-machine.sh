@@ -3,7 +3,7 @@
 # busybox-static (test images are built locally from it: no registry is reachable), iptables
 # (the sandbox's firewall rule), chromium (end-to-end tests), systemd (systemd-analyze, for
 # the service's unit), docker-registry and skopeo (a real registry on 127.0.0.1 and pushing
-# images made at test time to it); then starts dockerd if it is not running. Needs root to install; without root it only reports what is missing.
+# images made at test time to it), prometheus (promtool and a real scraper for the metrics tests); then starts dockerd if it is not running. Needs root to install; without root it only reports what is missing.
 set -euo pipefail
 
 need=()
@@ -16,6 +16,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The image tests run real registries (origin and pull-through mirror) and push to them with skopeo.
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+# The metrics tests scrape real agents with Prometheus and check their output with promtool (both in Debian's package).
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
