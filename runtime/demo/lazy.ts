@@ -2,8 +2,10 @@
  * The demo network as the agent sees it. Its code pulls in ethers (the local chain): loaded
  * only when the demo is used, so an idle agent without a marketplace stays light.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../log.js';
-import { folderId } from './paths.js';
+import { DEMO_DIR, folderId } from './paths.js';
 import type { MoneyService } from '../wallet/money.js';
 
 /**
@@ -20,6 +22,11 @@ export interface DemoNetwork {
   /** Starts what is not running yet; resolves with the demo market's URL. */
   up(): Promise<string>;
   createDemoWallet(money: MoneyService): Promise<void>;
+  /**
+   * Whether the demo buyer sends GPU jobs too, and why not (demo/demo.json, written by the running
+   * network: gpu-jobs.ts). Null until the buyer has decided, or when demo.json cannot be read.
+   */
+  jobs(): { gpu: boolean; reason: string } | null;
   fund(address: string): Promise<void>;
   /**
    * Stops the demo network this agent owns: the market and buyer inside this process (the desktop
@@ -98,6 +105,9 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
       if (running.done) await endProcess(running.guardPid ?? readDemoState(home)?.guardPid ?? null, 1000);
       log.info('the demo network is stopped (it ends with the agent that started it)');
     },
+    jobs() {
+      return readDemoJobs(home);
+    },
     async createDemoWallet(money) {
       sameHome();
       const { createDemoWallet } = await import('./wallet.js');
@@ -109,4 +119,18 @@ export function createDemoNetwork(home: string, env: NodeJS.ProcessEnv, log: Log
       await fundForGas(home, address);
     },
   };
+}
+
+/** demo.json's `jobs`, read without the state module (zod and the rest stay unloaded for a status call). */
+export function readDemoJobs(home: string): { gpu: boolean; reason: string } | null {
+  try {
+    const jobs = (JSON.parse(fs.readFileSync(path.join(home, DEMO_DIR, 'demo.json'), 'utf8')) as { jobs?: unknown }).jobs;
+    if (jobs && typeof jobs === 'object' && typeof (jobs as { gpu?: unknown }).gpu === 'boolean' && typeof (jobs as { reason?: unknown }).reason === 'string') {
+      const { gpu, reason } = jobs as { gpu: boolean; reason: string };
+      return { gpu, reason };
+    }
+    return null;
+  } catch {
+    return null;
+  }
 }

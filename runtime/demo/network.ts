@@ -101,7 +101,21 @@ export async function demoUp(home: string, options: { env?: NodeJS.ProcessEnv; l
 }
 
 function emptyState(previous: DemoState | null): DemoState {
-  return { pid: null, ownerPid: null, guardPid: null, url: null, buyer: null, imageId: null, startedAt: null, jobsSubmitted: previous?.jobsSubmitted ?? 0, problem: null, lastProblem: previous?.lastProblem ?? null, inProcess: false };
+  return {
+    pid: null,
+    ownerPid: null,
+    guardPid: null,
+    url: null,
+    buyer: null,
+    imageId: null,
+    startedAt: null,
+    jobsSubmitted: previous?.jobsSubmitted ?? 0,
+    problem: null,
+    lastProblem: previous?.lastProblem ?? null,
+    inProcess: false,
+    gpuJobsSubmitted: previous?.gpuJobsSubmitted ?? 0,
+    jobs: null,
+  };
 }
 
 /** `offshift <args>` as a detached process of its own (the demo network outlives no one: lifetime.ts). */
@@ -202,10 +216,19 @@ export function demoStatus(home: string) {
     running,
     chain: { rpcUrl: chainRunning ? chain!.rpcUrl : null, running: chainRunning },
     market: { url: marketRunning ? state!.url : null, running: marketRunning },
-    buyer: { address: state?.buyer ?? null, running: marketRunning, jobsSubmitted: state?.jobsSubmitted ?? 0, problem, lastProblem: last },
+    buyer: {
+      address: state?.buyer ?? null,
+      running: marketRunning,
+      jobsSubmitted: state?.jobsSubmitted ?? 0,
+      gpuJobsSubmitted: state?.gpuJobsSubmitted ?? 0,
+      problem,
+      lastProblem: last,
+      /** Whether it sends GPU jobs too, and why not (null: not known yet, or not running). */
+      jobs: marketRunning ? (state!.jobs ?? null) : null,
+    },
     owner: state?.inProcess ? 'the agent (in its own process)' : state?.ownerPid ? `the agent (pid ${state.ownerPid})` : null,
     detail: running
-      ? `The demo network runs on this computer: chain ${chain!.rpcUrl}, market ${state!.url}; the demo buyer has submitted ${state!.jobsSubmitted} job${state!.jobsSubmitted === 1 ? '' : 's'}. Test tokens only.${buyerLine}${state!.ownerPid !== null || state!.inProcess ? ' It stops with the agent that uses it.' : ' No agent started it: it stops by itself once no agent has been connected for a few minutes.'}`
+      ? `The demo network runs on this computer: chain ${chain!.rpcUrl}, market ${state!.url}; the demo buyer has submitted ${state!.jobsSubmitted} job${state!.jobsSubmitted === 1 ? '' : 's'}${state!.gpuJobsSubmitted > 0 ? ` (${state!.gpuJobsSubmitted} on the GPU)` : ''}. Test tokens only.${state!.jobs ? ` ${state!.jobs.reason}` : ''}${buyerLine}${state!.ownerPid !== null || state!.inProcess ? ' It stops with the agent that uses it.' : ' No agent started it: it stops by itself once no agent has been connected for a few minutes.'}`
       : state?.problem
         ? `The demo network is not running: ${state.problem}`
         : 'The demo network is not running. Start it with `offshift demo up` (the agent starts it by itself unless the marketplace is set to a real market).',

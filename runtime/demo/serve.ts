@@ -2,7 +2,7 @@
  * The body of `offshift demo serve`, the demo network's one process (or, in the desktop app, a
  * part of the agent's): the local chain (started here, so it never outlives this process), the
  * reference market on a free port of 127.0.0.1 (its jobs kept in demo/market.db) and the demo
- * buyer (buyer.ts). It writes demo/demo.json so the agent and `offshift demo status` find it.
+ * buyer (buyer.ts; GPU jobs too where the provider can run them). It writes demo/demo.json so the agent and `offshift demo status` find it.
  * It ends when `signal` aborts or its lifetime is over (lifetime.ts); as its own process it then
  * stops the chain too, so nothing of the demo is left running.
  */
@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devnetUp } from './devnet.js';
 import type { Logger } from '../log.js';
-import { connectDocker } from '../engine/index.js';
-import { runDemoBuyer } from './buyer.js';
+import { connectDocker, engineFeatures } from '../engine/index.js';
+import type { RunningMarket } from '../../market/server.js';
+import { runDemoBuyer, type DemoGpuSource } from './buyer.js';
+import { demoProvider } from './gpu-jobs.js';
 import { demoFolderId, watchLifetime } from './lifetime.js';
 import { demoChainPids, stopDemoChain } from './chain-processes.js';
 import { DEMO_DIR } from './paths.js';
@@ -34,6 +36,8 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
     problem: null,
     lastProblem: before?.lastProblem ?? null,
     inProcess,
+    gpuJobsSubmitted: before?.gpuJobsSubmitted ?? 0,
+    jobs: null,
   };
   // The folder it runs for: a deleted one (or one made again since) ends it, and is never written to.
   try {
@@ -48,7 +52,7 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
-  let market: { url: string; market: { stats(): { connected: number } }; close(): Promise<void> } | null = null;
+  let market: Pick<RunningMarket, 'url' | 'market' | 'close'> | null = null;
   // Watched from the start: an agent killed while the network starts leaves nothing behind either.
   const lifetime = watchLifetime({
     home,
@@ -66,14 +70,36 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
     const chain = await devnetUp(home, { env });
     chainPids = demoChainPids(home);
     state.buyer = chain.buyer.address;
+    const docker = connectDocker(env);
     const { ensureDemoImage } = await import('./image.js');
-    state.imageId = (await ensureDemoImage(connectDocker(env), { log })).imageId;
+    state.imageId = (await ensureDemoImage(docker, { log })).imageId;
     if (stop.signal.aborted) return;
     const { startMarket } = await import('../../market/server.js');
     market = await startMarket({ port: 0, dbFile: path.join(home, DEMO_DIR, 'market.db'), chainId: chain.chainId, escrow: chain.escrow, log });
     state.url = market.url;
     save();
     log.info('demo market listening', { url: market.url });
+    const running = market;
+    const gpuImage = await import('./gpu-image.js');
+    // GPU jobs too where the provider can run them (gpu-jobs.ts): its GPUs from its advertisement
+    // on this market, the NVIDIA runtime from the engine the demo's images are made on (the agent
+    // runs them by their local id, so it uses that engine too).
+    const gpu: DemoGpuSource = {
+      facts: async () => {
+        let nvidiaRuntime: boolean | null = null;
+        let engineError: string | null = null;
+        try {
+          nvidiaRuntime = (await engineFeatures(docker)).nvidiaRuntime;
+        } catch (error) {
+          engineError = (error as Error).message;
+        }
+        return { provider: demoProvider(running.market.providersView()), nvidiaRuntime, engineError, programBuilt: gpuImage.findDemoGpuBinary(env) !== null };
+      },
+      image: async () => (await gpuImage.ensureDemoGpuImage(docker, { env, log })).imageId,
+      job: (jobId) => running.market.jobsView(20).find((j) => j.jobId === jobId) ?? null,
+      pricePerHour: gpuImage.DEMO_GPU_PRICE_PER_HOUR,
+      request: gpuImage.demoGpuJobRequest,
+    };
     await runDemoBuyer({
       marketUrl: market.url,
       chain,
@@ -83,9 +109,15 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
       timings,
       log,
       signal: stop.signal,
-      onSubmitted: (n) => {
+      gpu,
+      onSubmitted: (n, kind) => {
         state.jobsSubmitted = n;
+        if (kind === 'gpu') state.gpuJobsSubmitted += 1;
         state.problem = null;
+        save();
+      },
+      onJobs: (jobs) => {
+        state.jobs = jobs;
         save();
       },
       onProblem: (message) => {

@@ -27,6 +27,10 @@ export const demoStateSchema = z.object({
   lastProblem: z.object({ message: z.string(), at: z.string() }).nullable().default(null),
   /** Runs inside the agent's own process (the desktop app): stops with it, never killed by `demo down`. */
   inProcess: z.boolean().default(false),
+  /** Of the jobs submitted, those on the GPU. */
+  gpuJobsSubmitted: z.number().int().default(0),
+  /** Whether the demo buyer sends GPU jobs too, and why not (gpu-jobs.ts); null until it knows. */
+  jobs: z.object({ gpu: z.boolean(), reason: z.string() }).nullable().default(null),
 });
 export type DemoState = z.infer<typeof demoStateSchema>;
 
