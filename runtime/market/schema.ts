@@ -81,6 +81,12 @@ export const marketStatusSchema = z.object({
   jobs: z.array(marketJobRecordSchema),
   tokenSymbol: z.string(),
   tokenDecimals: z.number().int(),
+  /**
+   * On the demo network: whether the demo buyer sends GPU jobs too (`gpu`), and in plain words why
+   * it sends CPU jobs only where it does (no NVIDIA GPU, no NVIDIA container runtime in Docker…).
+   * Null when the network is not the demo, or the demo buyer has not decided yet.
+   */
+  demoJobs: z.object({ gpu: z.boolean(), reason: z.string() }).nullable().optional(),
 });
 export type MarketStatus = z.infer<typeof marketStatusSchema>;
 

@@ -295,6 +295,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
       jobs,
       tokenSymbol: meta.symbol,
       tokenDecimals: meta.decimals,
+      demoJobs: target.network === 'demo' ? (o.demo?.jobs() ?? null) : null,
     };
   }
 
