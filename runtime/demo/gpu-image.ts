@@ -89,9 +89,20 @@ export function demoGpuRootfs(program: Buffer, libraries: readonly string[], rea
   return fsb.entries;
 }
 
+/**
+ * The program as a file other programs can open: in the packaged app a path inside app.asar is
+ * readable by the app alone, and electron-builder's asarUnpack puts the file in app.asar.unpacked.
+ */
+export function onDisk(file: string): string {
+  const marker = `app.asar${path.sep}`;
+  if (!file.includes(marker)) return file;
+  const unpacked = file.replace(marker, `app.asar.unpacked${path.sep}`);
+  return fs.existsSync(unpacked) ? unpacked : file;
+}
+
 /** What the program links (ldd), and the libraries libcuda needs that are beside the host's libc. */
 export function demoGpuLibraries(binary: string): string[] {
-  const linked = linkedLibraries(binary);
+  const linked = linkedLibraries(onDisk(binary));
   const libc = linked.find((l) => path.basename(l) === 'libc.so.6');
   const companions = libc ? DRIVER_COMPANIONS.map((name) => path.join(path.dirname(libc), name)).filter((p) => fs.existsSync(p)) : [];
   return [...linked, ...companions.filter((c) => !linked.includes(c))];

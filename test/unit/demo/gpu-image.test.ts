@@ -15,6 +15,7 @@ import {
   demoGpuJobRequest,
   demoGpuRootfs,
   findDemoGpuBinary,
+  onDisk,
 } from '../../../runtime/demo/gpu-image.js';
 import { demoJobRequest, DEMO_PRICE_PER_HOUR } from '../../../runtime/demo/image.js';
 import { MAX_IMAGE_BYTES } from '../../../runtime/jobs/outputs.js';
@@ -56,6 +57,21 @@ describe('the GPU demo job', () => {
     expect(entries.find((e) => e.name === 'etc/ld.so.conf')!.data!.length).toBe(0);
     // Each folder before what it holds.
     expect(names.indexOf('lib')).toBeLessThan(names.indexOf('lib/x86_64-linux-gnu/libc.so.6'));
+  });
+
+  it('in the packaged app, ldd is given the unpacked copy (a file inside app.asar is readable by the app alone)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-asar-'));
+    try {
+      const packed = path.join(dir, 'app.asar', 'dist', 'demo-job', 'render-cuda');
+      expect(onDisk(packed)).toBe(packed);
+      const unpacked = path.join(dir, 'app.asar.unpacked', 'dist', 'demo-job', 'render-cuda');
+      fs.mkdirSync(path.dirname(unpacked), { recursive: true });
+      fs.writeFileSync(unpacked, 'x');
+      expect(onDisk(packed)).toBe(unpacked);
+      expect(onDisk('/opt/offshift/dist/demo-job/render-cuda')).toBe('/opt/offshift/dist/demo-job/render-cuda');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is found from OFFSHIFT_DEMO_GPU_JOB_BINARY, and an empty or missing one means none', () => {
