@@ -12,7 +12,13 @@ export function parsePolicy(text: string, file: string): LoadedPolicy {
   }
   const parsed = policyFileSchema.safeParse(json);
   if (!parsed.success) return { state: 'invalid', file, message: describeIssues(parsed.error) };
-  return { state: 'ok', file, mandatory: parsed.data.mandatory ?? {}, recommended: parsed.data.recommended ?? {} };
+  const { mandatory, recommended, pauseUntil, version, source } = parsed.data;
+  return { state: 'ok', file, mandatory: mandatory ?? {}, recommended: recommended ?? {}, ...optional({ pauseUntil, version, source }) };
+}
+
+/** Only the keys that have a value, so a policy without them compares equal to one written before they existed. */
+export function optional<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Reads the policy file: absent → `none`; unreadable or malformed → `invalid` (fail safe). */
@@ -33,7 +39,7 @@ export function describePolicy(policy: LoadedPolicy): string {
     case 'none':
       return `No administrator policy (${policy.file} does not exist).`;
     case 'ok':
-      return `Administrator policy applied from ${policy.file}.`;
+      return `Administrator policy${policy.version === undefined ? '' : ` version ${policy.version}`} applied from ${policy.file}.`;
     case 'invalid':
       return `The administrator policy ${policy.file} is invalid: ${policy.message}. No work runs until an administrator fixes it.`;
   }

@@ -3,7 +3,8 @@
  * answer, so every rule and its precedence is unit-tested directly. The first rule that applies
  * gives the reason:
  *
- *  0. the admin policy is malformed, or the settings are → `policy-invalid` / `settings-invalid` (fail safe)
+ *  0. the admin policy is malformed, or the settings are → `policy-invalid` / `settings-invalid` (fail safe);
+ *     the admin policy's `pauseUntil` in the future → `admin-pause`
  *  1. mode `never` → `mode-never`
  *  2. snoozed (snoozeUntil in the future, or paused until resumed) → `snoozed`
  *  3. GPU temperature ≥ pauseAtC, or paused for heat and not yet below resumeBelowC, or a GPU's
@@ -35,11 +36,21 @@ export function decide(now: Date, signals: Signals, settings: SchedulePatch | un
       detail: `Paused: the administrator's policy file ${policy.file} is invalid (${policy.message}). No work runs until it is fixed.`,
     };
   }
+  const paused = adminPause(now, policy);
+  if (paused) return paused;
   const effective = effectiveSection('schedule', settings, policy);
   if (!effective.ok) {
     return { run: false, reason: 'settings-invalid', detail: `Paused: the availability settings are invalid (${effective.message}).` };
   }
   return decideEffective(now, signals, effective.value);
+}
+
+/** "Pause the whole room now": the admin policy's pauseUntil outranks every setting, the user's included. */
+export function adminPause(now: Date, policy: LoadedPolicy): Decision | null {
+  if (policy.state !== 'ok' || policy.pauseUntil === undefined) return null;
+  const until = new Date(policy.pauseUntil);
+  if (until.getTime() <= now.getTime()) return null;
+  return { run: false, reason: 'admin-pause', detail: `Paused by your administrator's policy until ${until.toISOString()}.` };
 }
 
 /** The rules 1–10 over already-merged, valid settings. */

@@ -14,7 +14,7 @@
 import type { Logger } from '../log.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { effectiveSection } from '../settings/effective.js';
-import { decideEffective, nextHeatLatch, NO_IDLE_SOURCE_NOTE } from './decide.js';
+import { adminPause, decideEffective, nextHeatLatch, NO_IDLE_SOURCE_NOTE } from './decide.js';
 import { JobGiveBack } from './give-back.js';
 import type { JobControl } from './job-control.js';
 import type { Decision, ScheduleSettings, SchedulePatch } from './schema.js';
@@ -149,7 +149,8 @@ export function createAvailabilityLoop(options: AvailabilityLoopOptions): Availa
     const s = effective.ok ? effective.value : null;
     signals = readSignals(options, s, heatLatch, tz);
     heatLatch = signals.pausedForHeat;
-    const next = effective.ok ? decideEffective(at, signals, effective.value) : effective.decision;
+    // Checked each tick, not with the cached effective settings: the pause ends by the clock.
+    const next = adminPause(at, options.policy()) ?? (effective.ok ? decideEffective(at, signals, effective.value) : effective.decision);
     const prev = decision;
     if (!prev || changed(prev, next) || prev.detail !== next.detail) {
       decision = next;

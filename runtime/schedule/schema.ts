@@ -106,6 +106,7 @@ export const decisionReasonSchema = z.enum([
   'ok',
   'policy-invalid',
   'settings-invalid',
+  'admin-pause',
 ]);
 export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 

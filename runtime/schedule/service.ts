@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { describePolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
 import type { LoadedPolicy } from '../policy/schema.js';
-import { watchPolicy, type PolicyWatcher } from '../policy/watcher.js';
+import { followPolicy, type PolicyFollower } from '../policy/follow.js';
 import { effectiveSection } from '../settings/effective.js';
 import { describeIssues } from '../settings/issues.js';
 import { deepMerge, isLocked, leafPaths } from '../settings/merge.js';
@@ -45,7 +45,7 @@ export interface ScheduleServiceOptions {
 export interface ScheduleService {
   readonly loop: AvailabilityLoop;
   readonly settings: SettingsStore;
-  readonly policy: PolicyWatcher;
+  readonly policy: PolicyFollower;
   /** Feed GPU telemetry samples (temperatures) in. */
   onTelemetry(samples: ReadonlyArray<{ gpuIndex: number; temperatureC: number | null; memoryUsedMiB?: number | null }>): void;
   /** Attach the job runner once it exists. */
@@ -71,7 +71,7 @@ export function policyStatus(policy: LoadedPolicy): PolicyStatus {
 export function createScheduleService(options: ScheduleServiceOptions): ScheduleService {
   const now = options.now ?? (() => new Date());
   const settings = openSettingsStore(options.home);
-  const policy = watchPolicy(options.policyFile ?? policyFilePath(options.env));
+  const policy = followPolicy(options.policyFile ?? policyFilePath(options.env), { home: options.home, log: options.log });
   const idle = options.idle !== undefined ? options.idle : process.platform === 'linux' ? new LogindIdleSource() : null;
   const processes = options.processes !== undefined ? options.processes : createProcessSource();
   const gpu =
@@ -225,6 +225,7 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
     },
     start() {
       loop.start();
+      policy.start();
       // Another process writing settings.json (the CLI, an editor) is noticed within 5 s; this
       // process's own changes apply at once.
       settingsPoll = setInterval(() => settings.refreshIfChanged(), 5000);
