@@ -3,8 +3,8 @@
  * GPU and Docker's NVIDIA container runtime (what the runner's admission checks), else only CPU
  * jobs come. Read from gpu.list and the system check's `container-gpu` item. Pure.
  *
- * The check item passes with an NVIDIA CDI spec too, which the runner does not accept; its message
- * is what tells the two apart until the agent says it in a field of its own.
+ * Without the demo buyer's own word (below), the check item is read; it passes with an NVIDIA CDI
+ * spec too, which the runner does not accept, and its message tells the two apart.
  */
 import type { Gpu } from '../../../runtime/gpu/schema.js';
 import type { SystemCheck } from '../../../runtime/system/schema.js';
@@ -17,7 +17,12 @@ export interface JobKindsNote {
 
 const TOOLKIT = 'Install the NVIDIA Container Toolkit to rent out the GPU itself.';
 
-export function jobKindsNote(gpus: readonly Pick<Gpu, 'vendor'>[] | null, check: SystemCheck | null): JobKindsNote | null {
+/**
+ * `demoJobs`: what the demo buyer decided itself (market.status), which wins when present: it
+ * knows the engine's runtimes, the driver and the card's generation, as the runner's admission does.
+ */
+export function jobKindsNote(gpus: readonly Pick<Gpu, 'vendor'>[] | null, check: SystemCheck | null, demoJobs: { gpu: boolean; reason: string } | null = null): JobKindsNote | null {
+  if (demoJobs) return { kind: demoJobs.gpu ? 'gpu' : 'cpu', text: demoJobs.reason };
   if (gpus === null) return null;
   if (!gpus.some((g) => g.vendor === 'nvidia')) {
     const other = gpus.length > 0 ? `This computer's GPU${gpus.length === 1 ? ' is' : 's are'} not NVIDIA, and GPU jobs need an NVIDIA GPU for now` : 'No NVIDIA GPU was found on this computer';

@@ -3,10 +3,10 @@ import { Icon } from '../components/icons.js';
 import { jobKindsNote } from '../lib/job-kinds.js';
 import { useDashboard } from '../store/dashboard-store.js';
 
-export function MarketJobKinds() {
+export function MarketJobKinds({ demoJobs = null }: { demoJobs?: { gpu: boolean; reason: string } | null }) {
   const gpus = useDashboard((s) => s.gpus);
   const check = useDashboard((s) => s.systemCheck);
-  const note = jobKindsNote(gpus, check);
+  const note = jobKindsNote(gpus, check, demoJobs);
   if (!note) return null;
   return (
     <div className={`card market-job-kinds kinds-${note.kind}`} data-testid="market-job-kinds" data-kind={note.kind}>

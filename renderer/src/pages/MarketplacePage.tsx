@@ -69,7 +69,7 @@ export function MarketplacePage() {
       {error ? <ErrorBanner title="Marketplace" text={error} /> : null}
       <NetworkBanner status={status} save={save} />
       <ConnectionCard status={status} now={now} />
-      <MarketJobKinds />
+      <MarketJobKinds demoJobs={status.demoJobs ?? null} />
       <PricesCard status={status} save={save} />
       <RunningJobs status={status} now={now} />
       <Offers status={status} />

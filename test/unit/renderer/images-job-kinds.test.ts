@@ -36,4 +36,9 @@ describe('the Marketplace page’s note on which jobs come', () => {
     expect(jobKindsNote(nvidia, check(null))?.kind).toBe('unknown');
     expect(jobKindsNote(nvidia, check({ status: 'warn', message: 'Not checked: the Docker engine is not reachable.' }))?.text).toContain('not reachable');
   });
+
+  it("the demo buyer's own decision wins when the market status carries it", () => {
+    expect(jobKindsNote(nvidia, null, { gpu: true, reason: 'GPU jobs too: every other demo job renders on the RTX 3080.' })).toEqual({ kind: 'gpu', text: 'GPU jobs too: every other demo job renders on the RTX 3080.' });
+    expect(jobKindsNote(nvidia, check({ status: 'pass', message: 'NVIDIA container runtime is available.' }), { gpu: false, reason: 'CPU jobs only: the driver is older than 580.' })?.kind).toBe('cpu');
+  });
 });
