@@ -30,8 +30,9 @@ export interface ImagesHarness {
   cleanup(): Promise<void>;
 }
 
-export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: { relay?: boolean } = {}): ImagesHarness {
-  const { home, cleanup } = makeTempHome('offshift-images-');
+export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: { relay?: boolean; home?: string } = {}): ImagesHarness {
+  // Over a given data folder: another agent on the same folder (a restart); it is the caller's to remove.
+  const { home, cleanup } = extra.home ? { home: extra.home, cleanup: () => {} } : makeTempHome('offshift-images-');
   const db = openDatabase(path.join(home, DATABASE_FILE));
   const docker = connectDocker();
   const current: ImageSettings = { ...defaultImageSettings, minFreeGiB: 0, ...settings };

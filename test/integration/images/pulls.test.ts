@@ -104,6 +104,30 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     expect(h.images.cache.totalBytes()).toBe(0); // the engine has the layers now
   }, 120_000);
 
+  it('an agent stopped mid-pull keeps what it fetched, and its next start fetches only the rest', async () => {
+    const image = await push('pulls/restart', [40 * MB]);
+    const link = await startSlowLink(origin, 16 * MB);
+    links.push(link);
+    const ref = `${link.host}/${image.repository}@${image.digest}`;
+    const first = makeImagesHarness({ budgetGiB: 1 });
+    const job = await first.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    await until('part of the layer', () => (first.images.cache.totalBytes() > 10 * MB ? true : null), 30_000);
+    // The agent stops: the runner ends the job that had not started, the store aborts its pull.
+    await Promise.all([first.runner.close(), first.images.close()]);
+    expect(first.runner.get(job.id)!.reason).toBe('agent-stopped');
+    const held = image.layers.reduce((sum, l) => sum + first.images.cache.heldBytes(l.digest), 0);
+    expect(held).toBeGreaterThan(10 * MB);
+    await new Promise((r) => setTimeout(r, 800));
+    const before = origin.servedBlobBytes(image.repository);
+    const second = harness({ budgetGiB: 1 }, { home: first.home });
+    const again = await second.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    expect((await second.runner.wait(again.id)).state).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 800));
+    const total = image.layers.reduce((sum, l) => sum + l.size, 0);
+    expect(origin.servedBlobBytes(image.repository) - before).toBeLessThanOrEqual(total - held + MB);
+    harnesses.push(first);
+  }, 90_000);
+
   it('a network that drops mid-pull fails the job with what to do, and the next pull resumes from what came', async () => {
     const image = await push('pulls/dropped', [40 * MB]);
     const link = await startSlowLink(origin, 16 * MB);
