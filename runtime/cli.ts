@@ -33,6 +33,7 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
   bench: () => import('./cli/commands/bench.js').then((m) => m.benchCommands),
   demo: () => import('./cli/commands/demo.js').then((m) => m.demoCommands),
   images: () => import('./cli/commands/images.js').then((m) => m.imagesCommands),
+  policy: () => import('./cli/commands/policy.js').then((m) => m.policyCommands),
 };
 
 export async function allCommands(): Promise<CliCommand[]> {

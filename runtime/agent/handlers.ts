@@ -48,6 +48,7 @@ export function agentHandlers(ctx: HandlerContext, s: AgentServices): Handlers {
     'schedule.set': async (patch) => schedule.set(patch),
     'agent.pause': async (input) => schedule.pause(input),
     'agent.resume': async () => schedule.resume(),
+    'policy.status': async () => schedule.policy.status(),
     'desktop.settings': async (patch) => desktop.set(patch),
     'desktop.host': async ({ host }) => desktop.setHost(host),
     'desktop.rememberPassword': async ({ password }) => {

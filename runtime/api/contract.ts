@@ -38,6 +38,7 @@ import {
   jobsOutputFileOutputSchema,
 } from '../jobs/schema.js';
 import { pauseInputSchema, runningProcessSchema, schedulePatchSchema, scheduleViewSchema } from '../schedule/schema.js';
+import { policyStatusViewSchema } from '../policy/schema.js';
 import {
   earningsByGpuInput,
   earningsByGpuOutput,
@@ -128,6 +129,8 @@ export const commands = {
   /** Snooze: for some minutes, until a time, or (neither) until `agent.resume`. */
   'agent.pause': { input: pauseInputSchema, output: scheduleViewSchema },
   'agent.resume': { input: empty, output: scheduleViewSchema },
+  /** The admin policy: source (file or signed URL), version applied, last check, last refusal. */
+  'policy.status': { input: empty, output: policyStatusViewSchema },
 
   // ── wallet (amounts: decimal strings of base units; no command returns a key but create's
   //    one-time mnemonic and the password-checked export) ─────────────────
