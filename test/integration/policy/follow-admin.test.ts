@@ -4,7 +4,7 @@
  * same moment, then a signed policy served over HTTP on 127.0.0.1 with an ETag: new versions,
  * a room-wide pause, refusals (unsigned, another key, older), 304s, and a restart offline.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,7 +16,7 @@ import { createClient, type Client } from '../../../runtime/api/client.js';
 import { connectWebSocket } from '../../../runtime/api/transports/websocket-client.js';
 import { canonicalJson } from '../../../runtime/policy/canonical.js';
 import { makeFakeGpuTools } from '../../helpers/fake-gpu-tools.js';
-import { ROOT, startHeadlessAgent, type HeadlessAgent } from '../../helpers/headless-agent.js';
+import { CLI, ROOT, startHeadlessAgent, type HeadlessAgent } from '../../helpers/headless-agent.js';
 import { makeTempHome } from '../../helpers/temp-home.js';
 import { until } from '../../helpers/until.js';
 
@@ -150,6 +150,23 @@ describe('a room of three agents follows the admin', () => {
     for (const s of await statuses()) expect(s.lastRefusal).toMatchObject({ version: 5 });
     expect((await views()).map((v) => v.decision?.reason)).toEqual(['admin-pause', 'admin-pause', 'admin-pause']);
   }, 30_000);
+
+  it('offshift policy status shows it, from the running agent and, with none, from the files', () => {
+    const cli = (home: string, policyFile: string, ...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'policy', 'status', ...args], { env: { PATH: process.env.PATH, HOME: temp.home, TZ: 'UTC', OFFSHIFT_HOME: home, OFFSHIFT_POLICY_FILE: policyFile }, encoding: 'utf8', timeout: 30_000 });
+    const text = cli(room[1]!.home, room[1]!.policyFile);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`Source:        ${url} (signed by ${admin.address}; pinned in ${room[1]!.policyFile})`);
+    expect(text.stdout).toMatch(/Version: +12 \(issued /);
+    expect(text.stdout).toMatch(/Last refusal: +\S+ \(version 5\): version 5 is older than version 12/);
+    expect(JSON.parse(cli(room[1]!.home, room[1]!.policyFile, '--json').stdout)).toMatchObject({ source: 'url', version: 12, lastRefusal: { version: 5 } });
+
+    const alone = path.join(temp.home, 'no-agent');
+    const file = path.join(temp.home, 'etc', 'alone.json');
+    fs.writeFileSync(file, JSON.stringify({ version: 3 }));
+    const offline = cli(alone, file);
+    expect(offline.stdout).toBe(`Source:        ${file}\nPolicy:        Administrator policy version 3 applied from ${file}.\nVersion:       3\nLast refusal:  none\n`);
+  }, 60_000);
 
   it('with the ETag, the polls after the first are 304s', async () => {
     const kept = JSON.parse(fs.readFileSync(path.join(room[0]!.home, 'policy-signed.json'), 'utf8')) as { document: unknown };
