@@ -34,6 +34,8 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
   demo: () => import('./cli/commands/demo.js').then((m) => m.demoCommands),
   images: () => import('./cli/commands/images.js').then((m) => m.imagesCommands),
   policy: () => import('./cli/commands/policy.js').then((m) => m.policyCommands),
+  metrics: () => import('./cli/commands/metrics.js').then((m) => m.metricsCommands),
+  fleet: () => import('./cli/commands/fleet.js').then((m) => m.fleetCommands),
 };
 
 export async function allCommands(): Promise<CliCommand[]> {

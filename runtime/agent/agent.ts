@@ -86,6 +86,7 @@ export function createAgent(options: AgentOptions): Agent {
       schedule.start();
       money.start();
       if (options.market?.enabled) market.start();
+      await services.metrics.start();
     },
     async stop() {
       services.unsubscribeTelemetry();
@@ -104,6 +105,7 @@ function stopSteps(s: AgentServices): Array<[string, () => Promise<void> | void]
   return [
     // The demo network first: a start in flight is cut short, and its buyer waits on no job of ours.
     ['the demo network', () => s.demo?.stop()],
+    ['the metrics', () => s.metrics.stop()],
     ['the marketplace', () => s.market.stop()],
     ['the schedule', () => s.schedule.stop()],
     ['the jobs', () => s.jobs.stop()],

@@ -42,6 +42,7 @@ export function agentHandlers(ctx: HandlerContext, s: AgentServices): Handlers {
     'bench.selfTest': async () => bench.selfTest(),
     'bench.submitWebgpu': async (input) => bench.submitWebgpu(input),
     ...market.handlers,
+    ...s.metrics.handlers,
     'system.check': async () => withCrashItem(await runSystemCheck({ env, home: options.home, gpu, policy: schedule.policy.current }), lastCrash),
     'system.processes': async () => ({ processes: schedule.runningProcesses() }),
     'schedule.get': async () => schedule.view(),

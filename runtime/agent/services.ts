@@ -14,6 +14,8 @@ import { createJobsService, type JobsService } from '../jobs/service.js';
 import type { Logger } from '../log.js';
 import { scoresByGpu, suggestedPrice } from '../market/pricing.js';
 import { createMarketService, type MarketService } from '../market/service.js';
+import { createMetricsService, type MetricsService } from '../metrics/service.js';
+import { createSnapshotSource } from '../metrics/sources.js';
 import { effectiveSandboxSettings } from '../sandbox/effective-settings.js';
 import type { DecisionReason } from '../schedule/schema.js';
 import { createScheduleService, type ScheduleService } from '../schedule/service.js';
@@ -31,6 +33,8 @@ export interface AgentServices {
   desktop: DesktopService;
   market: MarketService;
   demo: ReturnType<typeof createDemoNetwork> | null;
+  /** Prometheus /metrics and the node_exporter textfile (off unless the settings turn them on). */
+  metrics: MetricsService;
   /** Stops feeding GPU telemetry to the schedule. */
   unsubscribeTelemetry: () => void;
 }
@@ -99,7 +103,8 @@ export function createAgentServices(w: Wiring): AgentServices {
     backoff: options.market?.backoff,
   });
   marketRef = market;
-  return { gpu, schedule, jobs, money, bench, desktop, market, demo, unsubscribeTelemetry };
+  const metrics = createMetrics(w, { gpu, schedule, jobs, money, market });
+  return { gpu, schedule, jobs, money, bench, desktop, market, demo, metrics, unsubscribeTelemetry };
 }
 
 /** Jobs: the sandboxed runner; the availability loop pauses, resumes and preempts through it. */
@@ -152,4 +157,21 @@ function createDesktop(bus: EventBus, schedule: ScheduleService): DesktopService
     if (section === 'desktop') bus.emit('desktop.settings', desktop.view());
   });
   return desktop;
+}
+
+/** Metrics: a snapshot of the parts above for each scrape; the listener and textfile as the settings say. */
+function createMetrics({ options, log, bus, state }: Wiring, p: { gpu: GpuService; schedule: ScheduleService; jobs: JobsService; money: LazyMoney; market: MarketService }): MetricsService {
+  const source = createSnapshotSource({
+    home: options.home,
+    bus,
+    startedAt: new Date().toISOString(),
+    state: () => state.value,
+    stateInputs: () => state.snapshot,
+    gpu: p.gpu,
+    images: p.jobs.images,
+    market: p.market,
+    money: p.money,
+    policy: () => p.schedule.policy.current,
+  });
+  return createMetricsService({ home: options.home, log, bus, settings: p.schedule.settings, policy: () => p.schedule.policy.current, source, stateInputs: () => state.snapshot });
 }

@@ -77,6 +77,7 @@ import {
 } from '../wallet/schema.js';
 
 import { marketSettingsInputSchema, marketStatusSchema } from '../market/schema.js';
+import { metricsConfigInputSchema, metricsViewSchema } from '../metrics/schema.js';
 
 const empty = z.object({}).strict();
 
@@ -157,6 +158,10 @@ export const commands = {
   'market.status': { input: empty, output: marketStatusSchema },
   /** Any subset of the market settings (`locked-by-policy` for an admin's field); returns the new status. */
   'market.settings': { input: marketSettingsInputSchema, output: marketStatusSchema },
+
+  // ── metrics (Prometheus /metrics and the node_exporter textfile; off by default) ──
+  /** Where metrics are served, the token file and a scrape config. Empty input reads; any subset changes (`locked-by-policy` for an admin's field). */
+  'metrics.config': { input: metricsConfigInputSchema, output: metricsViewSchema },
 
   // ── bench (progress as `bench.progress` events) ───────────────────────
   /** Runs the CUDA benchmark on the NVIDIA GPUs (or one); optionally also in the job container. */

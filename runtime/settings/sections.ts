@@ -9,6 +9,7 @@ import { defaultDesktopSettings, desktopPatchSchema, desktopSettingsSchema } fro
 import { defaultRetentionSettings, retentionPatchSchema, retentionSettingsSchema } from '../jobs/retention-schema.js';
 import { defaultImageSettings, imagePatchSchema, imageSettingsSchema } from '../images/schema.js';
 import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '../market/settings.js';
+import { defaultMetricsSettings, metricsPatchSchema, metricsSettingsSchema } from '../metrics/schema.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
 
@@ -30,6 +31,7 @@ export const settingsSections = {
   desktop: { full: desktopSettingsSchema, patch: desktopPatchSchema, defaults: defaultDesktopSettings },
   retention: { full: retentionSettingsSchema, patch: retentionPatchSchema, defaults: defaultRetentionSettings },
   images: { full: imageSettingsSchema, patch: imagePatchSchema, defaults: defaultImageSettings },
+  metrics: { full: metricsSettingsSchema, patch: metricsPatchSchema, defaults: defaultMetricsSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
 /** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */

@@ -1,0 +1,152 @@
+/**
+ * Gathers one snapshot from the agent's parts, each read the cheap way: the GPU inventory at most
+ * once a minute (names and UUIDs do not change) with live values from the telemetry buffer, the
+ * image store's view at most once a minute (it asks the engine), the ledger only where a wallet
+ * exists (so that metrics never load the wallet's code into an agent without one).
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { EventBus } from '../api/events.js';
+import type { Gpu, TelemetrySample } from '../gpu/schema.js';
+import type { GpuService } from '../gpu/service.js';
+import type { ImageService } from '../images/service.js';
+import { finalJobStates, type Job } from '../jobs/schema.js';
+import type { MarketService } from '../market/service.js';
+import type { LoadedPolicy } from '../policy/schema.js';
+import { VERSION } from '../version.js';
+import { keystoreExists } from '../wallet/keystore-file.js';
+import type { LazyMoney } from '../wallet/lazy-money.js';
+import type { ReclaimInputs } from './reclaim.js';
+import { toTokens, type GpuReading, type MetricsSnapshot } from './snapshot.js';
+
+/** Reasons of the availability decision that mean the owner uses the computer. */
+const OWNER_ACTIVE_REASONS = new Set(['user-active', 'exclusive-app', 'foreign-gpu-use']);
+const SLOW_CACHE_MS = 60_000;
+const FINAL = new Set<string>(finalJobStates);
+/** How many ended jobs are remembered so that a repeated final update is not counted twice. */
+const SEEN_LIMIT = 4096;
+
+export interface SnapshotParts {
+  home: string;
+  bus: EventBus;
+  startedAt: string;
+  state: () => { state: string; reason: string };
+  stateInputs: () => ReclaimInputs & { gpuCount: number };
+  gpu: GpuService;
+  images: ImageService;
+  market: MarketService;
+  money: LazyMoney;
+  policy: () => LoadedPolicy;
+  /**
+   * The policy's version. Hook for the signed policy (runtime/policy/): until it gives one, the
+   * version is a short hash of the layers in force, the same on every machine with the same policy.
+   */
+  policyVersion?: (policy: LoadedPolicy) => string | null;
+}
+
+export interface SnapshotSource {
+  collect(): Promise<MetricsSnapshot>;
+  close(): void;
+}
+
+export function createSnapshotSource(p: SnapshotParts): SnapshotSource {
+  const outcomes: Record<string, number> = {};
+  const seen = new Set<string>();
+  const unsubscribe = p.bus.subscribe((event, payload) => {
+    if (event !== 'job.update') return;
+    const job = payload as Job;
+    if (!FINAL.has(job.state) || seen.has(job.id)) return;
+    seen.add(job.id);
+    if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value!);
+    outcomes[job.state] = (outcomes[job.state] ?? 0) + 1;
+  });
+  const inventory = cached(SLOW_CACHE_MS, () => p.gpu.list());
+  const imagesView = cached(SLOW_CACHE_MS, () => p.images.view());
+  const hostname = os.hostname();
+
+  async function earnings(): Promise<MetricsSnapshot['earnings']> {
+    if (!keystoreExists(p.home)) return null;
+    const money = await p.money.load();
+    const summary = await money.handlers['earnings.summary']({});
+    const d = summary.tokenDecimals;
+    return {
+      symbol: summary.tokenSymbol,
+      earnedTokens: toTokens(summary.totals.earned, d),
+      todayTokens: toTokens(summary.today, d),
+      redeemableTokens: toTokens(summary.totals.redeemable, d),
+      redeemedTokens: toTokens(summary.totals.redeemed, d),
+      voucherErrors: money.ledger.refusedVouchers(1).total,
+    };
+  }
+
+  return {
+    async collect() {
+      const inputs = p.stateInputs();
+      const [gpus, market, images, money] = await Promise.all([
+        inventory().catch(() => [] as Gpu[]),
+        p.market.status().catch(() => null),
+        imagesView().catch(() => null),
+        earnings().catch(() => null),
+      ]);
+      const policy = p.policy();
+      return {
+        version: VERSION,
+        platform: process.platform,
+        hostname,
+        startedAtSeconds: Math.floor(Date.parse(p.startedAt) / 1000),
+        state: p.state(),
+        ownerActive: inputs.availability !== null && !inputs.availability.run && OWNER_ACTIVE_REASONS.has((inputs.availability as { reason?: string }).reason ?? ''),
+        gpuLeased: inputs.gpuCount > 0 && inputs.runningJobs > 0 && p.state().state === 'working',
+        runningJobs: inputs.runningJobs,
+        gpus: readings(gpus, p.gpu.telemetry(Date.now() - 30_000).samples),
+        jobsByOutcome: { ...outcomes },
+        earnings: money,
+        market: { network: market?.network ?? 'off', state: market?.state ?? 'off' },
+        policy: { source: policy.state === 'ok' ? 'file' : policy.state, version: p.policyVersion?.(policy) ?? layersVersion(policy) },
+        images: images ? { usedBytes: images.usage.usedBytes, budgetBytes: images.usage.budgetBytes, count: images.images.length } : null,
+      };
+    },
+    close: unsubscribe,
+  };
+}
+
+/** The inventory's names and UUIDs, with the newest telemetry sample's values where there is one. */
+function readings(gpus: Gpu[], samples: TelemetrySample[]): GpuReading[] {
+  const latest = new Map<number, TelemetrySample>();
+  for (const s of samples) latest.set(s.gpuIndex, s);
+  const mib = (v: number | null | undefined) => (v === null || v === undefined ? null : v * 1048576);
+  return gpus.map((g) => {
+    const s = latest.get(g.index);
+    return {
+      index: g.index,
+      uuid: g.uuid ?? s?.uuid ?? `gpu-${g.index}`,
+      model: g.name,
+      pciBusId: g.pciBusId,
+      utilizationPct: s?.utilizationPct ?? g.utilizationPct,
+      temperatureC: s?.temperatureC ?? g.temperatureC,
+      powerW: s?.powerDrawW ?? g.powerDrawW,
+      memoryUsedBytes: mib(s?.memoryUsedMiB ?? g.memoryUsedMiB),
+      memoryTotalBytes: mib(s?.memoryTotalMiB ?? g.memoryTotalMiB),
+    };
+  });
+}
+
+function layersVersion(policy: LoadedPolicy): string {
+  if (policy.state !== 'ok') return '';
+  const text = JSON.stringify({ mandatory: policy.mandatory, recommended: policy.recommended });
+  return 'sha256:' + crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+function cached<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let at = -Infinity;
+  let value: Promise<T> | null = null;
+  return () => {
+    if (value === null || performance.now() - at > ms) {
+      at = performance.now();
+      value = read();
+      // A failed read is tried again at the next scrape.
+      value.catch(() => (value = null));
+    }
+    return value;
+  };
+}
