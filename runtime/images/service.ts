@@ -16,12 +16,14 @@ import { LOCAL_ID, MAX_ADVERTISED_IMAGES } from '../../protocol/index.js';
 import { measuredRate, MIN_MEASURED_PULL_BYTES } from './download-rate.js';
 import { EngineImages, type EnginePicture } from './engine-picture.js';
 import { availableBytes, planWatermarkPrune, type DiskPicture, type EvictionCandidate } from './eviction.js';
-import { DEFAULT_EXPANSION, imageNeed, judgeFit, type FitVerdict, type OfferClaims } from './fit.js';
+import { imageNeed, judgeFit, type FitVerdict, type OfferClaims } from './fit.js';
+import { candidatesOf, digestsOf, expansionOf, findImage, reconcile, recordView, usedBytes, warmDigests } from './records.js';
 import { BlobCache } from './blob-cache.js';
 import { pullVerified, RelayUnreachable, type PullOutcome, type PullTick } from './pull.js';
 import { PullRelay } from './relay.js';
+import { SharedPulls, type Inflight } from './shared-pulls.js';
 import { parseImageRef, readManifest, type ImageRef, type ManifestFacts } from './registry.js';
-import type { ImagePull, ImageRecord, ImageSettings, ImagesView, PruneResult } from './schema.js';
+import type { ImagePull, ImageSettings, ImagesView, PruneResult } from './schema.js';
 import { ImageStore, type ImageRow } from './store.js';
 
 const GIB = 1024 ** 3;
@@ -52,23 +54,11 @@ export interface ImageServiceOptions {
 /** Cached layers of pulls that never finished are dropped after this long without use. */
 const STALE_BLOB_MS = 7 * 86_400_000;
 
-interface Inflight {
-  ref: string;
-  controller: AbortController;
-  waiters: number;
-  promise: Promise<PullOutcome>;
-  tick: PullTick | null;
-  jobId: string | null;
-  startedAt: number;
-  diskBytes: number;
-  listeners: Set<(tick: PullTick) => void>;
-}
-
 export class ImageService {
   readonly store: ImageStore;
   private readonly engine: EngineImages;
   private readonly now: () => number;
-  private readonly inflight = new Map<string, Inflight>();
+  private readonly inflight: SharedPulls;
   /** Room promised to accepted offers whose pull has not begun: ref → bytes and until when. */
   private readonly promised = new Map<string, { bytes: number; until: number }>();
   private readonly manifests = new Map<string, { facts: ManifestFacts; at: number }>();
@@ -85,6 +75,7 @@ export class ImageService {
     this.store = new ImageStore(o.db);
     this.engine = new EngineImages(o.docker);
     this.now = o.now ?? Date.now;
+    this.inflight = new SharedPulls(this.now);
     this.cache = new BlobCache(path.join(o.home, 'images', 'blobs'));
     this.relay = new PullRelay(this.cache);
     this.relayUsable = o.relay ?? process.platform === 'linux';
@@ -102,8 +93,8 @@ export class ImageService {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    for (const p of this.inflight.values()) p.controller.abort();
-    await Promise.allSettled([...this.inflight.values()].map((p) => p.promise));
+    this.inflight.abort('all');
+    await Promise.allSettled(this.inflight.all().map((p) => p.promise));
     await this.relay.close();
   }
 
@@ -127,8 +118,8 @@ export class ImageService {
   }
 
   private judge(facts: ManifestFacts, claims: OfferClaims, picture: EnginePicture): FitVerdict {
-    const need = imageNeed(facts, picture.layers, this.expansion(), (digest) => this.cache.heldBytes(digest));
-    return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(picture), disk: this.diskPicture(picture) });
+    const need = imageNeed(facts, picture.layers, expansionOf(this.store.all()), (digest) => this.cache.heldBytes(digest));
+    return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(), disk: this.diskPicture(picture) });
   }
 
   // ── obtaining ──────────────────────────────────────────────────────────
@@ -144,7 +135,7 @@ export class ImageService {
       if (this.store.get(image.ref)) this.store.used(image.ref, this.now());
       return present;
     }
-    const outcome = await this.waitFor(this.pull(image, jobId, false), onTick, signal);
+    const outcome = await this.inflight.wait(this.pull(image, jobId, false), onTick, signal, () => this.o.settings().pullWhileOwnerActive);
     this.store.used(image.ref, this.now());
     this.changed();
     return outcome.imageId;
@@ -152,17 +143,7 @@ export class ImageService {
 
   /** One pull per image, however many wait for it; started with room made for it, or refused with the figures. */
   private pull(image: ImageRef, jobId: string | null, prePull: boolean): Inflight {
-    const existing = this.inflight.get(image.ref);
-    if (existing) return existing;
-    const controller = new AbortController();
-    const p: Inflight = { ref: image.ref, controller, waiters: 0, tick: null, jobId, startedAt: this.now(), diskBytes: 0, listeners: new Set(), promise: Promise.resolve(null as never) };
-    p.promise = this.runPull(image, p, prePull).finally(() => {
-      this.inflight.delete(image.ref);
-      this.changed();
-    });
-    p.promise.catch(() => {});
-    this.inflight.set(image.ref, p);
-    return p;
+    return this.inflight.start(image.ref, jobId, (p) => this.runPull(image, p, prePull), () => this.changed());
   }
 
   private async runPull(image: ImageRef, p: Inflight, prePull: boolean): Promise<PullOutcome> {
@@ -187,10 +168,7 @@ export class ImageService {
           signal: p.controller.signal,
           now: this.now,
           relay: this.relayUsable ? { relay: this.relay, cache: this.cache } : null,
-          onTick: (tick) => {
-            p.tick = tick;
-            for (const l of p.listeners) l(tick);
-          },
+          onTick: (tick) => this.inflight.tick(p, tick),
         });
         this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
         this.store.recordPull(image.ref, outcome.source, outcome.fetchedBytes, outcome.seconds, true, this.now());
@@ -218,33 +196,12 @@ export class ImageService {
     }
   }
 
-  /** Waits for a pull as one of its waiters; a waiter that leaves (its job stopped) aborts the pull unless others wait or downloads may go on. */
-  private async waitFor(p: Inflight, onTick: (tick: PullTick) => void, signal: AbortSignal): Promise<PullOutcome> {
-    p.waiters++;
-    p.listeners.add(onTick);
-    if (p.tick) onTick(p.tick);
-    let onAbort = () => {};
-    const left = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new AppError('image-pull-stopped', 'The job was stopped while its image was pulled.'));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([p.promise, left]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      p.listeners.delete(onTick);
-      p.waiters--;
-      if (p.waiters === 0 && signal.aborted && !this.o.settings().pullWhileOwnerActive) p.controller.abort();
-    }
-  }
-
   // ── pruning, pinning ───────────────────────────────────────────────────
 
   /** Periodically: what the watermarks say. By hand: every image no job uses that is not pinned (`all`: pinned ones too). */
   async prune(trigger: PruneResult['trigger'], all = false): Promise<PruneResult> {
     const picture = await this.picture();
-    const candidates = this.candidates(picture);
+    const candidates = this.candidates();
     const refs = trigger === 'manual' ? candidates.filter((c) => !c.inUse && (all || !c.pinned)).map((c) => c.ref) : planWatermarkPrune(candidates, this.diskPicture(picture));
     this.dropCachedBlobs(trigger === 'manual' ? 0 : STALE_BLOB_MS);
     return this.removeAll(refs, trigger);
@@ -252,7 +209,7 @@ export class ImageService {
 
   /** Layers left in the cache by pulls no longer in progress, untouched for `olderThanMs`. */
   private dropCachedBlobs(olderThanMs: number): void {
-    if (this.inflight.size > 0) return;
+    if (this.inflight.all().length > 0) return;
     for (const e of this.cache.entries()) if (this.now() - e.modifiedAt >= olderThanMs) this.cache.remove(e.digest);
   }
 
@@ -286,12 +243,7 @@ export class ImageService {
   }
 
   find(query: string): ImageRow {
-    const q = query.trim();
-    const rows = this.store.all();
-    const hits = rows.filter((r) => r.ref === q || r.digest === q || r.digest.startsWith(q.startsWith('sha256:') ? q : `sha256:${q}`) || r.ref.endsWith(q));
-    if (hits.length === 1) return hits[0]!;
-    if (hits.length === 0) throw new AppError('image-not-found', `No image of Offshift's matches "${q}". See them with: offshift images list (the owner's own images are not Offshift's to pin).`);
-    throw new AppError('image-ambiguous', `"${q}" matches ${hits.length} images; give more of the digest.`);
+    return findImage(this.store.all(), query);
   }
 
   // ── demand ─────────────────────────────────────────────────────────────
@@ -319,8 +271,7 @@ export class ImageService {
 
   /** The owner's activity changed: pulls no job waits for (pre-pulls) stop when downloads may not run. */
   availabilityChanged(): void {
-    if (this.o.mayDownload?.() ?? true) return;
-    for (const p of this.inflight.values()) if (p.waiters === 0) p.controller.abort();
+    if (!(this.o.mayDownload?.() ?? true)) this.inflight.abort('unwaited');
   }
 
   // ── what it says ───────────────────────────────────────────────────────
@@ -342,26 +293,11 @@ export class ImageService {
     } catch (error) {
       this.problem = (error as Error).message;
     }
-    const inUse = this.inUseDigests();
+    const inUse = digestsOf(this.o.inUse());
     const warm = new Set(this.advertisedCache.digests);
-    const rows = this.store.all();
-    const images: ImageRecord[] = rows.map((r) => ({
-      digest: r.digest,
-      repository: r.repository,
-      ref: r.ref,
-      imageId: r.image_id,
-      sizeBytes: r.size_bytes,
-      compressedBytes: r.compressed_bytes,
-      pulledAt: r.pulled_at,
-      lastUsedAt: r.last_used_at,
-      jobsRun: r.jobs_run,
-      pinned: r.pinned === 1,
-      inUse: inUse.has(r.digest),
-      warm: r.image_id !== null && warm.has(r.digest),
-      prePulled: r.pre_pulled === 1,
-    }));
+    const images = this.store.all().map((r) => recordView(r, inUse, warm));
     const disk = picture ? this.diskPicture(picture) : { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: null, minFreeBytes: this.minFreeBytes(), reservedBytes: 0 };
-    const pulls: ImagePull[] = [...this.inflight.values()].map((p) => ({
+    const pulls: ImagePull[] = this.inflight.all().map((p) => ({
       ref: p.ref,
       jobId: p.jobId,
       bytes: p.tick?.bytes ?? 0,
@@ -412,36 +348,20 @@ export class ImageService {
   /** The engine now, with Offshift's records brought in line with it. */
   private async picture(): Promise<EnginePicture> {
     const picture = await this.engine.picture();
-    const byId = new Map(picture.images.map((i) => [i.id, i]));
-    for (const row of this.store.all()) {
-      if (!row.image_id) continue;
-      const image = byId.get(row.image_id);
-      if (!image) this.store.gone(row.ref);
-      else if (image.repoTags.length > 0) {
-        // Someone tagged it (docker tag, or pulled it by tag): it is theirs now.
-        this.o.log.info('an image Offshift pulled was tagged by someone else; it is theirs now and Offshift no longer removes it', { ref: row.ref, tags: image.repoTags });
-        this.store.remove(row.ref);
-      } else if (image.sizeBytes !== row.size_bytes) this.store.pulled(row.ref, row.image_id, image.sizeBytes, row.pulled_at ?? this.now());
+    for (const r of reconcile(this.store.all(), picture.images)) {
+      if (r.action === 'gone') this.store.gone(r.ref);
+      else if (r.action === 'resized') this.store.pulled(r.ref, r.imageId, r.sizeBytes, r.pulledAt ?? this.now());
+      else {
+        this.o.log.info('an image Offshift pulled was tagged by someone else; it is theirs now and Offshift no longer removes it', { ref: r.ref, tags: r.tags });
+        this.store.remove(r.ref);
+      }
     }
     this.refreshAdvertised(picture);
     return picture;
   }
 
-  private candidates(_picture: EnginePicture): EvictionCandidate[] {
-    const inUse = this.inUseDigests();
-    return this.store
-      .all()
-      .filter((r) => r.image_id !== null)
-      .map((r) => ({ ref: r.ref, sizeBytes: r.size_bytes, lastUsedAt: r.last_used_at ?? r.pulled_at ?? 0, pinned: r.pinned === 1, inUse: inUse.has(r.digest) || this.inflight.has(r.ref) }));
-  }
-
-  private inUseDigests(): Set<string> {
-    const digests = new Set<string>();
-    for (const ref of this.o.inUse()) {
-      const at = ref.indexOf('@sha256:');
-      if (at >= 0) digests.add(ref.slice(at + 1));
-    }
-    return digests;
+  private candidates(): EvictionCandidate[] {
+    return candidatesOf(this.store.all(), digestsOf(this.o.inUse()), this.inflight.refs());
   }
 
   private diskPicture(picture: EnginePicture): DiskPicture {
@@ -451,13 +371,12 @@ export class ImageService {
       if (room.until < now || this.inflight.has(ref)) this.promised.delete(ref);
       else reserved += room.bytes;
     }
-    for (const p of this.inflight.values()) reserved += p.diskBytes;
+    for (const p of this.inflight.all()) reserved += p.diskBytes;
     return { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: picture.disk?.freeBytes ?? null, minFreeBytes: this.minFreeBytes(), reservedBytes: reserved };
   }
 
-  /** Offshift's images on the engine and the layers in its blob cache. */
   private usedBytes(): number {
-    return this.store.all().reduce((sum, r) => sum + (r.image_id ? r.size_bytes : 0), 0) + this.cache.totalBytes();
+    return usedBytes(this.store.all(), this.cache.totalBytes());
   }
 
   private budgetBytes(): number {
@@ -468,29 +387,13 @@ export class ImageService {
     return Math.floor(this.o.settings().minFreeGiB * GIB);
   }
 
-  /** On disk / compressed, the largest of the recent pulls (a safe guess for the next): DEFAULT_EXPANSION until one is measured. */
-  private expansion(): number {
-    const ratios = this.store
-      .all()
-      .filter((r) => r.image_id && r.size_bytes > 0 && r.compressed_bytes && r.compressed_bytes > 0)
-      .slice(0, 10)
-      .map((r) => r.size_bytes / r.compressed_bytes!);
-    return ratios.length ? Math.min(4, Math.max(1, ...ratios)) : DEFAULT_EXPANSION;
-  }
-
   downloadRate(): number | null {
     return measuredRate(this.store.recentPulls(MIN_MEASURED_PULL_BYTES, 5));
   }
 
   private refreshAdvertised(picture: EnginePicture): void {
-    const onEngine = new Set(picture.images.map((i) => i.id));
-    const digests = this.store
-      .all()
-      .filter((r) => r.image_id && onEngine.has(r.image_id))
-      .slice(0, MAX_ADVERTISED_IMAGES)
-      .map((r) => r.digest);
-    const freeBudgetMiB = Math.floor(availableBytes(this.diskPicture(picture)) / (1024 * 1024));
-    const next = { digests: [...new Set(digests)], freeBudgetMiB };
+    const digests = warmDigests(this.store.all(), new Set(picture.images.map((i) => i.id)), MAX_ADVERTISED_IMAGES);
+    const next = { digests, freeBudgetMiB: Math.floor(availableBytes(this.diskPicture(picture)) / (1024 * 1024)) };
     if (JSON.stringify(next) !== JSON.stringify(this.advertisedCache)) {
       this.advertisedCache = next;
       this.o.onChange?.();
