@@ -56,7 +56,7 @@ export function agentFamilies(s: MetricsSnapshot): Family[] {
       samples: [...new Set<string>([...MARKET_STATES, s.market.state])].map((state) => ({ labels: { state, network: s.market.network }, value: bool(state === s.market.state) })),
     },
     gauge('offshift_market_connected', 'Whether the market link is connected.', bool(s.market.state === 'connected')),
-    { name: 'offshift_policy_info', help: "The admin policy in force: its source (none, file, invalid) and version (1).", type: 'info', samples: [{ labels: s.policy, value: 1 }] },
+    { name: 'offshift_policy_info', help: 'The admin policy in force: its source (none, file, url, invalid) and version (1).', type: 'info', samples: [{ labels: s.policy, value: 1 }] },
     perGpu('offshift_gpu_utilization_ratio', 'GPU utilisation, 0 to 1.', (g) => (g.utilizationPct === null ? null : g.utilizationPct / 100)),
     perGpu('offshift_gpu_temperature_celsius', 'GPU temperature.', (g) => g.temperatureC),
     perGpu('offshift_gpu_power_watts', 'GPU power draw.', (g) => g.powerW),

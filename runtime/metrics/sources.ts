@@ -13,6 +13,7 @@ import type { ImageService } from '../images/service.js';
 import { finalJobStates, type Job } from '../jobs/schema.js';
 import type { MarketService } from '../market/service.js';
 import type { LoadedPolicy } from '../policy/schema.js';
+import { appliedPolicyVersion } from '../policy/version.js';
 import { VERSION } from '../version.js';
 import { keystoreExists } from '../wallet/keystore-file.js';
 import type { LazyMoney } from '../wallet/lazy-money.js';
@@ -38,8 +39,9 @@ export interface SnapshotParts {
   money: LazyMoney;
   policy: () => LoadedPolicy;
   /**
-   * The policy's version. Hook for the signed policy (runtime/policy/): until it gives one, the
-   * version is a short hash of the layers in force, the same on every machine with the same policy.
+   * The policy's version, where the host knows better (default: the signed document's or the
+   * file's own `version`, else a short hash of the layers in force, the same on every machine
+   * with the same policy).
    */
   policyVersion?: (policy: LoadedPolicy) => string | null;
 }
@@ -102,7 +104,7 @@ export function createSnapshotSource(p: SnapshotParts): SnapshotSource {
         jobsByOutcome: { ...outcomes },
         earnings: money,
         market: { network: market?.network ?? 'off', state: market?.state ?? 'off' },
-        policy: { source: policy.state === 'ok' ? 'file' : policy.state, version: p.policyVersion?.(policy) ?? layersVersion(policy) },
+        policy: { source: policySource(policy), version: p.policyVersion?.(policy) ?? layersVersion(policy) },
         images: images ? { usedBytes: images.usage.usedBytes, budgetBytes: images.usage.budgetBytes, count: images.images.length } : null,
       };
     },
@@ -131,8 +133,16 @@ function readings(gpus: Gpu[], samples: TelemetrySample[]): GpuReading[] {
   });
 }
 
+/** `url` (a signed policy the file pins), `file`, `none` or `invalid`: as policy.status says. */
+function policySource(policy: LoadedPolicy): string {
+  if (policy.state !== 'ok') return policy.state;
+  return policy.source ? 'url' : 'file';
+}
+
 function layersVersion(policy: LoadedPolicy): string {
   if (policy.state !== 'ok') return '';
+  const version = appliedPolicyVersion(policy);
+  if (version !== null) return String(version);
   const text = JSON.stringify({ mandatory: policy.mandatory, recommended: policy.recommended });
   return 'sha256:' + crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
