@@ -6,7 +6,8 @@
  * cannot fit is declined with the figures before a layer is served.
  */
 import { describe, expect, it } from 'vitest';
-import type { BuyerEvent } from '../../../buyer/index.js';
+import { Wallet } from 'ethers';
+import { BuyerClient, type BuyerEvent } from '../../../buyer/index.js';
 import type { MarketProviderView } from '../../../protocol/index.js';
 import { pushRandomImage } from '../../helpers/random-image.js';
 import { registryAvailable, startRegistry } from '../../helpers/registry.js';
@@ -98,4 +99,26 @@ describe.skipIf(skip !== null)('images through the marketplace loop', () => {
     // The agent itself speaks revision 1 there: an older market's strict schema would refuse an image field.
     expect(p.agent.market.provider()?.revision).toBe(1);
   }, 60_000);
+
+  it('what buyers ask for reaches the agent as demand: it pre-pulls the image within its budget, then advertises it warm', async () => {
+    const registry = await startRegistry();
+    defer(() => registry.remove());
+    const image = await pushRandomImage(registry, { repository: 'loop/wanted', layerBytes: [6 * MB], seed: `wanted-${Date.now()}` });
+    defer(async () => removeFromEngine(connectDocker(), [image.digest]));
+    const m = await market({ demandIntervalMs: 300 });
+    const p = await provider(m.url);
+    // Three buyers ask for it in jobs no provider here can take (a GPU each): the market counts them.
+    for (let k = 0; k < 3; k++) {
+      const b = await BuyerClient.connect({ market: m.url, signer: Wallet.createRandom().privateKey, reconnect: false });
+      defer(() => b.close());
+      const handle = await b.submit({ ...job(1), image: image.ref, gpus: 1, imageSizeBytes: image.compressedBytes }, { outputDir: null });
+      defer(() => handle.cancel());
+    }
+    await until('the agent to pre-pull the image', async () => (await p.agent.client().call('images.list', {})).images.some((i) => i.ref === image.ref && i.prePulled && i.imageId !== null), 30_000);
+    await until('the market to see it warm', async () => {
+      const res = await fetch(`${m.url.replace(/^ws/, 'http')}/v1/providers`);
+      const views = (await res.json()) as MarketProviderView[];
+      return !!views.find((v) => v.address === p.address)?.ad?.images?.digests.includes(image.digest);
+    }, 10_000);
+  }, 90_000);
 });

@@ -34,7 +34,7 @@ export interface Provider {
 export interface RealLoop {
   /** Started in beforeAll. */
   readonly chain: TestChain;
-  market(options?: { port?: number; dbFile?: string; versions?: number[] }): Promise<RunningMarket>;
+  market(options?: { port?: number; dbFile?: string; versions?: number[]; demandIntervalMs?: number }): Promise<RunningMarket>;
   /** An agent whose wallet network is the test chain, signed in to the market at `url`. */
   provider(url: string, options?: { settings?: MarketPatch; idleSource?: ManualIdleSource | null }): Promise<Provider>;
   buyer(url: string, onEvent?: (event: BuyerEvent) => void): Promise<BuyerClient>;
@@ -71,7 +71,7 @@ export function useRealLoop(): RealLoop {
     },
     async market(options = {}) {
       const c = theChain();
-      const m = await startMarket({ port: options.port ?? 0, dbFile: options.dbFile ?? null, chainId: c.chainId, escrow: c.escrow, log: silentLogger, offerTtlMs: 5000, ...(options.versions ? { versions: options.versions } : {}) });
+      const m = await startMarket({ port: options.port ?? 0, dbFile: options.dbFile ?? null, chainId: c.chainId, escrow: c.escrow, log: silentLogger, offerTtlMs: 5000, ...(options.versions ? { versions: options.versions } : {}), ...(options.demandIntervalMs ? { demandIntervalMs: options.demandIntervalMs } : {}) });
       cleanups.push(() => m.close().catch(() => {}));
       return m;
     },
