@@ -104,6 +104,22 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     expect(h.images.cache.totalBytes()).toBe(0); // the engine has the layers now
   }, 120_000);
 
+  it('with downloads allowed while the owner uses the computer, a pull goes on after its job was stopped, and the next job starts warm', async () => {
+    const image = await push('pulls/goes-on', [24 * MB]);
+    const link = await startSlowLink(origin, 16 * MB);
+    links.push(link);
+    const ref = `${link.host}/${image.repository}@${image.digest}`;
+    const h = harness({ budgetGiB: 1, pullWhileOwnerActive: true });
+    const job = await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    await until('part of the layer', () => (h.images.cache.totalBytes() > 4 * MB ? true : null), 30_000);
+    await h.runner.preemptAll(0, 'Preempted: the owner is back.');
+    expect((await h.runner.wait(job.id)).state).toBe('preempted');
+    await until('the pull to finish on its own', async () => (await h.images.view()).images.some((i) => i.ref === ref && i.imageId !== null), 30_000);
+    const next = await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] });
+    expect((await h.runner.wait(next.id)).state).toBe('succeeded');
+    expect(h.runner.events(next.id).some((e) => e.detail.startsWith('Pulling'))).toBe(false);
+  }, 90_000);
+
   it('an agent stopped mid-pull keeps what it fetched, and its next start fetches only the rest', async () => {
     const image = await push('pulls/restart', [40 * MB]);
     const link = await startSlowLink(origin, 16 * MB);
