@@ -7,6 +7,7 @@ import type { Handler } from '../api/contract.js';
 import type { EventBus } from '../api/events.js';
 import type { Logger } from '../log.js';
 import { keystoreExists } from './keystore-file.js';
+import { readMachineFacts, type MachineFacts } from './machine-id.js';
 import type { MoneyCommand, MoneyService } from './money.js';
 
 export const MONEY_COMMANDS = [
@@ -43,15 +44,31 @@ export interface LazyMoney {
   stop(): Promise<void>;
 }
 
-export function createLazyMoney(options: { home: string; log: Logger; bus: EventBus; scryptN?: number }): LazyMoney {
+export function createLazyMoney(options: {
+  home: string;
+  log: Logger;
+  bus: EventBus;
+  scryptN?: number;
+  /** The agent's environment: OFFSHIFT_MACHINE_ID_FILE (tests) is read from it. */
+  env?: NodeJS.ProcessEnv;
+  /** The service's wallet password file: a copied data folder's new identity uses the same password. */
+  passwordFile?: string;
+}): LazyMoney {
   let loading: Promise<MoneyService> | null = null;
   let stopped = false;
+  let facts: Promise<MachineFacts> | null = null;
+  const machineFacts = () => (facts ??= readMachineFacts(options.env));
   const load = () =>
-    (loading ??= import('./money.js').then((m) => {
-      const service = m.createMoneyService(options);
+    (loading ??= (async () => {
+      // Before the wallet opens, and so before any market sign-in: a key copied from another machine is moved aside.
+      const { checkMachineIdentity } = await import('./identity-check.js');
+      const outcome = await checkMachineIdentity({ home: options.home, log: options.log, facts: await machineFacts(), passwordFile: options.passwordFile, scryptN: options.scryptN });
+      if (outcome.kind === 'copied') options.bus.emit('notice', { level: 'warn', title: 'This data folder was copied from another machine', message: outcome.message });
+      const m = await import('./money.js');
+      const service = m.createMoneyService({ ...options, machineFacts });
       if (!stopped) service.start();
       return service;
-    }));
+    })());
   const handlers = Object.fromEntries(
     MONEY_COMMANDS.map((name) => [name, async (input: unknown) => ((await load()).handlers[name] as (i: unknown) => Promise<unknown>)(input)]),
   ) as LazyMoney['handlers'];

@@ -10,6 +10,7 @@ import { Ledger } from '../ledger/ledger.js';
 import { EarningsService } from '../ledger/service.js';
 import type { Logger } from '../log.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
+import type { MachineFacts } from './machine-id.js';
 import { WalletService, type WalletServiceOptions } from './service.js';
 
 export const RECONCILE_INTERVAL_MS = 3 * 60_000;
@@ -50,15 +51,15 @@ export interface MoneyParts {
 }
 
 /** Opens the money over the data folder (or over `db`): the agent's capability and the CLI's local services. */
-export function openMoneyParts(options: { home: string; log: Logger; scryptN?: number; db?: Db; onUpdate?: WalletServiceOptions['onUpdate'] }): MoneyParts {
+export function openMoneyParts(options: { home: string; log: Logger; scryptN?: number; db?: Db; onUpdate?: WalletServiceOptions['onUpdate']; machineFacts?: () => Promise<MachineFacts> }): MoneyParts {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
   const ledger = new Ledger(db);
-  const wallet = new WalletService({ home: options.home, ledger, log: options.log, scryptN: options.scryptN, onUpdate: options.onUpdate });
+  const wallet = new WalletService({ home: options.home, ledger, log: options.log, scryptN: options.scryptN, onUpdate: options.onUpdate, machineFacts: options.machineFacts });
   const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
   return { db, ledger, wallet, earnings };
 }
 
-export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db }): MoneyService {
+export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db; machineFacts?: () => Promise<MachineFacts> }): MoneyService {
   const { log, bus } = options;
   const { db, ledger, wallet, earnings } = openMoneyParts({ ...options, onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }) });
   let timer: NodeJS.Timeout | undefined;

@@ -56,6 +56,8 @@ export const walletStatusSchema = z.object({
   withdrawn: baseUnitsSchema,
   autoRedeemThreshold: baseUnitsSchema.nullable(),
   chainError: z.string().nullable(),
+  /** Why this machine's wallet is not the one its data folder was copied with (a cloned disk), else null. */
+  identityNote: z.string().nullable().optional(),
 });
 export type WalletStatus = z.infer<typeof walletStatusSchema>;
 

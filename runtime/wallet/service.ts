@@ -11,7 +11,9 @@ import { checkChainId, makeProvider, waitForReceipt } from '../chain/provider.js
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
 import { chainError, isNetworkError } from './errors.js';
+import { compareIdentity, copiedSentence, readCopiedReport, readIdentityRecord, writeIdentityRecord } from './identity-record.js';
 import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKeystore, type KeystoreOptions, type Signer } from './keystore.js';
+import { readMachineFacts, type MachineFacts } from './machine-id.js';
 import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
 import { readWalletSettings, writeWalletSettings } from './settings.js';
 import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
@@ -27,6 +29,8 @@ export interface WalletServiceOptions extends KeystoreOptions {
   onUpdate?: (reason: WalletUpdateReason, address: string | null) => void;
   /** How long to wait for a transaction's receipt. */
   receiptTimeoutMs?: number;
+  /** This machine's identity facts (machine-id.ts); read once from the OS unless given. */
+  machineFacts?: () => Promise<MachineFacts>;
 }
 
 const LOG_CHUNK = 10_000;
@@ -44,6 +48,7 @@ export class WalletService {
     receiptTimeoutMs: () => this.options.receiptTimeoutMs ?? 120_000,
   });
   private busy: Promise<unknown> = Promise.resolve();
+  private machine: Promise<MachineFacts> | null = null;
 
   constructor(private readonly options: WalletServiceOptions) {}
 
@@ -78,12 +83,43 @@ export class WalletService {
     }
   }
 
+  private machineFacts(): Promise<MachineFacts> {
+    return (this.machine ??= (this.options.machineFacts ?? (() => readMachineFacts()))());
+  }
+
+  /** A key made or imported here belongs to this machine (identity-record.ts). */
+  private async recordIdentity(address: string, how: 'created' | 'imported'): Promise<void> {
+    writeIdentityRecord(this.home, address, await this.machineFacts(), how);
+  }
+
+  /** Refuses a key copied from another machine (the start's check moves it aside; until then it never signs). */
+  private async refuseCopiedKey(address: string): Promise<void> {
+    const facts = await this.machineFacts();
+    const verdict = compareIdentity(readIdentityRecord(this.home), address, facts);
+    if (verdict.kind === 'unrecorded') writeIdentityRecord(this.home, address, facts, 'first-start');
+    if (verdict.kind === 'copied') {
+      throw new AppError('wallet-copied', `${verdict.reason} The copied key does not unlock here: restart the agent and this machine makes its own identity (the copied keystore is kept aside).`);
+    }
+  }
+
+  /** Why this data folder's wallet is not the one it was copied with, when it was copied (identity-check.ts); else null. */
+  identityNote(): string | null {
+    const report = readCopiedReport(this.home);
+    if (!report) return null;
+    let current: string | null = null;
+    try {
+      current = this.address();
+    } catch {}
+    return copiedSentence(report, current);
+  }
+
   isUnlocked(): boolean {
     return this.signer !== null;
   }
 
   async create(password: string): Promise<{ address: string; mnemonic: string }> {
     const { wallet, mnemonic } = await createKeystore(this.home, password, this.options);
+    await this.recordIdentity(wallet.address, 'created');
     this.signer = wallet;
     this.options.log.info('wallet created', { address: wallet.address });
     this.options.onUpdate?.('created', wallet.address);
@@ -92,6 +128,7 @@ export class WalletService {
 
   async import(password: string, secret: { mnemonic?: string; privateKey?: string }): Promise<{ address: string }> {
     const wallet = await importKeystore(this.home, password, secret, this.options);
+    await this.recordIdentity(wallet.address, 'imported');
     this.signer = wallet;
     this.options.log.info('wallet imported', { address: wallet.address });
     this.options.onUpdate?.('imported', wallet.address);
@@ -99,6 +136,7 @@ export class WalletService {
   }
 
   async unlock(password: string): Promise<{ address: string }> {
+    await this.refuseCopiedKey(readKeystore(this.home).address);
     this.signer = await decryptKeystore(this.home, password);
     this.options.onUpdate?.('unlocked', this.signer.address);
     return { address: this.signer.address };
@@ -226,6 +264,7 @@ export class WalletService {
       withdrawn: totals.withdrawn,
       autoRedeemThreshold: settings?.autoRedeemThreshold ?? null,
       chainError: chainErrorText,
+      identityNote: this.identityNote(),
     };
     let provider: JsonRpcProvider | undefined;
     try {

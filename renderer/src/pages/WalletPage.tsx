@@ -39,6 +39,7 @@ export function WalletPage() {
   return (
     <div className="page">
       {error ? <Banner text={error} /> : null}
+      {status?.identityNote ? <Banner tone="warn" text={status.identityNote} /> : null}
       {!status ? (
         <div className="card skeleton" aria-busy="true">Reading the wallet…</div>
       ) : !status.exists ? (

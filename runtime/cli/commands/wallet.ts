@@ -68,6 +68,7 @@ export const walletStatusCommand: CliCommand = {
         printJson(io, s);
         return 0;
       }
+      if (s.identityNote) io.stdout(`${s.identityNote}\n`);
       if (!s.exists) {
         io.stdout('No wallet yet: `offshift wallet create` or `offshift wallet import`.\n');
         return 0;
