@@ -4,9 +4,13 @@
  * data in /var/lib/offshift and its token readable by the `offshift` group. macOS and Windows
  * get their definition files printed (`--print`) with the steps in docs/service.md.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
+import { policyFilePath } from '../../policy/paths.js';
+import { parseStudioConfig } from '../../policy/studio-config.js';
+import { studioConfigSteps } from '../../service/config-plan.js';
 import { defaultServiceConfig, serviceLocation, SYSTEMD_UNIT_PATH, type ServiceConfig } from '../../service/config.js';
 import { launchdPlist, winswXml } from '../../service/launchd-plist.js';
 import { describeStep, installPlan, uninstallPlan } from '../../service/plan.js';
@@ -36,6 +40,19 @@ function config(args: ParsedArgs, io: CliIO): ServiceConfig {
   return c;
 }
 
+/** Reads and checks `--config FILE`; any problem is a usage error naming the file and the field. */
+function readStudioConfig(file: string) {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError('usage', `--config ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Nothing was installed.`);
+  }
+  const parsed = parseStudioConfig(text);
+  if (!parsed.ok) throw new AppError('usage', `--config ${file} is invalid: ${parsed.message}. Nothing was installed.`);
+  return parsed;
+}
+
 function requireLinuxRoot(action: string): void {
   if (process.platform !== 'linux') {
     throw new AppError('unsupported', `\`offshift service ${action}\` manages a systemd service on Linux. On macOS and Windows, \`offshift service print\` writes the service definition; docs/service.md has the steps.`);
@@ -46,12 +63,15 @@ function requireLinuxRoot(action: string): void {
 export const serviceInstallCommand: CliCommand = {
   name: 'service install',
   summary: 'Install the agent as a system service (systemd), running whether or not anyone is logged in.',
-  usage: 'service install [--port N] [--dry-run]   (as root)',
+  usage: 'service install [--config FILE] [--port N] [--dry-run]   (as root)',
   booleanFlags: ['dry-run'],
   async run(args, io) {
     const c = config(args, io);
     const addUser = io.env.SUDO_USER && io.env.SUDO_USER !== 'root' ? io.env.SUDO_USER : null;
-    const steps = installPlan(c, systemdUnit(c), { addUser });
+    // The studio's config is checked before anything is installed: a bad file installs nothing.
+    const configFile = args.options.get('config')?.at(-1);
+    const seed = configFile === undefined ? [] : studioConfigSteps(readStudioConfig(configFile), policyFilePath(io.env));
+    const steps = [...seed, ...installPlan(c, systemdUnit(c), { addUser })];
     if (args.flags.has('dry-run')) {
       io.stdout(`Would install the Offshift service:\n${steps.map((s) => `  ${describeStep(s)}`).join('\n')}\n`);
       return 0;
@@ -60,7 +80,8 @@ export const serviceInstallCommand: CliCommand = {
     io.stdout('Installing the Offshift service:\n');
     runPlan(steps, systemRunner((line) => io.stdout(line + '\n')));
     io.stdout(
-      `The Offshift service runs as ${c.user} (data: ${c.home}, dashboard on 127.0.0.1:${c.port}).\n` +
+      (configFile === undefined ? '' : `The studio's settings are the administrator's policy in ${policyFilePath(io.env)}: what its \`mandatory\` layer sets is locked.\n`) +
+        `The Offshift service runs as ${c.user} (data: ${c.home}, dashboard on 127.0.0.1:${c.port}).\n` +
         (addUser ? `${addUser} was added to the ${c.group} group: log out and in again, and the desktop app attaches to the service.\n` : `Members of the ${c.group} group can attach the desktop app: sudo usermod -aG ${c.group} <user>.\n`),
     );
     return 0;
