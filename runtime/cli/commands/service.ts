@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
 import { policyFilePath } from '../../policy/paths.js';
 import { parseStudioConfig } from '../../policy/studio-config.js';
-import { studioConfigSteps } from '../../service/config-plan.js';
+import { PAYOUT_FILE, studioConfigSteps } from '../../service/config-plan.js';
 import { defaultServiceConfig, serviceLocation, SYSTEMD_UNIT_PATH, type ServiceConfig } from '../../service/config.js';
 import { launchdPlist, winswXml } from '../../service/launchd-plist.js';
 import { describeStep, installPlan, uninstallPlan } from '../../service/plan.js';
@@ -40,16 +40,21 @@ function config(args: ParsedArgs, io: CliIO): ServiceConfig {
   return c;
 }
 
-/** Reads and checks `--config FILE`; any problem is a usage error naming the file and the field. */
-function readStudioConfig(file: string) {
+/**
+ * Reads and checks a studio config; any problem is a usage error naming the file and the field.
+ * `install` says that nothing was installed; `check-config` has installed nothing anyway.
+ */
+function readStudioConfig(file: string, forInstall = true) {
+  const label = forInstall ? `--config ${file}` : file;
+  const tail = forInstall ? ' Nothing was installed.' : '';
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new AppError('usage', `--config ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Nothing was installed.`);
+    throw new AppError('usage', `${label} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).${tail}`);
   }
   const parsed = parseStudioConfig(text);
-  if (!parsed.ok) throw new AppError('usage', `--config ${file} is invalid: ${parsed.message}. Nothing was installed.`);
+  if (!parsed.ok) throw new AppError('usage', `${label} is invalid: ${parsed.message}.${tail}`);
   return parsed;
 }
 
@@ -148,4 +153,26 @@ export const servicePrintCommand: CliCommand = {
   },
 };
 
-export const serviceCommands: CliCommand[] = [serviceInstallCommand, serviceUninstallCommand, serviceStatusCommand, servicePrintCommand];
+/**
+ * Checks a studio config on any platform without installing anything: what Jamf or Intune runs
+ * before copying the file into the policy location themselves (docs/studios.md).
+ */
+export const serviceCheckConfigCommand: CliCommand = {
+  name: 'service check-config',
+  summary: 'Check a studio config file (the admin policy plus wallet.payoutAddress) without installing anything.',
+  usage: 'service check-config FILE',
+  async run(args, io) {
+    const file = args.positionals[0];
+    if (file === undefined) throw new AppError('usage', 'Usage: offshift service check-config FILE');
+    const parsed = readStudioConfig(file, false);
+    const dir = path.dirname(policyFilePath(io.env));
+    const hasWallet = parsed.payoutAddress !== null;
+    io.stdout(
+      `${file} is valid. Install it as ${policyFilePath(io.env)}${hasWallet ? ' (without its `wallet` key)' : ''}: what its \`mandatory\` layer sets is locked.\n` +
+        (hasWallet ? `Its payout address ${parsed.payoutAddress} goes in ${path.join(dir, PAYOUT_FILE)} (recorded; nothing pays it yet).\n` : ''),
+    );
+    return 0;
+  },
+};
+
+export const serviceCommands: CliCommand[] = [serviceInstallCommand, serviceUninstallCommand, serviceStatusCommand, servicePrintCommand, serviceCheckConfigCommand];

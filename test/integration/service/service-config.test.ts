@@ -69,4 +69,14 @@ describe('offshift service install --config', () => {
     expect(at('systemctl enable --now offshift.service')).toBeGreaterThan(3);
     expect(fs.existsSync(path.join(temp, 'etc'))).toBe(false);
   });
+
+  it('`service check-config FILE`: 0 and where the parts go for a good file, non-zero naming the field for a bad one', () => {
+    const ok = cli(['service', 'check-config', write('check.json', good)]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`is valid. Install it as ${policyFile}`);
+    const bad = cli(['service', 'check-config', write('check-bad.json', { mandatory: { images: { minFreeGiB: 'x' } } })]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/check-bad\.json is invalid: mandatory\.images\.minFreeGiB: /);
+    expect(fs.existsSync(path.join(temp, 'etc'))).toBe(false);
+  });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, argSpecFromUsage } from '../../../runtime/cli/args.js';
-import { serviceInstallCommand } from '../../../runtime/cli/commands/service.js';
+import { serviceCheckConfigCommand, serviceInstallCommand } from '../../../runtime/cli/commands/service.js';
 import { loadPolicy } from '../../../runtime/policy/load.js';
 import { parseStudioConfig, policyFileText } from '../../../runtime/policy/studio-config.js';
 import { effectiveSection } from '../../../runtime/settings/effective.js';
@@ -144,5 +144,27 @@ describe('`offshift service install --config` (in process)', () => {
     await expect(run(['--config', file, '--dry-run'], env)).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/studio\.json is invalid: mandatory\.images\.minFreeGiB: .*Nothing was installed\./) });
     await expect(run(['--config', path.join(root, 'absent.json'), '--dry-run'], env)).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('cannot be read (ENOENT)') });
     expect(fs.readdirSync(root)).toEqual(['studio.json']);
+  });
+
+  it('`service check-config FILE` checks on any platform and says where the parts go, installing nothing', async () => {
+    const root = tempRoot();
+    const policyFile = path.join(root, 'etc', 'policy.json');
+    const env = { OFFSHIFT_POLICY_FILE: policyFile };
+    const check = async (file: string) => {
+      let stdout = '';
+      const args = parseArgs([file], argSpecFromUsage(serviceCheckConfigCommand.usage, ['json']));
+      const code = await serviceCheckConfigCommand.run(args, { env, stdout: (t) => (stdout += t), stderr: () => {} });
+      return { code, stdout };
+    };
+    const good = path.join(root, 'good.json');
+    fs.writeFileSync(good, JSON.stringify(studio));
+    const ok = await check(good);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`${good} is valid. Install it as ${policyFile} (without its \`wallet\` key)`);
+    expect(ok.stdout).toContain(`Its payout address ${PAYOUT} goes in ${path.join(root, 'etc', PAYOUT_FILE)}`);
+    const bad = path.join(root, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ recommended: { market: { minPricePerGpuHour: 0.4 } } }));
+    await expect(check(bad)).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/^\S+bad\.json is invalid: recommended\.market\.minPricePerGpuHour: .*\.$/) });
+    expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
   });
 });
