@@ -160,11 +160,16 @@ export const servicePrintCommand: CliCommand = {
 export const serviceCheckConfigCommand: CliCommand = {
   name: 'service check-config',
   summary: 'Check a studio config file (the admin policy plus wallet.payoutAddress) without installing anything.',
-  usage: 'service check-config FILE',
+  usage: 'service check-config FILE [--as-policy]',
+  booleanFlags: ['as-policy'],
   async run(args, io) {
     const file = args.positionals[0];
-    if (file === undefined) throw new AppError('usage', 'Usage: offshift service check-config FILE');
+    if (file === undefined) throw new AppError('usage', 'Usage: offshift service check-config FILE [--as-policy]');
     const parsed = readStudioConfig(file, false);
+    // --as-policy: the file is copied as the policy file itself (Ansible's `validate`), which has no `wallet`.
+    if (args.flags.has('as-policy') && parsed.payoutAddress !== null) {
+      throw new AppError('usage', `${file} is invalid as the policy file: wallet: the policy file has no \`wallet\` key (the agent would refuse the file and run no work); put the payout address in ${PAYOUT_FILE} beside it, or install with \`offshift service install --config ${file}\`.`);
+    }
     const dir = path.dirname(policyFilePath(io.env));
     const hasWallet = parsed.payoutAddress !== null;
     io.stdout(

@@ -150,9 +150,9 @@ describe('`offshift service install --config` (in process)', () => {
     const root = tempRoot();
     const policyFile = path.join(root, 'etc', 'policy.json');
     const env = { OFFSHIFT_POLICY_FILE: policyFile };
-    const check = async (file: string) => {
+    const check = async (file: string, ...more: string[]) => {
       let stdout = '';
-      const args = parseArgs([file], argSpecFromUsage(serviceCheckConfigCommand.usage, ['json']));
+      const args = parseArgs([file, ...more], argSpecFromUsage(serviceCheckConfigCommand.usage, [...(serviceCheckConfigCommand.booleanFlags ?? []), 'json']));
       const code = await serviceCheckConfigCommand.run(args, { env, stdout: (t) => (stdout += t), stderr: () => {} });
       return { code, stdout };
     };
@@ -162,6 +162,12 @@ describe('`offshift service install --config` (in process)', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`${good} is valid. Install it as ${policyFile} (without its \`wallet\` key)`);
     expect(ok.stdout).toContain(`Its payout address ${PAYOUT} goes in ${path.join(root, 'etc', PAYOUT_FILE)}`);
+    // --as-policy (the file is to be the policy file itself): a `wallet` key would make the agent refuse it.
+    await expect(check(good, '--as-policy')).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('is invalid as the policy file: wallet: ') });
+    const { wallet: _w, ...policyOnly } = studio;
+    fs.writeFileSync(good, JSON.stringify(policyOnly));
+    expect((await check(good, '--as-policy')).code).toBe(0);
+    expect(loadPolicy(good)).toMatchObject({ state: 'ok' });
     const bad = path.join(root, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ recommended: { market: { minPricePerGpuHour: 0.4 } } }));
     await expect(check(bad)).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/^\S+bad\.json is invalid: recommended\.market\.minPricePerGpuHour: .*\.$/) });
