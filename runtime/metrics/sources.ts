@@ -54,7 +54,17 @@ export interface SnapshotSource {
 export function createSnapshotSource(p: SnapshotParts): SnapshotSource {
   const outcomes: Record<string, number> = {};
   const seen = new Set<string>();
+  // The market link as its updates tell it (emitted on every change): market.status() itself
+  // lists the GPUs for its price suggestion (an `nvidia-smi -q -x` once its 1 s cache has run
+  // out, i.e. on every scrape) and loads the ledger, far too much for a scrape. It is read once,
+  // until the first update comes.
+  let marketLink: { network: string; state: string } | null = null;
   const unsubscribe = p.bus.subscribe((event, payload) => {
+    if (event === 'market.update') {
+      const m = payload as { network: string; state: string };
+      marketLink = { network: m.network, state: m.state };
+      return;
+    }
     if (event !== 'job.update') return;
     const job = payload as Job;
     if (!FINAL.has(job.state) || seen.has(job.id)) return;
@@ -86,7 +96,7 @@ export function createSnapshotSource(p: SnapshotParts): SnapshotSource {
       const inputs = p.stateInputs();
       const [gpus, market, images, money] = await Promise.all([
         inventory().catch(() => [] as Gpu[]),
-        p.market.status().catch(() => null),
+        marketLink ?? p.market.status().then((m) => (marketLink ??= { network: m.network, state: m.state }), () => null),
         imagesView().catch(() => null),
         earnings().catch(() => null),
       ]);
