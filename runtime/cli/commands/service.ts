@@ -180,4 +180,33 @@ export const serviceCheckConfigCommand: CliCommand = {
   },
 };
 
-export const serviceCommands: CliCommand[] = [serviceInstallCommand, serviceUninstallCommand, serviceStatusCommand, servicePrintCommand, serviceCheckConfigCommand];
+/**
+ * Checks a studio config and puts it in place (the policy file, and payout.json beside it) on any
+ * platform, without installing the service: for the macOS and Windows deployment scripts, which
+ * install the service themselves, and for a later change of the config. Needs an administrator.
+ */
+export const serviceApplyConfigCommand: CliCommand = {
+  name: 'service apply-config',
+  summary: 'Check a studio config and write it as the administrator\'s policy (and payout.json), without installing the service.',
+  usage: 'service apply-config FILE   (as administrator)',
+  async run(args, io) {
+    const file = args.positionals[0];
+    if (file === undefined) throw new AppError('usage', 'Usage: offshift service apply-config FILE');
+    const parsed = readStudioConfig(file, false);
+    const policyFile = policyFilePath(io.env);
+    // The folder's owner and permissions are the platform's business (chown root, icacls): only the files are written here.
+    const steps = studioConfigSteps(parsed, policyFile).filter((s) => s.kind !== 'mkdir');
+    try {
+      fs.mkdirSync(path.dirname(policyFile), { recursive: true, mode: 0o755 });
+      runPlan(steps, { exec: () => ({ code: 1, output: 'no commands here' }), print: (line) => io.stdout(line + '\n') });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new AppError('permission', `Writing ${policyFile} needs an administrator (sudo on Linux and macOS, an elevated shell or SYSTEM on Windows).`);
+      throw error;
+    }
+    io.stdout(`The studio's settings are the administrator's policy in ${policyFile}: what its \`mandatory\` layer sets is locked.\n`);
+    return 0;
+  },
+};
+
+export const serviceCommands: CliCommand[] = [serviceInstallCommand, serviceUninstallCommand, serviceStatusCommand, servicePrintCommand, serviceCheckConfigCommand, serviceApplyConfigCommand];

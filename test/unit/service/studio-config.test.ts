@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, argSpecFromUsage } from '../../../runtime/cli/args.js';
-import { serviceCheckConfigCommand, serviceInstallCommand } from '../../../runtime/cli/commands/service.js';
+import { serviceApplyConfigCommand, serviceCheckConfigCommand, serviceInstallCommand } from '../../../runtime/cli/commands/service.js';
 import { loadPolicy } from '../../../runtime/policy/load.js';
 import { parseStudioConfig, policyFileText } from '../../../runtime/policy/studio-config.js';
 import { effectiveSection } from '../../../runtime/settings/effective.js';
@@ -172,5 +172,28 @@ describe('`offshift service install --config` (in process)', () => {
     fs.writeFileSync(bad, JSON.stringify({ recommended: { market: { minPricePerGpuHour: 0.4 } } }));
     await expect(check(bad)).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/^\S+bad\.json is invalid: recommended\.market\.minPricePerGpuHour: .*\.$/) });
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
+  });
+
+  it('`service apply-config FILE` writes the policy and payout.json on any platform (no chown), and nothing for a bad file', async () => {
+    const root = tempRoot();
+    const policyFile = path.join(root, 'ProgramData', 'Offshift', 'policy.json');
+    const apply = async (file: string) => {
+      let stdout = '';
+      const args = parseArgs([file], argSpecFromUsage(serviceApplyConfigCommand.usage, ['json']));
+      const code = await serviceApplyConfigCommand.run(args, { env: { OFFSHIFT_POLICY_FILE: policyFile }, stdout: (t) => (stdout += t), stderr: () => {} });
+      return { code, stdout };
+    };
+    const bad = path.join(root, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ ...studio, source: { url: 'https://x.example/p.json', signer: 'me' } }));
+    await expect(apply(bad)).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('source.signer: ') });
+    expect(fs.existsSync(path.join(root, 'ProgramData'))).toBe(false);
+    const good = path.join(root, 'studio.json');
+    fs.writeFileSync(good, JSON.stringify(studio));
+    const r = await apply(good);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`administrator's policy in ${policyFile}`);
+    expect(fs.statSync(policyFile).mode & 0o777).toBe(0o644);
+    expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: studio.mandatory, source: studio.source });
+    expect(JSON.parse(fs.readFileSync(path.join(path.dirname(policyFile), PAYOUT_FILE), 'utf8'))).toEqual({ wallet: { payoutAddress: PAYOUT } });
   });
 });
