@@ -94,7 +94,8 @@ export class ImageService {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.inflight.abort('all');
-    await Promise.allSettled(this.inflight.all().map((p) => p.promise));
+    // Every step of a pull heeds its abort; a registry that never answers still cannot hold the stop past a few seconds.
+    await Promise.race([Promise.allSettled(this.inflight.all().map((p) => p.promise)), new Promise((r) => setTimeout(r, 3000).unref())]);
     await this.relay.close();
   }
 
@@ -147,7 +148,7 @@ export class ImageService {
   }
 
   private async runPull(image: ImageRef, p: Inflight, prePull: boolean): Promise<PullOutcome> {
-    let facts = await this.manifest(image);
+    let facts = await this.manifest(image, p.controller.signal);
     const picture = await this.picture();
     this.promised.delete(image.ref);
     const verdict = this.judge(facts, {}, picture);
@@ -185,7 +186,7 @@ export class ImageService {
           // The mirror failed mid-pull or served other bytes: the image's own registry, still verified.
           this.o.log.warn('the registry mirror failed during the pull; pulling from the origin', { ref: image.ref, error: (error as Error).message });
           this.manifests.delete(image.ref);
-          facts = await readManifest(image, { mirror: null });
+          facts = await readManifest(image, { mirror: null, signal: p.controller.signal });
           facts = { ...facts, mirrorProblem: `the mirror failed during the pull: ${(error as Error).message}` };
           continue;
         }
@@ -325,10 +326,10 @@ export class ImageService {
 
   // ── pieces ─────────────────────────────────────────────────────────────
 
-  private async manifest(image: ImageRef): Promise<ManifestFacts> {
+  private async manifest(image: ImageRef, signal?: AbortSignal): Promise<ManifestFacts> {
     const cached = this.manifests.get(image.ref);
     if (cached && this.now() - cached.at < MANIFEST_CACHE_MS) return cached.facts;
-    const facts = await readManifest(image, { mirror: this.o.settings().registryMirror });
+    const facts = await readManifest(image, { mirror: this.o.settings().registryMirror, signal });
     if (this.manifests.size >= 256) this.manifests.delete(this.manifests.keys().next().value!);
     this.manifests.set(image.ref, { facts, at: this.now() });
     return facts;
