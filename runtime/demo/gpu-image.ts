@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import { jobRequestSchema, type JobRequest } from '../../protocol/index.js';
 import { ensureLocalImage, findBuildOutput, linkedLibraries, readBuildOutput, RootfsBuilder, type LocalImage } from '../sandbox/local-image.js';
 import type { TarEntry } from '../sandbox/tar-write.js';
+import { demoSeedAndZoom } from './image.js';
 
 export const DEMO_GPU_BINARY_NAME = 'render-cuda';
 /** On the image: its value is the sha256 of its files and configuration. */
@@ -138,16 +139,13 @@ export async function ensureDemoGpuImage(docker: Engine, opts: EnsureDemoGpuImag
   return image;
 }
 
-const ZOOMS = [120, 300, 700, 1500] as const;
-
 /**
  * The `n`th demo job when it is a GPU job: one NVIDIA GPU, its picture and a small record (the
  * GPU's name, samples, seconds) written to /output; the seed and zoom vary with `n` as the CPU
  * job's do.
  */
 export function demoGpuJobRequest(imageId: string, n: number, pricePerHour: bigint = DEMO_GPU_PRICE_PER_HOUR): JobRequest {
-  const seed = Math.abs(Math.trunc(n)) % 1_000_000_000;
-  const zoom = ZOOMS[Math.floor(seed / 8) % ZOOMS.length]!;
+  const { seed, zoom } = demoSeedAndZoom(n);
   return jobRequestSchema.parse({
     image: imageId,
     pullFrom: null,

@@ -69,13 +69,18 @@ export async function ensureDemoImage(docker: Engine, opts: EnsureDemoImageOptio
 /** Places to render: the renderer's own list has eight; its seed picks one. */
 const ZOOMS = [120, 300, 700, 1500] as const;
 
+/** The `n`th demo job's seed and zoom (the CPU and the GPU job vary alike). */
+export function demoSeedAndZoom(n: number): { seed: number; zoom: number } {
+  const seed = Math.abs(Math.trunc(n)) % 1_000_000_000;
+  return { seed, zoom: ZOOMS[Math.floor(seed / 8) % ZOOMS.length]! };
+}
+
 /**
  * The `n`th demo job: a CPU-only render (so it runs on machines without a GPU), its picture
  * written to /output, its seed and zoom varying with `n`.
  */
 export function demoJobRequest(imageId: string, n: number, pricePerHour: bigint = DEMO_PRICE_PER_HOUR): JobRequest {
-  const seed = Math.abs(Math.trunc(n)) % 1_000_000_000;
-  const zoom = ZOOMS[Math.floor(seed / 8) % ZOOMS.length]!;
+  const { seed, zoom } = demoSeedAndZoom(n);
   return jobRequestSchema.parse({
     image: imageId,
     pullFrom: null,
