@@ -129,9 +129,9 @@ export class BlobCache {
           written += chunk.byteLength;
           if (written > layer.sizeBytes) throw new AppError('image-digest-mismatch', `The registry sent more than the ${layer.sizeBytes} bytes its manifest states for the layer ${layer.digest}; it was cut off.`);
           hash.update(chunk);
-          if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+          // Told once the bytes are in the file, where the relay reads them.
+          if (!out.write(chunk, () => this.written.emit('written', layer.digest))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
           onBytes(chunk.byteLength);
-          this.written.emit('written', layer.digest);
         }
       } catch (error) {
         if (idle.signal.aborted && !signal.aborted) throw new AppError('image-pull-failed', `The registry sent nothing for ${IDLE_TIMEOUT_MS / 1000} s while the layer ${layer.digest} was downloaded; what came is kept and the next try resumes it.`);

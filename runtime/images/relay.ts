@@ -98,10 +98,9 @@ export class PullRelay {
     const handle = await openWhenThere(this.cache, layer.digest);
     try {
       let position = 0;
+      const buffer = Buffer.allocUnsafe(1024 * 1024);
       while (position < layer.sizeBytes) {
         if (failed() || res.destroyed) throw new Error('the layer did not arrive');
-        // A new buffer each time: the answer holds on to what it was given until it is sent.
-        const buffer = Buffer.allocUnsafe(1024 * 1024);
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, layer.sizeBytes - position), position);
         if (bytesRead === 0) {
           // Finished (and renamed: the open file is the same) yet short: it was started over under us.
@@ -122,7 +121,8 @@ export class PullRelay {
           continue;
         }
         position += bytesRead;
-        if (!res.write(buffer.subarray(0, bytesRead))) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
+        // A copy of what was read: the answer holds on to what it was given until it is sent, and the buffer is read into again.
+        if (!res.write(Buffer.from(buffer.subarray(0, bytesRead)))) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
       }
       res.end();
     } finally {
