@@ -30,6 +30,8 @@ export interface PullOutcome {
   /** Compressed bytes fetched from the registry by this pull. */
   fetchedBytes: number;
   seconds: number;
+  /** How long the download itself took (through the relay: until the last byte reached the cache; directly: the whole pull). */
+  downloadSeconds: number;
   source: 'origin' | 'mirror';
   via: 'relay' | 'engine';
 }
@@ -85,14 +87,17 @@ export async function pullVerified(docker: Engine, r: PullRequest): Promise<Pull
       unregister();
     }
     for (const l of r.facts.layers) cache.remove(l.digest);
-    return { ...(await verifyPulled(docker, ref, r.facts)), fetchedBytes: progress.bytes(), seconds: (r.now() - started) / 1000, source: r.facts.source, via: 'relay' };
+    const seconds = (r.now() - started) / 1000;
+    const downloadSeconds = progress.completedAt() === null ? seconds : (progress.completedAt()! - started) / 1000;
+    return { ...(await verifyPulled(docker, ref, r.facts)), fetchedBytes: progress.bytes(), seconds, downloadSeconds, source: r.facts.source, via: 'relay' };
   }
   const layers = new PullProgress();
   await enginePull(docker, r.facts.pullRef, r, (event) => {
     const summary = layers.update(event);
     if (summary) progress.set(summary.downloadedBytes);
   });
-  return { ...(await verifyPulled(docker, r.facts.pullRef, r.facts)), fetchedBytes: progress.bytes(), seconds: (r.now() - started) / 1000, source: r.facts.source, via: 'engine' };
+  const seconds = (r.now() - started) / 1000;
+  return { ...(await verifyPulled(docker, r.facts.pullRef, r.facts)), fetchedBytes: progress.bytes(), seconds, downloadSeconds: seconds, source: r.facts.source, via: 'engine' };
 }
 
 async function enginePull(docker: Engine, ref: string, r: PullRequest, onEvent: Parameters<typeof pullImage>[2]): Promise<void> {
@@ -123,7 +128,9 @@ function progressOf(r: PullRequest) {
   const window = new RateWindow();
   let bytes = 0;
   let toldAt = 0;
+  let completedAt: number | null = null;
   const tell = () => {
+    if (completedAt === null && bytes >= r.missingBytes) completedAt = r.now();
     const at = r.now();
     // A tick per chunk would be thousands a second: ten are plenty (the last one always goes out).
     if (at - toldAt < 100 && bytes < r.missingBytes) return;
@@ -143,6 +150,8 @@ function progressOf(r: PullRequest) {
       tell();
     },
     bytes: () => bytes,
+    /** When the last missing byte came (null: not yet). */
+    completedAt: () => completedAt,
   };
 }
 

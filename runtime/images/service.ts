@@ -51,6 +51,9 @@ export interface ImageServiceOptions {
   relay?: boolean;
 }
 
+/** Faster than this (800 Mbit/s: a LAN or this machine), a source is pulled from directly (fastSource). */
+export const FAST_SOURCE_BYTES_PER_S = 100e6;
+
 /** Cached layers of pulls that never finished are dropped after this long without use. */
 const STALE_BLOB_MS = 7 * 86_400_000;
 
@@ -158,7 +161,9 @@ export class ImageService {
     p.diskBytes = verdict.need.diskBytes;
     this.store.begin(image.ref, image.digest, `${image.registry}/${image.repository}`, facts.compressedBytes, prePull);
     if (facts.mirrorProblem) this.o.log.warn('the registry mirror was not used', { ref: image.ref, problem: facts.mirrorProblem });
-    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes, via: this.relayUsable ? 'relay' : 'engine' });
+    let host = facts.source === 'mirror' ? facts.pullRef.slice(0, facts.pullRef.indexOf('/')) : image.registry;
+    let viaRelay = this.relayUsable && !this.fastSource(host);
+    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes, via: viaRelay ? 'relay' : 'engine' });
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -168,16 +173,17 @@ export class ImageService {
           missingBytes: verdict.need.missingBytes,
           signal: p.controller.signal,
           now: this.now,
-          relay: this.relayUsable ? { relay: this.relay, cache: this.cache } : null,
+          relay: viaRelay ? { relay: this.relay, cache: this.cache } : null,
           onTick: (tick) => this.inflight.tick(p, tick),
         });
         this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
-        this.store.recordPull(image.ref, outcome.source, outcome.fetchedBytes, outcome.seconds, true, this.now());
+        this.store.recordPull(image.ref, host, outcome.fetchedBytes, outcome.downloadSeconds, true, this.now());
         this.o.log.info('image pulled', { ref: image.ref, source: outcome.source, via: outcome.via, fetchedBytes: outcome.fetchedBytes, seconds: outcome.seconds });
         return outcome;
       } catch (error) {
         if (error instanceof RelayUnreachable && attempt === 1) {
           this.relayUsable = false;
+          viaRelay = false;
           this.o.log.warn('the engine cannot reach the local relay (it is not on this machine\'s loopback): pulling directly, without resumable layers', { error: error.message });
           continue;
         }
@@ -187,11 +193,12 @@ export class ImageService {
           this.o.log.warn('the registry mirror failed during the pull; pulling from the origin', { ref: image.ref, error: (error as Error).message });
           this.manifests.delete(image.ref);
           facts = await readManifest(image, { mirror: null, signal: p.controller.signal });
+          host = image.registry;
           facts = { ...facts, mirrorProblem: `the mirror failed during the pull: ${(error as Error).message}` };
           continue;
         }
         const fetched = p.tick?.bytes ?? 0;
-        this.store.recordPull(image.ref, facts.source, fetched, (this.now() - started) / 1000, false, this.now());
+        this.store.recordPull(image.ref, host, fetched, (this.now() - started) / 1000, false, this.now());
         throw error;
       }
     }
@@ -386,6 +393,16 @@ export class ImageService {
 
   private minFreeBytes(): number {
     return Math.floor(this.o.settings().minFreeGiB * GIB);
+  }
+
+  /**
+   * A registry this machine downloads from faster than FAST_SOURCE_BYTES_PER_S (a LAN mirror, a
+   * registry on this machine): there the engine pulls directly. Its own pull is faster than one
+   * through the blob cache (which writes and hashes each layer once more), and a cut pull costs
+   * little to fetch again. Slower sources go through the cache, where resuming matters.
+   */
+  private fastSource(host: string): boolean {
+    return (measuredRate(this.store.recentPullsFrom(host, MIN_MEASURED_PULL_BYTES, 5)) ?? 0) >= FAST_SOURCE_BYTES_PER_S;
   }
 
   downloadRate(): number | null {

@@ -70,6 +70,11 @@ export class ImageStore {
     this.db.prepare('DELETE FROM image_pulls WHERE id NOT IN (SELECT id FROM image_pulls ORDER BY id DESC LIMIT 200)').run();
   }
 
+  /** The most recent pulls from one registry host that fetched enough to measure a rate. */
+  recentPullsFrom(source: string, minBytes: number, limit: number): PullSample[] {
+    return this.db.prepare('SELECT at, bytes, seconds FROM image_pulls WHERE source = ? AND bytes >= ? AND seconds > 0 ORDER BY id DESC LIMIT ?').all(source, minBytes, limit) as PullSample[];
+  }
+
   /** The most recent pulls that fetched enough to measure a rate. */
   recentPulls(minBytes: number, limit: number): PullSample[] {
     return this.db.prepare('SELECT at, bytes, seconds FROM image_pulls WHERE bytes >= ? AND seconds > 0 ORDER BY id DESC LIMIT ?').all(minBytes, limit) as PullSample[];

@@ -25,6 +25,8 @@ export interface ImagesHarness {
   images: ImageService;
   runner: JobRunner;
   settings: ImageSettings;
+  /** The store's log lines, parsed. */
+  logs: Array<Record<string, unknown>>;
   /** Offshift's disk use now, measured outside the store: the engine's images of these digests, and the blob cache's files. */
   measuredBytes(digests: readonly string[]): Promise<number>;
   cleanup(): Promise<void>;
@@ -37,7 +39,12 @@ export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: 
   const docker = connectDocker();
   const current: ImageSettings = { ...defaultImageSettings, minFreeGiB: 0, ...settings };
   let runner: JobRunner | null = null;
-  const images = new ImageService({ home, db, docker, log: createLogger(process.env.IMAGES_TEST_LOG ? (l) => process.stderr.write(l) : () => {}, 'info'), settings: () => current, inUse: () => runner?.imagesInUse() ?? [], relay: extra.relay });
+  const logs: Array<Record<string, unknown>> = [];
+  const write = (line: string) => {
+    logs.push(JSON.parse(line) as Record<string, unknown>);
+    if (process.env.IMAGES_TEST_LOG) process.stderr.write(line);
+  };
+  const images = new ImageService({ home, db, docker, log: createLogger(write, 'info'), settings: () => current, inUse: () => runner?.imagesInUse() ?? [], relay: extra.relay });
   runner = new JobRunner({ db, docker, home, graceMs: 500, images, listGpus: async () => [] });
   return {
     home,
@@ -46,6 +53,7 @@ export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: 
     images,
     runner,
     settings: current,
+    logs,
     async measuredBytes(digests) {
       const engine = await listEngineImages(docker);
       const onEngine = engine.filter((i) => i.repoDigests.some((d) => digests.some((digest) => d.endsWith(`@${digest}`)))).reduce((sum, i) => sum + i.sizeBytes, 0);

@@ -120,6 +120,27 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     expect(h.runner.events(next.id).some((e) => e.detail.startsWith('Pulling'))).toBe(false);
   }, 90_000);
 
+  it('pulls through its cache from a source measured slow, and directly from one measured faster than 100 MB/s', async () => {
+    const first = await push('pulls/fast-a', [24 * MB]);
+    const second = await push('pulls/fast-b', [24 * MB]);
+    const slow = await push('pulls/fast-c', [12 * MB]);
+    const h = harness({ budgetGiB: 1 });
+    const run = async (ref: string) => expect((await h.runner.wait((await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] })).id)).state).toBe('succeeded');
+    const via = () => h.logs.filter((l) => l.msg === 'pulling an image').map((l) => l.via);
+    // The first pull from the registry on this machine measures it; past 100 MB/s the next goes straight to the engine.
+    await run(first.ref);
+    const rate = h.images.downloadRate()!;
+    await run(second.ref);
+    console.log(`[images] the registry on loopback measured ${(rate / 1e6).toFixed(0)} MB/s through the cache`);
+    expect(via()).toEqual(['relay', rate >= 100e6 ? 'engine' : 'relay']);
+    // The same registry behind a slow link is another source: measured slow, it stays on the cache.
+    const link = await startSlowLink(origin, 16 * MB);
+    links.push(link);
+    const ref = `${link.host}/${slow.repository}@${slow.digest}`;
+    expect((await h.runner.wait((await h.runner.submit({ image: ref, command: ['sh', '-c', 'exit 0'] })).id)).state).toBe('succeeded');
+    expect(via().at(-1)).toBe('relay');
+  }, 60_000);
+
   it('an agent stopped mid-pull keeps what it fetched, and its next start fetches only the rest', async () => {
     const image = await push('pulls/restart', [40 * MB]);
     const link = await startSlowLink(origin, 16 * MB);
