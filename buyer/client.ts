@@ -193,6 +193,8 @@ export class BuyerClient {
       // A provider holding the job opens (or goes on with) its attempt's channel.
       if (msg.provider && (msg.state === 'assigned' || msg.state === 'running' || msg.state === 'paused')) {
         const a = t.open(msg.provider);
+        // Named once, when the provider accepted; the provider refuses vouchers paying anyone else.
+        if (msg.payee && a.payee === null && a.paid === '0') a.payee = getAddress(msg.payee.toLowerCase());
         if (!a.ended) {
           a.assignedAt ??= this.now();
           if (msg.state === 'running') a.startedAt ??= this.now();
@@ -266,6 +268,7 @@ export class BuyerClient {
     const signed = await signVoucher(this.signer, this.chainId, this.escrow, {
       buyer: this.address,
       provider: a.provider,
+      ...(a.payee ? { payee: a.payee } : {}),
       jobId: keccakText(t.jobId),
       cumulativeAmount: cumulative,
       expiry: Math.floor(Date.now() / 1000) + (t.options.voucherExpirySeconds ?? DEFAULT_VOUCHER_EXPIRY_S),

@@ -26,6 +26,8 @@ export class AttemptChannel {
   paid = '0';
   sawFinal = false;
   ended: JobEnd | null = null;
+  /** The provider's payout address, as the market named it when the provider accepted (revision 3): its vouchers pay it. Null: the provider. */
+  payee: string | null = null;
 
   constructor(
     readonly attempt: number,

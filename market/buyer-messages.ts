@@ -9,7 +9,7 @@ import { demandAsked } from './demand-sender.js';
 import { randomId } from './ids.js';
 import { endJob, startQueueTimer } from './job-life.js';
 import { closeOffer, offerNext } from './offers.js';
-import { attemptEndedMessage, pullProgressMessage, toBuyer } from './relay.js';
+import { attemptEndedMessage, forSession, pullProgressMessage, toBuyer } from './relay.js';
 import { refusal, sameAddress, type BuyerSession, type MarketState, type Peer, type Refusal } from './state.js';
 import { ENDED_STATES, type StoredJob } from './job-records.js';
 
@@ -56,7 +56,7 @@ function submit(m: MarketState, session: BuyerSession, ref: string, request: Ext
   const id = randomId('j', 9);
   const at = m.now();
   m.store.insertJob(id, session.address, request, at, maxAttempts);
-  const job = m.activate({ id, buyer: session.address, request, state: 'queued', reason: 'submitted', detail: '', provider: null, usageSeconds: 0, lastSeq: null, paid: '0', lastVoucher: null, exitCode: null, offers: 0, submittedAt: at, endedAt: null, attempt: 1, maxAttempts, queuedAt: at, attempts: [] });
+  const job = m.activate({ id, buyer: session.address, request, state: 'queued', reason: 'submitted', detail: '', provider: null, payee: null, usageSeconds: 0, lastSeq: null, paid: '0', lastVoucher: null, exitCode: null, offers: 0, submittedAt: at, endedAt: null, attempt: 1, maxAttempts, queuedAt: at, attempts: [] }, session.revision);
   session.following.add(id);
   startQueueTimer(m, job);
   demandAsked(m, session.address, request);
@@ -79,6 +79,11 @@ function voucherProblem(m: MarketState, session: BuyerSession, job: StoredJob, s
   if (!job.provider && !earlier) return job.attempts.length ? 'it names no provider that ran the job, and the job waits to be placed again.' : 'the job has no provider yet.';
   if (v.buyer.toLowerCase() !== session.address.toLowerCase()) return 'it names another buyer.';
   if (!earlier && !sameAddress(v.provider, job.provider!)) return "it does not name the job's provider.";
+  // The attempt's payout address (revision 3) is what the provider checks every voucher for.
+  if (!earlier) {
+    if (job.payee && !(v.payee && sameAddress(v.payee, job.payee))) return `it does not pay the provider's payout address ${job.payee} (its payee must be that address).`;
+    if (!job.payee && v.payee && !sameAddress(v.payee, v.provider)) return 'it names a payee, but the provider named no payout address.';
+  }
   if (v.jobId.toLowerCase() !== keccakText(job.id)) return 'its jobId is not keccak256 of the market job id.';
   const last = earlier ? earlier.paid : job.paid;
   if (BigInt(v.cumulativeAmount) < BigInt(last)) return `it is for less than the last voucher (${last}).`;
@@ -158,8 +163,9 @@ function attach(m: MarketState, session: BuyerSession, jobId: string): Refusal |
   // The attempts already over (the held messages may have lost theirs to the bound; a buyer takes each once),
   // then what happened while away, in order, then where the job stands now.
   for (const a of job.attempts) session.peer.send(attemptEndedMessage(job, a));
-  for (const msg of pending) session.peer.send(msg);
-  if (!pending.some((msg) => msg.type === 'job-ended')) session.peer.send({ type: 'job-update', jobId, state: job.state, provider: job.provider, reason: 'attached', detail: job.detail });
+  job.buyerRevision = session.revision;
+  for (const msg of pending) session.peer.send(forSession(job, msg, session.revision));
+  if (!pending.some((msg) => msg.type === 'job-ended')) session.peer.send(forSession(job, { type: 'job-update', jobId, state: job.state, provider: job.provider, reason: 'attached', detail: job.detail }, session.revision));
   // Pull progress is not held while the buyer is away; the latest is, while the pull may still go on.
   const pull = pullProgressMessage(job, session);
   if (pull) session.peer.send(pull);

@@ -68,6 +68,7 @@ function startNextAttempt(job: ActiveJob, ended: AttemptRecord, detail: string, 
   job.attempts.push(ended);
   job.attempt += 1;
   job.provider = null;
+  job.payee = null;
   job.usageSeconds = 0;
   job.lastSeq = null;
   job.paid = '0';

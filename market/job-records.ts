@@ -24,6 +24,8 @@ export interface StoredJob {
   reason: string;
   detail: string;
   provider: string | null;
+  /** The provider's payout address when it accepted (revision 3): the attempt's vouchers pay it. Null: the provider. */
+  payee: string | null;
   usageSeconds: number;
   lastSeq: number | null;
   paid: string;
@@ -60,6 +62,7 @@ export interface JobRow {
   attempt: number;
   max_attempts: number;
   queued_at: number | null;
+  payee: string | null;
 }
 
 export interface AttemptRow {
@@ -102,6 +105,7 @@ export function fromRow(r: JobRow, attempts: AttemptRecord[]): StoredJob {
     reason: r.reason,
     detail: r.detail,
     provider: r.provider,
+    payee: r.payee ?? null,
     usageSeconds: r.usage_seconds,
     lastSeq: r.last_seq,
     paid: r.paid,

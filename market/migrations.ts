@@ -99,4 +99,10 @@ export const marketMigrations: Migration[] = [
       ALTER TABLE vouchers ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    // Revision 3: the provider's payout address, which the attempt's vouchers pay (protocol/payout.ts).
+    version: 3,
+    name: 'market-payee',
+    sql: `ALTER TABLE jobs ADD COLUMN payee TEXT;`,
+  },
 ];

@@ -3,7 +3,7 @@
  * advertisement, stands until answered or expired, and on its close the job goes to the next one.
  * Queued jobs are matched again when a provider advertises, connects or frees a slot.
  */
-import { IMAGES_REVISION, type JobRequest } from '../protocol/index.js';
+import { IMAGES_REVISION, PAYEE_REVISION, type JobRequest } from '../protocol/index.js';
 import { randomId } from './ids.js';
 import type { Candidate } from './matching.js';
 import type { ActiveJob, MarketState, ProviderEntry, StandingOffer } from './state.js';
@@ -31,7 +31,12 @@ export function offerNext(m: MarketState, job: ActiveJob): boolean {
   // Never a provider that already ran an attempt of the job.
   const ran = job.attempts.length === 0 ? null : new Set(job.attempts.map((a) => a.provider));
   const request = offeredRequest(job);
-  const skip = tried.size === 0 && !ran ? undefined : (c: Candidate) => ran?.has(c.address) === true || tried.get(c.address) === (c as ProviderEntry).adVersion;
+  // A provider paid at a payout address only for a buyer that can name it in vouchers (protocol/payout.ts).
+  const noPayee = job.buyerRevision < PAYEE_REVISION;
+  const skip =
+    tried.size === 0 && !ran && !noPayee
+      ? undefined
+      : (c: Candidate) => (noPayee && c.ad?.payee !== undefined) || ran?.has(c.address) === true || tried.get(c.address) === (c as ProviderEntry).adVersion;
   const best = m.ranked.pick(request, { chainId, escrow }, skip);
   if (!best || !best.peer) return false;
   const at = m.now();

@@ -2,7 +2,8 @@
  * What a signed-in provider says: its advertisement, its answers to offers, and for the jobs it
  * runs, their start, pauses, signed usage, output and end, each relayed to the job's buyer.
  */
-import { IMAGES_REVISION, MAX_OUTPUT_BYTES, MAX_OUTPUT_FILES, OUTPUT_CHUNK_BYTES, type Advertisement, type ProviderMessage, type ToProviderMessage } from '../protocol/index.js';
+import { getAddress } from 'ethers';
+import { IMAGES_REVISION, MAX_OUTPUT_BYTES, PAYEE_REVISION, MAX_OUTPUT_FILES, OUTPUT_CHUNK_BYTES, type Advertisement, type ProviderMessage, type ToProviderMessage } from '../protocol/index.js';
 import { endJob, preempted, setState, stopQueueTimer } from './job-life.js';
 import { closeOffer, scheduleRematch } from './offers.js';
 import { resume } from './provider-connections.js';
@@ -74,6 +75,11 @@ function advertise(m: MarketState, p: ProviderEntry, ad: Advertisement): null {
     const { images: _dropped, ...v1 } = ad;
     ad = v1;
   }
+  // A payout address is a revision-3 claim likewise.
+  if (ad.payee !== undefined && p.revision < PAYEE_REVISION) {
+    const { payee: _dropped, ...v2 } = ad;
+    ad = v2;
+  }
   p.ad = ad;
   p.adVersion = ++m.adCounter;
   m.ranked.update(p);
@@ -108,6 +114,8 @@ function offerReply(m: MarketState, p: ProviderEntry, offerId: string, accept: b
   stopQueueTimer(job);
   // The slot stays reserved until the provider's next advertisement counts the job.
   job.provider = p.address;
+  // The payout address it advertises now: what the buyer's vouchers for this attempt must pay.
+  job.payee = p.ad?.payee ? getAddress(p.ad.payee.toLowerCase()) : null;
   job.state = 'assigned';
   job.reason = 'accepted';
   job.detail = detail;

@@ -3,8 +3,8 @@
  * oldest dropped) until the buyer attaches again. Pull progress goes only to sessions that speak
  * revision 2, and is never held: the latest is kept on the job instead.
  */
-import { IMAGES_REVISION, MAX_OUTPUT_BYTES, type PullProgressReport, type ToBuyerMessage } from '../protocol/index.js';
-import type { ActiveJob, BuyerSession, MarketState } from './state.js';
+import { IMAGES_REVISION, MAX_OUTPUT_BYTES, PAYEE_REVISION, type PullProgressReport, type ToBuyerMessage } from '../protocol/index.js';
+import { sameAddress, type ActiveJob, type BuyerSession, type MarketState } from './state.js';
 import type { AttemptRecord } from './job-records.js';
 
 /** What one job may hold for an absent buyer. */
@@ -18,7 +18,7 @@ export function toBuyer(m: MarketState, job: ActiveJob, message: ToBuyerMessage)
   let sent = false;
   for (const s of m.buyers.get(job.buyer) ?? []) {
     if (s.following.has(job.id)) {
-      s.peer.send(message);
+      s.peer.send(forSession(job, message, s.revision));
       sent = true;
     }
   }
@@ -30,6 +30,19 @@ export function toBuyer(m: MarketState, job: ActiveJob, message: ToBuyerMessage)
     if (!dropped) break;
     job.pendingBytes -= heldSize(dropped);
   }
+}
+
+/**
+ * The message as a session of `revision` reads it: at revision 3 a job-update about the job's
+ * current provider names its payout address (protocol/payout.ts), which the buyer's vouchers must
+ * pay; before 3, never.
+ */
+export function forSession(job: ActiveJob, message: ToBuyerMessage, revision: number): ToBuyerMessage {
+  if (message.type !== 'job-update') return message;
+  if (revision >= PAYEE_REVISION && job.payee && message.provider !== null && job.provider !== null && sameAddress(message.provider, job.provider)) return { ...message, payee: job.payee };
+  if (message.payee === undefined) return message;
+  const { payee: _payee, ...earlier } = message;
+  return earlier;
 }
 
 /** Pull progress is relayed at most this often per job (the provider may send it as often as it likes), and the one that ends the pull always. */

@@ -75,6 +75,12 @@ export interface ActiveJob extends StoredJob {
   /** The provider's last pull progress for this attempt, and when it was last relayed (relays are paced). */
   pull: PullProgressReport | null;
   pullRelayedAt: number;
+  /**
+   * The revision its buyer's session speaks (the latest to submit or attach; 1 for a job read
+   * back after a restart until its buyer attaches): a provider with a payout address is offered
+   * the job only at revision 3 (protocol/payout.ts).
+   */
+  buyerRevision: number;
 }
 
 export type JobEnd = { state: MarketJobState; reason: string; detail: string; usageSeconds: number; exitCode: number | null };
@@ -122,8 +128,8 @@ export class MarketState {
   }
 
   /** A stored job taken into memory (and counted against its buyer while open). */
-  activate(stored: StoredJob): ActiveJob {
-    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, outputChunks: 0, cancelRequested: false, lingerTimer: null, queueTimer: null, pull: null, pullRelayedAt: 0 };
+  activate(stored: StoredJob, buyerRevision = 1): ActiveJob {
+    const job: ActiveJob = { ...stored, tried: new Map(), offer: null, pending: [], pendingBytes: 0, outputBytes: 0, outputChunks: 0, cancelRequested: false, lingerTimer: null, queueTimer: null, pull: null, pullRelayedAt: 0, buyerRevision };
     this.jobs.set(job.id, job);
     if (!ENDED_STATES.has(job.state)) this.openByBuyer.set(job.buyer, (this.openByBuyer.get(job.buyer) ?? 0) + 1);
     return job;

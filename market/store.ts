@@ -20,7 +20,7 @@ export class MarketStore {
     this.q = {
       insertJob: db.prepare('INSERT INTO jobs (id, buyer, request, state, submitted_at, queued_at, max_attempts) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       updateJob: db.prepare(
-        'UPDATE jobs SET state = @state, reason = @reason, detail = @detail, provider = @provider, usage_seconds = @usageSeconds, last_seq = @lastSeq, exit_code = @exitCode, offers = @offers, ended_at = @endedAt, attempt = @attempt, queued_at = @queuedAt WHERE id = @id',
+        'UPDATE jobs SET state = @state, reason = @reason, detail = @detail, provider = @provider, payee = @payee, usage_seconds = @usageSeconds, last_seq = @lastSeq, exit_code = @exitCode, offers = @offers, ended_at = @endedAt, attempt = @attempt, queued_at = @queuedAt WHERE id = @id',
       ),
       attemptsOf: db.prepare('SELECT * FROM attempts WHERE job_id = ? ORDER BY attempt'),
       insertAttempt: db.prepare(
@@ -47,7 +47,7 @@ export class MarketStore {
   }
 
   saveJob(j: StoredJob): void {
-    this.q.updateJob.run({ id: j.id, state: j.state, reason: j.reason, detail: j.detail, provider: j.provider, usageSeconds: j.usageSeconds, lastSeq: j.lastSeq, exitCode: j.exitCode, offers: j.offers, endedAt: j.endedAt, attempt: j.attempt, queuedAt: j.queuedAt });
+    this.q.updateJob.run({ id: j.id, state: j.state, reason: j.reason, detail: j.detail, provider: j.provider, payee: j.payee, usageSeconds: j.usageSeconds, lastSeq: j.lastSeq, exitCode: j.exitCode, offers: j.offers, endedAt: j.endedAt, attempt: j.attempt, queuedAt: j.queuedAt });
   }
 
   /** The row, with its earlier attempts read only when there are some. */

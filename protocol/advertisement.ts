@@ -54,6 +54,8 @@ export const advertisementSchema = z
     agent: z.string().max(64),
     /** Revision 2: the images this provider holds warm, and what it may still pull. */
     images: advertisedImagesSchema.optional(),
+    /** Revision 3: the payout address its vouchers must pay (protocol/payout.ts); absent: its own address. */
+    payee: addressSchema.optional(),
   })
   .strict()
   // Figures that must agree with each other.

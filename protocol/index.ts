@@ -11,6 +11,7 @@ export * from './limits.js';
 export { marketJobIdSchema, roleSchema, type Role } from './common.js';
 export * from './values.js';
 export * from './images.js';
+export * from './payout.js';
 export * from './advertisement.js';
 export * from './offers.js';
 export * from './reports.js';

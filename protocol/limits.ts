@@ -2,10 +2,11 @@
 
 export const PROTOCOL_VERSION = 1;
 /**
- * The revisions this side speaks. 2 is version 1 with the image additions (protocol/images.ts):
- * nothing of 1 changed, and a peer that lists only 1 is answered, and spoken to, in 1.
+ * The revisions this side speaks. 2 is version 1 with the image additions (protocol/images.ts),
+ * 3 adds the payout address (protocol/payout.ts): nothing of an earlier revision changed, and a
+ * peer that lists only earlier ones is answered, and spoken to, in the highest of those.
  */
-export const SUPPORTED_VERSIONS = [1, 2] as const;
+export const SUPPORTED_VERSIONS = [1, 2, 3] as const;
 
 /** The largest text frame either side accepts; an output chunk fits in it with room to spare. */
 export const MAX_MESSAGE_BYTES = 512 * 1024;

@@ -101,7 +101,18 @@ export const toBuyerMessageSchema = z.discriminatedUnion('type', [
   welcomeSchema,
   errorSchema,
   z.object({ type: z.literal('submitted'), ref: z.string().max(64), jobId: marketJobIdSchema, chainId: z.number().int().positive(), escrow: addressSchema }).strict(),
-  z.object({ type: z.literal('job-update'), jobId: marketJobIdSchema, state: marketJobStateSchema, provider: addressSchema.nullable(), reason: z.string().max(64), detail: shortText }).strict(),
+  z
+    .object({
+      type: z.literal('job-update'),
+      jobId: marketJobIdSchema,
+      state: marketJobStateSchema,
+      provider: addressSchema.nullable(),
+      reason: z.string().max(64),
+      detail: shortText,
+      /** Revision 3: the provider's payout address; the attempt's vouchers must name it as their payee. */
+      payee: addressSchema.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('usage'), report: usageReportSchema, pricePerHour: baseUnitsSchema }).strict(),
   z.object({ type: z.literal('output'), chunk: outputChunkSchema }).strict(),
   z.object({ type: z.literal('job-ended'), end: jobEndSchema, provider: addressSchema.nullable() }).strict(),

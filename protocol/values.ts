@@ -9,11 +9,16 @@ export const baseUnitsSchema = z.string().regex(/^(0|[1-9][0-9]*)$/, 'an amount 
 export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address is 0x and 40 hex digits');
 export const bytes32Schema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a job id is 0x and 64 hex digits');
 
-/** The voucher file: `{ "voucher": {…}, "signature": "0x…" }`. */
+/**
+ * The voucher file: `{ "voucher": {…}, "signature": "0x…" }`. With `payee` (revision 3) it is
+ * the escrow's `PayeeVoucher`, whose money goes to that address whoever redeems it (a studio's
+ * payout address); without, the v1 `Voucher`, paid to the provider.
+ */
 export const voucherSchema = z
   .object({
     buyer: addressSchema,
     provider: addressSchema,
+    payee: addressSchema.optional(),
     jobId: bytes32Schema,
     cumulativeAmount: baseUnitsSchema,
     expiry: z.number().int().nonnegative().max(2 ** 53 - 1),

@@ -9,16 +9,29 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 /// @title Offshift escrow: buyers lock tokens, providers redeem the buyers' EIP-712 vouchers.
 /// @notice A voucher carries a cumulative amount for one (buyer, provider, jobId). Redeeming it
-/// pays the provider the difference between that amount and what this escrow already paid for
-/// the same triple, so a voucher can be submitted by anyone, any number of times, and never pays
-/// twice. A buyer takes unspent funds back only after a notice period, which gives providers
-/// time to redeem what they were promised.
+/// pays the difference between that amount and what this escrow already paid for the same
+/// triple, so a voucher can be submitted by anyone, any number of times, and never pays twice.
+/// A `Voucher` pays the provider; a `PayeeVoucher` pays the payee it names (a studio's team
+/// wallet, a hardware wallet, a multisig), so the key that signs the provider's work never holds
+/// its earnings. Both kinds share one channel per triple: a buyer never pays a job twice by
+/// signing both. A buyer takes unspent funds back only after a notice period, which gives
+/// providers time to redeem what they were promised.
 contract OffshiftEscrow is EIP712, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     struct Voucher {
         address buyer;
         address provider;
+        bytes32 jobId;
+        uint256 cumulativeAmount;
+        uint64 expiry;
+    }
+
+    /// A voucher whose money goes to `payee` rather than to the provider.
+    struct PayeeVoucher {
+        address buyer;
+        address provider;
+        address payee;
         bytes32 jobId;
         uint256 cumulativeAmount;
         uint64 expiry;
@@ -31,6 +44,10 @@ contract OffshiftEscrow is EIP712, ReentrancyGuard {
 
     bytes32 public constant VOUCHER_TYPEHASH =
         keccak256("Voucher(address buyer,address provider,bytes32 jobId,uint256 cumulativeAmount,uint64 expiry)");
+
+    bytes32 public constant PAYEE_VOUCHER_TYPEHASH = keccak256(
+        "PayeeVoucher(address buyer,address provider,address payee,bytes32 jobId,uint256 cumulativeAmount,uint64 expiry)"
+    );
 
     IERC20 public immutable token;
     uint64 public immutable noticePeriod;
@@ -45,6 +62,10 @@ contract OffshiftEscrow is EIP712, ReentrancyGuard {
     event Redeemed(
         address indexed buyer, address indexed provider, bytes32 indexed jobId, uint256 amount, uint256 cumulative
     );
+    /// Emitted with `Redeemed` when a PayeeVoucher is redeemed: where the money went.
+    event PaidTo(
+        address indexed buyer, address indexed provider, bytes32 indexed jobId, address payee, uint256 amount
+    );
     event WithdrawRequested(address indexed buyer, uint256 amount, uint64 availableAt);
     event Withdrawn(address indexed buyer, uint256 amount);
 
@@ -56,6 +77,7 @@ contract OffshiftEscrow is EIP712, ReentrancyGuard {
     error NoWithdrawalRequested();
     error NoticePeriodNotOver(uint64 availableAt);
     error ZeroProvider();
+    error ZeroPayee();
 
     constructor(IERC20 token_, uint64 noticePeriod_) EIP712("OffshiftEscrow", "1") {
         token = token_;
@@ -73,19 +95,48 @@ contract OffshiftEscrow is EIP712, ReentrancyGuard {
     /// Pays the provider what the voucher promises beyond what was already paid for its job.
     function redeem(Voucher calldata voucher, bytes calldata signature) external nonReentrant returns (uint256 amount) {
         if (voucher.provider == address(0)) revert ZeroProvider();
-        if (voucher.expiry < block.timestamp) revert VoucherExpired(voucher.expiry, block.timestamp);
-        address signer = ECDSA.recover(_hashTypedDataV4(hashVoucher(voucher)), signature);
-        if (signer != voucher.buyer) revert InvalidSignature(signer, voucher.buyer);
-        bytes32 channel = channelOf(voucher.buyer, voucher.provider, voucher.jobId);
-        uint256 alreadyPaid = _paid[channel];
-        if (voucher.cumulativeAmount <= alreadyPaid) revert AlreadyRedeemed(voucher.cumulativeAmount, alreadyPaid);
-        amount = voucher.cumulativeAmount - alreadyPaid;
-        uint256 available = deposits[voucher.buyer];
-        if (amount > available) revert InsufficientDeposit(available, amount);
-        deposits[voucher.buyer] = available - amount;
-        _paid[channel] = voucher.cumulativeAmount;
+        bytes32 digest = _hashTypedDataV4(hashVoucher(voucher));
+        amount = _settle(voucher.buyer, voucher.provider, voucher.jobId, voucher.cumulativeAmount, voucher.expiry, digest, signature);
         token.safeTransfer(voucher.provider, amount);
-        emit Redeemed(voucher.buyer, voucher.provider, voucher.jobId, amount, voucher.cumulativeAmount);
+    }
+
+    /// Pays the voucher's payee what it promises beyond what was already paid for its job,
+    /// whoever submits it: the provider's key cannot send the money anywhere else.
+    function redeemToPayee(PayeeVoucher calldata voucher, bytes calldata signature)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        if (voucher.provider == address(0)) revert ZeroProvider();
+        if (voucher.payee == address(0)) revert ZeroPayee();
+        bytes32 digest = _hashTypedDataV4(hashPayeeVoucher(voucher));
+        amount = _settle(voucher.buyer, voucher.provider, voucher.jobId, voucher.cumulativeAmount, voucher.expiry, digest, signature);
+        emit PaidTo(voucher.buyer, voucher.provider, voucher.jobId, voucher.payee, amount);
+        token.safeTransfer(voucher.payee, amount);
+    }
+
+    /// The checks and bookkeeping both kinds of voucher share; returns what to pay.
+    function _settle(
+        address buyer,
+        address provider,
+        bytes32 jobId,
+        uint256 cumulativeAmount,
+        uint64 expiry,
+        bytes32 digest,
+        bytes calldata signature
+    ) private returns (uint256 amount) {
+        if (expiry < block.timestamp) revert VoucherExpired(expiry, block.timestamp);
+        address signer = ECDSA.recover(digest, signature);
+        if (signer != buyer) revert InvalidSignature(signer, buyer);
+        bytes32 channel = channelOf(buyer, provider, jobId);
+        uint256 alreadyPaid = _paid[channel];
+        if (cumulativeAmount <= alreadyPaid) revert AlreadyRedeemed(cumulativeAmount, alreadyPaid);
+        amount = cumulativeAmount - alreadyPaid;
+        uint256 available = deposits[buyer];
+        if (amount > available) revert InsufficientDeposit(available, amount);
+        deposits[buyer] = available - amount;
+        _paid[channel] = cumulativeAmount;
+        emit Redeemed(buyer, provider, jobId, amount, cumulativeAmount);
     }
 
     /// Starts the notice period for taking `amount` back; providers may still redeem meanwhile.
@@ -132,9 +183,27 @@ contract OffshiftEscrow is EIP712, ReentrancyGuard {
         );
     }
 
+    function hashPayeeVoucher(PayeeVoucher calldata voucher) public pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                PAYEE_VOUCHER_TYPEHASH,
+                voucher.buyer,
+                voucher.provider,
+                voucher.payee,
+                voucher.jobId,
+                voucher.cumulativeAmount,
+                voucher.expiry
+            )
+        );
+    }
+
     /// The EIP-712 digest a buyer signs, for off-chain checks.
     function voucherDigest(Voucher calldata voucher) external view returns (bytes32) {
         return _hashTypedDataV4(hashVoucher(voucher));
+    }
+
+    function payeeVoucherDigest(PayeeVoucher calldata voucher) external view returns (bytes32) {
+        return _hashTypedDataV4(hashPayeeVoucher(voucher));
     }
 
     function domainSeparator() external view returns (bytes32) {

@@ -81,7 +81,15 @@ export function createAgentServices(w: Wiring): AgentServices {
   const jobs = createJobs(w, gpu, schedule, () => marketRef?.provider()?.advertiseSoon());
   jobsRef = jobs;
   // Money: the wallet, the ledger (same database) and the earnings queries; reconciles with the chain.
-  const money = createLazyMoney({ home: options.home, log, bus, scryptN: scryptNOverride(env), env, passwordFile: options.market?.passwordFile });
+  const money = createLazyMoney({
+    home: options.home,
+    log,
+    bus,
+    scryptN: scryptNOverride(env),
+    env,
+    passwordFile: options.market?.passwordFile,
+    payout: { store: schedule.settings, policy: () => schedule.policy.current },
+  });
   const bench = createBench(w, gpu, jobs);
   const desktop = createDesktop(bus, schedule);
   // The marketplace: one more source of jobs for the same runner, paid into the same wallet.

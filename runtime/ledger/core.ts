@@ -45,12 +45,12 @@ export class LedgerCore {
       ),
       insertUsage: db.prepare('INSERT INTO ledger_usage_reports (chain_id, escrow, buyer, provider, market_job_id, reported_at, amount, usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       insertVoucher: db.prepare(
-        `INSERT OR IGNORE INTO ledger_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, checked_at, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'redeemable')`,
+        `INSERT OR IGNORE INTO ledger_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, checked_at, payee, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'redeemable')`,
       ),
       insertRefused: db.prepare(
-        `INSERT INTO ledger_refused_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, expected_buyer, expected_job_id, kind, reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ledger_refused_vouchers (chain_id, escrow, buyer, provider, market_job_id, cumulative_amount, expiry, signature, received_at, expected_buyer, expected_job_id, kind, reason, payee)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       trimRefused: db.prepare(`DELETE FROM ledger_refused_vouchers WHERE id <= (SELECT id FROM ledger_refused_vouchers ORDER BY id DESC LIMIT 1 OFFSET ${MAX_REFUSED_VOUCHERS})`),
       vouchersOfFullChannel: db.prepare<[number, string, string, string, string, number], { cumulative_amount: string }>(
@@ -79,8 +79,8 @@ export class LedgerCore {
         "SELECT * FROM ledger_vouchers WHERE chain_id = ? AND escrow = ? AND status = 'redeemable' AND expiry >= ? ORDER BY id",
       ),
       insertRedemption: db.prepare(
-        `INSERT OR IGNORE INTO ledger_redemptions (chain_id, escrow, tx_hash, log_index, block_number, block_time, buyer, provider, market_job_id, amount, cumulative)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO ledger_redemptions (chain_id, escrow, tx_hash, log_index, block_number, block_time, buyer, provider, market_job_id, amount, cumulative, payee)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       totals: db.prepare(`SELECT jobs, ${partCols.join(', ')} FROM ledger_totals WHERE id = 1`).safeIntegers(true),
       withdrawn: db.prepare("SELECT sum(amount_hi) AS hi, sum(amount_lo) AS lo FROM ledger_withdrawals WHERE status = 'confirmed'").safeIntegers(true),

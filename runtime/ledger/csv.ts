@@ -2,7 +2,7 @@
 import type { Db } from '../storage/database.js';
 import { offsetMs } from '../time/zone.js';
 import { joinText } from './amount.js';
-import { BUCKET_MS } from './reports.js';
+import { BUCKET_MS, PAID_TO } from './reports.js';
 
 /**
  * One CSV cell. A cell a spreadsheet would run as a formula (it begins with = + - @, a tab or
@@ -16,21 +16,22 @@ export function csvField(value: string): string {
 /**
  * CSV, one row a job in [fromMs, toMs), oldest first: date (ISO 8601 in the owner's zone, with
  * its offset), job id, GPUs (";"-separated), duration in seconds, amount earned in tokens
- * (exact decimal), token symbol, voucher status, redeem transaction.
+ * (exact decimal), token symbol, voucher status, redeem transaction, and the payout address the
+ * money goes to (empty: this machine's wallet).
  */
 export function exportCsv(db: Db, options: { fromMs?: number; toMs?: number; timeZone: string; decimals: number; symbol: string }): { csv: string; rows: number } {
-  const lines = ['date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx'];
+  const lines = ['date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx,paid_to'];
   const offsets = new Map<number, { off: number; day: string; zone: string; dayStart: number }>();
   const symbol = csvField(options.symbol);
   const stmt = db
     .prepare(
       `SELECT e.at, e.market_job_id, e.job_id, (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus,
-              j.started_at, j.ended_at, CAST(e.earned_hi AS TEXT), CAST(e.earned_lo AS TEXT), e.status, e.redeem_tx
+              j.started_at, j.ended_at, CAST(e.earned_hi AS TEXT), CAST(e.earned_lo AS TEXT), e.status, e.redeem_tx, ${PAID_TO}
        FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.at >= ? AND e.at < ? ORDER BY e.at, e.id`,
     )
     .raw(true);
   for (const raw of stmt.iterate(options.fromMs ?? 0, options.toMs ?? Number.MAX_SAFE_INTEGER)) {
-    const [at, marketJobId, jobId, gpus, started, ended, hi, lo, status, redeemTx] = raw as [number, string, string | null, string | null, number | null, number | null, string, string, string, string | null];
+    const [at, marketJobId, jobId, gpus, started, ended, hi, lo, status, redeemTx, paidTo] = raw as [number, string, string | null, string | null, number | null, number | null, string, string, string, string | null, string | null];
     const bucket = Math.floor(at / BUCKET_MS);
     let local = offsets.get(bucket);
     if (local === undefined) {
@@ -43,7 +44,7 @@ export function exportCsv(db: Db, options: { fromMs?: number; toMs?: number; tim
     }
     const duration = started !== null && ended !== null ? String(Math.round((ended - started) / 1000)) : '';
     lines.push(
-      `${local.day}${timeOfDay(at + local.off - local.dayStart)}${local.zone},${csvField(marketJobId)},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatDigits(joinText(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''}`,
+      `${local.day}${timeOfDay(at + local.off - local.dayStart)}${local.zone},${csvField(marketJobId)},${jobId === null ? '' : csvField(jobId)},${gpus === null ? '' : csvField(gpus)},${duration},${formatDigits(joinText(hi, lo), options.decimals)},${symbol},${status},${redeemTx ?? ''},${paidTo ?? ''}`,
     );
   }
   return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };

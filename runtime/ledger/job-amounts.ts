@@ -30,7 +30,7 @@ export function recordRedemption(core: LedgerCore, ev: RedemptionEvent): boolean
   const jobKey = lowerHex(ev.jobId);
   return core.db.transaction(() => {
     const inserted =
-      core.st.insertRedemption.run(ev.chainId, escrow, ev.txHash, ev.logIndex, ev.blockNumber, ev.blockTime, getAddress(ev.buyer), getAddress(ev.provider), jobKey, ev.amount.toString(), ev.cumulative.toString())
+      core.st.insertRedemption.run(ev.chainId, escrow, ev.txHash, ev.logIndex, ev.blockNumber, ev.blockTime, getAddress(ev.buyer), getAddress(ev.provider), jobKey, ev.amount.toString(), ev.cumulative.toString(), ev.payee ? getAddress(ev.payee) : null)
         .changes > 0;
     // Vouchers this payment covers are redeemed (by this tx, unless an earlier one already did).
     for (const v of core.st.vouchersOfChannel.all(ev.chainId, escrow, jobKey)) {

@@ -59,6 +59,8 @@ export interface RedemptionEvent extends ChainContext {
   jobId: string;
   amount: bigint;
   cumulative: bigint;
+  /** Where the money went: the voucher's payee (the escrow's `PaidTo`); null or absent: the provider. */
+  payee?: string | null;
 }
 
 export interface EarningsRow {
@@ -89,6 +91,7 @@ export interface VoucherRow {
   submitted_tx: string | null;
   redeem_tx: string | null;
   redeem_block: number | null;
+  payee: string | null;
 }
 
 export const lowerHex = (s: string) => s.toLowerCase();
@@ -110,7 +113,7 @@ export function toStored(r: VoucherRow): StoredVoucher {
     id: r.id,
     chainId: r.chain_id,
     escrow: r.escrow,
-    voucher: { buyer: r.buyer, provider: r.provider, jobId: r.market_job_id, cumulativeAmount: r.cumulative_amount, expiry: r.expiry },
+    voucher: withPayee({ buyer: r.buyer, provider: r.provider, jobId: r.market_job_id, cumulativeAmount: r.cumulative_amount, expiry: r.expiry }, r.payee),
     signature: r.signature,
     status: r.status,
     submittedTx: r.submitted_tx,
@@ -118,4 +121,9 @@ export function toStored(r: VoucherRow): StoredVoucher {
     redeemBlock: r.redeem_block,
     receivedAt: r.received_at,
   };
+}
+
+/** A stored voucher's fields, with its payee only when it names one (a v1 voucher has none). */
+export function withPayee(v: Omit<SignedVoucher['voucher'], 'payee'>, payee: string | null | undefined): SignedVoucher['voucher'] {
+  return payee ? { buyer: v.buyer, provider: v.provider, payee, jobId: v.jobId, cumulativeAmount: v.cumulativeAmount, expiry: v.expiry } : v;
 }

@@ -108,10 +108,14 @@ export function byGpu(core: LedgerCore, fromMs = 0, toMs = Number.MAX_SAFE_INTEG
   return [...out.entries()].map(([gpuKey, v]) => ({ gpuKey, earned: v.earned.toString(), jobs: v.jobs })).sort((a, b) => a.gpuKey.localeCompare(b.gpuKey));
 }
 
+/** Where a job's money goes: the payee its vouchers name (NULL: this wallet). One index lookup a job. */
+export const PAID_TO = `(SELECT v.payee FROM ledger_vouchers v WHERE v.chain_id = e.chain_id AND v.escrow = e.escrow AND v.market_job_id = e.market_job_id AND v.payee IS NOT NULL LIMIT 1) AS paid_to`;
+
 const JOB_SELECT = `
   SELECT e.market_job_id, e.job_id, e.at, e.vouched, e.owed, e.paid, e.status, e.redeem_tx, CAST(e.earned_hi AS TEXT) AS earned_hi, CAST(e.earned_lo AS TEXT) AS earned_lo,
          j.started_at, j.ended_at,
-         (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus
+         (SELECT group_concat(gpu_key, ';') FROM job_gpus WHERE job_id = e.job_id) AS gpus,
+         ${PAID_TO}
   FROM ledger_earnings e LEFT JOIN jobs j ON j.id = e.job_id`;
 
 function toRow(r: Record<string, unknown>): EarningRow {
@@ -127,6 +131,7 @@ function toRow(r: Record<string, unknown>): EarningRow {
     paid: String(r.paid),
     status: r.status as EarningStatus,
     redeemTx: (r.redeem_tx as string | null) ?? null,
+    paidTo: (r.paid_to as string | null) ?? null,
   };
 }
 

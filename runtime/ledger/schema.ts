@@ -54,6 +54,8 @@ export const earningRowSchema = z.object({
   paid: amount,
   status: z.enum(['pending', 'redeemable', 'redeemed', 'expired']),
   redeemTx: z.string().nullable(),
+  /** Where the job's money goes: the payout address its vouchers name; null: this machine's wallet. */
+  paidTo: z.string().nullable(),
 });
 export type EarningRow = z.infer<typeof earningRowSchema>;
 export const earningsJobsInput = z.object({ limit: z.number().int().min(1).max(1000).default(100), offset: z.number().int().min(0).default(0) }).strict();

@@ -7,7 +7,7 @@ import { isCheckedVoucher, type CheckedVoucher, type Channel, type RefusalKind }
 import type { SignedVoucher } from '../wallet/schema.js';
 import { join, maxBig, split } from './amount.js';
 import type { LedgerCore } from './core.js';
-import { getAddress, lowerHex, toStored, type ChainContext, type RefusedVoucher, type StoredVoucher, type VoucherRow } from './records.js';
+import { getAddress, lowerHex, toStored, withPayee, type ChainContext, type RefusedVoucher, type StoredVoucher, type VoucherRow } from './records.js';
 
 /**
  * Stores a voucher that passed every check for its channel (only the check makes a
@@ -22,7 +22,7 @@ export function recordVoucher(core: LedgerCore, checked: CheckedVoucher, receive
   split(cumulative);
   const args = [channel.chainId, channel.escrow, channel.buyer, channel.provider, channel.jobId, v.cumulativeAmount, v.expiry, signed.signature.toLowerCase()];
   return core.db.transaction(() => {
-    const inserted = core.st.insertVoucher.run(...args, receivedAt, core.now()).changes > 0;
+    const inserted = core.st.insertVoucher.run(...args, receivedAt, core.now(), v.payee === undefined ? null : getAddress(v.payee)).changes > 0;
     const row = core.st.voucherByUnique.get(...args)!;
     if (inserted) {
       core.updateJob(channel, channel.jobId, receivedAt, (s) => {
@@ -60,6 +60,7 @@ export function recordRefusedVoucher(core: LedgerCore, r: { ctx: ChainContext; s
         r.expected ? lowerHex(r.expected.jobId) : null,
         r.kind,
         r.reason.slice(0, 1000),
+        v.payee === undefined ? null : getAddress(v.payee),
       ).lastInsertRowid,
     );
     core.st.trimRefused.run();
@@ -77,7 +78,7 @@ export function refusedVouchers(core: LedgerCore, limit = 100, offset = 0): { vo
       id: r.id as number,
       chainId: r.chain_id as number,
       escrow: r.escrow as string,
-      voucher: { buyer: r.buyer as string, provider: r.provider as string, jobId: r.market_job_id as string, cumulativeAmount: r.cumulative_amount as string, expiry: r.expiry as number },
+      voucher: withPayee({ buyer: r.buyer as string, provider: r.provider as string, jobId: r.market_job_id as string, cumulativeAmount: r.cumulative_amount as string, expiry: r.expiry as number }, r.payee as string | null),
       signature: r.signature as string,
       receivedAt: r.received_at as number,
       expectedBuyer: r.expected_buyer as string | null,

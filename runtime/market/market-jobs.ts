@@ -12,7 +12,7 @@ import { isFinalState, type Job } from '../jobs/schema.js';
 import { marketStopReasons } from '../jobs/outcome.js';
 import { ranMsFromEvents } from '../jobs/store.js';
 import type { SignedVoucher } from '../wallet/schema.js';
-import type { MarketJobState } from '../../protocol/index.js';
+import { PAYEE_REVISION, type MarketJobState } from '../../protocol/index.js';
 import { isLoopbackHost } from './connection.js';
 import { fetchInputs } from './inputs.js';
 import type { HeldOffer } from './offer-desk.js';
@@ -74,6 +74,8 @@ export class MarketJobs {
       chain_id: offer.chainId,
       escrow: getAddress(offer.escrow),
       accepted_at: this.link.now(),
+      // The payout address advertised to the market, which named it to the buyer: every voucher must pay it.
+      payee: this.link.revision() >= PAYEE_REVISION ? this.d.money.wallet.payoutAddress() : null,
       report_seq: 0,
       reported_seconds: 0,
       paid_up_to: '0',

@@ -9,7 +9,7 @@ import { getAddress, type JsonRpcProvider } from 'ethers';
 import { makeProvider } from '../chain/provider.js';
 import { marketStopReasons } from '../jobs/outcome.js';
 import type { JobProgressEvent } from '../jobs/schema.js';
-import { IMAGES_REVISION, type ToProviderMessage } from '../../protocol/index.js';
+import { IMAGES_REVISION, PAYEE_REVISION, type Advertisement, type ToProviderMessage } from '../../protocol/index.js';
 import { MarketConnection, type LinkState, type Welcome } from './connection.js';
 import { MarketJobs } from './market-jobs.js';
 import { OfferDesk } from './offer-desk.js';
@@ -67,7 +67,9 @@ export class MarketProvider {
       advertiseSoon: () => this.advertiseSoon(),
       revision: () => this.revision,
     };
-    this.offers = new OfferDesk(d, link);
+    // No offer is taken while the payout address cannot be honoured (unreadable, or a market before revision 3).
+    const deps: ProviderDeps = { ...d, availability: () => payoutAvailability(d.availability(), this.payout(), this.revision) };
+    this.offers = new OfferDesk(deps, link);
     this.jobs = new MarketJobs(d, link);
     this.unsubscribe = d.runner.onChange((job) => this.jobs.jobChanged(job));
   }
@@ -163,6 +165,8 @@ export class MarketProvider {
         null,
       );
     }
+    const payout = this.payout();
+    if (payout.address && w.revision < PAYEE_REVISION) this.d.onLink('refused', payoutUnsupported(payout.address, w.revision), null);
     this.welcome = w;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
@@ -170,10 +174,20 @@ export class MarketProvider {
     void this.advertise();
   }
 
+  /** The payout address now, or why it cannot be read (then no work is taken: nobody could say where its pay goes). */
+  private payout(): { address: string | null; problem: string | null } {
+    try {
+      return { address: this.d.money.wallet.payoutAddress(), problem: null };
+    } catch (error) {
+      return { address: null, problem: (error as Error).message };
+    }
+  }
+
   private async advertise(): Promise<void> {
     if (!this.conn.connected) return;
     const settings = this.d.settings();
-    const a = this.d.availability();
+    const payout = this.payout();
+    const a = payoutAvailability(this.d.availability(), payout, this.revision);
     const [gpus, capacity] = await Promise.all([this.d.listGpus(), this.d.runner.capacity()]);
     const net = this.network;
     const ad = buildAdvertisement({
@@ -188,6 +202,7 @@ export class MarketProvider {
       escrow: net.escrow,
       agent: this.d.agent,
       images: this.revision >= IMAGES_REVISION ? (this.d.images?.advertised() ?? null) : null,
+      payee: this.revision >= PAYEE_REVISION ? payout.address : null,
     });
     const text = JSON.stringify(ad);
     if (text === this.lastAd) return;
@@ -237,4 +252,16 @@ export class MarketProvider {
     const held = this.offers.takeConfirmed(offerId, jobId);
     if (held) await this.jobs.start(held);
   }
+}
+
+/** Why no work is taken from a market that cannot name the payout address in vouchers. */
+function payoutUnsupported(address: string, revision: number): string {
+  return `Earnings go to the payout address ${address}, but this market speaks protocol revision ${revision}, which cannot name a payee in vouchers (revision ${PAYEE_REVISION} can): no jobs are taken from it, so none is paid to this machine's own key. Use a market that speaks revision ${PAYEE_REVISION}, or clear the payout address.`;
+}
+
+/** The availability advertised: paused, with the reason, when the payout address cannot be honoured. */
+function payoutAvailability<A extends { run: boolean; state: Advertisement['availability']['state']; detail: string }>(a: A, payout: { address: string | null; problem: string | null }, revision: number): A {
+  if (payout.problem) return { ...a, run: false, state: 'paused', detail: payout.problem };
+  if (payout.address && revision < PAYEE_REVISION) return { ...a, run: false, state: 'paused', detail: payoutUnsupported(payout.address, revision) };
+  return a;
 }

@@ -34,6 +34,8 @@ export function buildAdvertisement(input: {
   agent: string;
   /** Revision 2: the warm images and free image budget (null: not told, the market speaks revision 1). */
   images: AdvertisedImages | null;
+  /** Revision 3: the payout address vouchers must pay (null: none set, or the market speaks an earlier revision). */
+  payee: string | null;
 }): Advertisement {
   const gpus = advertisedGpus(input.gpus, input.scores);
   const scored = gpus.map((g) => g.score).filter((s): s is number => s !== null);
@@ -53,5 +55,6 @@ export function buildAdvertisement(input: {
     escrow: input.escrow,
     agent: input.agent.slice(0, 64),
     ...(input.images ? { images: input.images } : {}),
+    ...(input.payee ? { payee: input.payee } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface MarketJobRow {
   final_sent: number;
   /** What the escrow had paid this job's channel before the job (null until read); vouchers pay the job only beyond it. */
   channel_paid_before?: string | null;
+  /** The payout address the job was accepted for: every voucher of it must name it (null: this wallet). */
+  payee?: string | null;
 }
 
 /** Decided offers kept: the newest this many. */
@@ -83,8 +85,8 @@ export class MarketStore {
   insertJob(row: MarketJobRow): void {
     this.db
       .prepare(
-        `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at)
-         VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at)`,
+        `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at, payee)
+         VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at, @payee)`,
       )
       .run({
         job_id: row.job_id,
@@ -96,6 +98,7 @@ export class MarketStore {
         chain_id: row.chain_id,
         escrow: row.escrow,
         accepted_at: row.accepted_at,
+        payee: row.payee ?? null,
       });
   }
 

@@ -27,7 +27,7 @@ export interface Channel {
   jobId: string;
 }
 
-export type RefusalKind = 'unreadable' | 'not-ours' | 'wrong-channel' | 'forged' | 'expired' | 'chain-unreadable' | 'worthless' | 'uncovered';
+export type RefusalKind = 'unreadable' | 'not-ours' | 'wrong-payee' | 'wrong-channel' | 'forged' | 'expired' | 'chain-unreadable' | 'worthless' | 'uncovered';
 
 export interface Refusal {
   kind: RefusalKind;
@@ -58,6 +58,11 @@ export function isCheckedVoucher(v: unknown): v is CheckedVoucher {
 export interface VoucherFacts {
   /** The channel the voucher must belong to: the job's buyer, this wallet, the job's id, escrow and chain. */
   channel: Channel;
+  /**
+   * Where the voucher's money must go: the payout address the job was accepted for, or null
+   * when none is set (then it pays this wallet: a v1 voucher, or one naming this wallet).
+   */
+  payee: string | null;
   /** The signer the voucher recovers to under channel.chainId and channel.escrow. */
   recoveredSigner: string;
   nowSec: number;
@@ -76,6 +81,8 @@ export function checkVoucher(signed: SignedVoucher, f: VoucherFacts): VoucherVer
   const v = signed.voucher;
   const c = f.channel;
   if (getAddress(v.provider) !== getAddress(c.provider)) return refuse('not-ours', `it pays ${getAddress(v.provider)}, not this wallet (${getAddress(c.provider)})`);
+  const problem = payeeProblem(v.payee, f.payee, c.provider);
+  if (problem) return refuse('wrong-payee', problem);
   if (getAddress(v.buyer) !== getAddress(c.buyer)) return refuse('wrong-channel', `it names the buyer ${getAddress(v.buyer)}, not this job's buyer ${getAddress(c.buyer)}`);
   if (v.jobId.toLowerCase() !== c.jobId.toLowerCase()) return refuse('wrong-channel', `it is for another job (${v.jobId}, not ${c.jobId})`);
   if (getAddress(f.recoveredSigner) !== getAddress(v.buyer)) {
@@ -93,6 +100,21 @@ export function checkVoucher(signed: SignedVoucher, f: VoucherFacts): VoucherVer
   const counted = Object.freeze({ signed, channel: { ...c, escrow: getAddress(c.escrow), buyer: getAddress(c.buyer), provider: getAddress(c.provider), jobId: c.jobId.toLowerCase() }, value, paidOnChain: f.chain.paid }) as CheckedVoucher;
   issued.add(counted);
   return { counted, refused: null };
+}
+
+/**
+ * Null when the voucher's money goes where it must; otherwise why not. With a payout address
+ * set, a voucher must name it: one paying this machine (a v1 voucher, or one naming the machine)
+ * would put the earnings where a stolen machine key could spend them.
+ */
+function payeeProblem(named: string | undefined, expected: string | null, provider: string): string | null {
+  const paysTo = getAddress(named ?? provider);
+  if (expected !== null) {
+    if (paysTo === getAddress(expected)) return null;
+    return `it pays ${paysTo === getAddress(provider) ? `this machine's own address (${paysTo})` : paysTo}, not the payout address ${getAddress(expected)} set for this machine`;
+  }
+  if (paysTo === getAddress(provider)) return null;
+  return `it pays ${paysTo}, which is not this wallet (${getAddress(provider)}) and no payout address is set here`;
 }
 
 export interface JobPaymentFacts {

@@ -47,6 +47,8 @@ export interface VoucherIntake {
   nowMs: number;
   /** The channel the voucher must belong to (for a market job: its buyer, this wallet, its id, escrow, chain). */
   channel: Channel;
+  /** Where its money must go: the payout address (for a market job: the one it was accepted for), or null: this wallet. */
+  payee: string | null;
   signed: SignedVoucher;
   /** When it came for a running job: what the job's usage cost so far, and what the channel was paid before it (null: not read yet). */
   job?: { minAmount: bigint; paidBefore: bigint | null; acceptedAt: number };
@@ -96,7 +98,7 @@ async function intake(i: VoucherIntake): Promise<IntakeResult> {
   if (chain) i.ledger.fitToChain(ctx, i.channel.buyer, i.channel.provider, chain.deposit, new Map([[i.channel.jobId.toLowerCase(), chain.paid]]));
   // Counted for this job before this voucher: what of the channel's paid total the job's own vouchers explain.
   const ownBefore = i.job ? i.ledger.bestCheckedSince(i.channel, i.job.acceptedAt) : 0n;
-  const verdict = checkVoucher(i.signed, { channel: i.channel, recoveredSigner: recovered, nowSec, chain, owedElsewhere: i.ledger.owedByBuyerElsewhere(i.channel) });
+  const verdict = checkVoucher(i.signed, { channel: i.channel, payee: i.payee, recoveredSigner: recovered, nowSec, chain, owedElsewhere: i.ledger.owedByBuyerElsewhere(i.channel) });
   let stored: StoredVoucher | null = null;
   if (verdict.counted) stored = i.ledger.recordVoucher(verdict.counted, i.nowMs);
   else if (!(verdict.refused.kind === 'worthless' && i.ledger.findVoucher(i.signed) !== undefined)) {
@@ -171,6 +173,7 @@ export async function receiveMarketVoucher(d: MarketVoucherDeps, jobId: string, 
       reader: d.reader(row.chain_id, row.escrow),
       nowMs: d.now(),
       channel,
+      payee: row.payee ?? null,
       signed,
       job: { minAmount: tracked?.minimumVoucher() ?? 0n, paidBefore: paidBefore === null ? null : BigInt(paidBefore), acceptedAt: row.accepted_at },
     });

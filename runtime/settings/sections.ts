@@ -12,6 +12,7 @@ import { defaultMarketSettings, marketPatchSchema, marketSettingsSchema } from '
 import { defaultMetricsSettings, metricsPatchSchema, metricsSettingsSchema } from '../metrics/schema.js';
 import { defaultSandboxSettings, sandboxPatchSchema, sandboxSettingsSchema } from '../sandbox/settings.js';
 import { defaultScheduleSettings, schedulePatchSchema, scheduleSettingsSchema } from '../schedule/schema.js';
+import { defaultPayoutSettings, payoutPatchSchema, payoutSettingsSchema } from '../wallet/payout-schema.js';
 
 export interface SettingsSection<Full, Patch> {
   full: z.ZodType<Full>;
@@ -32,6 +33,7 @@ export const settingsSections = {
   retention: { full: retentionSettingsSchema, patch: retentionPatchSchema, defaults: defaultRetentionSettings },
   images: { full: imageSettingsSchema, patch: imagePatchSchema, defaults: defaultImageSettings },
   metrics: { full: metricsSettingsSchema, patch: metricsPatchSchema, defaults: defaultMetricsSettings },
+  payout: { full: payoutSettingsSchema, patch: payoutPatchSchema, defaults: defaultPayoutSettings },
 } satisfies Record<string, SettingsSection<unknown, unknown>>;
 
 /** A resume temperature above the pause temperature: lower it, unless it was chosen (never raise the pause temperature). */

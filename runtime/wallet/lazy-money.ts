@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { keystoreExists } from './keystore-file.js';
 import { readMachineFacts, type MachineFacts } from './machine-id.js';
 import type { MoneyCommand, MoneyService } from './money.js';
+import type { PayoutSource } from './payout.js';
 
 export const MONEY_COMMANDS = [
   'wallet.status',
@@ -53,6 +54,8 @@ export function createLazyMoney(options: {
   env?: NodeJS.ProcessEnv;
   /** The service's wallet password file: a copied data folder's new identity uses the same password. */
   passwordFile?: string;
+  /** The agent's settings and policy, which the payout address is read from. */
+  payout?: PayoutSource;
 }): LazyMoney {
   let loading: Promise<MoneyService> | null = null;
   let stopped = false;

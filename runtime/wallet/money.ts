@@ -11,6 +11,7 @@ import { EarningsService } from '../ledger/service.js';
 import type { Logger } from '../log.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import type { MachineFacts } from './machine-id.js';
+import type { PayoutSource } from './payout.js';
 import { WalletService, type WalletServiceOptions } from './service.js';
 
 export const RECONCILE_INTERVAL_MS = 3 * 60_000;
@@ -51,15 +52,32 @@ export interface MoneyParts {
 }
 
 /** Opens the money over the data folder (or over `db`): the agent's capability and the CLI's local services. */
-export function openMoneyParts(options: { home: string; log: Logger; scryptN?: number; db?: Db; onUpdate?: WalletServiceOptions['onUpdate']; machineFacts?: () => Promise<MachineFacts> }): MoneyParts {
+export function openMoneyParts(options: {
+  home: string;
+  log: Logger;
+  scryptN?: number;
+  db?: Db;
+  onUpdate?: WalletServiceOptions['onUpdate'];
+  machineFacts?: () => Promise<MachineFacts>;
+  payout?: PayoutSource;
+}): MoneyParts {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
   const ledger = new Ledger(db);
-  const wallet = new WalletService({ home: options.home, ledger, log: options.log, scryptN: options.scryptN, onUpdate: options.onUpdate, machineFacts: options.machineFacts });
+  const wallet = new WalletService({ home: options.home, ledger, log: options.log, scryptN: options.scryptN, onUpdate: options.onUpdate, machineFacts: options.machineFacts, payout: options.payout });
   const earnings = new EarningsService({ ledger, token: () => wallet.tokenMeta() });
   return { db, ledger, wallet, earnings };
 }
 
-export function createMoneyService(options: { home: string; log: Logger; bus: EventBus; scryptN?: number; reconcileIntervalMs?: number; db?: Db; machineFacts?: () => Promise<MachineFacts> }): MoneyService {
+export function createMoneyService(options: {
+  home: string;
+  log: Logger;
+  bus: EventBus;
+  scryptN?: number;
+  reconcileIntervalMs?: number;
+  db?: Db;
+  machineFacts?: () => Promise<MachineFacts>;
+  payout?: PayoutSource;
+}): MoneyService {
   const { log, bus } = options;
   const { db, ledger, wallet, earnings } = openMoneyParts({ ...options, onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }) });
   let timer: NodeJS.Timeout | undefined;
@@ -109,7 +127,7 @@ export function createMoneyService(options: { home: string; log: Logger; bus: Ev
     'wallet.reconcile': async ({ full }) => wallet.reconcile({ full }),
     'wallet.prepareWithdraw': async ({ to, amount }) => wallet.prepareWithdraw(to, amount),
     'wallet.withdraw': async ({ quoteId }) => wallet.withdraw(quoteId),
-    'wallet.settings': async (change) => (Object.keys(change).length > 0 ? wallet.updateSettings(change) : wallet.settings()),
+    'wallet.settings': async (change) => (Object.keys(change).length > 0 ? wallet.updateSettings(change) : wallet.settingsView()),
     'earnings.summary': async ({ timeZone }) => earnings.summary(timeZone),
     'earnings.series': async (input) => earnings.series(input),
     'earnings.byGpu': async (input) => earnings.byGpu(input),

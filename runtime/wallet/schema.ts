@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { addressSchema, baseUnitsSchema, bytes32Schema, signedVoucherSchema } from '../../protocol/values.js';
+import { payoutViewSchema } from './payout-schema.js';
 
 // The values the marketplace protocol shares live with it; the wallet's contract uses them too.
 export { addressSchema, baseUnitsSchema, bytes32Schema, signedVoucherSchema, voucherSchema, type SignedVoucher, type VoucherData } from '../../protocol/values.js';
@@ -117,13 +118,17 @@ export const walletSettingsInput = z
     autoRedeemThreshold: baseUnitsSchema.nullable().optional(),
     network: z.string().optional(),
     addNetwork: networkSchema.optional(),
+    /** Where earnings go (payout-schema.ts); null: this machine's wallet. Refused when the administrator set it. */
+    payoutAddress: addressSchema.nullable().optional(),
   })
   .strict();
 export const walletSettingsOutput = z.object({
   network: z.string(),
   networks: z.array(networkSchema),
   autoRedeemThreshold: baseUnitsSchema.nullable(),
+  payout: payoutViewSchema,
 });
+export type WalletSettingsView = z.infer<typeof walletSettingsOutput>;
 
 export const walletUpdateEvent = z.object({
   reason: z.enum(['created', 'imported', 'unlocked', 'locked', 'redeemed', 'withdrawn', 'reconciled', 'settings']),

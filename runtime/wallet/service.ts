@@ -3,20 +3,24 @@
  * ledger with the chain. The key lives only here, in memory while unlocked; no method returns it
  * except create's one-time mnemonic and the password-checked export.
  */
-import { Contract, getAddress, Transaction, type JsonRpcProvider, type Log, type TransactionReceipt } from 'ethers';
+import { Contract, getAddress, Transaction, ZeroAddress, type JsonRpcProvider, type Log, type TransactionReceipt } from 'ethers';
 import { AppError } from '../errors.js';
 import { ESCROW_ABI, TOKEN_ABI } from '../chain/abi.js';
 import { localChainNetwork } from '../chain/local-chain.js';
 import { checkChainId, makeProvider, waitForReceipt } from '../chain/provider.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
 import type { Logger } from '../log.js';
+import { loadPolicy } from '../policy/load.js';
+import { policyFilePath } from '../policy/paths.js';
+import { openSettingsStore } from '../settings/store.js';
 import { chainError, isNetworkError } from './errors.js';
 import { compareIdentity, copiedSentence, readCopiedReport, readIdentityRecord, writeIdentityRecord } from './identity-record.js';
 import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKeystore, type KeystoreOptions, type Signer } from './keystore.js';
 import { readMachineFacts, type MachineFacts } from './machine-id.js';
-import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletStatus } from './schema.js';
+import { payoutAddressOrThrow, readPayout, setPayout, type PayoutSource } from './payout.js';
+import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletSettingsView, type WalletStatus } from './schema.js';
 import { readWalletSettings, writeWalletSettings } from './settings.js';
-import { contractVoucher, parseVoucher, recoverVoucherSigner } from './voucher.js';
+import { contractVoucher, parseVoucher, recoverVoucherSigner, redeemFunction } from './voucher.js';
 import { escrowReader, recheckCounted, takeVoucher } from '../market/voucher-intake.js';
 import { Withdrawals, type WithdrawQuote } from './withdraw.js';
 
@@ -31,6 +35,8 @@ export interface WalletServiceOptions extends KeystoreOptions {
   receiptTimeoutMs?: number;
   /** This machine's identity facts (machine-id.ts); read once from the OS unless given. */
   machineFacts?: () => Promise<MachineFacts>;
+  /** The settings file and the admin policy the payout address is read from (default: the data folder's and the policy file's). */
+  payout?: PayoutSource;
 }
 
 const LOG_CHUNK = 10_000;
@@ -170,7 +176,28 @@ export class WalletService {
     return readWalletSettings(this.home);
   }
 
-  async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkInput }): Promise<WalletSettings> {
+  /** The settings as `wallet.settings` shows them, the payout address with them. */
+  settingsView(): WalletSettingsView {
+    return { ...this.settings(), payout: readPayout(this.payoutSource()) };
+  }
+
+  /** Where this machine's earnings must go: its payout address, or null (this wallet). */
+  payoutAddress(): string | null {
+    return payoutAddressOrThrow(this.payoutSource());
+  }
+
+  private payoutSource(): PayoutSource {
+    return (this.options.payout ??= { store: openSettingsStore(this.home), policy: () => loadPolicy(policyFilePath()) });
+  }
+
+  async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkInput; payoutAddress?: string | null }): Promise<WalletSettingsView> {
+    if (change.payoutAddress !== undefined) {
+      const own = this.address();
+      if (change.payoutAddress !== null && own !== null && getAddress(change.payoutAddress) === own) {
+        throw new AppError('invalid-input', `${own} is this machine's own wallet: its earnings go there already when no payout address is set. To clear the payout address, give \`none\`.`);
+      }
+      setPayout(this.payoutSource(), change.payoutAddress);
+    }
     const settings = this.settings();
     if (change.addNetwork) {
       const net = networkSchema.parse(change.addNetwork);
@@ -197,7 +224,7 @@ export class WalletService {
     if (change.autoRedeemThreshold !== undefined) settings.autoRedeemThreshold = change.autoRedeemThreshold;
     writeWalletSettings(this.home, settings);
     this.options.onUpdate?.('settings', this.address());
-    return settings;
+    return { ...settings, payout: readPayout(this.payoutSource()) };
   }
 
   /** The token's symbol and decimals for display (the local chain's when no network is set up). */
@@ -319,6 +346,7 @@ export class WalletService {
         reader: escrowReader(provider, net.escrow),
         nowMs: Math.max(Date.now(), (block?.timestamp ?? 0) * 1000),
         channel: { chainId: net.chainId, escrow: net.escrow, buyer: v.buyer, provider: address, jobId: v.jobId },
+        payee: this.payoutAddress(),
         signed,
       });
       if (result.stored) {
@@ -428,9 +456,11 @@ export class WalletService {
       this.ledger.expireDue(block.timestamp * 1000);
       throw new AppError('voucher-expired', `Voucher ${v.id} expired at ${new Date(v.voucher.expiry * 1000).toISOString()} before it was redeemed. Ask the buyer for a new one.`);
     }
-    // Simulate first: a refusal gets its reason without spending gas.
-    await escrow.getFunction('redeem').staticCall(struct, v.signature);
-    const populated = await signer.populateTransaction(await escrow.getFunction('redeem').populateTransaction(struct, v.signature));
+    // Simulate first: a refusal gets its reason without spending gas. A voucher naming a payee
+    // pays it (redeemToPayee), whoever sends the transaction.
+    const redeem = escrow.getFunction(redeemFunction(v.voucher));
+    await redeem.staticCall(struct, v.signature);
+    const populated = await signer.populateTransaction(await redeem.populateTransaction(struct, v.signature));
     const raw = await signer.signTransaction(populated);
     const hash = Transaction.from(raw).hash!;
     this.ledger.markSubmitted(v.id, hash);
@@ -451,17 +481,17 @@ export class WalletService {
   private async recordReceipt(receipt: TransactionReceipt, net: NetworkConfig, provider: JsonRpcProvider): Promise<bigint> {
     const block = await provider.getBlock(receipt.blockNumber);
     let paid = 0n;
+    const payees = payeesOf(receipt.logs, net.escrow);
     for (const log of receipt.logs) {
-      const recorded = this.recordLog(log, net, (block?.timestamp ?? 0) * 1000);
+      const recorded = this.recordLog(log, net, (block?.timestamp ?? 0) * 1000, payees);
       if (recorded) paid += recorded.amount;
     }
     return paid;
   }
 
-  private recordLog(log: Log, net: NetworkConfig, blockTime: number): { amount: bigint; inserted: boolean } | null {
+  private recordLog(log: Log, net: NetworkConfig, blockTime: number, payees: Map<string, string>): { amount: bigint; inserted: boolean } | null {
     if (getAddress(log.address) !== getAddress(net.escrow)) return null;
-    const escrow = new Contract(net.escrow, ESCROW_ABI);
-    const parsed = escrow.interface.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = ESCROW_INTERFACE.parseLog({ topics: [...log.topics], data: log.data });
     if (parsed?.name !== 'Redeemed') return null;
     const inserted = this.ledger.recordRedemption({
       chainId: net.chainId,
@@ -475,6 +505,7 @@ export class WalletService {
       jobId: parsed.args[2] as string,
       amount: parsed.args[3] as bigint,
       cumulative: parsed.args[4] as bigint,
+      payee: payees.get(payeeKey(log.transactionHash, parsed.args[2] as string)) ?? null,
     });
     return { amount: parsed.args[3] as bigint, inserted };
   }
@@ -507,18 +538,20 @@ export class WalletService {
     const from = last === null ? net.fromBlock : last + 1;
     const latest = await provider.getBlockNumber();
     const filter = escrow.filters.Redeemed!(null, address);
+    const paidToFilter = escrow.filters.PaidTo!(null, address);
     const blockTimes = new Map<number, number>();
     let added = 0;
     for (let start = from; start <= latest; start += LOG_CHUNK) {
       const end = Math.min(latest, start + LOG_CHUNK - 1);
       const logs = await escrow.queryFilter(filter, start, end);
+      const payees = logs.length > 0 ? payeesOf(await escrow.queryFilter(paidToFilter, start, end), net.escrow) : new Map<string, string>();
       for (const log of logs) {
         let time = blockTimes.get(log.blockNumber);
         if (time === undefined) {
           time = ((await provider.getBlock(log.blockNumber))?.timestamp ?? 0) * 1000;
           blockTimes.set(log.blockNumber, time);
         }
-        if (this.recordLog(log, net, time)?.inserted) added++;
+        if (this.recordLog(log, net, time, payees)?.inserted) added++;
       }
       this.ledger.setSyncedBlock(this.ctx(net), address, end);
     }
@@ -557,3 +590,18 @@ export class WalletService {
 export { checkDestination, type WithdrawQuote } from './withdraw.js';
 export { isNetworkError };
 export type { SignedVoucher };
+
+const ESCROW_INTERFACE = new Contract(ZeroAddress, ESCROW_ABI).interface;
+
+const payeeKey = (txHash: string, jobId: string) => `${txHash.toLowerCase()}|${jobId.toLowerCase()}`;
+
+/** The escrow's `PaidTo` events among `logs`: where each redeemed job's money went, by transaction and job. */
+function payeesOf(logs: readonly Log[], escrow: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const log of logs) {
+    if (getAddress(log.address) !== getAddress(escrow)) continue;
+    const parsed = ESCROW_INTERFACE.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed?.name === 'PaidTo') out.set(payeeKey(log.transactionHash, parsed.args[2] as string), getAddress(parsed.args[3] as string));
+  }
+  return out;
+}

@@ -15,17 +15,44 @@ export const VOUCHER_TYPES = {
   ],
 };
 
+/** The escrow's PayeeVoucher: the same fields and a payee, who is paid whoever redeems it. */
+export const PAYEE_VOUCHER_TYPES = {
+  PayeeVoucher: [
+    { name: 'buyer', type: 'address' },
+    { name: 'provider', type: 'address' },
+    { name: 'payee', type: 'address' },
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'cumulativeAmount', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+};
+
+/** Where the voucher's money goes: its payee, else the provider. */
+export function voucherPayee(v: VoucherData): string {
+  return getAddress(v.payee ?? v.provider);
+}
+
+/** The escrow function that redeems it: `redeemToPayee` for a voucher naming a payee. */
+export function redeemFunction(v: VoucherData): 'redeem' | 'redeemToPayee' {
+  return v.payee === undefined ? 'redeem' : 'redeemToPayee';
+}
+
+function typesOf(v: VoucherData) {
+  return v.payee === undefined ? VOUCHER_TYPES : PAYEE_VOUCHER_TYPES;
+}
+
 export function voucherDomain(chainId: number, escrow: string): TypedDataDomain {
   return { name: 'OffshiftEscrow', version: '1', chainId, verifyingContract: getAddress(escrow) };
 }
 
-/** The struct as the contract takes it. */
+/** The struct as the contract takes it (a PayeeVoucher's when it names a payee). */
 export function contractVoucher(v: VoucherData) {
-  return { buyer: getAddress(v.buyer), provider: getAddress(v.provider), jobId: v.jobId.toLowerCase(), cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) };
+  const common = { buyer: getAddress(v.buyer), provider: getAddress(v.provider), jobId: v.jobId.toLowerCase(), cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) };
+  return v.payee === undefined ? common : { buyer: common.buyer, provider: common.provider, payee: getAddress(v.payee), jobId: common.jobId, cumulativeAmount: common.cumulativeAmount, expiry: common.expiry };
 }
 
 export async function signVoucher(buyer: Signer, chainId: number, escrow: string, voucher: VoucherData): Promise<SignedVoucher> {
-  const signature = await buyer.signTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(voucher));
+  const signature = await buyer.signTypedData(voucherDomain(chainId, escrow), typesOf(voucher), contractVoucher(voucher));
   return { voucher, signature };
 }
 
@@ -35,12 +62,12 @@ const MAX_RECOVERED = 4096;
 
 export function recoverVoucherSigner(signed: SignedVoucher, chainId: number, escrow: string): string {
   const v = signed.voucher;
-  const key = `${chainId}|${escrow.toLowerCase()}|${v.buyer.toLowerCase()}|${v.provider.toLowerCase()}|${v.jobId.toLowerCase()}|${v.cumulativeAmount}|${v.expiry}|${signed.signature.toLowerCase()}`;
+  const key = `${chainId}|${escrow.toLowerCase()}|${v.buyer.toLowerCase()}|${v.provider.toLowerCase()}|${v.payee?.toLowerCase() ?? '-'}|${v.jobId.toLowerCase()}|${v.cumulativeAmount}|${v.expiry}|${signed.signature.toLowerCase()}`;
   const known = recovered.get(key);
   if (known !== undefined) return known;
   let signer: string;
   try {
-    signer = verifyTypedData(voucherDomain(chainId, escrow), VOUCHER_TYPES, contractVoucher(v), signed.signature);
+    signer = verifyTypedData(voucherDomain(chainId, escrow), typesOf(v), contractVoucher(v), signed.signature);
   } catch (error) {
     throw new AppError('voucher-invalid', `The voucher's signature cannot be read (${(error as Error).message}). Ask the buyer for a new voucher.`);
   }
@@ -67,7 +94,7 @@ export function readVoucherFile(file: string): SignedVoucher {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AppError('voucher-invalid', `The voucher file ${file} is not JSON. A voucher file looks like { "voucher": { "buyer", "provider", "jobId", "cumulativeAmount", "expiry" }, "signature": "0x…" }.`);
+    throw new AppError('voucher-invalid', `The voucher file ${file} is not JSON. A voucher file looks like { "voucher": { "buyer", "provider", "payee" (optional), "jobId", "cumulativeAmount", "expiry" }, "signature": "0x…" }.`);
   }
   return parseVoucher(json);
 }

@@ -93,9 +93,9 @@ describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a r
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('earnings-export').click()]);
     expect(download.suggestedFilename()).toMatch(/^offshift-earnings-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx');
+    expect(csv[0]).toBe('date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx,paid_to');
     expect(csv).toHaveLength(2);
-    expect(csv[1]).toMatch(/,42\.5,OFT,redeemed,0x[0-9a-f]{64}$/);
+    expect(csv[1]).toMatch(/,42\.5,OFT,redeemed,0x[0-9a-f]{64},$/);
   });
 
   it('withdraws with the fee shown before confirming', async () => {

@@ -11,6 +11,7 @@ export function counted(ctx: { chainId: number; escrow: string }, signed: Signed
   const v = signed.voucher;
   const verdict = checkVoucher(signed, {
     channel: { ...ctx, buyer: v.buyer, provider: v.provider, jobId: v.jobId },
+    payee: v.payee ?? null,
     recoveredSigner: v.buyer,
     nowSec: facts.nowSec ?? 0,
     chain: { deposit: facts.deposit ?? 2n ** 255n, paid: facts.paid ?? 0n },

@@ -1,7 +1,8 @@
 /** `offshift wallet …`: create, import, status, redeem, withdraw, reconcile, settings. */
-import { formatUnits } from 'ethers';
+import { formatUnits, getAddress } from 'ethers';
 import { AppError } from '../../errors.js';
 import { formatTokens } from '../../ledger/tokens.js';
+import type { PayoutView } from '../../wallet/payout-schema.js';
 import { DEVNET_NETWORK } from '../../wallet/schema.js';
 import { readVoucherFile } from '../../wallet/voucher.js';
 import { numberOption, option } from '../args.js';
@@ -172,10 +173,11 @@ export const walletReconcileCommand: CliCommand = {
 
 export const walletSettingsCommand: CliCommand = {
   name: 'wallet settings',
-  summary: 'Show or change the network and the auto-redeem threshold; add a network.',
+  summary: 'Show or change the network, the auto-redeem threshold and the payout address; add a network.',
   usage:
-    'wallet settings [--network NAME] [--auto-redeem TOKENS|off] [--add-network NAME --rpc URL --chain-id N --token ADDRESS --escrow ADDRESS [--from-block N]] [--json]\n\n' +
-    `The built-in network "${DEVNET_NETWORK}" is the local chain of \`offshift devnet up\`.`,
+    'wallet settings [--network NAME] [--auto-redeem TOKENS|off] [--payout-address ADDRESS|none] [--add-network NAME --rpc URL --chain-id N --token ADDRESS --escrow ADDRESS [--from-block N]] [--json]\n\n' +
+    `The built-in network "${DEVNET_NETWORK}" is the local chain of \`offshift devnet up\`.\n` +
+    '--payout-address: where earnings go (a team wallet, a hardware wallet, a multisig). This machine still signs in and signs its reports with its own key, but every voucher must pay the payout address, and the escrow pays it whoever redeems: the machine cannot spend what it earned. `none` sends earnings to this machine\'s wallet again. An administrator may set it for the whole room (then it cannot be changed here).',
   async run(args, io) {
     return withMoney(io, async ({ wallet }) => {
       const change: Parameters<typeof wallet.updateSettings>[0] = {};
@@ -192,15 +194,35 @@ export const walletSettingsCommand: CliCommand = {
       if (network) change.network = network;
       const auto = option(args, 'auto-redeem');
       if (auto !== undefined) change.autoRedeemThreshold = auto === 'off' ? null : parseTokenAmount(auto, wallet.tokenMeta().decimals, '--auto-redeem').toString();
-      const settings = Object.keys(change).length > 0 ? await wallet.updateSettings(change) : wallet.settings();
+      const payout = option(args, 'payout-address');
+      if (payout !== undefined) change.payoutAddress = parsePayoutAddress(payout);
+      const settings = Object.keys(change).length > 0 ? await wallet.updateSettings(change) : wallet.settingsView();
       if (args.flags.has('json')) printJson(io, settings);
       else
         io.stdout(
-          `Network: ${settings.network}\nNetworks added: ${settings.networks.map((n) => `${n.name} (chain ${n.chainId})`).join(', ') || 'none'}\nAuto-redeem: ${settings.autoRedeemThreshold === null ? 'off' : `at ${formatTokens(BigInt(settings.autoRedeemThreshold), wallet.tokenMeta().decimals)} ${wallet.tokenMeta().symbol}`}\n`,
+          `Network: ${settings.network}\nNetworks added: ${settings.networks.map((n) => `${n.name} (chain ${n.chainId})`).join(', ') || 'none'}\nAuto-redeem: ${settings.autoRedeemThreshold === null ? 'off' : `at ${formatTokens(BigInt(settings.autoRedeemThreshold), wallet.tokenMeta().decimals)} ${wallet.tokenMeta().symbol}`}\n` +
+            `Payout address: ${describePayout(settings.payout, wallet.address())}\n`,
         );
       return 0;
     });
   },
 };
+
+/** `--payout-address`: an address, or `none` to clear it. */
+function parsePayoutAddress(raw: string): string | null {
+  if (raw === 'none') return null;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(raw)) throw new AppError('usage', `--payout-address takes an Ethereum address (0x and 40 hex digits) or \`none\`; "${raw}" is neither.`);
+  try {
+    return getAddress(raw);
+  } catch {
+    throw new AppError('usage', `--payout-address ${raw} has a wrong checksum (mixed case that does not match): check the address, or write it all in lower case.`);
+  }
+}
+
+function describePayout(p: PayoutView, own: string | null): string {
+  if (p.problem && p.address === null) return `cannot be read (${p.problem}); no work is taken until it is fixed`;
+  const where = p.address === null ? `none: earnings go to this machine's wallet${own ? ` (${own})` : ''}` : `${p.address} (every voucher must pay it; this machine cannot spend it)`;
+  return p.locked ? `${where}, set by your administrator` : where;
+}
 
 export const walletCommands: CliCommand[] = [walletCreateCommand, walletImportCommand, walletStatusCommand, walletRedeemCommand, walletWithdrawCommand, walletReconcileCommand, walletSettingsCommand];

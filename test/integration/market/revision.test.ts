@@ -73,7 +73,7 @@ describe('revision negotiation', () => {
     expect(refused).toMatchObject({ type: 'error', code: 'unsupported-version' });
     expect(refused.message).toMatch(/speaks protocol versions 1; you offered 2\. Update the agent\./);
     expect(((await fetch(`http://127.0.0.1:${m1.port}/v1`).then((r) => r.json())) as { versions: number[] }).versions).toEqual([1]);
-    expect(((await fetch(`http://127.0.0.1:${m2.port}/v1`).then((r) => r.json())) as { versions: number[] }).versions).toEqual([1, 2]);
+    expect(((await fetch(`http://127.0.0.1:${m2.port}/v1`).then((r) => r.json())) as { versions: number[] }).versions).toEqual([1, 2, 3]);
     await expect(startMarket({ chainId, escrow, versions: [2] })).rejects.toThrow(/speaks protocol revision 1/);
   });
 });
@@ -154,5 +154,57 @@ describe('older peers never see revision 2', () => {
     expect((await handle.result).state).toBe('succeeded');
     expect(p.seen.filter((x) => x.type === 'demand')).toEqual([]);
     expect(refusals('provider', p.seen)).toEqual([]);
+  });
+});
+
+describe('revision 3: the payout address', () => {
+  const PAYOUT = '0x00000000000000000000000000000000000fa1ce';
+
+  it("names a provider's payout address to revision-3 buyers, whose vouchers pay it; a revision-2 buyer's job never goes to that provider", async () => {
+    const m = await market();
+    const paid = await provider(m, [1, 2, 3], { payee: PAYOUT });
+    expect(paid.revision).toBe(3);
+
+    // A revision-2 buyer would sign vouchers paying the provider's own key: its job waits for a provider without a payout address.
+    const w = Wallet.createRandom() as unknown as Wallet;
+    const old = await signInAt(m.url, 'buyer', w, [1, 2]);
+    cleanups.push(() => old.peer.close());
+    old.peer.send({ type: 'submit', ref: 'r2', job: job(), maxAttempts: 1 });
+    const submitted = await old.peer.next('submitted');
+    await expect(paid.nextOffer(1500)).rejects.toThrow();
+    const plain = await provider(m, [1, 2, 3]);
+    expect((await plain.nextOffer()).offer.jobId).toBe(submitted.jobId);
+
+    // The buyer client speaks 3: told the payee when the provider accepts, it signs every voucher to it.
+    const events: BuyerEvent[] = [];
+    const c = await buyer(m, events);
+    expect(c.revision).toBe(3);
+    const handle = await c.submit(job());
+    const offer = await paid.nextOffer();
+    expect(offer.offer.jobId).toBe(handle.jobId);
+    await runToEnd(paid, offer);
+    expect((await handle.result).state).toBe('succeeded');
+    await paid.peer.next('voucher', 3000).catch((e) => { throw new Error(`${(e as Error).message}; buyer events: ${JSON.stringify(events).slice(0, 3000)}`); });
+    const vouchers = paid.seen.filter((x) => x.type === 'voucher').map((x) => (x.signed as { voucher: Record<string, unknown> }).voucher);
+    expect(vouchers.length).toBeGreaterThan(0);
+    for (const v of vouchers) expect(v).toMatchObject({ provider: paid.address, payee: expect.stringMatching(new RegExp(`^${PAYOUT}$`, 'i')) as string });
+    // The revision-2 buyer never saw a payee in its job updates.
+    expect(old.seen.filter((x) => x.type === 'job-update' && 'payee' in x)).toEqual([]);
+    expect(refusals('buyer', old.seen)).toEqual([]);
+  });
+
+  it("a revision-2 provider's payee is dropped: the market names none, and its vouchers pay it", async () => {
+    const m = await market();
+    const p = await provider(m, [1, 2], { payee: PAYOUT });
+    expect(p.revision).toBe(2);
+    const c = await buyer(m);
+    const handle = await c.submit(job());
+    const offer = await p.nextOffer();
+    await runToEnd(p, offer);
+    expect((await handle.result).state).toBe('succeeded');
+    await p.peer.next('voucher', 3000);
+    const vouchers = p.seen.filter((x) => x.type === 'voucher').map((x) => (x.signed as { voucher: Record<string, unknown> }).voucher);
+    expect(vouchers.length).toBeGreaterThan(0);
+    for (const v of vouchers) expect(v).not.toHaveProperty('payee');
   });
 });

@@ -223,7 +223,7 @@ describe('the ledger against the escrow, over random voucher sequences', () => {
       if (!item) continue;
       sent.push(item);
       if (item.genuine) genuineSent.push(item.signed);
-      await takeVoucher({ ledger, reader, nowMs, channel: channelOf(item.forJob), signed: item.signed });
+      await takeVoucher({ ledger, reader, nowMs, channel: channelOf(item.forJob), payee: null, signed: item.signed });
     }
 
     // Nothing the ledger counts is anything but a channel buyer's own voucher for that channel.

@@ -164,9 +164,9 @@ describe('ledger', () => {
     const { csv, rows } = ledger.exportCsv({ timeZone: 'Europe/Paris', decimals: 18, symbol: 'OFT' });
     expect(rows).toBe(2);
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx');
-    expect(lines[1]).toBe(`2026-11-22T12:00:00+01:00,${job(8)},local-1,gpu-a;gpu-b,3600,10.000000000000000001,OFT,redeemed,0x${(12).toString(16).padStart(64, '0')}`);
-    expect(lines[2]).toMatch(/^2026-11-23T13:00:00\+01:00,0x0+9,,,,0\.000000000000000003,OFT,redeemable,$/);
+    expect(lines[0]).toBe('date,job_id,local_job_id,gpus,duration_s,amount,token,status,redeem_tx,paid_to');
+    expect(lines[1]).toBe(`2026-11-22T12:00:00+01:00,${job(8)},local-1,gpu-a;gpu-b,3600,10.000000000000000001,OFT,redeemed,0x${(12).toString(16).padStart(64, '0')},`);
+    expect(lines[2]).toMatch(/^2026-11-23T13:00:00\+01:00,0x0+9,,,,0\.000000000000000003,OFT,redeemable,,$/);
   });
 
   it('amounts far beyond 2^53 stay exact in the job table and the CSV', () => {

@@ -28,6 +28,7 @@ async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bi
 function facts(signed: SignedVoucher, over: Partial<VoucherFacts> = {}): VoucherFacts {
   return {
     channel: { chainId: CHAIN, escrow: ESCROW, buyer: buyer.address, provider: provider.address, jobId: JOB },
+    payee: null,
     recoveredSigner: recoverVoucherSigner(signed, CHAIN, ESCROW),
     nowSec: NOW,
     chain: { deposit: 10_000n, paid: 0n },
