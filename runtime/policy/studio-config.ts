@@ -1,10 +1,11 @@
 /**
  * A studio's pre-seeded configuration (`offshift service install --config FILE`): the admin
  * policy file's own shape (`mandatory` / `recommended` layers of settings sections, `source`,
- * `version`, `pauseUntil`, `description`; runtime/policy/schema.ts) plus one key the policy file
- * does not have yet: `wallet.payoutAddress`. The policy part is what is written to the policy
- * location (runtime/policy/paths.ts), so the same file, less `wallet`, is a policy file that any
- * configuration-management tool may drop there. Pure: parse and validate, no I/O.
+ * `version`, `pauseUntil`, `description`; runtime/policy/schema.ts) plus one shorthand:
+ * `wallet.payoutAddress`, written into the policy as `mandatory.payout.address` (locked: every
+ * machine of the room pays that address, and its owner cannot change it). The policy is what is
+ * written to the policy location (runtime/policy/paths.ts); a configuration-management tool that
+ * drops the file there itself writes `mandatory.payout.address` directly. Pure: no I/O.
  */
 import { z } from 'zod';
 import { effectiveSection } from '../settings/effective.js';
@@ -14,7 +15,7 @@ import { addressSchema } from '../wallet/schema.js';
 import { optional } from './load.js';
 import { policyFileSchema, type LoadedPolicy, type PolicyFile } from './schema.js';
 
-/** Where the payout goes. Recorded only: nothing pays it yet (docs/studios.md). */
+/** Where the room's earnings go: the `payout` settings section, locked (docs/studios.md). */
 export const studioWalletSchema = z.object({ payoutAddress: addressSchema }).strict();
 
 export const studioConfigSchema = policyFileSchema.extend({ wallet: studioWalletSchema.optional() }).strict();
@@ -23,9 +24,12 @@ export type StudioConfig = z.infer<typeof studioConfigSchema>;
 export type ParsedStudioConfig =
   | {
       ok: true;
-      /** The policy file to write (exactly the input, less `wallet`): what the agent reads. */
+      /** The policy file to write (the input, its `wallet.payoutAddress` moved into `mandatory.payout.address`): what the agent reads. */
       policy: PolicyFile;
+      /** The payout address it locks, from either place; null: none. */
       payoutAddress: string | null;
+      /** Whether it used the `wallet.payoutAddress` shorthand (then it is not itself a policy file). */
+      shorthand: boolean;
     }
   | { ok: false; message: string };
 
@@ -44,7 +48,12 @@ export function parseStudioConfig(text: string): ParsedStudioConfig {
   }
   const parsed = studioConfigSchema.safeParse(json);
   if (!parsed.success) return { ok: false, message: describeIssues(parsed.error) };
-  const { wallet, ...policy } = parsed.data;
+  const { wallet, ...written } = parsed.data;
+  const inPolicy = written.mandatory?.payout?.address;
+  if (wallet && inPolicy !== undefined && inPolicy?.toLowerCase() !== wallet.payoutAddress.toLowerCase()) {
+    return { ok: false, message: `wallet.payoutAddress (${wallet.payoutAddress}) and mandatory.payout.address (${inPolicy}) name different payout addresses: keep one` };
+  }
+  const policy: PolicyFile = wallet ? { ...written, mandatory: { ...written.mandatory, payout: { ...written.mandatory?.payout, address: wallet.payoutAddress } } } : written;
   const loaded: LoadedPolicy = { state: 'ok', file: '', mandatory: policy.mandatory ?? {}, recommended: policy.recommended ?? {}, ...optional({ source: policy.source }) };
   const problems: string[] = [];
   for (const name of Object.keys(settingsSections) as SectionName[]) {
@@ -53,16 +62,11 @@ export function parseStudioConfig(text: string): ParsedStudioConfig {
     if (!effective.ok) problems.push(effective.message);
   }
   if (problems.length > 0) return { ok: false, message: `the settings it sets do not fit together: ${problems.join('; ')}` };
-  // The policy exactly as written (zod output drops nothing here: every schema is strict).
-  return { ok: true, policy: policyFileSchema.parse(policy), payoutAddress: wallet?.payoutAddress ?? null };
+  // The policy as written (zod output drops nothing here: every schema is strict).
+  return { ok: true, policy: policyFileSchema.parse(policy), payoutAddress: policy.mandatory?.payout?.address ?? null, shorthand: wallet !== undefined };
 }
 
 /** The policy file's text, as `service install --config` writes it. */
 export function policyFileText(policy: PolicyFile): string {
   return JSON.stringify(policy, null, 2) + '\n';
-}
-
-/** The payout file's text (`payout.json` beside the policy file). */
-export function payoutFileText(payoutAddress: string): string {
-  return JSON.stringify({ wallet: { payoutAddress } }, null, 2) + '\n';
 }

@@ -5,11 +5,11 @@
  * users read it), writable by no one else; its folder likewise.
  */
 import path from 'node:path';
-import { payoutFileText, policyFileText, type ParsedStudioConfig } from '../policy/studio-config.js';
+import { policyFileText, type ParsedStudioConfig } from '../policy/studio-config.js';
 import type { Step } from './plan.js';
 
-/** The payout address, beside the policy file (the policy file has no place for it yet). */
-export const PAYOUT_FILE = 'payout.json';
+/** Where an earlier version kept the payout address beside the policy file; it is in the policy now. */
+export const OLD_PAYOUT_FILE = 'payout.json';
 
 export function studioConfigSteps(config: Extract<ParsedStudioConfig, { ok: true }>, policyFile: string): Step[] {
   const dir = path.dirname(policyFile);
@@ -17,8 +17,6 @@ export function studioConfigSteps(config: Extract<ParsedStudioConfig, { ok: true
     { kind: 'mkdir', why: 'the administrator\'s folder', path: dir, mode: 0o755, owner: 'root', group: 'root' },
     { kind: 'write', why: 'the studio\'s settings as the administrator\'s policy (what it sets is locked)', path: policyFile, content: policyFileText(config.policy), mode: 0o644 },
   ];
-  const payout = path.join(dir, PAYOUT_FILE);
-  if (config.payoutAddress) steps.push({ kind: 'write', why: 'the payout address (recorded; nothing pays it yet)', path: payout, content: payoutFileText(config.payoutAddress), mode: 0o644 });
-  else steps.push({ kind: 'remove', why: 'a payout address from an earlier config', path: payout, recursive: false });
+  steps.push({ kind: 'remove', why: 'the payout file of an earlier version (the payout address is in the policy now)', path: path.join(dir, OLD_PAYOUT_FILE), recursive: false });
   return steps;
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
 import { policyFilePath } from '../../policy/paths.js';
 import { parseStudioConfig } from '../../policy/studio-config.js';
-import { PAYOUT_FILE, studioConfigSteps } from '../../service/config-plan.js';
+import { studioConfigSteps } from '../../service/config-plan.js';
 import { defaultServiceConfig, serviceLocation, SYSTEMD_UNIT_PATH, type ServiceConfig } from '../../service/config.js';
 import { launchdPlist, winswXml } from '../../service/launchd-plist.js';
 import { describeStep, installPlan, uninstallPlan } from '../../service/plan.js';
@@ -159,7 +159,7 @@ export const servicePrintCommand: CliCommand = {
  */
 export const serviceCheckConfigCommand: CliCommand = {
   name: 'service check-config',
-  summary: 'Check a studio config file (the admin policy plus wallet.payoutAddress) without installing anything.',
+  summary: 'Check a studio config file (the admin policy, and wallet.payoutAddress) without installing anything.',
   usage: 'service check-config FILE [--as-policy]',
   booleanFlags: ['as-policy'],
   async run(args, io) {
@@ -167,27 +167,25 @@ export const serviceCheckConfigCommand: CliCommand = {
     if (file === undefined) throw new AppError('usage', 'Usage: offshift service check-config FILE [--as-policy]');
     const parsed = readStudioConfig(file, false);
     // --as-policy: the file is copied as the policy file itself (Ansible's `validate`), which has no `wallet`.
-    if (args.flags.has('as-policy') && parsed.payoutAddress !== null) {
-      throw new AppError('usage', `${file} is invalid as the policy file: wallet: the policy file has no \`wallet\` key (the agent would refuse the file and run no work); put the payout address in ${PAYOUT_FILE} beside it, or install with \`offshift service install --config ${file}\`.`);
+    if (args.flags.has('as-policy') && parsed.shorthand) {
+      throw new AppError('usage', `${file} is invalid as the policy file: wallet: the policy file has no \`wallet\` key (the agent would refuse the file and run no work); write the payout address as "mandatory": { "payout": { "address": "0x…" } }, or install with \`offshift service install --config ${file}\`, which does that.`);
     }
-    const dir = path.dirname(policyFilePath(io.env));
-    const hasWallet = parsed.payoutAddress !== null;
     io.stdout(
-      `${file} is valid. Install it as ${policyFilePath(io.env)}${hasWallet ? ' (without its `wallet` key)' : ''}: what its \`mandatory\` layer sets is locked.\n` +
-        (hasWallet ? `Its payout address ${parsed.payoutAddress} goes in ${path.join(dir, PAYOUT_FILE)} (recorded; nothing pays it yet).\n` : ''),
+      `${file} is valid. Install it as ${policyFilePath(io.env)}: what its \`mandatory\` layer sets is locked.\n` +
+        (parsed.payoutAddress !== null ? `Every machine pays its earnings to ${parsed.payoutAddress} (mandatory.payout.address), which no machine's key can spend from.\n` : ''),
     );
     return 0;
   },
 };
 
 /**
- * Checks a studio config and puts it in place (the policy file, and payout.json beside it) on any
+ * Checks a studio config and puts it in place (the policy file) on any
  * platform, without installing the service: for the macOS and Windows deployment scripts, which
  * install the service themselves, and for a later change of the config. Needs an administrator.
  */
 export const serviceApplyConfigCommand: CliCommand = {
   name: 'service apply-config',
-  summary: 'Check a studio config and write it as the administrator\'s policy (and payout.json), without installing the service.',
+  summary: 'Check a studio config and write it as the administrator\'s policy, without installing the service.',
   usage: 'service apply-config FILE   (as administrator)',
   async run(args, io) {
     const file = args.positionals[0];

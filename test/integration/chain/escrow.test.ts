@@ -1,6 +1,6 @@
 import { Wallet, hexlify, randomBytes, type Contract } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escrowContract, tokenContract, tokens } from '../../../runtime/chain/deploy.js';
+import { depositToEscrow, escrowContract, tokenContract, tokens } from '../../../runtime/chain/deploy.js';
 import { signVoucher } from '../../../runtime/wallet/voucher.js';
 import type { VoucherData } from '../../../runtime/wallet/schema.js';
 import { mined } from '../../../runtime/chain/provider.js';
@@ -120,5 +120,47 @@ describe('OffshiftEscrow on anvil', () => {
     expect(receipt.logs.map((l) => escrow.interface.parseLog(l)?.name)).toContain('Withdrawn');
     expect((await token.getFunction('balanceOf')(chain.buyer.address)) - before).toBe(available - tokens(1));
     expect(await escrow.getFunction('deposits')(chain.buyer.address)).toBe(0n);
+  });
+
+  describe('a PayeeVoucher (the payout address)', () => {
+    const payeeStruct = (v: VoucherData) => ({ buyer: v.buyer, provider: v.provider, payee: v.payee!, jobId: v.jobId, cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) });
+    const balance = async (a: string) => (await token.getFunction('balanceOf')(a)) as bigint;
+    // The withdrawal test above may have taken the buyer's deposit back.
+    beforeAll(async () => depositToEscrow(chain.buyer, chain.token, chain.escrow, tokens(100)));
+
+    it('pays the payee whoever submits it, shares its channel with v1 vouchers, and its digest is the one the buyer signed', async () => {
+      const payee = Wallet.createRandom().address;
+      const id = jobId();
+      const s = await voucher({ jobId: id, payee, cumulativeAmount: tokens(4).toString() });
+      const { TypedDataEncoder } = await import('ethers');
+      const { voucherDomain, PAYEE_VOUCHER_TYPES } = await import('../../../runtime/wallet/voucher.js');
+      expect(await escrow.getFunction('payeeVoucherDigest')(payeeStruct(s.voucher))).toBe(TypedDataEncoder.hash(voucherDomain(chain.chainId, chain.escrow), PAYEE_VOUCHER_TYPES, payeeStruct(s.voucher)));
+      const providerBefore = await balance(provider.address);
+      // Submitted by a stranger: the money still goes to the payee.
+      const stranger = Wallet.createRandom(chain.provider) as unknown as Wallet;
+      await chain.fund(stranger.address);
+      const receipt = await mined(await escrowContract(chain.escrow, stranger).getFunction('redeemToPayee')(payeeStruct(s.voucher), s.signature));
+      const events = receipt.logs.map((l) => escrow.interface.parseLog(l)).filter((e) => e !== null);
+      expect(events.find((e) => e.name === 'PaidTo')!.args.toObject()).toMatchObject({ buyer: chain.buyer.address, provider: provider.address, jobId: id, payee, amount: tokens(4) });
+      expect(events.find((e) => e.name === 'Redeemed')!.args.toObject()).toMatchObject({ amount: tokens(4), cumulative: tokens(4) });
+      expect(await balance(payee)).toBe(tokens(4));
+      expect(await balance(provider.address)).toBe(providerBefore);
+      // One channel: a v1 voucher for the same job pays only beyond what the payee got.
+      const v1 = await voucher({ jobId: id, cumulativeAmount: tokens(4).toString() });
+      expect(await revertName(escrow.getFunction('redeem').staticCall(asStruct(v1.voucher), v1.signature))).toBe('AlreadyRedeemed');
+    });
+
+    it('a stolen machine key cannot move the earnings: not to itself, not to another payee', async () => {
+      const payee = Wallet.createRandom().address;
+      const s = await voucher({ payee });
+      // The provider's own key submits the same fields as a v1 voucher (paid to the provider): the signature is not the buyer's for that.
+      const { payee: _payee, ...asV1 } = s.voucher;
+      expect(await revertName(escrow.getFunction('redeem').staticCall(asStruct(asV1), s.signature))).toBe('InvalidSignature');
+      // Or names itself as the payee.
+      expect(await revertName(escrow.getFunction('redeemToPayee').staticCall(payeeStruct({ ...s.voucher, payee: provider.address }), s.signature))).toBe('InvalidSignature');
+      expect(await revertName(escrow.getFunction('redeemToPayee').staticCall(payeeStruct({ ...s.voucher, payee: '0x0000000000000000000000000000000000000000' }), s.signature))).toBe('ZeroPayee');
+      await mined(await escrow.getFunction('redeemToPayee')(payeeStruct(s.voucher), s.signature));
+      expect(await balance(payee)).toBe(tokens(10));
+    });
   });
 });

@@ -31,13 +31,15 @@ export class LyingMarket {
     private readonly server: WebSocketServer,
     readonly url: string,
     readonly chain: { chainId: number; escrow: string },
+    /** The protocol revision its challenge names (1 unless a test asks for a later one). */
+    version = 1,
   ) {
     server.on('connection', (ws, req) => {
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as Msg;
         if (m.type === 'hello') {
           const now = Date.now();
-          ws.send(JSON.stringify({ type: 'challenge', version: 1, nonce: `n${now}abcdefghijklmnop`, domain: req.headers.host, uri: `ws://${req.headers.host}/v1/provider`, chainId: chain.chainId, issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() }));
+          ws.send(JSON.stringify({ type: 'challenge', version, nonce: `n${now}abcdefghijklmnop`, domain: req.headers.host, uri: `ws://${req.headers.host}/v1/provider`, chainId: chain.chainId, issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() }));
           return;
         }
         if (m.type === 'sign-in') {
@@ -54,10 +56,10 @@ export class LyingMarket {
     });
   }
 
-  static async start(chain: { chainId: number; escrow: string }): Promise<LyingMarket> {
+  static async start(chain: { chainId: number; escrow: string }, options: { version?: number } = {}): Promise<LyingMarket> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1/provider' });
     await new Promise((r) => server.once('listening', r));
-    return new LyingMarket(server, `ws://127.0.0.1:${(server.address() as { port: number }).port}`, chain);
+    return new LyingMarket(server, `ws://127.0.0.1:${(server.address() as { port: number }).port}`, chain, options.version);
   }
 
   /** Every message from the agent, as it comes (besides the inbox). */

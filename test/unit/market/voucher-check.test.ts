@@ -15,10 +15,11 @@ const OTHER_ESCROW = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
 const NOW = 1_800_000_000;
 const JOB = toJobId('job-42');
 
-async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string; buyer: string }> = {}): Promise<SignedVoucher> {
+async function voucher(signer: Wallet | HDNodeWallet, over: Partial<{ amount: bigint; expiry: number; chainId: number; escrow: string; jobId: string; provider: string; buyer: string; payee: string }> = {}): Promise<SignedVoucher> {
   return signVoucher(signer, over.chainId ?? CHAIN, over.escrow ?? ESCROW, {
     buyer: over.buyer ?? buyer.address,
     provider: over.provider ?? provider.address,
+    ...(over.payee ? { payee: over.payee } : {}),
     jobId: over.jobId ?? JOB,
     cumulativeAmount: (over.amount ?? 1000n).toString(),
     expiry: over.expiry ?? NOW + 86_400,
@@ -47,6 +48,21 @@ describe('which vouchers are money for their channel', () => {
     expect(verdict.counted).toMatchObject({ value: 700n, paidOnChain: 300n, channel: { jobId: JOB } });
     expect(isCheckedVoucher(verdict.counted)).toBe(true);
     expect(isCheckedVoucher({ ...verdict.counted })).toBe(false);
+  });
+
+  it('with a payout address, counts only a voucher naming it; without one, only a voucher paying this wallet', async () => {
+    const payout = Wallet.createRandom().address;
+    const paysPayout = await voucher(buyer, { payee: payout });
+    expect(checkVoucher(paysPayout, facts(paysPayout, { payee: payout })).refused).toBeNull();
+    // The signature covers the payee: the same voucher with another payee is not the buyer's.
+    expect(recoverVoucherSigner({ ...paysPayout, voucher: { ...paysPayout.voucher, payee: stranger.address } }, CHAIN, ESCROW)).not.toBe(buyer.address);
+    for (const wrong of [await voucher(buyer), await voucher(buyer, { payee: provider.address }), await voucher(buyer, { payee: stranger.address })]) {
+      expect(why(wrong, { payee: payout })).toMatchObject({ kind: 'wrong-payee', why: expect.stringContaining(`not the payout address ${payout}`) });
+    }
+    expect(why(await voucher(buyer), { payee: payout })!.why).toMatch(/this machine's own address/);
+    // No payout address: a v1 voucher or one naming this wallet pays it; one naming anyone else does not.
+    for (const ok of [await voucher(buyer), await voucher(buyer, { payee: provider.address })]) expect(why(ok)).toBeNull();
+    expect(why(paysPayout)).toMatchObject({ kind: 'wrong-payee', why: expect.stringMatching(/no payout address is set here/) });
   });
 
   it('refuses a counterfeit: a random key that names itself the buyer (signature good, wrong channel)', async () => {

@@ -7,7 +7,7 @@ import { serviceApplyConfigCommand, serviceCheckConfigCommand, serviceInstallCom
 import { loadPolicy } from '../../../runtime/policy/load.js';
 import { parseStudioConfig, policyFileText } from '../../../runtime/policy/studio-config.js';
 import { effectiveSection } from '../../../runtime/settings/effective.js';
-import { PAYOUT_FILE, studioConfigSteps } from '../../../runtime/service/config-plan.js';
+import { OLD_PAYOUT_FILE, studioConfigSteps } from '../../../runtime/service/config-plan.js';
 import { describeStep } from '../../../runtime/service/plan.js';
 import { runPlan } from '../../../runtime/service/run-plan.js';
 
@@ -42,11 +42,11 @@ function expectInvalid(value: unknown, message: RegExp) {
 }
 
 describe('the studio config (pure)', () => {
-  it('is the policy file plus wallet.payoutAddress: the policy part is written as is, and the agent reads it as the admin policy', () => {
+  it('is the policy file, its wallet.payoutAddress written as the locked mandatory.payout.address; the agent reads it as the admin policy', () => {
     const r = parseStudioConfig(JSON.stringify(studio));
     if (!r.ok) throw new Error(r.message);
     const { wallet: _wallet, ...policy } = studio;
-    expect(r.policy).toEqual(policy);
+    expect(r.policy).toEqual({ ...policy, mandatory: { ...policy.mandatory, payout: { address: PAYOUT } } });
     expect(r.payoutAddress).toBe(PAYOUT);
     const dir = tempRoot();
     fs.writeFileSync(path.join(dir, 'policy.json'), policyFileText(r.policy));
@@ -56,8 +56,12 @@ describe('the studio config (pure)', () => {
     expect(market).toMatchObject({ ok: true, value: { url: 'wss://market.example.com/ws', demo: false, minPricePerGpuHour: '400000000000000000', minPricePerJobHour: '1' } });
     expect((market as { locked: string[] }).locked).toEqual(expect.arrayContaining(['market.url', 'market.minPricePerGpuHour']));
     expect(effectiveSection('images', { budgetGiB: 10 }, loaded)).toMatchObject({ ok: true, value: { budgetGiB: 200, minFreeGiB: 50 }, locked: ['images.budgetGiB', 'images.minFreeGiB'] });
+    // The owner's own payout address gives way to the room's, which is locked.
+    expect(effectiveSection('payout', { address: '0x' + '77'.repeat(20) }, loaded)).toMatchObject({ ok: true, value: { address: PAYOUT }, locked: ['payout.address'] });
     // Without a payout address (or anything else) it is just a policy file.
-    expect(parseStudioConfig('{}')).toEqual({ ok: true, policy: {}, payoutAddress: null });
+    expect(parseStudioConfig('{}')).toEqual({ ok: true, policy: {}, payoutAddress: null, shorthand: false });
+    // Written directly in the policy, it is the same; named twice, differently, it is refused.
+    expect(parseStudioConfig(JSON.stringify({ mandatory: { payout: { address: PAYOUT } } }))).toMatchObject({ ok: true, payoutAddress: PAYOUT, shorthand: false });
   });
 
   it('a bad file gets an error naming the field', () => {
@@ -69,6 +73,7 @@ describe('the studio config (pure)', () => {
     expectInvalid({ ...studio, source: { url: 'https://it.example.com/p.json', signer: '0x12' } }, /source\.signer: must be an Ethereum address/);
     expectInvalid({ ...studio, wallet: { payoutAddress: 'alice' } }, /wallet\.payoutAddress: /);
     expectInvalid({ ...studio, wallet: { payout: PAYOUT } }, /wallet: .*payout/);
+    expectInvalid({ ...studio, mandatory: { payout: { address: '0x' + '99'.repeat(20) } } }, /name different payout addresses/);
     expectInvalid([], /\(the whole file\)/);
   });
 
@@ -87,7 +92,7 @@ describe('installing the studio config (into a temporary root)', () => {
     print: () => {},
   };
 
-  it('writes the policy (0644) in a root-owned folder (0755) and the payout address beside it; a later config without one removes it', () => {
+  it('writes the policy (0644) in a root-owned folder (0755), the payout address in it, and removes the payout file of an earlier version', () => {
     const root = tempRoot();
     const policyFile = path.join(root, 'etc', 'offshift', 'policy.json');
     const r = parseStudioConfig(JSON.stringify(studio));
@@ -96,19 +101,21 @@ describe('installing the studio config (into a temporary root)', () => {
     expect(steps.map(describeStep)).toEqual([
       expect.stringContaining(`${path.dirname(policyFile)} owned by root:root, mode 755`),
       expect.stringContaining(`write ${policyFile} (mode 644)`),
-      expect.stringContaining(`write ${path.join(root, 'etc', 'offshift', PAYOUT_FILE)} (mode 644)`),
+      expect.stringContaining(path.join(root, 'etc', 'offshift', OLD_PAYOUT_FILE)),
     ]);
+    fs.mkdirSync(path.dirname(policyFile), { recursive: true });
+    fs.writeFileSync(path.join(path.dirname(policyFile), OLD_PAYOUT_FILE), '{}');
     runPlan(steps, runner);
     expect(chowns).toEqual([`chown root:root ${path.dirname(policyFile)}`]);
     expect(fs.statSync(path.dirname(policyFile)).mode & 0o777).toBe(0o755);
     expect(fs.statSync(policyFile).mode & 0o777).toBe(0o644);
-    expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: studio.mandatory });
-    expect(JSON.parse(fs.readFileSync(path.join(path.dirname(policyFile), PAYOUT_FILE), 'utf8'))).toEqual({ wallet: { payoutAddress: PAYOUT } });
+    expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: { ...studio.mandatory, payout: { address: PAYOUT } } });
+    expect(fs.existsSync(path.join(path.dirname(policyFile), OLD_PAYOUT_FILE))).toBe(false);
 
     const again = parseStudioConfig(JSON.stringify({ mandatory: { images: { budgetGiB: 100 } } }));
     if (!again.ok) throw new Error(again.message);
     runPlan(studioConfigSteps(again, policyFile), runner);
-    expect(fs.existsSync(path.join(path.dirname(policyFile), PAYOUT_FILE))).toBe(false);
+    expect(fs.existsSync(path.join(path.dirname(policyFile), OLD_PAYOUT_FILE))).toBe(false);
     expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: { images: { budgetGiB: 100 } } });
   });
 });
@@ -131,7 +138,7 @@ describe('`offshift service install --config` (in process)', () => {
     const policyLine = lines.findIndex((l) => l.includes(`write ${policyFile}`));
     expect(policyLine).toBeGreaterThan(0);
     expect(policyLine).toBeLessThan(lines.findIndex((l) => l.includes('systemctl enable --now')));
-    expect(stdout).toContain(PAYOUT_FILE);
+    expect(stdout).toContain(OLD_PAYOUT_FILE);
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
   });
 
@@ -160,8 +167,8 @@ describe('`offshift service install --config` (in process)', () => {
     fs.writeFileSync(good, JSON.stringify(studio));
     const ok = await check(good);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain(`${good} is valid. Install it as ${policyFile} (without its \`wallet\` key)`);
-    expect(ok.stdout).toContain(`Its payout address ${PAYOUT} goes in ${path.join(root, 'etc', PAYOUT_FILE)}`);
+    expect(ok.stdout).toContain(`${good} is valid. Install it as ${policyFile}`);
+    expect(ok.stdout).toContain(`Every machine pays its earnings to ${PAYOUT} (mandatory.payout.address)`);
     // --as-policy (the file is to be the policy file itself): a `wallet` key would make the agent refuse it.
     await expect(check(good, '--as-policy')).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('is invalid as the policy file: wallet: ') });
     const { wallet: _w, ...policyOnly } = studio;
@@ -174,7 +181,7 @@ describe('`offshift service install --config` (in process)', () => {
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
   });
 
-  it('`service apply-config FILE` writes the policy and payout.json on any platform (no chown), and nothing for a bad file', async () => {
+  it('`service apply-config FILE` writes the policy, payout address included, on any platform (no chown), and nothing for a bad file', async () => {
     const root = tempRoot();
     const policyFile = path.join(root, 'ProgramData', 'Offshift', 'policy.json');
     const apply = async (file: string) => {
@@ -193,7 +200,6 @@ describe('`offshift service install --config` (in process)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`administrator's policy in ${policyFile}`);
     expect(fs.statSync(policyFile).mode & 0o777).toBe(0o644);
-    expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: studio.mandatory, source: studio.source });
-    expect(JSON.parse(fs.readFileSync(path.join(path.dirname(policyFile), PAYOUT_FILE), 'utf8'))).toEqual({ wallet: { payoutAddress: PAYOUT } });
+    expect(loadPolicy(policyFile)).toMatchObject({ state: 'ok', mandatory: { ...studio.mandatory, payout: { address: PAYOUT } }, source: studio.source });
   });
 });
