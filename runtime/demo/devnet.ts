@@ -129,13 +129,14 @@ export async function devnetFund(home: string, address: string, amounts: { eth?:
 }
 
 /** A voucher signed by the demo buyer: for demos and tests. */
-export async function devnetVoucher(home: string, v: { provider: string; job: string; cumulativeAmount: bigint; expiry?: number }): Promise<SignedVoucher> {
+export async function devnetVoucher(home: string, v: { provider: string; payee?: string; job: string; cumulativeAmount: bigint; expiry?: number }): Promise<SignedVoucher> {
   const info = readDevnet(home);
   if (!info) throw new AppError('devnet-down', 'There is no local chain yet. Start it with `offshift devnet up`.');
   const buyer = new Wallet(info.buyer.privateKey);
   return signVoucher(buyer, info.chainId, info.escrow, {
     buyer: buyer.address,
     provider: getAddress(v.provider),
+    ...(v.payee ? { payee: getAddress(v.payee.toLowerCase()) } : {}),
     jobId: toJobId(v.job),
     cumulativeAmount: v.cumulativeAmount.toString(),
     expiry: v.expiry ?? Math.floor(Date.now() / 1000) + 30 * 86_400,

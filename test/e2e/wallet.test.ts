@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Wallet } from 'ethers';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../runtime/chain/anvil.js';
@@ -108,6 +109,37 @@ describe.skipIf(!hasChromium)('Wallet and Earnings pages in Chromium against a r
     await page.getByTestId('withdraw-confirm').click();
     await expect.poll(() => page.getByTestId('wallet-notice').textContent(), { timeout: 20_000 }).toMatch(/Sent 2\.5 OFT/);
     await expect.poll(() => page.getByTestId('wallet-token-balance').textContent(), { timeout: 10_000 }).toMatch(/^40\s*OFT$/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('sends earnings to a payout address: set on the Wallet page, a voucher naming it is redeemed to it, and the earnings say where the money went', async () => {
+    const payout = Wallet.createRandom().address;
+    await page.getByRole('link', { name: 'Wallet' }).click();
+    await page.getByTestId('payout-address-input').fill(payout);
+    await page.getByRole('button', { name: 'Pay earnings there' }).click();
+    await expect.poll(() => page.getByTestId('payout-address-value').textContent(), { timeout: 10_000 }).toBe(payout);
+    expect(JSON.parse(await cli('wallet', 'settings', '--json')).payout).toEqual({ address: payout, locked: false, problem: null });
+
+    // A voucher paying this machine's own key is refused now; one naming the payout address is redeemed to it.
+    const own = path.join(home.home, 'voucher-own.json');
+    await cli('devnet', 'voucher', '--provider', address, '--job', 'e2e-job-2', '--amount', '7', '--out', own);
+    await page.getByTestId('wallet-voucher').fill(fs.readFileSync(own, 'utf8'));
+    await page.getByTestId('wallet-redeem-voucher').click();
+    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 20_000 }).toMatch(/this machine's own address .* not the payout address/);
+    const toPayout = path.join(home.home, 'voucher-payout.json');
+    await cli('devnet', 'voucher', '--provider', address, '--payee', payout, '--job', 'e2e-job-3', '--amount', '7', '--out', toPayout);
+    await page.getByTestId('wallet-voucher').fill(fs.readFileSync(toPayout, 'utf8'));
+    await page.getByTestId('wallet-redeem-voucher').click();
+    await expect.poll(() => page.getByTestId('wallet-notice').textContent(), { timeout: 20_000 }).toMatch(/Redeemed 7 OFT/);
+    // The machine's own balance did not move: the money went to the payout address.
+    expect(await page.getByTestId('wallet-token-balance').textContent()).toMatch(/^40\s*OFT$/);
+    await page.getByRole('link', { name: 'Earnings' }).click();
+    await expect.poll(() => page.locator(`[data-testid="earnings-paid-to"][title="${payout}"]`).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId('earnings-job-row').count()).toBe(2);
+
+    await page.getByRole('link', { name: 'Wallet' }).click();
+    await page.getByTestId('payout-address-clear').click();
+    await expect.poll(() => page.getByTestId('payout-address').textContent(), { timeout: 10_000 }).toContain("Earnings go to this machine's wallet");
     expect(pageErrors).toEqual([]);
   });
 });

@@ -157,12 +157,13 @@ export function EarningsPage() {
               <th className="num">Amount ({summary.tokenSymbol})</th>
               <th>Status</th>
               <th>Redeem transaction</th>
+              <th>Paid to</th>
             </tr>
           </thead>
           <tbody>
             {jobs.length === 0 ? (
               <tr>
-                <td colSpan={7} className="muted">No jobs paid yet.</td>
+                <td colSpan={8} className="muted">No jobs paid yet.</td>
               </tr>
             ) : (
               jobs.map((j) => (
@@ -176,6 +177,7 @@ export function EarningsPage() {
                     <span className={`pill pill-${j.status}`}>{j.status}</span>
                   </td>
                   <td className="mono" title={j.redeemTx ?? ''}>{j.redeemTx ? shortHash(j.redeemTx) : '—'}</td>
+                  <td className="mono" title={j.paidTo ?? "This machine's wallet"} data-testid="earnings-paid-to">{j.paidTo ? shortHash(j.paidTo) : 'this wallet'}</td>
                 </tr>
               ))
             )}

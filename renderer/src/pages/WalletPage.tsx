@@ -8,6 +8,7 @@ import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
 import { Stat } from '../components/Stat.js';
+import { PayoutAddress } from './PayoutAddress.js';
 import { useLiveRefresh } from '../components/useLiveRefresh.js';
 import type { WalletStatus } from '../../../runtime/wallet/schema.js';
 import { parseTokens, shortHash } from '../lib/money.js';
@@ -249,6 +250,9 @@ function WalletView({ status, refresh }: { status: WalletStatus; refresh: () => 
         <Stat label="Redeemed" value={t(status.redeemed)} unit={status.tokenSymbol} testId="wallet-redeemed" />
         <Stat label="Withdrawn" value={t(status.withdrawn)} unit={status.tokenSymbol} />
       </div>
+
+      <h3 className="section-title">Payout address</h3>
+      <PayoutAddress ownAddress={status.address} />
 
       {!status.unlocked ? (
         <Unlock onUnlocked={() => void refresh()} />

@@ -59,17 +59,19 @@ export const devnetFundCommand: CliCommand = {
 export const devnetVoucherCommand: CliCommand = {
   name: 'devnet voucher',
   summary: "Write a voucher signed by the local chain's demo buyer (for demos and tests).",
-  usage: 'devnet voucher --provider ADDRESS --job JOB --amount TOKENS [--expires-in SECONDS] [--out FILE] [--json]\n\nJOB is a bytes32 hex id, or any text (hashed). --amount is cumulative for the job. Prints the voucher without --out.',
+  usage: 'devnet voucher --provider ADDRESS --job JOB --amount TOKENS [--payee ADDRESS] [--expires-in SECONDS] [--out FILE] [--json]\n\nJOB is a bytes32 hex id, or any text (hashed). --amount is cumulative for the job. --payee: the payout address the voucher pays (else the provider). Prints the voucher without --out.',
   async run(args, io) {
     const provider = option(args, 'provider');
     const job = option(args, 'job');
     const amount = option(args, 'amount');
     if (!provider || !job || !amount) throw new AppError('usage', 'Give --provider ADDRESS --job JOB --amount TOKENS.');
     if (!/^0x[0-9a-fA-F]{40}$/.test(provider)) throw new AppError('usage', '--provider must be an address (0x and 40 hex digits).');
+    const payee = option(args, 'payee');
+    if (payee !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(payee)) throw new AppError('usage', '--payee must be an address (0x and 40 hex digits).');
     const home = resolveHome(io.env);
     if (!readDevnet(home)) throw new AppError('devnet-down', 'There is no local chain yet. Start it with `offshift devnet up`.');
     const expiresIn = numberOption(args, 'expires-in') ?? 30 * 86_400;
-    const signed = await devnetVoucher(home, { provider, job, cumulativeAmount: parseTokenAmount(amount, TOKEN_DECIMALS, '--amount'), expiry: Math.floor(Date.now() / 1000) + Math.floor(expiresIn) });
+    const signed = await devnetVoucher(home, { provider, payee, job, cumulativeAmount: parseTokenAmount(amount, TOKEN_DECIMALS, '--amount'), expiry: Math.floor(Date.now() / 1000) + Math.floor(expiresIn) });
     const out = option(args, 'out');
     const text = JSON.stringify(signed, null, 2) + '\n';
     if (out) {
