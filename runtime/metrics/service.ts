@@ -19,7 +19,7 @@ import { ReclaimWatch, type ReclaimInputs } from './reclaim.js';
 import { defaultMetricsSettings, type MetricsPatch, type MetricsSettings, type MetricsView } from './schema.js';
 import { scrapeConfig } from './scrape-config.js';
 import type { SnapshotSource } from './sources.js';
-import { writeTextfile } from './textfile.js';
+import { removeTextfile, writeTextfile } from './textfile.js';
 import { ensureToken, tokenPath } from './token.js';
 
 /** About a scrape interval: the textfile is as fresh as a 15 s scrape would be. */
@@ -90,12 +90,28 @@ export function createMetricsService(o: {
     return applying;
   }
 
+  /**
+   * The textfile this agent wrote last: removed when the setting moves or is turned off, and when
+   * the agent stops, so node_exporter never goes on exporting a state nobody updates.
+   */
+  let written: string | null = null;
+  function removeWritten(): void {
+    if (written === null) return;
+    removeTextfile(written, o.log);
+    written = null;
+  }
+
   async function tick(): Promise<void> {
     await apply();
-    const file = current().textfile;
+    const file = stopped ? null : current().textfile;
+    if (written !== null && written !== file) removeWritten();
     if (!file) return;
     try {
-      writeTextfile(file, await text());
+      const body = await text();
+      // Stopped meanwhile: the file was removed, and stays so.
+      if (stopped) return;
+      writeTextfile(file, body);
+      written = file;
       if (problem?.startsWith('The textfile')) problem = null;
     } catch (error) {
       problem = `The textfile ${file} could not be written: ${(error as Error).message}. Check that its folder exists and the agent may write there.`;
@@ -168,6 +184,7 @@ export function createMetricsService(o: {
       if (reclaimTimer) clearInterval(reclaimTimer);
       o.source.close();
       await applying;
+      removeWritten();
       await listener?.close();
       listener = null;
       listening = null;

@@ -4,8 +4,8 @@
  * - `offshift metrics config` with no agent running saves to the settings file;
  * - with an agent running, --listen opens the listener at once, makes the 0600 token file and
  *   prints a scrape config; --json gives the view; --off closes it;
- * - the node_exporter textfile the agent writes: whole, 0644, accepted by promtool; what --off
- *   does to it (the file is left where it is: the code never removes it);
+ * - the node_exporter textfile the agent writes: whole, 0644, accepted by promtool; moved, the
+ *   old one is removed; --off removes it (node_exporter must not go on exporting a stale state);
  * - `offshift fleet status --prometheus URL`: the table and --json for two scraped agents, a
  *   machine whose listener went off shown as down, and the errors for a missing or dead URL.
  */
@@ -168,6 +168,13 @@ describe.skipIf(!hasPrometheus || !fs.existsSync(CLI))('offshift metrics config 
     const back = cli(envA, 'metrics', 'config', '--textfile', textfile, '--json');
     expect(back.status).toBe(0);
     expect(JSON.parse(back.stdout)).toMatchObject({ problem: null, effective: { textfile } });
+    // Moved to another file: the old one goes, so node_exporter never reads two.
+    const moved = path.join(path.dirname(textfile), 'offshift-2.prom');
+    expect(cli(envA, 'metrics', 'config', '--textfile', moved).status).toBe(0);
+    await until('the moved textfile', () => fs.existsSync(moved), 10_000);
+    expect(fs.readdirSync(path.dirname(textfile))).toEqual(['offshift-2.prom']);
+    expect(cli(envA, 'metrics', 'config', '--textfile', textfile).status).toBe(0);
+    await until('the textfile back', () => fs.existsSync(textfile) && !fs.existsSync(moved), 10_000);
   });
 
   it('fleet status --prometheus lists both scraped agents, as a table and as JSON', async () => {
@@ -202,8 +209,8 @@ describe.skipIf(!hasPrometheus || !fs.existsSync(CLI))('offshift metrics config 
     expect(machines.find((m) => m.instance === addressB)).toMatchObject({ state: state![1], reason: state![2] });
   }, 60_000);
 
-  it('--off closes the listener (fleet status shows the machine down) and leaves the textfile where it is', async () => {
-    const before = fs.readFileSync(textfile, 'utf8');
+  it('--off closes the listener (fleet status shows the machine down) and removes the textfile', async () => {
+    expect(fs.existsSync(textfile)).toBe(true);
     const r = cli(envA, 'metrics', 'config', '--off');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -211,8 +218,9 @@ describe.skipIf(!hasPrometheus || !fs.existsSync(CLI))('offshift metrics config 
     expect(r.stdout).toMatch(/^Textfile: +off$/m);
     expect(r.stdout).not.toContain('scrape_configs:');
     await expect(fetch(`http://${addressA}/metrics`)).rejects.toThrow();
-    // The code never removes the textfile: turned off, it stays (no longer rewritten).
-    expect(fs.readFileSync(textfile, 'utf8')).toBe(before);
+    // Turned off, the textfile goes: node_exporter stops exporting a state nobody updates.
+    expect(fs.existsSync(textfile)).toBe(false);
+    expect(fs.readdirSync(path.dirname(textfile))).toEqual([]);
     const json = JSON.parse(cli(envA, 'metrics', 'config', '--json').stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ effective: { listen: null, textfile: null }, url: null, scrapeConfig: null });
     // The token stays for the next time it is turned on.
