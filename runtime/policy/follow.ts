@@ -9,7 +9,7 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { fetchPolicyDocument } from './fetch-document.js';
-import { readKeptPolicy, writeKeptPolicy } from './kept.js';
+import { readKeptPolicy, readPolicyChecks, writeKeptPolicy, writePolicyChecks } from './kept.js';
 import { describePolicy, optional } from './load.js';
 import { DEFAULT_POLICY_CHECK_SECONDS, type LoadedPolicy, type PolicyRefusal, type PolicySource, type PolicyStatusView, type SignedPolicyBody, type SignedPolicyDocument } from './schema.js';
 import { appliedPolicyVersion } from './version.js';
@@ -79,8 +79,8 @@ export function followPolicy(file: string, options: FollowOptions): PolicyFollow
     if (pinChanged) {
       applied = null;
       etag = null;
-      lastCheck = null;
-      lastRefusal = null;
+      // What was checked and refused before a restart, for this same pin.
+      ({ lastCheck, lastRefusal } = source ? readPolicyChecks(options.home, source) : { lastCheck: null, lastRefusal: null });
       const kept = source ? readKeptPolicy(options.home, source) : null;
       if (kept) {
         // Written only after it was verified; checked again once the verifier is loaded (start).
@@ -154,9 +154,20 @@ export function followPolicy(file: string, options: FollowOptions): PolicyFollow
     }
   };
 
+  /** The last check and refusal, on disk for `policy status` after a restart. Never throws. */
+  const persistChecks = () => {
+    if (!source) return;
+    try {
+      writePolicyChecks(options.home, source, { lastCheck, lastRefusal });
+    } catch (error) {
+      log.warn('the last policy check could not be recorded on disk', { error: (error as Error).message });
+    }
+  };
+
   const checkNow = (): Promise<void> => {
     inFlight ??= check().finally(() => {
       inFlight = null;
+      persistChecks();
     });
     return inFlight;
   };
@@ -172,6 +183,7 @@ export function followPolicy(file: string, options: FollowOptions): PolicyFollow
     applied = null;
     etag = null;
     refuse(now(), `the policy kept on disk fails verification (${verdict.why}); using the local file until a good one is served`, verdict.version);
+    persistChecks();
     refresh();
   };
 

@@ -79,4 +79,27 @@ describe('following a signed policy URL', () => {
     follower = followPolicy(file, { home, fetchImpl: down });
     expect(follower.status()).toMatchObject({ source: 'url', signer: other.address, version: null });
   });
+
+  it('the last check and the last refusal survive a restart (for the same pin), and say when they happened', async () => {
+    const file = path.join(home, 'policy.json');
+    fs.writeFileSync(file, JSON.stringify({ source: { url, signer: admin.address } }));
+    // Served by someone else's key: refused, and nothing applied.
+    const forged = await document(7);
+    forged.signature = await other.signMessage(canonicalJson(forged.policy));
+    follower = followPolicy(file, { home, fetchImpl: fakeServer(forged).fetchImpl });
+    await follower.checkNow();
+    const refused = follower.status();
+    expect(refused.lastRefusal).toMatchObject({ version: 7, why: expect.stringMatching(/signed by/) as string });
+    follower.close();
+
+    // A restart with the network down: the refusal and the check are still what `policy status` shows.
+    follower = followPolicy(file, { home, fetchImpl: (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch });
+    expect(follower.status()).toMatchObject({ lastRefusal: refused.lastRefusal, lastCheck: refused.lastCheck, version: null });
+    follower.close();
+
+    // Another pin starts afresh.
+    fs.writeFileSync(file, JSON.stringify({ source: { url, signer: other.address } }));
+    follower = followPolicy(file, { home, fetchImpl: fakeServer(forged).fetchImpl });
+    expect(follower.status()).toMatchObject({ lastRefusal: null, lastCheck: null });
+  });
 });
