@@ -35,9 +35,9 @@ function readFirstLine(file: string): string | null {
   }
 }
 
-function run(cmd: string, args: string[]): Promise<string | null> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000, windowsHide: true }, (error, stdout) => resolve(error ? null : String(stdout)));
+    execFile(cmd, args, { timeout: 10_000, windowsHide: true, env }, (error, stdout) => resolve(error ? null : String(stdout)));
   });
 }
 
@@ -47,11 +47,11 @@ async function rawMachineId(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): 
   const file = env[MACHINE_ID_FILE_ENV];
   if (file && devOverridesAllowed(env)) return { id: readFirstLine(file), source: file };
   if (platform === 'darwin') {
-    const out = await run('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice']);
+    const out = await run('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice'], env);
     return { id: /"IOPlatformUUID"\s*=\s*"([^"]+)"/.exec(out ?? '')?.[1] ?? null, source: 'IOPlatformUUID' };
   }
   if (platform === 'win32') {
-    const out = await run('reg', ['query', 'HKLM\\SOFTWARE\\Microsoft\\Cryptography', '/v', 'MachineGuid']);
+    const out = await run('reg', ['query', 'HKLM\\SOFTWARE\\Microsoft\\Cryptography', '/v', 'MachineGuid'], env);
     return { id: /MachineGuid\s+REG_SZ\s+(\S+)/i.exec(out ?? '')?.[1] ?? null, source: 'MachineGuid' };
   }
   for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {

@@ -63,6 +63,47 @@ describe('the machine id', () => {
     const os = await readMachineFacts({ ...process.env, OFFSHIFT_MACHINE_ID_FILE: '', NODE_ENV: 'test' });
     if (fs.existsSync('/etc/machine-id') && fs.readFileSync('/etc/machine-id', 'utf8').trim()) expect(os.machineId).toBe(appSpecificId(fs.readFileSync('/etc/machine-id', 'utf8')));
   });
+
+  // The macOS and Windows readers, through the OS tools they run, faked at the outermost edge: an
+  // `ioreg` and a `reg` on PATH printing what those tools print (the formats of `ioreg -rd1 -c
+  // IOPlatformExpertDevice` and `reg query … /v MachineGuid`).
+  const IOREG = [
+    '+-o MacBookPro18,3  <class IOPlatformExpertDevice, id 0x100000202, registered, matched, active, busy 0 (138 ms), retain 37>',
+    '    {',
+    '      "IOPolledInterface" = "AppleARMWatchdogTimerHibernateHandler is not serializable"',
+    '      "model" = <"MacBookPro18,3">',
+    '      "IOPlatformUUID" = "3A6E1C2B-5F4D-5E8A-9B7C-0D1E2F3A4B5C"',
+    '      "IOPlatformSerialNumber" = "C02XXXXXXXXX"',
+    '      "IOBusyInterest" = "IOCommand is not serializable"',
+    '    }',
+    '',
+  ].join('\n');
+  const REG = ['', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography', '    MachineGuid    REG_SZ    6f1e5c2a-8d3b-4e7f-9a0c-1b2d3e4f5a6b', '', ''].join('\r\n');
+  function fakeTool(name: string, output: string, code = 0): NodeJS.ProcessEnv {
+    const bin = path.join(temp.home, `bin-${name}-${code}`);
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, `${name}.out`), output);
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "$@" > "${bin}/${name}.args"\ncat "${bin}/${name}.out"\nexit ${code}\n`, { mode: 0o755 });
+    return { PATH: `${bin}:/usr/bin:/bin`, OFFSHIFT_MACHINE_ID_FILE: '' };
+  }
+
+  it('on macOS is the IOPlatformUUID that ioreg prints, on Windows the MachineGuid that reg prints', async () => {
+    const mac = await readMachineFacts(fakeTool('ioreg', IOREG), 'darwin');
+    expect(mac).toMatchObject({ machineId: appSpecificId('3A6E1C2B-5F4D-5E8A-9B7C-0D1E2F3A4B5C'), source: 'IOPlatformUUID' });
+    expect(fs.readFileSync(path.join(temp.home, 'bin-ioreg-0', 'ioreg.args'), 'utf8').trim()).toBe('-rd1 -c IOPlatformExpertDevice');
+    const win = await readMachineFacts(fakeTool('reg', REG), 'win32');
+    expect(win).toMatchObject({ machineId: appSpecificId('6f1e5c2a-8d3b-4e7f-9a0c-1b2d3e4f5a6b'), source: 'MachineGuid' });
+    expect(fs.readFileSync(path.join(temp.home, 'bin-reg-0', 'reg.args'), 'utf8').trim()).toBe('query HKLM\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid');
+    // The id is case-blind: the same machine read as upper or lower case is one machine.
+    expect(appSpecificId('6F1E5C2A-8D3B-4E7F-9A0C-1B2D3E4F5A6B')).toBe(win.machineId);
+  });
+
+  it('a tool that fails, or prints no id, gives no machine id (the copy check is then skipped, and said)', async () => {
+    expect((await readMachineFacts(fakeTool('ioreg', IOREG, 1), 'darwin')).machineId).toBeNull();
+    expect((await readMachineFacts(fakeTool('ioreg', '+-o Root  <class IORegistryEntry>\n'), 'darwin')).machineId).toBeNull();
+    expect((await readMachineFacts(fakeTool('reg', 'ERROR: The system was unable to find the specified registry key or value.\r\n', 1), 'win32')).machineId).toBeNull();
+    expect((await readMachineFacts({ PATH: path.join(temp.home, 'empty'), OFFSHIFT_MACHINE_ID_FILE: '' }, 'win32')).machineId).toBeNull();
+  });
 });
 
 describe('the start’s check of a data folder', () => {
