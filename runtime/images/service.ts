@@ -22,6 +22,7 @@ import { BlobCache } from './blob-cache.js';
 import { pullVerified, RelayUnreachable, type PullOutcome, type PullTick } from './pull.js';
 import { PullRelay } from './relay.js';
 import { SharedPulls, type Inflight } from './shared-pulls.js';
+import { PROBE_MIN_MISSING_BYTES, probeRate } from './source-probe.js';
 import { parseImageRef, readManifest, type ImageRef, type ManifestFacts } from './registry.js';
 import type { ImagePull, ImageSettings, ImagesView, PruneResult } from './schema.js';
 import { ImageStore, type ImageRow } from './store.js';
@@ -49,6 +50,8 @@ export interface ImageServiceOptions {
   pruneIntervalMs?: number;
   /** Pull through the local relay (resumable layers; default: on Linux, where the engine shares this machine's loopback). */
   relay?: boolean;
+  /** A first pull from a source missing at least this many bytes measures it first (default PROBE_MIN_MISSING_BYTES; tests use small images). */
+  probeMinMissingBytes?: number;
 }
 
 /** Faster than this (800 Mbit/s: a LAN or this machine), a source is pulled from directly (fastSource). */
@@ -163,6 +166,7 @@ export class ImageService {
     if (facts.mirrorProblem) this.o.log.warn('the registry mirror was not used', { ref: image.ref, problem: facts.mirrorProblem });
     let host = facts.source === 'mirror' ? facts.pullRef.slice(0, facts.pullRef.indexOf('/')) : image.registry;
     let viaRelay = this.relayUsable && !this.fastSource(host);
+    if (viaRelay && !this.measured(host) && verdict.need.missingBytes >= (this.o.probeMinMissingBytes ?? PROBE_MIN_MISSING_BYTES)) viaRelay = !(await this.probedFast(image, facts, picture, p.controller.signal, host));
     this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes, via: viaRelay ? 'relay' : 'engine' });
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
@@ -403,6 +407,26 @@ export class ImageService {
    */
   private fastSource(host: string): boolean {
     return (measuredRate(this.store.recentPullsFrom(host, MIN_MEASURED_PULL_BYTES, 5)) ?? 0) >= FAST_SOURCE_BYTES_PER_S;
+  }
+
+  private measured(host: string): boolean {
+    return measuredRate(this.store.recentPullsFrom(host, MIN_MEASURED_PULL_BYTES, 5)) !== null;
+  }
+
+  /**
+   * Before the first large pull from a source: its rate, on the first bytes of the largest layer
+   * the engine lacks (source-probe.ts). Fast: true, and those bytes leave the cache (the engine
+   * fetches the layer itself); slow: they stay, and the pull through the cache resumes them.
+   */
+  private async probedFast(image: ImageRef, facts: ManifestFacts, picture: EnginePicture, signal: AbortSignal, host: string): Promise<boolean> {
+    const lacking = facts.layers.filter((l) => !picture.layers.has(l.diffId) && !this.cache.has(l.digest));
+    const largest = lacking.reduce<(typeof lacking)[number] | null>((best, l) => (best === null || l.sizeBytes > best.sizeBytes ? l : best), null);
+    if (!largest) return false;
+    const rate = await probeRate(this.cache, largest, facts.openBlob, signal, this.now);
+    const fast = rate !== null && rate >= FAST_SOURCE_BYTES_PER_S;
+    if (fast) this.cache.remove(largest.digest);
+    this.o.log.info('measured a source before its first large pull', { ref: image.ref, host, bytesPerSecond: rate === null ? null : Math.round(rate), via: fast ? 'engine' : 'relay' });
+    return fast;
   }
 
   downloadRate(): number | null {

@@ -33,10 +33,18 @@ export function payoutAddressOrThrow(src: PayoutSource): string | null {
 
 /** Sets (or, with null, clears) the payout address; refused when the administrator set it. */
 export function setPayout(src: PayoutSource, address: string | null): PayoutView {
-  const patch = { address: address === null ? null : getAddress(address) };
+  const patch = { address: address === null ? null : checksummed(address) };
   const policy = src.policy();
   const e = effectiveSection('payout', src.store.section('payout').patch, policy);
   checkSectionPatch('payout', patch, e.ok ? e.value : defaultPayoutSettings, e, policy);
   src.store.update('payout', patch);
   return readPayout(src);
+}
+
+function checksummed(address: string): string {
+  try {
+    return getAddress(address);
+  } catch {
+    throw new AppError('invalid-input', `The payout address ${address} is not a valid address: its mixed case does not match its checksum (a typo?). Check it, or write it all in lower case.`);
+  }
 }

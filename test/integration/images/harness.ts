@@ -32,7 +32,7 @@ export interface ImagesHarness {
   cleanup(): Promise<void>;
 }
 
-export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: { relay?: boolean; home?: string } = {}): ImagesHarness {
+export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: { relay?: boolean; home?: string; probeMinMissingBytes?: number } = {}): ImagesHarness {
   // Over a given data folder: another agent on the same folder (a restart); it is the caller's to remove.
   const { home, cleanup } = extra.home ? { home: extra.home, cleanup: () => {} } : makeTempHome('offshift-images-');
   const db = openDatabase(path.join(home, DATABASE_FILE));
@@ -44,7 +44,7 @@ export function makeImagesHarness(settings: Partial<ImageSettings> = {}, extra: 
     logs.push(JSON.parse(line) as Record<string, unknown>);
     if (process.env.IMAGES_TEST_LOG) process.stderr.write(line);
   };
-  const images = new ImageService({ home, db, docker, log: createLogger(write, 'info'), settings: () => current, inUse: () => runner?.imagesInUse() ?? [], relay: extra.relay });
+  const images = new ImageService({ home, db, docker, log: createLogger(write, 'info'), settings: () => current, inUse: () => runner?.imagesInUse() ?? [], relay: extra.relay, probeMinMissingBytes: extra.probeMinMissingBytes });
   runner = new JobRunner({ db, docker, home, graceMs: 500, images, listGpus: async () => [] });
   return {
     home,

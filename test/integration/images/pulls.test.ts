@@ -141,6 +141,36 @@ describe.skipIf(skipReason !== null)('image pulls', () => {
     expect(via().at(-1)).toBe('relay');
   }, 60_000);
 
+  it('measures a source before its first large pull: on loopback the engine pulls it directly; behind a slow link the cache does, and the probed bytes are not fetched twice', async () => {
+    // A 48 MB layer: the probe takes its first 32 MiB (or 2 s), then the pull decides.
+    const local = await push('pulls/probe-local', [48 * MB]);
+    const remote = await push('pulls/probe-remote', [40 * MB]);
+    const h = harness({ budgetGiB: 1 }, { probeMinMissingBytes: 16 * MB });
+    const probes = () => h.logs.filter((l) => l.msg === 'measured a source before its first large pull');
+    const via = () => h.logs.filter((l) => l.msg === 'pulling an image').map((l) => l.via);
+    expect((await h.runner.wait((await h.runner.submit({ image: local.ref, command: ['sh', '-c', 'exit 0'] })).id)).state).toBe('succeeded');
+    const rate = probes()[0]!.bytesPerSecond as number;
+    console.log(`[images] the registry on loopback probed at ${(rate / 1e6).toFixed(0)} MB/s`);
+    // The pull goes where the probe said, from the first pull on (before the probe, it always went through the cache).
+    expect(via()).toEqual([rate >= 100e6 ? 'engine' : 'relay']);
+    expect(h.images.cache.totalBytes()).toBe(0);
+
+    const link = await startSlowLink(origin, 16 * MB);
+    links.push(link);
+    const before = origin.servedBlobBytes(remote.repository);
+    expect((await h.runner.wait((await h.runner.submit({ image: `${link.host}/${remote.repository}@${remote.digest}`, command: ['sh', '-c', 'exit 0'] })).id)).state).toBe('succeeded');
+    expect(probes()[1]).toMatchObject({ via: 'relay' });
+    expect(probes()[1]!.bytesPerSecond as number).toBeLessThan(40e6);
+    expect(via().at(-1)).toBe('relay');
+    // The probe's bytes were the pull's first: the layer was asked for whole once (the probe), then
+    // from where the probe stopped (a Range request, 206), never from the start again.
+    const big = remote.layers.reduce((a, b) => (b.size > a.size ? b : a));
+    const asked = origin.requests().filter((r) => r.method === 'GET' && r.uri.endsWith(`/blobs/${big.digest}`) && r.status !== 404);
+    expect(asked.map((r) => r.status)).toEqual([200, 206]);
+    expect(asked[1]!.bytes).toBeLessThan(big.size - MB);
+    expect(origin.servedBlobBytes(remote.repository) - before).toBeGreaterThan(0);
+  }, 90_000);
+
   it('an agent stopped mid-pull keeps what it fetched, and its next start fetches only the rest', async () => {
     const image = await push('pulls/restart', [40 * MB]);
     const link = await startSlowLink(origin, 16 * MB);

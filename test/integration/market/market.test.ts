@@ -82,10 +82,10 @@ describe('market: sign-in and version', () => {
 
   it('refuses an unsupported version, naming the ones it speaks', async () => {
     const peer = await RawPeer.open(m.url + PATHS.buyer);
-    peer.send({ type: 'hello', versions: [3, 4], role: 'buyer', agent: 't' });
+    peer.send({ type: 'hello', versions: [4, 5], role: 'buyer', agent: 't' });
     const e = await peer.next();
     expect(e).toMatchObject({ type: 'error', code: 'unsupported-version' });
-    expect(e.message).toMatch(/versions 1, 2\b/);
+    expect(e.message).toMatch(/versions 1, 2, 3\b/);
     await peer.waitClose();
   });
 

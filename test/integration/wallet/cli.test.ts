@@ -98,7 +98,7 @@ describe('offshift devnet / wallet / earnings', () => {
     expect((await cli('earnings', 'export', '--out', out)).code).toBe(0);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/,13,OFT,redeemed,0x[0-9a-f]{64}$/);
+    expect(lines[1]).toMatch(/,13,OFT,redeemed,0x[0-9a-f]{64},$/);
   });
 
   it('wallet withdraw shows the fee and needs --yes without a terminal', async () => {

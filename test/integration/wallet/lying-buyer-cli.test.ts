@@ -86,7 +86,7 @@ describe('earnings after a lying buyer, read from the CLI', () => {
     expect(exported.code).toBe(0);
     const rows = exported.stdout.trim().split('\n').slice(1);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.split(',')).toEqual([expect.any(String), toJobId(job), '', '', '', '12', 'OFT', 'redeemable', '']);
+    expect(rows[0]!.split(',')).toEqual([expect.any(String), toJobId(job), '', '', '', '12', 'OFT', 'redeemable', '', '']);
     expect(exported.stdout).not.toContain(toJobId(neverRan));
   }, 60_000);
 });

@@ -28,6 +28,10 @@ describe('the payout address setting', () => {
     expect(JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')).payout).toEqual({ address });
     expect(payoutAddressOrThrow(src)).toBe(address);
     expect(setPayout(src, null).address).toBeNull();
+    // A typo in a checksummed address is caught, not stored.
+    const typo = address.slice(0, 2) + [...address.slice(2)].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+    if (/[a-f]/.test(address.slice(2)) && /[A-F]/.test(address.slice(2))) expect(() => setPayout(src, typo)).toThrow(/does not match its checksum/);
+    expect(readPayout(src).address).toBeNull();
   });
 
   it("an administrator's mandatory payout address wins, is locked, and a change is refused naming the policy", () => {
