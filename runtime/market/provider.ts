@@ -128,6 +128,9 @@ export class MarketProvider {
   }
 
   private linkChanged(state: LinkState, reason: string, nextRetryAt: number | null): void {
+    // A new state of the connection replaces what the payout address said of the last one.
+    this.payoutNote = null;
+    if (state === 'connected') this.connectedReason = reason;
     if (state !== 'connected' && this.welcome) {
       this.welcome = null;
       this.lastAd = '';
@@ -165,13 +168,24 @@ export class MarketProvider {
         null,
       );
     }
-    const payout = this.payout();
-    if (payout.address && w.revision < PAYEE_REVISION) this.d.onLink('refused', payoutUnsupported(payout.address, w.revision), null);
     this.welcome = w;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
     this.jobs.reconnected();
     void this.advertise();
+  }
+
+  /** Why no work is taken for the payout address (unreadable, or a market before revision 3), as the link's state; null: nothing to say. */
+  private payoutNote: string | null = null;
+  private connectedReason = 'Connected to the market.';
+
+  /** The link says why no work comes while the payout address cannot be honoured, and goes back to connected once it can. */
+  private sayPayout(payout: { address: string | null; problem: string | null }): void {
+    if (!this.welcome) return;
+    const note = payout.problem ?? (payout.address && this.revision < PAYEE_REVISION ? payoutUnsupported(payout.address, this.revision) : null);
+    if (note === this.payoutNote) return;
+    this.payoutNote = note;
+    this.d.onLink(note ? 'refused' : 'connected', note ?? this.connectedReason, null);
   }
 
   /** The payout address now, or why it cannot be read (then no work is taken: nobody could say where its pay goes). */
@@ -188,6 +202,7 @@ export class MarketProvider {
     const settings = this.d.settings();
     const payout = this.payout();
     const a = payoutAvailability(this.d.availability(), payout, this.revision);
+    this.sayPayout(payout);
     const [gpus, capacity] = await Promise.all([this.d.listGpus(), this.d.runner.capacity()]);
     const net = this.network;
     const ad = buildAdvertisement({

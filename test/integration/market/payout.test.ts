@@ -78,6 +78,8 @@ describe.skipIf(skip !== null)('the payout address with real parts', () => {
       const ad = m.market.providersView().find((x) => x.address === p.address)?.ad;
       return ad?.availability.state === 'paused' && /payout address .* revision 2/.test(ad.availability.reason);
     }, 10_000);
+    const status = await p.agent.client().call('market.status', {});
+    expect(status).toMatchObject({ state: 'refused', reason: expect.stringMatching(/^Earnings go to the payout address .* revision 2, which cannot name a payee/) as string });
     const b = await buyer(m.url);
     const handle = await b.submit(job(3), { outputDir: null });
     await new Promise((r) => setTimeout(r, 2000));
@@ -86,6 +88,7 @@ describe.skipIf(skip !== null)('the payout address with real parts', () => {
     // Clearing the payout address takes work from it again.
     await p.agent.client().call('wallet.settings', { payoutAddress: null });
     expect((await handle.result).state).toBe('succeeded');
+    expect(await p.agent.client().call('market.status', {})).toMatchObject({ state: 'connected' });
   }, 120_000);
 
   it("refuses every voucher that does not pay the payout address, even one a market relays paying the machine's own key; counts the one that does", async () => {
