@@ -59,6 +59,8 @@ export const walletStatusSchema = z.object({
   chainError: z.string().nullable(),
   /** Why this machine's wallet is not the one its data folder was copied with (a cloned disk), else null. */
   identityNote: z.string().nullable().optional(),
+  /** Where redeemed earnings go (the payout address), and whether the administrator set it. */
+  payout: payoutViewSchema.optional(),
 });
 export type WalletStatus = z.infer<typeof walletStatusSchema>;
 

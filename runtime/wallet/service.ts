@@ -292,6 +292,7 @@ export class WalletService {
       autoRedeemThreshold: settings?.autoRedeemThreshold ?? null,
       chainError: chainErrorText,
       identityNote: this.identityNote(),
+      payout: readPayout(this.payoutSource()),
     };
     let provider: JsonRpcProvider | undefined;
     try {

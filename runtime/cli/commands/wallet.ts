@@ -84,6 +84,7 @@ export const walletStatusCommand: CliCommand = {
           `Redeemable:  ${t(s.redeemable)}`,
           `Redeemed:    ${t(s.redeemed)}`,
           `Withdrawn:   ${t(s.withdrawn)}`,
+          ...(s.payout ? [`Payout:      ${describePayout(s.payout, s.address)}`] : []),
           ...(s.chainError ? [`Chain:       ${s.chainError}`] : []),
         ].join('\n') + '\n',
       );
