@@ -34,15 +34,10 @@ export function isContract(file) {
 
 /**
  * The imports that go up a floor on purpose, each with its reason (docs/architecture.md says
- * more). `from` and `to` are files without extension.
+ * more). `from` and `to` are files without extension. None now: the market link's last three
+ * (the agent's state, the demo network, the demo password) are declared on its side or handed in.
  */
-export const upwardExceptions = [
-  // Debts, not decisions (docs/architecture.md, "Known debts"): the provider's market link is
-  // handed the agent's state and the demo network, typed where they are implemented.
-  { from: 'runtime/market/service', to: 'runtime/agent/state' },
-  { from: 'runtime/market/service', to: 'runtime/demo/lazy' },
-  { from: 'runtime/market/service', to: 'runtime/demo/paths' },
-];
+export const upwardExceptions = [];
 
 /**
  * The three parties meet only in protocol/: the reference market and the buyer never import

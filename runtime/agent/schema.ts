@@ -14,6 +14,19 @@ export const agentStateSchema = z.object({
 export type AgentState = z.infer<typeof agentStateSchema>;
 export type AgentStateName = z.infer<typeof agentStateNameSchema>;
 
+/** What the agent's state is worked out from (agent/state.ts); the market link reads it too. */
+export interface StateInputs {
+  started: boolean;
+  /** A condition that stops all work, with its reason (e.g. `docker-unreachable`). */
+  fatal: { reason: string; detail: string } | null;
+  gpuCount: number;
+  /** The availability decision (schedule, idle, games, heat…); null before the first one. */
+  availability: { run: boolean; reason: string; detail: string } | null;
+  /** A pause the owner asked for. */
+  manualPause: { detail: string } | null;
+  runningJobs: number;
+}
+
 export const noticeSchema = z.object({
   level: z.enum(['info', 'warn', 'error']),
   title: z.string(),

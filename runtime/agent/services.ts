@@ -7,6 +7,7 @@
 import { EventBus } from '../api/events.js';
 import { createBenchService, type BenchService } from '../bench/service.js';
 import { createDemoNetwork } from '../demo/lazy.js';
+import { readDemoPassword } from '../demo/paths.js';
 import { createDesktopService, type DesktopService } from '../desktop/service.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { createGpuService, type GpuService } from '../gpu/service.js';
@@ -105,6 +106,7 @@ export function createAgentServices(w: Wiring): AgentServices {
     agentState: () => ({ value: state.value, snapshot: state.snapshot }),
     money,
     passwordFile: options.market?.passwordFile,
+    demoPassword: () => readDemoPassword(options.home),
     scores: () => scoresByGpu(options.home, log),
     suggestPrice: suggestedPrice,
     demo,

@@ -1,17 +1,7 @@
-import type { AgentState, AgentStateName } from './schema.js';
+import type { AgentState, AgentStateName, StateInputs } from './schema.js';
 
-/** What the agent's state is derived from. Capabilities add inputs; precedence lives here. */
-export interface StateInputs {
-  started: boolean;
-  /** A condition that stops all work, with its reason (e.g. `docker-unreachable`). */
-  fatal: { reason: string; detail: string } | null;
-  gpuCount: number;
-  /** The availability decision (schedule, idle, games, heat…); null before the first one. */
-  availability: { run: boolean; reason: string; detail: string } | null;
-  /** A pause the owner asked for. */
-  manualPause: { detail: string } | null;
-  runningJobs: number;
-}
+/** What the agent's state is derived from (declared with the schema), and its precedence. */
+export type { StateInputs } from './schema.js';
 
 export const initialStateInputs: StateInputs = {
   started: false,

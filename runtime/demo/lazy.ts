@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { DEMO_DIR, folderId } from './paths.js';
-import type { MoneyService } from '../wallet/money.js';
+import type { DemoNetwork } from '../market/demo-network.js';
 
 /**
  * How long the agent's stop waits for the detached `demo serve` to end on SIGTERM before SIGKILL
@@ -18,22 +18,7 @@ const SERVE_STOP_WAIT_MS = 1500;
 /** How long the agent's stop waits for the in-process market and buyer to close. */
 const STOP_WAIT_MS = 2000;
 
-export interface DemoNetwork {
-  /** Starts what is not running yet; resolves with the demo market's URL. */
-  up(): Promise<string>;
-  createDemoWallet(money: MoneyService): Promise<void>;
-  /**
-   * Whether the demo buyer sends GPU jobs too, and why not (demo/demo.json, written by the running
-   * network: gpu-jobs.ts). Null until the buyer has decided, or when demo.json cannot be read.
-   */
-  jobs(): { gpu: boolean; reason: string } | null;
-  fund(address: string): Promise<void>;
-  /**
-   * Stops the demo network this agent owns: the market and buyer inside this process (the desktop
-   * app), or the detached process; and the local chain. Quick: it never waits for a job.
-   */
-  stop(): Promise<void>;
-}
+export type { DemoNetwork } from '../market/demo-network.js';
 
 /**
  * The packaged desktop app cannot start a second Node from its own binary (the runAsNode fuse is

@@ -6,8 +6,7 @@
  */
 import type { Handlers } from '../api/contract.js';
 import type { EventBus } from '../api/events.js';
-import type { StateInputs } from '../agent/state.js';
-import type { AgentState } from '../agent/schema.js';
+import type { AgentState, StateInputs } from '../agent/schema.js';
 import type { Gpu } from '../gpu/schema.js';
 import type { ImageService } from '../images/service.js';
 import type { JobRunner } from '../jobs/runner.js';
@@ -19,8 +18,7 @@ import type { LazyMoney } from '../wallet/lazy-money.js';
 import type { MoneyService } from '../wallet/money.js';
 import { VERSION } from '../version.js';
 import { checkMarketUrl, type LinkState } from './connection.js';
-import type { DemoNetwork } from '../demo/lazy.js';
-import { readDemoPassword } from '../demo/paths.js';
+import type { DemoNetwork } from './demo-network.js';
 import type { MarketProvider } from './provider.js';
 import type { ConnectionState, MarketJobRecord, MarketStatus, OfferRecord } from './schema.js';
 import { defaultMarketSettings, type MarketPatch, type MarketSettings } from './settings.js';
@@ -47,6 +45,8 @@ export interface MarketServiceOptions {
   passwordFile?: string;
   /** Starts (or finds) the demo network and returns its market URL; null where no demo can run. */
   demo: DemoNetwork | null;
+  /** The password the demo gave the wallet it made, if it made one (the data folder's demo password file). */
+  demoPassword?: () => string | null;
   /** Benchmark scores by GPU key, when a benchmark has run. */
   scores?: () => Promise<ReadonlyMap<string, number>>;
   /** Suggested price per GPU-hour (base units) and its basis, from the GPUs, their scores and recent offers' prices per GPU-hour. */
@@ -141,7 +141,7 @@ export function createMarketService(o: MarketServiceOptions): MarketService {
         o.log.warn('cannot read the wallet password file', { file: o.passwordFile, reason: (error as Error).message });
       }
     }
-    const demoPassword = readDemoPassword(o.home);
+    const demoPassword = o.demoPassword?.() ?? null;
     if (demoPassword) candidates.push(demoPassword);
     for (const password of candidates) {
       try {
