@@ -32,6 +32,7 @@ const parallelIntegration = [
   'faults/damaged-files',
   'bench/device-kit',
   'gpu/inventory',
+  'images/lying-registry',
   'market/fuzz',
   'market/provider-fuzz',
   'market/replace',

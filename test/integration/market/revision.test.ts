@@ -12,6 +12,7 @@ import { startMarket, type MarketOptions, type RunningMarket } from '../../../ma
 import { silentLogger } from '../../../runtime/log.js';
 import type { Msg } from './peer.js';
 import { RevisionProvider, signInAt, v1Refusal } from './revision-peers.js';
+import { until } from '../../helpers/until.js';
 
 const chainId = 31337;
 const escrow = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512';
@@ -206,5 +207,47 @@ describe('revision 3: the payout address', () => {
     const vouchers = p.seen.filter((x) => x.type === 'voucher').map((x) => (x.signed as { voucher: Record<string, unknown> }).voucher);
     expect(vouchers.length).toBeGreaterThan(0);
     for (const v of vouchers) expect(v).not.toHaveProperty('payee');
+  });
+});
+
+describe('a provider flooding pull progress', () => {
+  it('the buyer hears at most about two a second and always the last; the market keeps answering others meanwhile', async () => {
+    const m = await market();
+    const p = await provider(m, [1, 2, 3]);
+    const events: BuyerEvent[] = [];
+    const c = await buyer(m, events);
+    const handle = await c.submit(job(imageFields));
+    const offer = await p.nextOffer();
+    p.accept(offer.offer.offerId);
+    await p.peer.next('job-confirmed');
+    // Its best strategy to crowd the buyer out: 5,000 reports over about 3 s, in bursts of 100.
+    const total = 3 * GIB;
+    const started = Date.now();
+    const other = await buyer(m);
+    let answeredMs = -1;
+    for (let burst = 0; burst < 50; burst++) {
+      for (let i = 1; i <= 100; i++) p.pullProgress(offer.offer.jobId, Math.floor((total * (burst * 100 + i)) / 5001), total, 100e6);
+      // Meanwhile another buyer's submit is answered at once.
+      if (burst === 25) {
+        const askedAt = Date.now();
+        await other.submit(job({ command: ['other'] }));
+        answeredMs = Date.now() - askedAt;
+      }
+      await sleep(60);
+    }
+    p.pullProgress(offer.offer.jobId, total, total, 100e6);
+    await until('the last report relayed', () => events.some((e) => e.type === 'pull-progress' && e.bytes === total), 10_000);
+    const seconds = (Date.now() - started) / 1000;
+    const relayed = events.filter((e) => e.type === 'pull-progress');
+    console.log(`[revision] 5,001 pull reports in ${seconds.toFixed(1)} s: ${relayed.length} relayed to the buyer; another buyer's submit answered in ${answeredMs} ms`);
+    expect(relayed.length).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 2);
+    expect(relayed.length).toBeGreaterThanOrEqual(3); // paced, not silenced: the buyer still sees it move
+    expect(relayed.at(-1)).toMatchObject({ bytes: total, totalBytes: total });
+    expect(answeredMs).toBeGreaterThanOrEqual(0);
+    expect(answeredMs).toBeLessThan(2000);
+    p.peer.send({ type: 'job-started', jobId: offer.offer.jobId });
+    await p.report(offer.offer.jobId, 0, PRICE, true);
+    p.end(offer.offer.jobId, 0);
+    expect((await handle.result).state).toBe('succeeded');
   });
 });
