@@ -10,6 +10,7 @@ import { getAddress, Wallet } from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { withMachineLock } from '../storage/machine-lock.js';
 import { toJobId } from '../chain/job-id.js';
 import { localChainFile, localChainSchema, readLocalChainFile } from '../chain/local-chain.js';
 import { signVoucher } from '../wallet/voucher.js';
@@ -69,9 +70,12 @@ export async function devnetUp(home: string, options: { port?: number; env?: Nod
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The usual port, unless something else holds it (another chain, another data folder's devnet):
   // then a free one, remembered in devnet.json. An explicit --port is never changed.
-  let port = options.port ?? existing?.port ?? DEFAULT_DEVNET_PORT;
-  if (options.port === undefined && !(await portFree(port))) port = await freePort();
-  const anvil = await startAnvil({ port, chainId: DEFAULT_CHAIN_ID, detached: true, stateFile: path.join(dir, 'anvil-state.json'), logFile: path.join(dir, 'anvil.log'), env: options.env });
+  // Chosen and bound under a machine-wide lock: two agents starting at once would both find it free.
+  const anvil = await withMachineLock('devnet-port', async () => {
+    let port = options.port ?? existing?.port ?? DEFAULT_DEVNET_PORT;
+    if (options.port === undefined && !(await portFree(port))) port = await freePort();
+    return startAnvil({ port, chainId: DEFAULT_CHAIN_ID, detached: true, stateFile: path.join(dir, 'anvil-state.json'), logFile: path.join(dir, 'anvil.log'), env: options.env });
+  });
   const buyer = new Wallet(ANVIL_KEYS[1]);
   try {
     let info: DevnetInfo;

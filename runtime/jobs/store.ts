@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../storage/database.js';
 import { jobSpecSchema, jobSpecSummarySchema, jobUsageSchema, JOBS_PAGE, type Job, type JobSummary, type JobSpec, type JobState, type JobUsage } from './schema.js';
+import { prepared } from '../storage/prepared.js';
 
 interface JobRow {
   id: string;
@@ -50,36 +51,35 @@ export class JobStore {
 
   /** This data folder's agent identity, stamped on its containers (io.offshift.agent). */
   agentInstance(): string {
-    const row = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(INSTANCE_KEY) as { value: string } | undefined;
+    const row = prepared(this.db, 'SELECT value FROM kv WHERE key = ?').get(INSTANCE_KEY) as { value: string } | undefined;
     if (row) return row.value;
     const value = crypto.randomBytes(8).toString('hex');
-    this.db.prepare('INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)').run(INSTANCE_KEY, value);
-    return (this.db.prepare('SELECT value FROM kv WHERE key = ?').get(INSTANCE_KEY) as { value: string }).value;
+    prepared(this.db, 'INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)').run(INSTANCE_KEY, value);
+    return (prepared(this.db, 'SELECT value FROM kv WHERE key = ?').get(INSTANCE_KEY) as { value: string }).value;
   }
 
   insert(spec: JobSpec, gpuKeys: readonly string[], at: number, reason: string, detail: string): Job {
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO jobs (id, market_job_id, spec, state, reason, detail, state_changed_at, created_at)
-           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
-        )
-        .run(spec.id, spec.marketJobId ?? null, JSON.stringify(spec), reason, detail, at, at);
-      this.db.prepare('INSERT INTO job_events (job_id, at, state, reason, detail) VALUES (?, ?, ?, ?, ?)').run(spec.id, at, 'queued', reason, detail);
-      const insertGpu = this.db.prepare('INSERT INTO job_gpus (job_id, gpu_key) VALUES (?, ?)');
+      prepared(
+        this.db,
+        `INSERT INTO jobs (id, market_job_id, spec, state, reason, detail, state_changed_at, created_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      ).run(spec.id, spec.marketJobId ?? null, JSON.stringify(spec), reason, detail, at, at);
+      prepared(this.db, 'INSERT INTO job_events (job_id, at, state, reason, detail) VALUES (?, ?, ?, ?, ?)').run(spec.id, at, 'queued', reason, detail);
+      const insertGpu = prepared(this.db, 'INSERT INTO job_gpus (job_id, gpu_key) VALUES (?, ?)');
       for (const key of gpuKeys) insertGpu.run(spec.id, key);
     })();
     return this.get(spec.id)!;
   }
 
   exists(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(id) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM jobs WHERE id = ?').get(id) !== undefined;
   }
 
   transition(id: string, state: JobState, reason: string, detail: string, at: number, patch: JobPatch = {}): Job {
     this.db.transaction(() => {
-      this.db.prepare('UPDATE jobs SET state = ?, reason = ?, detail = ?, state_changed_at = ? WHERE id = ?').run(state, reason, detail, at, id);
-      this.db.prepare('INSERT INTO job_events (job_id, at, state, reason, detail) VALUES (?, ?, ?, ?, ?)').run(id, at, state, reason, detail);
+      prepared(this.db, 'UPDATE jobs SET state = ?, reason = ?, detail = ?, state_changed_at = ? WHERE id = ?').run(state, reason, detail, at, id);
+      prepared(this.db, 'INSERT INTO job_events (job_id, at, state, reason, detail) VALUES (?, ?, ?, ?, ?)').run(id, at, state, reason, detail);
       this.applyPatch(id, patch);
     })();
     return this.get(id)!;
@@ -105,21 +105,21 @@ export class JobStore {
     if (patch.logDroppedBytes !== undefined) add('log_dropped_bytes', patch.logDroppedBytes);
     if (patch.usage !== undefined) add('usage', JSON.stringify(patch.usage));
     if (!sets.length) return;
-    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    prepared(this.db, `UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
   }
 
   get(id: string): Job | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row ? this.toJob(row) : null;
   }
 
   containerId(id: string): string | null {
-    const row = this.db.prepare('SELECT container_id FROM jobs WHERE id = ?').get(id) as { container_id: string | null } | undefined;
+    const row = prepared(this.db, 'SELECT container_id FROM jobs WHERE id = ?').get(id) as { container_id: string | null } | undefined;
     return row?.container_id ?? null;
   }
 
   list(limit = 200): Job[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as JobRow[];
+    const rows = prepared(this.db, 'SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as JobRow[];
     return rows.map((r) => this.toJob(r));
   }
 
@@ -128,14 +128,13 @@ export class JobStore {
    * stay in the database (SQLite drops them before they reach JavaScript).
    */
   page(limit: number, offset: number): { jobs: JobSummary[]; total: number } {
-    const rows = this.db
-      .prepare(
-        `SELECT id, market_job_id, json_remove(spec, '$.command', '$.env') AS spec, state, reason, detail, state_changed_at, created_at,
-                started_at, ended_at, exit_code, oom_killed, log_dropped_bytes, usage
-         FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-      )
-      .all(limit, offset) as Omit<JobRow, 'log_tail' | 'container_id'>[];
-    const total = (this.db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    const rows = prepared(
+      this.db,
+      `SELECT id, market_job_id, json_remove(spec, '$.command', '$.env') AS spec, state, reason, detail, state_changed_at, created_at,
+              started_at, ended_at, exit_code, oom_killed, log_dropped_bytes, usage
+       FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+    ).all(limit, offset) as Omit<JobRow, 'log_tail' | 'container_id'>[];
+    const total = (prepared(this.db, 'SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
     return {
       total,
       jobs: rows.map(({ spec, ...row }) => {
@@ -148,14 +147,13 @@ export class JobStore {
 
   /** Jobs not in a final state: what recovery must account for. */
   unfinished(): Job[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM jobs WHERE state NOT IN ('succeeded','failed','cancelled','timed-out','preempted') ORDER BY created_at`)
+    const rows = prepared(this.db, `SELECT * FROM jobs WHERE state NOT IN ('succeeded','failed','cancelled','timed-out','preempted') ORDER BY created_at`)
       .all() as JobRow[];
     return rows.map((r) => this.toJob(r));
   }
 
   events(id: string): JobEventRow[] {
-    return this.db.prepare('SELECT at, state, reason, detail FROM job_events WHERE job_id = ? ORDER BY at, rowid').all(id) as JobEventRow[];
+    return prepared(this.db, 'SELECT at, state, reason, detail FROM job_events WHERE job_id = ? ORDER BY at, rowid').all(id) as JobEventRow[];
   }
 
   private toJob(row: JobRow): Job {
@@ -164,7 +162,7 @@ export class JobStore {
 
   /** Everything of a record but its spec and log tail. */
   private fields(row: Omit<JobRow, 'spec' | 'log_tail' | 'container_id'>): Omit<Job, 'spec' | 'logTail'> {
-    const gpus = (this.db.prepare('SELECT gpu_key FROM job_gpus WHERE job_id = ? ORDER BY rowid').all(row.id) as { gpu_key: string }[]).map((r) => r.gpu_key);
+    const gpus = (prepared(this.db, 'SELECT gpu_key FROM job_gpus WHERE job_id = ? ORDER BY rowid').all(row.id) as { gpu_key: string }[]).map((r) => r.gpu_key);
     return {
       id: row.id,
       marketJobId: row.market_job_id,

@@ -5,6 +5,7 @@
  */
 import type { Db } from '../storage/database.js';
 import type { OfferRecord } from './schema.js';
+import { prepared } from '../storage/prepared.js';
 
 export interface MarketJobRow {
   job_id: string;
@@ -54,102 +55,98 @@ export class MarketStore {
   // ── jobs ────────────────────────────────────────────────────────────────
 
   job(jobId: string): MarketJobRow | undefined {
-    return this.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
+    return prepared<[string], MarketJobRow>(this.db, 'SELECT * FROM market_jobs WHERE job_id = ?').get(jobId);
   }
 
   jobOfLocal(localJobId: string): MarketJobRow | undefined {
-    return this.db.prepare<[string], MarketJobRow>('SELECT * FROM market_jobs WHERE local_job_id = ?').get(localJobId);
+    return prepared<[string], MarketJobRow>(this.db, 'SELECT * FROM market_jobs WHERE local_job_id = ?').get(localJobId);
   }
 
   /** Whether this market job id was ever taken here (by any buyer). */
   hasJob(jobId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM market_jobs WHERE job_id = ?').get(jobId) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM market_jobs WHERE job_id = ?').get(jobId) !== undefined;
   }
 
   /** Jobs whose ending the market has not received yet (still running, or ended while unreachable). */
   undelivered(): MarketJobRow[] {
-    return this.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE final_sent = 0').all();
+    return prepared<[], MarketJobRow>(this.db, 'SELECT * FROM market_jobs WHERE final_sent = 0').all();
   }
 
   /** Jobs with no recorded end. */
   unended(): MarketJobRow[] {
-    return this.db.prepare<[], MarketJobRow>('SELECT * FROM market_jobs WHERE ended_at IS NULL').all();
+    return prepared<[], MarketJobRow>(this.db, 'SELECT * FROM market_jobs WHERE ended_at IS NULL').all();
   }
 
   /** Every job's buyer, by the market's job id. */
   buyers(): { job_id: string; buyer: string }[] {
-    return this.db.prepare<[], { job_id: string; buyer: string }>('SELECT job_id, buyer FROM market_jobs').all();
+    return prepared<[], { job_id: string; buyer: string }>(this.db, 'SELECT job_id, buyer FROM market_jobs').all();
   }
 
   /** A newly confirmed job; a job id is taken once, so this never replaces a row (it throws instead). */
   insertJob(row: MarketJobRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at, payee)
-         VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at, @payee)`,
-      )
-      .run({
-        job_id: row.job_id,
-        local_job_id: row.local_job_id,
-        market_url: row.market_url,
-        buyer: row.buyer,
-        price_per_hour: row.price_per_hour,
-        report_interval_s: row.report_interval_s,
-        chain_id: row.chain_id,
-        escrow: row.escrow,
-        accepted_at: row.accepted_at,
-        payee: row.payee ?? null,
-      });
+    prepared(
+      this.db,
+      `INSERT INTO market_jobs (job_id, local_job_id, market_url, buyer, price_per_hour, report_interval_s, chain_id, escrow, accepted_at, payee)
+       VALUES (@job_id, @local_job_id, @market_url, @buyer, @price_per_hour, @report_interval_s, @chain_id, @escrow, @accepted_at, @payee)`,
+    ).run({
+      job_id: row.job_id,
+      local_job_id: row.local_job_id,
+      market_url: row.market_url,
+      buyer: row.buyer,
+      price_per_hour: row.price_per_hour,
+      report_interval_s: row.report_interval_s,
+      chain_id: row.chain_id,
+      escrow: row.escrow,
+      accepted_at: row.accepted_at,
+      payee: row.payee ?? null,
+    });
   }
 
   setReported(jobId: string, seq: number, seconds: number): void {
-    this.db.prepare('UPDATE market_jobs SET report_seq = ?, reported_seconds = ? WHERE job_id = ?').run(seq, seconds, jobId);
+    prepared(this.db, 'UPDATE market_jobs SET report_seq = ?, reported_seconds = ? WHERE job_id = ?').run(seq, seconds, jobId);
   }
 
   /** A valid voucher: paid up to `upTo`, and no voucher problem any more. */
   setPaid(jobId: string, upTo: bigint, at: number): void {
-    this.db.prepare('UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), at, jobId);
+    prepared(this.db, 'UPDATE market_jobs SET paid_up_to = ?, last_voucher_at = ?, voucher_problem = NULL WHERE job_id = ?').run(upTo.toString(), at, jobId);
   }
 
   setVoucherProblem(jobId: string, problem: string): void {
-    this.db.prepare('UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(problem, jobId);
+    prepared(this.db, 'UPDATE market_jobs SET voucher_problem = ? WHERE job_id = ?').run(problem, jobId);
   }
 
   /** Recorded once: a later reading never replaces the first. */
   setChannelPaidBefore(jobId: string, amount: bigint): void {
-    this.db.prepare('UPDATE market_jobs SET channel_paid_before = ? WHERE job_id = ? AND channel_paid_before IS NULL').run(amount.toString(), jobId);
+    prepared(this.db, 'UPDATE market_jobs SET channel_paid_before = ? WHERE job_id = ? AND channel_paid_before IS NULL').run(amount.toString(), jobId);
   }
 
   /** `endReason` is the packed "reason\nexit code\ndetail" the ending is sent from. */
   recordEnd(jobId: string, end: { at: number; state: string; endReason: string; seconds: number }): void {
-    this.db
-      .prepare('UPDATE market_jobs SET ended_at = ?, end_state = ?, end_reason = ?, reported_seconds = max(reported_seconds, ?) WHERE job_id = ?')
+    prepared(this.db, 'UPDATE market_jobs SET ended_at = ?, end_state = ?, end_reason = ?, reported_seconds = max(reported_seconds, ?) WHERE job_id = ?')
       .run(end.at, end.state, end.endReason, end.seconds, jobId);
   }
 
   /** The market received the job's ending. */
   markEndingSent(jobId: string): void {
-    this.db.prepare('UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(jobId);
+    prepared(this.db, 'UPDATE market_jobs SET final_sent = 1 WHERE job_id = ?').run(jobId);
   }
 
   // ── offers ──────────────────────────────────────────────────────────────
 
   offerSeen(offerId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM market_offers WHERE offer_id = ?').get(offerId) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM market_offers WHERE offer_id = ?').get(offerId) !== undefined;
   }
 
   /** Keeps a decided offer (the first with its id stands), and only the newest MAX_OFFERS_KEPT. */
   recordOffer(o: OfferRecord): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    prepared(this.db, 'INSERT OR IGNORE INTO market_offers (offer_id, job_id, at, buyer, image, gpus, price_per_hour, max_duration_s, accepted, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(o.offerId, o.jobId, o.at, o.buyer, o.image, o.gpus, o.pricePerHour, o.maxDurationSeconds, o.accepted ? 1 : 0, o.reason, o.detail);
-    this.db.prepare(`DELETE FROM market_offers WHERE at < (SELECT at FROM market_offers ORDER BY at DESC LIMIT 1 OFFSET ${MAX_OFFERS_KEPT - 1})`).run();
+    prepared(this.db, `DELETE FROM market_offers WHERE at < (SELECT at FROM market_offers ORDER BY at DESC LIMIT 1 OFFSET ${MAX_OFFERS_KEPT - 1})`).run();
   }
 
   /** The newest decided offers, newest first. */
   recentOffers(limit = 50): OfferRecord[] {
-    return this.db
-      .prepare<[number], OfferRow>('SELECT * FROM market_offers ORDER BY at DESC LIMIT ?')
+    return prepared<[number], OfferRow>(this.db, 'SELECT * FROM market_offers ORDER BY at DESC LIMIT ?')
       .all(limit)
       .map((r) => ({
         offerId: r.offer_id,
@@ -168,8 +165,7 @@ export class MarketStore {
 
   /** Prices per GPU-hour of the newest offers for GPUs (base units). */
   recentGpuPrices(limit = 50): bigint[] {
-    return this.db
-      .prepare<[number], { price_per_hour: string; gpus: number }>('SELECT price_per_hour, gpus FROM market_offers WHERE gpus > 0 ORDER BY at DESC LIMIT ?')
+    return prepared<[number], { price_per_hour: string; gpus: number }>(this.db, 'SELECT price_per_hour, gpus FROM market_offers WHERE gpus > 0 ORDER BY at DESC LIMIT ?')
       .all(limit)
       .map((r) => BigInt(r.price_per_hour) / BigInt(r.gpus));
   }

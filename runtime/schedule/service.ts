@@ -15,7 +15,7 @@ import { deepMerge, isLocked, leafPaths } from '../settings/merge.js';
 import { settingsSections } from '../settings/sections.js';
 import { openSettingsStore, type SettingsStore } from '../settings/store.js';
 import type { JobControl } from './job-control.js';
-import { createAvailabilityLoop, type AvailabilityLoop } from './loop.js';
+import { cachedSystemTimeZone, createAvailabilityLoop, type AvailabilityLoop } from './loop.js';
 import { normalizeProcessName } from './process-match.js';
 import type { Decision, PolicyStatus, SchedulePatch, ScheduleView } from './schema.js';
 import { createBatterySource, type BatterySource } from './sources/battery.js';
@@ -24,7 +24,6 @@ import type { IdleSource } from './sources/idle.js';
 import { LogindIdleSource } from './sources/idle-logind.js';
 import { createOwnJobMatcher, listManagedContainerIds } from './sources/own-jobs.js';
 import { createProcessSource, type ProcessSource } from './sources/processes.js';
-import { systemTimeZone } from './windows.js';
 
 export interface ScheduleServiceOptions {
   home: string;
@@ -110,6 +109,8 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
   settings.onChange(() => loop.invalidate());
   let settingsPoll: NodeJS.Timeout | null = null;
 
+  // The market asks for the view at every offer: Intl is asked for the system's zone once a minute.
+  const systemZone = cachedSystemTimeZone();
   const view = (): ScheduleView => {
     const user = settings.section('schedule');
     const current = policy.current;
@@ -127,7 +128,7 @@ export function createScheduleService(options: ScheduleServiceOptions): Schedule
       policy: policyStatus(current),
       decision: loop.decision,
       notes,
-      timezone: effective.timezone ?? systemTimeZone(),
+      timezone: effective.timezone ?? systemZone(),
     };
   };
 
