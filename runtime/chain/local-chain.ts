@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { statCached } from '../storage/stat-cache.js';
 import { DEVNET_NETWORK, type NetworkConfig } from '../wallet/schema.js';
 
 export const LOCAL_CHAIN_FILE = 'devnet.json';
@@ -23,8 +24,16 @@ export function localChainFile(home: string): string {
   return path.join(home, LOCAL_CHAIN_FILE);
 }
 
-/** The file parsed by `schema`; null when there is none, a clear error when it is damaged. */
+const readers = new WeakMap<z.ZodType, (home: string) => unknown>();
+
+/** The file parsed by `schema`; null when there is none, a clear error when it is damaged (read again only once the file changed). */
 export function readLocalChainFile<T>(home: string, schema: z.ZodType<T>): T | null {
+  let read = readers.get(schema);
+  if (!read) readers.set(schema, (read = statCached(localChainFile, (h: string) => readLocalChainFileNow(h, schema), (v) => structuredClone(v))));
+  return read(home) as T | null;
+}
+
+function readLocalChainFileNow<T>(home: string, schema: z.ZodType<T>): T | null {
   try {
     return schema.parse(JSON.parse(fs.readFileSync(localChainFile(home), 'utf8')));
   } catch (error) {

@@ -5,7 +5,8 @@
  * offer for such a channel is declined. "Used" means seen here (a market job, a usage report,
  * a voucher or a redemption in this agent's database) or paid anything on chain.
  */
-import { Contract, getAddress, type ContractRunner } from 'ethers';
+import { Contract, type ContractRunner } from 'ethers';
+import { checksummed } from '../chain/checksum.js';
 import { ESCROW_ABI } from '../chain/abi.js';
 import { toJobId } from '../chain/job-id.js';
 import { ledgerHasChannel } from '../ledger/channel-seen.js';
@@ -38,7 +39,7 @@ export interface ChannelUse {
 export function channelSeenLocally(db: Db, ref: ChannelRef): boolean {
   // market_jobs is keyed by the market's job id alone: a row of any buyer means this id was taken here.
   if (new MarketStore(db).hasJob(ref.marketJobId)) return true;
-  return ledgerHasChannel(db, { chainId: ref.chainId, escrow: getAddress(ref.escrow), buyer: getAddress(ref.buyer), provider: getAddress(ref.provider), jobKey: toJobId(ref.marketJobId) });
+  return ledgerHasChannel(db, { chainId: ref.chainId, escrow: checksummed(ref.escrow), buyer: checksummed(ref.buyer), provider: checksummed(ref.provider), jobKey: toJobId(ref.marketJobId) });
 }
 
 /**
@@ -53,8 +54,8 @@ export async function channelUse(db: Db, chain: ContractRunner | null, ref: Chan
   if (chain === null) chainError = 'no connection to the chain';
   else {
     try {
-      const escrow = new Contract(getAddress(ref.escrow), ESCROW_ABI, chain);
-      paidOnChain = (await escrow.getFunction('paid')(getAddress(ref.buyer), getAddress(ref.provider), toJobId(ref.marketJobId))) as bigint;
+      const escrow = new Contract(checksummed(ref.escrow), ESCROW_ABI, chain);
+      paidOnChain = (await escrow.getFunction('paid')(checksummed(ref.buyer), checksummed(ref.provider), toJobId(ref.marketJobId))) as bigint;
     } catch (error) {
       chainError = (error as Error).message.slice(0, 300);
     }

@@ -3,7 +3,7 @@
  * the decision (acceptance.ts), held until the market confirms the acceptance, withdraws the
  * offer, or the hold runs out. The first offer with an id stands; a reused id is refused.
  */
-import { getAddress } from 'ethers';
+import { checksummed } from '../chain/checksum.js';
 import type { Capacity } from '../jobs/reservations.js';
 import { formatTokens } from '../ledger/tokens.js';
 import { readableOfferId, type Offer } from '../../protocol/index.js';
@@ -104,7 +104,7 @@ export class OfferDesk {
       offerId: offer.offerId,
       jobId: offer.jobId,
       at: this.link.now(),
-      buyer: getAddress(offer.buyer),
+      buyer: checksummed(offer.buyer),
       image: job.image,
       gpus: job.gpus,
       pricePerHour: job.pricePerHour,

@@ -6,6 +6,7 @@
  * go on for a grace while the market is unreachable, and stop past it.
  */
 import { getAddress, type JsonRpcProvider } from 'ethers';
+import { checksummed } from '../chain/checksum.js';
 import { makeProvider } from '../chain/provider.js';
 import { marketStopReasons } from '../jobs/outcome.js';
 import type { JobProgressEvent } from '../jobs/schema.js';
@@ -75,7 +76,7 @@ export class MarketProvider {
   }
 
   get address(): string {
-    return getAddress(this.d.money.wallet.address()!);
+    return checksummed(this.d.money.wallet.address()!);
   }
 
   /** The protocol revision the market chose: the image additions (protocol/images.ts) only at 2 and above. */

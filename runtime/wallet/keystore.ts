@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { encryptKeystoreJson, getAddress, HDNodeWallet, Mnemonic, Wallet, type KeystoreAccount } from 'ethers';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { statCached } from '../storage/stat-cache.js';
 import { keystoreExists, keystorePath } from './keystore-file.js';
 import { useNativeScrypt } from './native-scrypt.js';
 
@@ -18,8 +19,10 @@ export { KEYSTORE_FILE, keystoreExists, keystorePath } from './keystore-file.js'
 export type Signer = Wallet | HDNodeWallet;
 
 
-/** The keystore's JSON and address, or a clear error when it is damaged. */
-export function readKeystore(home: string): { json: string; address: string } {
+/** The keystore's JSON and address, or a clear error when it is damaged (read again only once the file changed). */
+export const readKeystore: (home: string) => { json: string; address: string } = statCached(keystorePath, readKeystoreFile, (k) => ({ ...k }));
+
+function readKeystoreFile(home: string): { json: string; address: string } {
   const file = keystorePath(home);
   let json: string;
   try {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { statCached } from '../storage/stat-cache.js';
 import { defaultWalletSettings, walletSettingsPatchSchema, walletSettingsSchema, type WalletSettings } from './schema.js';
 
 export const WALLET_SETTINGS_FILE = 'wallet-settings.json';
@@ -16,7 +17,9 @@ export function walletSettingsPath(home: string): string {
   return path.join(home, WALLET_SETTINGS_FILE);
 }
 
-export function readWalletSettings(home: string): WalletSettings {
+export const readWalletSettings: (home: string) => WalletSettings = statCached(walletSettingsPath, readWalletSettingsFile, (s) => structuredClone(s));
+
+function readWalletSettingsFile(home: string): WalletSettings {
   const file = walletSettingsPath(home);
   let text: string;
   try {
