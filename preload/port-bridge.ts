@@ -37,16 +37,13 @@ export interface PortBridge {
 
 export const QUEUE_TIMEOUT_MS = 20_000;
 
-export function createPortBridge(options: { queueTimeoutMs?: number } = {}): PortBridge {
-  const queueTimeoutMs = options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS;
-  const listeners = new Set<(event: string, payload: unknown) => void>();
-  const queue: Queued[] = [];
-  let transport: Transport | null = null;
-  let failure: string | null = null;
-  /** main said the agent was restarting: tell the page when it is back. */
-  let restarting = false;
+type Listener = (event: string, payload: unknown) => void;
 
-  const emit = (event: string, payload: unknown) => {
+const unavailable = (message: string): Response => ({ ok: false, error: { code: 'agent-unavailable', message } });
+
+/** Sends an event to every page listener; one failing listener must not stop the others. */
+function emitter(listeners: Set<Listener>): Listener {
+  return (event, payload) => {
     for (const l of [...listeners]) {
       try {
         l(event, payload);
@@ -55,39 +52,13 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
       }
     }
   };
+}
 
-  const unavailable = (message: string): Response => ({ ok: false, error: { code: 'agent-unavailable', message } });
-
-  const flush = () => {
-    while (transport && queue.length > 0) {
-      const q = queue.shift()!;
-      clearTimeout(q.timer);
-      void transport.request(q.command, q.input).then(q.resolve);
-    }
-  };
-
-  const failQueue = (message: string) => {
-    for (const q of queue.splice(0)) {
-      clearTimeout(q.timer);
-      q.resolve(unavailable(message));
-    }
-  };
-
-  /** Ends the current connection: its in-flight requests get a `disconnected` answer. */
-  let endCurrent: ((reason: string) => void) | null = null;
-  const endConnection = (reason: string) => {
-    const end = endCurrent;
-    endCurrent = null;
-    end?.(reason);
-  };
-
-  const api: OffshiftBridge = {
-    request(command, input) {
-      if (typeof command !== 'string' || command.length === 0) {
-        return Promise.resolve({ ok: false, error: { code: 'bad-request', message: 'The command must be a non-empty string.' } });
-      }
-      if (transport) return transport.request(command, input);
-      if (failure !== null) return Promise.resolve(unavailable(failure));
+/** The requests waiting for a port: each answered `agent-unavailable` after `timeoutMs`. */
+function createQueue(timeoutMs: number) {
+  const queue: Queued[] = [];
+  return {
+    wait(command: string, input: unknown): Promise<Response> {
       return new Promise<Response>((resolve) => {
         const entry: Queued = {
           command,
@@ -96,11 +67,73 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
           timer: setTimeout(() => {
             const i = queue.indexOf(entry);
             if (i >= 0) queue.splice(i, 1);
-            resolve(unavailable(`The agent did not answer within ${Math.round(queueTimeoutMs / 1000)} s: it is starting or restarting. Try again in a moment.`));
-          }, queueTimeoutMs),
+            resolve(unavailable(`The agent did not answer within ${Math.round(timeoutMs / 1000)} s: it is starting or restarting. Try again in a moment.`));
+          }, timeoutMs),
         };
         queue.push(entry);
       });
+    },
+    /** Sends the waiting requests to the transport in use, while there is one. */
+    flush(transport: () => Transport | null) {
+      for (let t = transport(); t && queue.length > 0; t = transport()) {
+        const q = queue.shift()!;
+        clearTimeout(q.timer);
+        void t.request(q.command, q.input).then(q.resolve);
+      }
+    },
+    fail(message: string) {
+      for (const q of queue.splice(0)) {
+        clearTimeout(q.timer);
+        q.resolve(unavailable(message));
+      }
+    },
+  };
+}
+
+/**
+ * The API's transport over `port`, its events sent to `emit`. `end` closes it once: its in-flight
+ * requests get a `disconnected` answer, and `onEnd` lets the bridge stop using it.
+ */
+function portTransport(port: PortLike, emit: Listener, onEnd: (transport: Transport, end: (reason: string) => void) => void) {
+  let closeListener: ((reason: string) => void) | null = null;
+  const transport = socketTransport({
+    send: (data) => port.postMessage(data),
+    onMessage: (listener) =>
+      port.addEventListener('message', (event) => {
+        if (typeof event.data === 'string') listener(event.data);
+      }),
+    onClose: (listener) => {
+      closeListener = listener;
+    },
+    close: () => port.close(),
+  });
+  const detach = transport.onEvent(emit);
+  let ended = false;
+  const end = (reason: string) => {
+    if (ended) return;
+    ended = true;
+    detach();
+    onEnd(transport, end);
+    closeListener?.(reason);
+    port.close();
+  };
+  port.addEventListener('close', () => end('the agent process stopped'));
+  port.start();
+  return { transport, end };
+}
+
+/** `window.offshift`: a request goes to the transport in use, waits for one, or is refused when the agent failed for good. */
+function bridgeApi(listeners: Set<Listener>, state: { transport: () => Transport | null; failure: () => string | null; wait: (command: string, input: unknown) => Promise<Response> }): OffshiftBridge {
+  return {
+    request(command, input) {
+      if (typeof command !== 'string' || command.length === 0) {
+        return Promise.resolve({ ok: false, error: { code: 'bad-request', message: 'The command must be a non-empty string.' } });
+      }
+      const transport = state.transport();
+      if (transport) return transport.request(command, input);
+      const failure = state.failure();
+      if (failure !== null) return Promise.resolve(unavailable(failure));
+      return state.wait(command, input);
     },
     onEvent(listener) {
       if (typeof listener !== 'function') throw new TypeError('onEvent needs a function.');
@@ -110,40 +143,39 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
       };
     },
   };
+}
+
+export function createPortBridge(options: { queueTimeoutMs?: number } = {}): PortBridge {
+  const listeners = new Set<Listener>();
+  const emit = emitter(listeners);
+  const queue = createQueue(options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS);
+  let transport: Transport | null = null;
+  let failure: string | null = null;
+  /** main said the agent was restarting: tell the page when it is back. */
+  let restarting = false;
+
+  /** Ends the current connection: its in-flight requests get a `disconnected` answer. */
+  let endCurrent: ((reason: string) => void) | null = null;
+  const endConnection = (reason: string) => {
+    const end = endCurrent;
+    endCurrent = null;
+    end?.(reason);
+  };
+
+  const api = bridgeApi(listeners, { transport: () => transport, failure: () => failure, wait: queue.wait });
 
   return {
     api,
     attachPort(port) {
       endConnection('the agent restarted');
       failure = null;
-      let closeListener: ((reason: string) => void) | null = null;
-      const current = socketTransport({
-        send: (data) => port.postMessage(data),
-        onMessage: (listener) =>
-          port.addEventListener('message', (event) => {
-            if (typeof event.data === 'string') listener(event.data);
-          }),
-        onClose: (listener) => {
-          closeListener = listener;
-        },
-        close: () => port.close(),
-      });
-      const detach = current.onEvent(emit);
-      let ended = false;
-      const end = (reason: string) => {
-        if (ended) return;
-        ended = true;
-        detach();
-        if (transport === current) transport = null;
+      const current = portTransport(port, emit, (ended, end) => {
+        if (transport === ended) transport = null;
         if (endCurrent === end) endCurrent = null;
-        closeListener?.(reason);
-        port.close();
-      };
-      port.addEventListener('close', () => end('the agent process stopped'));
-      port.start();
-      transport = current;
-      endCurrent = end;
-      flush();
+      });
+      transport = current.transport;
+      endCurrent = current.end;
+      queue.flush(() => transport);
       if (restarting) {
         restarting = false;
         emit('notice', { level: 'info', title: 'The agent is running again', message: 'Offshift restarted its agent and the dashboard is connected to it again.' });
@@ -157,7 +189,7 @@ export function createPortBridge(options: { queueTimeoutMs?: number } = {}): Por
       restarting = message.status === 'restarting';
       if (message.status === 'failed') {
         failure = message.notice.message;
-        failQueue(failure);
+        queue.fail(failure);
       }
     },
   };

@@ -44,33 +44,50 @@ export interface ConnectOptions {
 
 const DISCONNECTED = { ok: false as const, error: { code: 'disconnected', message: 'Not connected to the agent: reconnecting…' } };
 
-export function connect(options: ConnectOptions): Connection {
+/** The stable side of the client: requests go to the transport in use (or are answered `disconnected`), its events to every listener. */
+interface Facade {
+  transport: Transport;
+  forward(event: string, payload: unknown): void;
+  use(transport: Transport | null): void;
+}
+
+function createFacade(): Facade {
   const listeners = new Set<(event: string, payload: unknown) => void>();
   let current: Transport | null = null;
-  const facade: Transport = {
-    request: (command, input) => (current ? current.request(command, input) : Promise.resolve(DISCONNECTED)),
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+  return {
+    transport: {
+      request: (command, input) => (current ? current.request(command, input) : Promise.resolve(DISCONNECTED)),
+      onEvent(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    forward(event, payload) {
+      for (const listener of listeners) listener(event, payload);
+    },
+    use(transport) {
+      current = transport;
     },
   };
-  const forward = (event: string, payload: unknown) => {
-    for (const listener of listeners) listener(event, payload);
-  };
+}
+
+export function connect(options: ConnectOptions): Connection {
+  const facade = createFacade();
 
   const bridge = window.offshift;
   if (bridge) {
     // Electron: the preload's bridge already reaches the agent (and main restarts it if it dies).
-    current = validatingTransport(bridge, options.warn);
-    current.onEvent(forward);
-    const client = createClient(facade);
+    const current = validatingTransport(bridge, options.warn);
+    facade.use(current);
+    current.onEvent(facade.forward);
+    const client = createClient(facade.transport);
     options.onStatus({ phase: 'connected', transport: 'electron' });
     queueMicrotask(() => options.onConnected(client));
     return { client, retryNow: () => {}, stop: () => {} };
   }
 
   const token = takeToken();
-  const client = createClient(facade);
+  const client = createClient(facade.transport);
   // The agent's link pasted into this tab changes only the fragment (no reload): start afresh with it.
   window.addEventListener('hashchange', () => {
     if (tokenFromFragment(location.hash).kind !== 'none') location.reload();
@@ -79,7 +96,11 @@ export function connect(options: ConnectOptions): Connection {
     options.onStatus({ phase: 'no-token', why: token.kind });
     return { client, retryNow: () => {}, stop: () => {} };
   }
+  return socketConnection(token.token, client, facade, options);
+}
 
+/** A WebSocket to the agent's /api, presenting the token; closed, it is opened again after a backoff. */
+function socketConnection(token: string, client: Client, facade: Facade, options: ConnectOptions): Connection {
   let stopped = false;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -90,29 +111,21 @@ export function connect(options: ConnectOptions): Connection {
     if (stopped) return;
     options.onStatus({ phase: 'connecting', transport: 'websocket' });
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${scheme}//${location.host}${API_PATH}`, [API_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + token.token]);
+    const ws = new WebSocket(`${scheme}//${location.host}${API_PATH}`, [API_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + token]);
     socket = ws;
     let opened = false;
     ws.addEventListener('open', () => {
       opened = true;
       attempt = 0;
-      const transport = validatingTransport(
-        socketTransport({
-          send: (data) => ws.send(data),
-          onMessage: (listener) => ws.addEventListener('message', (e: MessageEvent) => typeof e.data === 'string' && listener(e.data)),
-          onClose: (listener) => ws.addEventListener('close', (e: CloseEvent) => listener(`code ${e.code}`)),
-          close: () => ws.close(),
-        }),
-        options.warn,
-      );
-      transport.onEvent(forward);
-      current = transport;
+      const transport = wsTransport(ws, options.warn);
+      transport.onEvent(facade.forward);
+      facade.use(transport);
       options.onStatus({ phase: 'connected', transport: 'websocket' });
       options.onConnected(client);
     });
     ws.addEventListener('close', (e: CloseEvent) => {
       if (socket === ws) socket = null;
-      current = null;
+      facade.use(null);
       if (stopped) return;
       const delay = backoffDelayMs(attempt++);
       if (opened) {
@@ -146,6 +159,19 @@ export function connect(options: ConnectOptions): Connection {
       socket?.close();
     },
   };
+}
+
+/** The API's transport over an open WebSocket, its answers and events checked against the contract. */
+function wsTransport(ws: WebSocket, warn: ConnectOptions['warn']): Transport {
+  return validatingTransport(
+    socketTransport({
+      send: (data) => ws.send(data),
+      onMessage: (listener) => ws.addEventListener('message', (e: MessageEvent) => typeof e.data === 'string' && listener(e.data)),
+      onClose: (listener) => ws.addEventListener('close', (e: CloseEvent) => listener(`code ${e.code}`)),
+      close: () => ws.close(),
+    }),
+    warn,
+  );
 }
 
 /**

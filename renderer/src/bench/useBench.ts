@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { BenchHistoryEntry, BenchProgress } from '../../../runtime/bench/schema.js';
-import { ApiError } from '../../../runtime/api/client.js';
+import { message } from '../api/agent-call.js';
 import { useDashboard } from '../store/dashboard-store.js';
 import { startSession } from '../store/session.js';
 import { runWebgpuBench, type WebgpuProgress } from './webgpu.js';
@@ -20,7 +20,6 @@ export interface BenchState {
   runWebgpu(gpuIndex: number | null): Promise<void>;
 }
 
-const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 
 export function useBench(): BenchState {
   const connected = useDashboard((s) => s.connection.phase === 'connected');

@@ -5,15 +5,12 @@
  * An administrator may set it for the whole room: then it is shown locked.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { ApiError } from '../../../runtime/api/client.js';
 import type { CommandOutput } from '../../../runtime/api/contract.js';
 import { LockNote } from '../components/LockNote.js';
-import { startSession } from '../store/session.js';
+import { client, message } from '../api/agent-call.js';
 
 type Payout = CommandOutput<'wallet.settings'>['payout'];
 
-const client = () => startSession().client;
-const message = (error: unknown) => (error instanceof ApiError || error instanceof Error ? error.message : String(error));
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 export function PayoutAddress({ ownAddress }: { ownAddress: string | null }) {
