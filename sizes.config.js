@@ -7,21 +7,12 @@ export const MAX_FUNCTION_LINES = 80;
 
 /** @type {Record<string, string>} */
 export const sizeExceptions = {
-  "runtime/images/service.ts": "DEBT (448 lines): to be split in issue 18",
-  "runtime/jobs/lifecycle.ts": "DEBT (309 lines): to be split in issue 18",
-  "runtime/jobs/runner.ts": "DEBT (318 lines): to be split in issue 18",
   "runtime/market/service.ts": "DEBT (351 lines): to be split in issue 18",
   "runtime/wallet/service.ts": "DEBT (481 lines): to be split in issue 18",
-  "runtime/api/transports/websocket-server.ts#startWebSocketServer": "DEBT (108 lines): to be split in issue 18",
-  "runtime/bench/service.ts#createBenchService": "DEBT (170 lines): to be split in issue 18",
   "runtime/demo/serve.ts#serveDemo": "DEBT (117 lines): to be split in issue 18",
-  "runtime/gpu/service.ts#createGpuService": "DEBT (88 lines): to be split in issue 18",
-  "runtime/jobs/service.ts#createJobsService": "DEBT (162 lines): to be split in issue 18",
   "runtime/market/connection.ts#dial": "DEBT (88 lines): to be split in issue 18",
   "runtime/market/service.ts#createMarketService": "DEBT (285 lines): to be split in issue 18",
-  "runtime/metrics/service.ts#createMetricsService": "DEBT (155 lines): to be split in issue 18",
   "runtime/policy/follow.ts#followPolicy": "DEBT (198 lines): to be split in issue 18",
-  "runtime/sandbox/container-spec.ts#buildContainerSpec": "DEBT (87 lines): to be split in issue 18",
   "runtime/schedule/service.ts#createScheduleService": "DEBT (172 lines): to be split in issue 18",
   "runtime/wallet/money.ts#createMoneyService": "DEBT (88 lines): to be split in issue 18",
 };

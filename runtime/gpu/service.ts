@@ -63,10 +63,8 @@ export function combineStatuses(statuses: TelemetryStatus[]): TelemetryStatus {
 export function createGpuService(opts: GpuServiceOptions): GpuService {
   const intervalMs = Math.max(100, opts.telemetryIntervalMs);
   const ring = new TelemetryRing(Math.ceil((opts.telemetryRetentionMs ?? 10 * 60_000) / intervalMs));
-  const cacheMs = opts.inventoryCacheMs ?? 1000;
   const sources: TelemetrySource[] = [];
-  let last: { at: number; inventory: Inventory } | null = null;
-  let inFlight: Promise<Inventory> | null = null;
+  const inventory = inventoryCache(opts);
   let started = false;
   let status: TelemetryStatus = { state: 'stopped', reason: 'Telemetry has not started.' };
 
@@ -77,31 +75,6 @@ export function createGpuService(opts: GpuServiceOptions): GpuService {
   };
   const refreshStatus = () => setStatus(combineStatuses(sources.map((s) => s.status)));
 
-  const graphicsSource = opts.graphics ?? systemGraphics;
-  const genericCacheMs = opts.genericCacheMs ?? 60_000;
-  let graphicsCache: { at: number; value: Promise<{ controllers: GraphicsController[] }> } | null = null;
-  const graphics = () => {
-    if (!graphicsCache || Date.now() - graphicsCache.at >= genericCacheMs) {
-      const value = graphicsSource();
-      graphicsCache = { at: Date.now(), value };
-      value.catch(() => {
-        if (graphicsCache?.value === value) graphicsCache = null; // retry next time
-      });
-    }
-    return graphicsCache.value;
-  };
-
-  const inventory = (): Promise<Inventory> => {
-    if (last && Date.now() - last.at < cacheMs) return Promise.resolve(last.inventory);
-    inFlight ??= readInventory({ env: opts.env, log: opts.log, graphics })
-      .then((inv) => {
-        last = { at: Date.now(), inventory: inv };
-        return inv;
-      })
-      .finally(() => (inFlight = null));
-    return inFlight;
-  };
-
   const onSamples = (samples: TelemetrySample[]) => {
     ring.push(samples);
     opts.onSamples(samples);
@@ -110,7 +83,7 @@ export function createGpuService(opts: GpuServiceOptions): GpuService {
   return {
     sources,
     async start() {
-      const inv = await inventory();
+      const inv = await inventory.read();
       if (started) return inv.gpus;
       started = true;
       const common = { env: opts.env, log: opts.log, intervalMs, onSamples, onStatus: refreshStatus, backoff: opts.telemetryBackoff };
@@ -138,13 +111,52 @@ export function createGpuService(opts: GpuServiceOptions): GpuService {
       setStatus({ state: 'stopped', reason: 'Telemetry is stopped.' });
     },
     async list() {
-      return (await inventory()).gpus;
+      return (await inventory.read()).gpus;
     },
     telemetry(sinceMs) {
       return { status, samples: ring.since(sinceMs) };
     },
     async tools() {
-      return (last?.inventory ?? (await inventory())).tools;
+      return (inventory.last() ?? (await inventory.read())).tools;
     },
+  };
+}
+
+/** The inventory, reused for `inventoryCacheMs`; its systeminformation part for `genericCacheMs`. */
+function inventoryCache(opts: GpuServiceOptions): { read(): Promise<Inventory>; last(): Inventory | null } {
+  const cacheMs = opts.inventoryCacheMs ?? 1000;
+  const graphics = graphicsCache(opts.graphics ?? systemGraphics, opts.genericCacheMs ?? 60_000);
+  let last: { at: number; inventory: Inventory } | null = null;
+  let inFlight: Promise<Inventory> | null = null;
+  return {
+    read() {
+      if (last && Date.now() - last.at < cacheMs) return Promise.resolve(last.inventory);
+      inFlight ??= readInventory({ env: opts.env, log: opts.log, graphics })
+        .then((inv) => {
+          last = { at: Date.now(), inventory: inv };
+          return inv;
+        })
+        .finally(() => (inFlight = null));
+      return inFlight;
+    },
+    last: () => last?.inventory ?? null,
+  };
+}
+
+/** systeminformation's graphics(), reused for `genericCacheMs`; a failed read is retried next time. */
+function graphicsCache(
+  graphicsSource: () => Promise<{ controllers: GraphicsController[] }>,
+  genericCacheMs: number,
+): () => Promise<{ controllers: GraphicsController[] }> {
+  let cache: { at: number; value: Promise<{ controllers: GraphicsController[] }> } | null = null;
+  return () => {
+    if (!cache || Date.now() - cache.at >= genericCacheMs) {
+      const value = graphicsSource();
+      cache = { at: Date.now(), value };
+      value.catch(() => {
+        if (cache?.value === value) cache = null; // retry next time
+      });
+    }
+    return cache.value;
   };
 }

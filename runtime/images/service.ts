@@ -8,29 +8,36 @@
  */
 import path from 'node:path';
 import { AppError } from '../errors.js';
-import { inspectImage, removeImage, type Engine } from '../engine/index.js';
+import type { Engine } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/database.js';
 import type { AdvertisedImages, DemandedImage } from '../../protocol/index.js';
 import { LOCAL_ID, MAX_ADVERTISED_IMAGES } from '../../protocol/index.js';
 import { measuredRate, MIN_MEASURED_PULL_BYTES } from './download-rate.js';
 import { EngineImages, type EnginePicture } from './engine-picture.js';
-import { availableBytes, planWatermarkPrune, type DiskPicture, type EvictionCandidate } from './eviction.js';
+import { availableBytes, planWatermarkPrune, type EvictionCandidate } from './eviction.js';
 import { imageNeed, judgeFit, type FitVerdict, type OfferClaims } from './fit.js';
-import { candidatesOf, digestsOf, expansionOf, findImage, reconcile, recordView, usedBytes, warmDigests } from './records.js';
+import { imageOnEngine, reconcileRecords } from './engine-records.js';
+import { imagesView } from './images-view.js';
+import { ManifestCache } from './manifest-cache.js';
+import { candidatesOf, digestsOf, expansionOf, findImage, recordView, warmDigests } from './records.js';
 import { BlobCache } from './blob-cache.js';
-import { pullVerified, RelayUnreachable, type PullOutcome, type PullTick } from './pull.js';
+import type { PullOutcome, PullTick } from './pull.js';
+import { pullAttempts } from './pull-attempts.js';
+import { PullRoute } from './pull-route.js';
+import { prePullDemand } from './pre-pull.js';
 import { PullRelay } from './relay.js';
+import { dropCachedBlobs, removeImages } from './removal.js';
+import { ImageRoom } from './room.js';
 import { SharedPulls, type Inflight } from './shared-pulls.js';
-import { PROBE_MIN_MISSING_BYTES, probeRate } from './source-probe.js';
-import { parseImageRef, readManifest, type ImageRef, type ManifestFacts } from './registry.js';
-import type { ImagePull, ImageSettings, ImagesView, PruneResult } from './schema.js';
+import { parseImageRef, type ImageRef, type ManifestFacts } from './registry.js';
+import type { ImageSettings, ImagesView, PruneResult } from './schema.js';
 import { ImageStore, type ImageRow } from './store.js';
 
-const GIB = 1024 ** 3;
+export { FAST_SOURCE_BYTES_PER_S } from './pull-route.js';
+
 /** An accepted offer's room is held this long for its pull to begin (an offer is held 65 s at most). */
 const OFFER_ROOM_MS = 70_000;
-const MANIFEST_CACHE_MS = 10 * 60_000;
 export const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface ImageServiceOptions {
@@ -54,9 +61,6 @@ export interface ImageServiceOptions {
   probeMinMissingBytes?: number;
 }
 
-/** Faster than this (800 Mbit/s: a LAN or this machine), a source is pulled from directly (fastSource). */
-export const FAST_SOURCE_BYTES_PER_S = 100e6;
-
 /** Cached layers of pulls that never finished are dropped after this long without use. */
 const STALE_BLOB_MS = 7 * 86_400_000;
 
@@ -65,9 +69,6 @@ export class ImageService {
   private readonly engine: EngineImages;
   private readonly now: () => number;
   private readonly inflight: SharedPulls;
-  /** Room promised to accepted offers whose pull has not begun: ref → bytes and until when. */
-  private readonly promised = new Map<string, { bytes: number; until: number }>();
-  private readonly manifests = new Map<string, { facts: ManifestFacts; at: number }>();
   private lastPrune: PruneResult | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -75,7 +76,9 @@ export class ImageService {
   private problem: string | null = null;
   readonly cache: BlobCache;
   private readonly relay: PullRelay;
-  private relayUsable: boolean;
+  private readonly room: ImageRoom;
+  private readonly manifests: ManifestCache;
+  private readonly route: PullRoute;
 
   constructor(private readonly o: ImageServiceOptions) {
     this.store = new ImageStore(o.db);
@@ -84,7 +87,9 @@ export class ImageService {
     this.inflight = new SharedPulls(this.now);
     this.cache = new BlobCache(path.join(o.home, 'images', 'blobs'));
     this.relay = new PullRelay(this.cache);
-    this.relayUsable = o.relay ?? process.platform === 'linux';
+    this.room = new ImageRoom({ store: this.store, cache: this.cache, inflight: this.inflight, settings: () => this.o.settings(), now: this.now });
+    this.manifests = new ManifestCache(this.now, () => this.o.settings().registryMirror);
+    this.route = new PullRoute(this.store, this.cache, this.now, o);
   }
 
   /** Reconciles with the engine and prunes (at start), then every PRUNE_INTERVAL_MS. */
@@ -113,20 +118,20 @@ export class ImageService {
     const image = parseImageRef(ref);
     let facts: ManifestFacts;
     try {
-      facts = await this.manifest(image);
+      facts = await this.manifests.read(image);
     } catch (error) {
       if (await this.onEngine(image)) return { ok: true, warm: true };
       return { ok: false, reason: 'image-unreadable', detail: `Declined: the image's manifest could not be read: ${(error as Error).message}` };
     }
     const picture = await this.picture();
     const verdict = this.judge(facts, claims, picture);
-    if (verdict.ok && verdict.need.diskBytes > 0 && !this.inflight.has(image.ref)) this.promised.set(image.ref, { bytes: verdict.need.diskBytes, until: this.now() + OFFER_ROOM_MS });
+    if (verdict.ok && verdict.need.diskBytes > 0 && !this.inflight.has(image.ref)) this.room.promise(image.ref, verdict.need.diskBytes, this.now() + OFFER_ROOM_MS);
     return verdict;
   }
 
   private judge(facts: ManifestFacts, claims: OfferClaims, picture: EnginePicture): FitVerdict {
     const need = imageNeed(facts, picture.layers, expansionOf(this.store.all()), (digest) => this.cache.heldBytes(digest));
-    return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(), disk: this.diskPicture(picture) });
+    return judgeFit({ facts, need, claims, rate: this.downloadRate(), images: this.candidates(), disk: this.room.picture(picture) });
   }
 
   // ── obtaining ──────────────────────────────────────────────────────────
@@ -154,9 +159,9 @@ export class ImageService {
   }
 
   private async runPull(image: ImageRef, p: Inflight, prePull: boolean): Promise<PullOutcome> {
-    let facts = await this.manifest(image, p.controller.signal);
+    const facts = await this.manifests.read(image, p.controller.signal);
     const picture = await this.picture();
-    this.promised.delete(image.ref);
+    this.room.release(image.ref);
     const verdict = this.judge(facts, {}, picture);
     if (!verdict.ok) throw new AppError(verdict.reason, verdict.detail.replace(/^Declined[^:]*: /, 'Not pulled: '));
     if (prePull && verdict.plan.remove.length > 0) throw new AppError('not-enough-disk', 'Not pre-pulled: it fits only by removing other images, and a pre-pull never removes any.');
@@ -164,48 +169,12 @@ export class ImageService {
     p.diskBytes = verdict.need.diskBytes;
     this.store.begin(image.ref, image.digest, `${image.registry}/${image.repository}`, facts.compressedBytes, prePull);
     if (facts.mirrorProblem) this.o.log.warn('the registry mirror was not used', { ref: image.ref, problem: facts.mirrorProblem });
-    let host = facts.source === 'mirror' ? facts.pullRef.slice(0, facts.pullRef.indexOf('/')) : image.registry;
-    let viaRelay = this.relayUsable && !this.fastSource(host);
-    if (viaRelay && !this.measured(host) && verdict.need.missingBytes >= (this.o.probeMinMissingBytes ?? PROBE_MIN_MISSING_BYTES)) viaRelay = !(await this.probedFast(image, facts, picture, p.controller.signal, host));
-    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes: verdict.need.missingBytes, via: viaRelay ? 'relay' : 'engine' });
-    const started = this.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const outcome = await pullVerified(this.o.docker, {
-          image,
-          facts,
-          missingBytes: verdict.need.missingBytes,
-          signal: p.controller.signal,
-          now: this.now,
-          relay: viaRelay ? { relay: this.relay, cache: this.cache } : null,
-          onTick: (tick) => this.inflight.tick(p, tick),
-        });
-        this.store.pulled(image.ref, outcome.imageId, outcome.sizeBytes, this.now());
-        this.store.recordPull(image.ref, host, outcome.fetchedBytes, outcome.downloadSeconds, true, this.now());
-        this.o.log.info('image pulled', { ref: image.ref, source: outcome.source, via: outcome.via, fetchedBytes: outcome.fetchedBytes, seconds: outcome.seconds });
-        return outcome;
-      } catch (error) {
-        if (error instanceof RelayUnreachable && attempt === 1) {
-          this.relayUsable = false;
-          viaRelay = false;
-          this.o.log.warn('the engine cannot reach the local relay (it is not on this machine\'s loopback): pulling directly, without resumable layers', { error: error.message });
-          continue;
-        }
-        const code = error instanceof AppError ? error.code : '';
-        if (facts.source === 'mirror' && attempt === 1 && !p.controller.signal.aborted && (code === 'image-pull-failed' || code === 'image-digest-mismatch')) {
-          // The mirror failed mid-pull or served other bytes: the image's own registry, still verified.
-          this.o.log.warn('the registry mirror failed during the pull; pulling from the origin', { ref: image.ref, error: (error as Error).message });
-          this.manifests.delete(image.ref);
-          facts = await readManifest(image, { mirror: null, signal: p.controller.signal });
-          host = image.registry;
-          facts = { ...facts, mirrorProblem: `the mirror failed during the pull: ${(error as Error).message}` };
-          continue;
-        }
-        const fetched = p.tick?.bytes ?? 0;
-        this.store.recordPull(image.ref, host, fetched, (this.now() - started) / 1000, false, this.now());
-        throw error;
-      }
-    }
+    const host = facts.source === 'mirror' ? facts.pullRef.slice(0, facts.pullRef.indexOf('/')) : image.registry;
+    const missingBytes = verdict.need.missingBytes;
+    const viaRelay = await this.route.viaRelay(image, facts, picture, missingBytes, p.controller.signal, host);
+    this.o.log.info('pulling an image', { ref: image.ref, source: facts.source, missingBytes, via: viaRelay ? 'relay' : 'engine' });
+    const { store, now, relay, cache, inflight, manifests, route } = this;
+    return pullAttempts({ docker: this.o.docker, log: this.o.log, store, now, relay, cache, inflight, manifests, route }, image, p, { facts, host, viaRelay, missingBytes });
   }
 
   // ── pruning, pinning ───────────────────────────────────────────────────
@@ -214,34 +183,15 @@ export class ImageService {
   async prune(trigger: PruneResult['trigger'], all = false): Promise<PruneResult> {
     const picture = await this.picture();
     const candidates = this.candidates();
-    const refs = trigger === 'manual' ? candidates.filter((c) => !c.inUse && (all || !c.pinned)).map((c) => c.ref) : planWatermarkPrune(candidates, this.diskPicture(picture));
-    this.dropCachedBlobs(trigger === 'manual' ? 0 : STALE_BLOB_MS);
+    const refs = trigger === 'manual' ? candidates.filter((c) => !c.inUse && (all || !c.pinned)).map((c) => c.ref) : planWatermarkPrune(candidates, this.room.picture(picture));
+    dropCachedBlobs(this.cache, this.inflight, this.now, trigger === 'manual' ? 0 : STALE_BLOB_MS);
     return this.removeAll(refs, trigger);
   }
 
-  /** Layers left in the cache by pulls no longer in progress, untouched for `olderThanMs`. */
-  private dropCachedBlobs(olderThanMs: number): void {
-    if (this.inflight.all().length > 0) return;
-    for (const e of this.cache.entries()) if (this.now() - e.modifiedAt >= olderThanMs) this.cache.remove(e.digest);
-  }
-
   private async removeAll(refs: string[], trigger: PruneResult['trigger']): Promise<PruneResult> {
-    const removed: PruneResult['removed'] = [];
-    for (const ref of refs) {
-      const row = this.store.get(ref);
-      if (!row?.image_id) continue;
-      try {
-        await removeImage(this.o.docker, row.image_id);
-        removed.push({ ref, sizeBytes: row.size_bytes });
-        this.store.remove(ref);
-      } catch (error) {
-        this.o.log.warn('an image could not be removed', { ref, error: (error as Error).message });
-      }
-    }
-    const result: PruneResult = { at: this.now(), trigger, removed, freedBytes: removed.reduce((s, r) => s + r.sizeBytes, 0) };
-    if (removed.length) {
+    const result = await removeImages({ docker: this.o.docker, log: this.o.log, store: this.store, now: this.now }, refs, trigger);
+    if (result.removed.length) {
       this.lastPrune = result;
-      this.o.log.info('images removed', { trigger, count: removed.length, freedBytes: result.freedBytes });
       this.changed();
     }
     return result;
@@ -262,23 +212,18 @@ export class ImageService {
 
   /** The market's demand list: pull the most requested images that fit the free budget, one at a time, while downloads may run. */
   async prePull(demand: readonly DemandedImage[]): Promise<void> {
-    if (!this.o.settings().prePull || this.closed) return;
-    for (const d of demand) {
-      if (this.closed || !(this.o.mayDownload?.() ?? true)) return;
-      let image: ImageRef;
-      try {
-        image = parseImageRef(d.image);
-      } catch {
-        continue;
-      }
-      if (this.inflight.has(image.ref) || (await this.onEngine(image))) continue;
-      try {
-        await this.pull(image, null, true).promise;
-        this.o.log.info('pre-pulled an image the market wants', { ref: image.ref, requests: d.requests });
-      } catch (error) {
-        this.o.log.info('not pre-pulled', { ref: image.ref, why: (error as Error).message });
-      }
-    }
+    await prePullDemand(
+      {
+        log: this.o.log,
+        enabled: () => this.o.settings().prePull,
+        closed: () => this.closed,
+        mayDownload: () => this.o.mayDownload?.() ?? true,
+        inflight: this.inflight,
+        onEngine: (image) => this.onEngine(image),
+        pull: (image) => this.pull(image, null, true).promise,
+      },
+      demand,
+    );
   }
 
   /** The owner's activity changed: pulls no job waits for (pre-pulls) stop when downloads may not run. */
@@ -308,66 +253,20 @@ export class ImageService {
     const inUse = digestsOf(this.o.inUse());
     const warm = new Set(this.advertisedCache.digests);
     const images = this.store.all().map((r) => recordView(r, inUse, warm));
-    const disk = picture ? this.diskPicture(picture) : { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: null, minFreeBytes: this.minFreeBytes(), reservedBytes: 0 };
-    const pulls: ImagePull[] = this.inflight.all().map((p) => ({
-      ref: p.ref,
-      jobId: p.jobId,
-      bytes: p.tick?.bytes ?? 0,
-      totalBytes: p.tick?.totalBytes ?? null,
-      bytesPerSecond: p.tick?.bytesPerSecond ?? null,
-      etaSeconds: p.tick?.etaSeconds ?? null,
-      startedAt: p.startedAt,
-    }));
-    return {
-      usage: {
-        usedBytes: disk.usedBytes,
-        budgetBytes: disk.budgetBytes,
-        freeDiskBytes: disk.freeDiskBytes === null ? null : Math.max(0, Math.floor(disk.freeDiskBytes)),
-        diskTotalBytes: picture?.disk?.totalBytes ?? null,
-        minFreeBytes: disk.minFreeBytes,
-        availableBytes: Math.floor(availableBytes(disk)),
-      },
-      images,
-      pulls,
-      downloadBytesPerSecond: this.downloadRate(),
-      lastPrune: this.lastPrune,
-      problem: this.problem,
-    };
+    const disk = picture ? this.room.picture(picture) : this.room.withoutEngine();
+    return imagesView({ picture, disk, images, inflight: this.inflight.all(), downloadBytesPerSecond: this.downloadRate(), lastPrune: this.lastPrune, problem: this.problem });
   }
 
   // ── pieces ─────────────────────────────────────────────────────────────
 
-  private async manifest(image: ImageRef, signal?: AbortSignal): Promise<ManifestFacts> {
-    const cached = this.manifests.get(image.ref);
-    if (cached && this.now() - cached.at < MANIFEST_CACHE_MS) return cached.facts;
-    const facts = await readManifest(image, { mirror: this.o.settings().registryMirror, signal });
-    if (this.manifests.size >= 256) this.manifests.delete(this.manifests.keys().next().value!);
-    this.manifests.set(image.ref, { facts, at: this.now() });
-    return facts;
-  }
-
-  /** The engine's id for the image when it holds it: Offshift's (pulled through the relay, under the relay's name) or the owner's. */
-  private async onEngine(image: ImageRef): Promise<string | null> {
-    const row = this.store.get(image.ref);
-    for (const name of [row?.image_id, image.ref]) {
-      if (!name) continue;
-      const info = await inspectImage(this.o.docker, name).catch(() => null);
-      if (info && (info.RepoDigests ?? []).some((d) => d.endsWith(`@${image.digest}`))) return info.Id;
-    }
-    return null;
+  private onEngine(image: ImageRef): Promise<string | null> {
+    return imageOnEngine(this.o.docker, this.store, image);
   }
 
   /** The engine now, with Offshift's records brought in line with it. */
   private async picture(): Promise<EnginePicture> {
     const picture = await this.engine.picture();
-    for (const r of reconcile(this.store.all(), picture.images)) {
-      if (r.action === 'gone') this.store.gone(r.ref);
-      else if (r.action === 'resized') this.store.pulled(r.ref, r.imageId, r.sizeBytes, r.pulledAt ?? this.now());
-      else {
-        this.o.log.info('an image Offshift pulled was tagged by someone else; it is theirs now and Offshift no longer removes it', { ref: r.ref, tags: r.tags });
-        this.store.remove(r.ref);
-      }
-    }
+    reconcileRecords(this.store, this.o.log, this.now, picture.images);
     this.refreshAdvertised(picture);
     return picture;
   }
@@ -376,66 +275,13 @@ export class ImageService {
     return candidatesOf(this.store.all(), digestsOf(this.o.inUse()), this.inflight.refs());
   }
 
-  private diskPicture(picture: EnginePicture): DiskPicture {
-    const now = this.now();
-    let reserved = 0;
-    for (const [ref, room] of this.promised) {
-      if (room.until < now || this.inflight.has(ref)) this.promised.delete(ref);
-      else reserved += room.bytes;
-    }
-    for (const p of this.inflight.all()) reserved += p.diskBytes;
-    return { usedBytes: this.usedBytes(), budgetBytes: this.budgetBytes(), freeDiskBytes: picture.disk?.freeBytes ?? null, minFreeBytes: this.minFreeBytes(), reservedBytes: reserved };
-  }
-
-  private usedBytes(): number {
-    return usedBytes(this.store.all(), this.cache.totalBytes());
-  }
-
-  private budgetBytes(): number {
-    return Math.floor(this.o.settings().budgetGiB * GIB);
-  }
-
-  private minFreeBytes(): number {
-    return Math.floor(this.o.settings().minFreeGiB * GIB);
-  }
-
-  /**
-   * A registry this machine downloads from faster than FAST_SOURCE_BYTES_PER_S (a LAN mirror, a
-   * registry on this machine): there the engine pulls directly. Its own pull is faster than one
-   * through the blob cache (which writes and hashes each layer once more), and a cut pull costs
-   * little to fetch again. Slower sources go through the cache, where resuming matters.
-   */
-  private fastSource(host: string): boolean {
-    return (measuredRate(this.store.recentPullsFrom(host, MIN_MEASURED_PULL_BYTES, 5)) ?? 0) >= FAST_SOURCE_BYTES_PER_S;
-  }
-
-  private measured(host: string): boolean {
-    return measuredRate(this.store.recentPullsFrom(host, MIN_MEASURED_PULL_BYTES, 5)) !== null;
-  }
-
-  /**
-   * Before the first large pull from a source: its rate, on the first bytes of the largest layer
-   * the engine lacks (source-probe.ts). Fast: true, and those bytes leave the cache (the engine
-   * fetches the layer itself); slow: they stay, and the pull through the cache resumes them.
-   */
-  private async probedFast(image: ImageRef, facts: ManifestFacts, picture: EnginePicture, signal: AbortSignal, host: string): Promise<boolean> {
-    const lacking = facts.layers.filter((l) => !picture.layers.has(l.diffId) && !this.cache.has(l.digest));
-    const largest = lacking.reduce<(typeof lacking)[number] | null>((best, l) => (best === null || l.sizeBytes > best.sizeBytes ? l : best), null);
-    if (!largest) return false;
-    const rate = await probeRate(this.cache, largest, facts.openBlob, signal, this.now);
-    const fast = rate !== null && rate >= FAST_SOURCE_BYTES_PER_S;
-    if (fast) this.cache.remove(largest.digest);
-    this.o.log.info('measured a source before its first large pull', { ref: image.ref, host, bytesPerSecond: rate === null ? null : Math.round(rate), via: fast ? 'engine' : 'relay' });
-    return fast;
-  }
-
   downloadRate(): number | null {
     return measuredRate(this.store.recentPulls(MIN_MEASURED_PULL_BYTES, 5));
   }
 
   private refreshAdvertised(picture: EnginePicture): void {
     const digests = warmDigests(this.store.all(), new Set(picture.images.map((i) => i.id)), MAX_ADVERTISED_IMAGES);
-    const next = { digests, freeBudgetMiB: Math.floor(availableBytes(this.diskPicture(picture)) / (1024 * 1024)) };
+    const next = { digests, freeBudgetMiB: Math.floor(availableBytes(this.room.picture(picture)) / (1024 * 1024)) };
     if (JSON.stringify(next) !== JSON.stringify(this.advertisedCache)) {
       this.advertisedCache = next;
       this.o.onChange?.();

@@ -3,11 +3,11 @@
  * pause and resume, stop (SIGTERM, grace, SIGKILL), and the end recorded from the engine. When
  * the engine itself goes away mid-job, the end is the engine's, not the job's (engine-restart.ts).
  */
-import path from 'node:path';
 import { AppError } from '../errors.js';
-import { buildContainerSpec } from '../sandbox/container-spec.js';
-import { containerById, createContainer, isContainerGone, resolveImage, type EngineContainer } from '../engine/index.js';
-import { LABEL_GPUS, type Active } from './active.js';
+import { containerById, isContainerGone, resolveImage, type EngineContainer } from '../engine/index.js';
+import type { Active } from './active.js';
+import { createJobContainer } from './container-create.js';
+import { ContainerExit } from './container-exit.js';
 import type { RunnerCore } from './core.js';
 import { engineRestartDecision } from './engine-restart.js';
 import { catchUpLogs, followLogs } from './log-follow.js';
@@ -36,24 +36,7 @@ export class JobLifecycle {
       const imageId = await this.image(a);
       if (a.stop) return await this.endBeforeStart(a);
       core.transition(a, 'starting', 'creating', 'Creating the hardened container.');
-      const lease = a.spec.network === 'none' ? null : await core.egress.lease(a.id, a.spec.network.allow);
-      a.egressIp = lease?.ip ?? null;
-      const output = a.spec.outputMiB > 0 ? await core.outputs.prepare(a.id, a.spec.outputMiB) : null;
-      if (output && 'unavailable' in output) core.systemLog(a, `[offshift] no /output folder: ${output.unavailable} Write to /scratch instead.\n`);
-      const createOptions = buildContainerSpec({ ...a.spec, image: imageId }, a.gpus, {
-        ...core.policy,
-        useRunsc: a.useRunsc,
-        inputDir: path.join(core.jobDir(a.id), 'input'),
-        egress: lease,
-        outputDir: output && 'bind' in output ? output.bind : null,
-      });
-      // A Docker tmpfs volume (an agent that may not mount): beside the container spec's own mounts.
-      if (output && 'mount' in output) createOptions.HostConfig = { ...createOptions.HostConfig, Mounts: [...(createOptions.HostConfig?.Mounts ?? []), output.mount] };
-      // The assigned GPUs with their vendor, for a restarted agent that re-adopts the job.
-      if (a.gpus.length) createOptions.Labels = { ...createOptions.Labels, [LABEL_GPUS]: JSON.stringify(a.gpus) };
-      const container = await createContainer(docker, createOptions);
-      a.containerId = container.id;
-      core.update(a.id, { containerId: container.id });
+      const { container, output } = await createJobContainer(core, a, imageId);
       // The output's keeper holds its volume before the job may run (and end).
       if (output && 'ready' in output) await output.ready;
       if (a.stop) {
@@ -93,7 +76,6 @@ export class JobLifecycle {
     }
   }
 
-  /** Only here, where its container never started, does a record say that a stopped job did not run. */
   /**
    * run() (or a re-adopted job's wait) threw: a bug or a part that failed in a way nothing above
    * handles. The job is never left `running` with nothing watching it: its container is removed,
@@ -127,6 +109,7 @@ export class JobLifecycle {
     }
   }
 
+  /** Only here, where its container never started, does a record say that a stopped job did not run. */
   private async endBeforeStart(a: Active): Promise<void> {
     const stop = a.stop!;
     this.core.transition(a, stop.state, stop.reason, `${stop.detail.replace(/\.$/, '')}; the job did not run (stopped before it started).`, { endedAt: this.core.now(), containerId: null });
@@ -167,7 +150,6 @@ export class JobLifecycle {
     this.armTimeout(a);
   }
 
-  /** SIGTERM, the grace period, then SIGKILL. Before the container exists, the run just ends. */
   /** The engine image id for the job: through the image store (budget, shared pulls) for a digest, directly for a local id. */
   private async image(a: Active): Promise<string> {
     const images = this.core.options.images;
@@ -176,6 +158,7 @@ export class JobLifecycle {
     return images.obtain(a.spec.image, a.id, pullTickReporter(this.core, a), a.pullAbort.signal);
   }
 
+  /** SIGTERM, the grace period, then SIGKILL. Before the container exists, the run just ends. */
   async stop(a: Active, request: StopRequest, graceMs: number): Promise<void> {
     if (isFinalState(a.state)) return;
     if (a.stop && a.state === 'stopping') return; // already on its way out
@@ -225,27 +208,10 @@ export class JobLifecycle {
     if (a.killTimer) clearTimeout(a.killTimer);
     if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
     const container = this.container(a);
-    let exitCode: number | null = null;
-    let oomKilled = false;
-    let finishedAt: number | null = null;
-    let exists = false;
-    const inspect = async () => {
-      try {
-        const info = await container.inspect();
-        exists = true;
-        if (info.State.Running || info.State.Paused) return 'running' as const;
-        exitCode = info.State.ExitCode;
-        oomKilled = info.State.OOMKilled;
-        const t = Date.parse(info.State.FinishedAt);
-        finishedAt = Number.isFinite(t) && t > 0 ? t : null;
-        return 'exited' as const;
-      } catch (error) {
-        return isContainerGone(error) ? ('gone' as const) : ('unreachable' as const);
-      }
-    };
-    let status = await inspect();
+    const exit = new ContainerExit(container);
+    let status = await exit.inspect();
     // The engine went away (or is going): the end may be the engine's, not the job's.
-    const decision = await engineRestartDecision(core, a, status, { exitCode, finishedAt }, async () => (status = await inspect()));
+    const decision = await engineRestartDecision(core, a, status, { exitCode: exit.exitCode, finishedAt: exit.finishedAt }, async () => (status = await exit.inspect()));
     if (decision === 'still-running') {
       // A live-restore engine kept the container: follow it again.
       a.log.replayFromStart();
@@ -255,20 +221,20 @@ export class JobLifecycle {
     // Let the log stream drain (it ends when the container does), then read what it missed.
     await Promise.race([a.logDone, new Promise((r) => setTimeout(r, 2000))]);
     a.logStream?.destroy();
-    if (exists) await catchUpLogs(this.core, a, this.container(a));
+    if (exit.exists) await catchUpLogs(this.core, a, this.container(a));
     // The agent began stopping meanwhile: record nothing half-way; recovery finds the exited container.
     if (a.detach.signal.aborted) return;
     if (decision === 'retry') return this.retry(a);
     a.log.close();
-    const endedAt = finishedAt && finishedAt <= core.now() ? finishedAt : core.now();
-    const outcome = decision === 'engine-ended' ? engineEnded(a, core.engineBackTimeoutMs, status === 'unreachable') : decideOutcome({ stop: a.stop, exitCode, oomKilled });
+    const endedAt = exit.finishedAt && exit.finishedAt <= core.now() ? exit.finishedAt : core.now();
+    const outcome = decision === 'engine-ended' ? engineEnded(a, core.engineBackTimeoutMs, status === 'unreachable') : decideOutcome({ stop: a.stop, exitCode: exit.exitCode, oomKilled: exit.oomKilled });
     const usage = (a.meter ?? new UsageMeter(endedAt, a.gpus.map((g) => g.key))).finish(endedAt);
     // A stopped job's record says how long it ran: its container started, whatever the stop's reason says.
     const detail = a.stop && decision !== 'engine-ended' ? `${outcome.detail} It ran ${(usage.runMs / 1000).toFixed(1)} s before it was stopped.` : outcome.detail;
     core.transition(a, outcome.state, outcome.reason, detail, {
       endedAt,
-      exitCode,
-      oomKilled,
+      exitCode: exit.exitCode,
+      oomKilled: exit.oomKilled,
       usage,
       logTail: a.log.tailText,
       logDroppedBytes: a.log.dropped,

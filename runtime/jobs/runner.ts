@@ -15,21 +15,18 @@ import { withAbortablePulls } from '../engine/index.js';
 import { AppError } from '../errors.js';
 import type { TelemetrySample } from '../gpu/schema.js';
 import { stageInputs } from '../sandbox/job-files.js';
-import { admit, type AdmissionContext } from './admission.js';
+import { admit } from './admission.js';
 import { RunnerCore, type RunnerOptions } from './core.js';
 import { JobLifecycle } from './lifecycle.js';
 import { stopReasons, type StopRequest } from './outcome.js';
 import { recoverJobs, type RecoveryResult } from './recovery.js';
-import { capacityOf, describeShortfall, Reservations, type Capacity, type Need } from './reservations.js';
+import { capacityOf, Reservations, type Capacity } from './reservations.js';
+import { admissionContext, reserve } from './runner-admission.js';
+import { closeRunner } from './runner-close.js';
 import { isFinalState, type Job } from './schema.js';
 
 export { DEFAULT_GRACE_MS, type RunnerOptions } from './core.js';
-
-/** How a job that had not started yet ends when the agent stops (not a failure of the job). */
-export const agentStopped: StopRequest = { state: 'cancelled', reason: 'agent-stopped', detail: 'Cancelled: the agent stopped.' };
-
-/** close() waits this long (plus the grace period) for the jobs it ends to record their end. */
-export const CLOSE_WAIT_MS = 15_000;
+export { agentStopped, CLOSE_WAIT_MS } from './runner-close.js';
 
 export class JobRunner {
   private readonly core: RunnerCore;
@@ -76,12 +73,12 @@ export class JobRunner {
   async submit(input: unknown, files: { inputs?: Record<string, string | Uint8Array>; reservation?: string } = {}): Promise<Job> {
     const core = this.core;
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
-    const { spec, gpus, baseline, useRunsc } = await admit(input, this.admissionContext(files.reservation));
+    const { spec, gpus, baseline, useRunsc } = await admit(input, admissionContext(core, this.reservations, files.reservation));
     const capacity = await this.capacity();
     // From here to the job's record, nothing awaits: the reservation's check and take are one step.
     // close() may have begun while the job was being admitted: take nothing more.
     if (core.closed) throw new AppError('runner-closed', 'The job runner is shutting down; try again once the agent has restarted.');
-    this.reserve(spec, gpus.map((g) => g.key), capacity, files.reservation);
+    reserve(this.reservations, spec, gpus.map((g) => g.key), capacity, files.reservation);
     let job: Job;
     let active: ReturnType<RunnerCore['track']>;
     try {
@@ -103,52 +100,11 @@ export class JobRunner {
   /** Would submit() take this spec now (holding `reservation`)? Null, or the runner's own refusal; nothing is created (the marketplace asks before accepting an offer). */
   async check(input: unknown, reservation?: string): Promise<AppError | null> {
     try {
-      await admit(input, this.admissionContext(reservation));
+      await admit(input, admissionContext(this.core, this.reservations, reservation));
       return null;
     } catch (error) {
       return error instanceof AppError ? error : new AppError('invalid-input', (error as Error).message);
     }
-  }
-
-  /**
-   * Takes the job's reservation (synchronously): a local job's against what is free; a
-   * marketplace job's by turning its accepted offer's reservation into the job's, checked again
-   * against the capacity now. Throws `no-capacity` when it does not fit.
-   */
-  private reserve(spec: { id: string; cpus: number; memoryMiB: number; diskMiB: number }, gpuKeys: string[], capacity: Capacity, offer: string | undefined): void {
-    const need: Need = { kind: offer ? 'offer' : 'local', gpus: gpuKeys, cpus: spec.cpus, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB };
-    if (offer && !this.reservations.has(offer)) {
-      throw new AppError('no-capacity', 'This job\'s accepted offer no longer holds its resources (it expired or was withdrawn), so it is not started.');
-    }
-    const taken = offer ? this.reservations.replace(offer, spec.id, need, capacity) : this.reservations.take(spec.id, need, capacity);
-    if (!taken.ok) {
-      throw new AppError(
-        'no-capacity',
-        `Not started: ${describeShortfall(taken.shortfall, capacity)}. Running jobs and accepted marketplace offers hold the rest; try again when one ends.`,
-      );
-    }
-  }
-
-  private admissionContext(reservation?: string): AdmissionContext {
-    const core = this.core;
-    return {
-      exists: (id) => core.store.exists(id),
-      networkReady: () => core.egress.ready(),
-      engine: () => core.engine(),
-      wantsRunsc: () => core.policy.useRunsc || core.options.sandboxSettings?.().runtime === 'gvisor',
-      gpus: async () => {
-        const all = core.options.listGpus ? await core.options.listGpus() : [];
-        core.gpuHealth.refresh(all);
-        return all;
-      },
-      unavailableGpus: () => {
-        const busy = new Map(core.gpuHealth.unavailable);
-        for (const a of core.active.values()) for (const g of a.gpus) busy.set(g.key, `in use by job ${a.id}`);
-        for (const h of this.reservations.list()) if (h.id !== reservation) for (const g of h.gpuKeys) busy.set(g, `held by ${h.kind === 'offer' ? 'an accepted offer' : `job ${h.id}`}`);
-        return busy;
-      },
-      checkNvidiaRuntime: core.options.checkNvidiaRuntime !== false,
-    };
   }
 
   /** Resolves when the job reaches a final state. */
@@ -256,52 +212,11 @@ export class JobRunner {
   }
 
   /**
-   * The agent stops. Takes no more jobs; a job that has not started (queued, pulling: its pull is
-   * aborted, starting) ends `cancelled` (agent-stopped) and one already stopping finishes its
-   * stop: close() waits (at most the grace period plus CLOSE_WAIT_MS) until each has recorded its
-   * end, so that the caller may close the database after it. Running and paused jobs keep
-   * running: watching stops (timers, log streams) and recover() re-adopts them at the next start.
+   * The agent stops (runner-close.ts): no more jobs; those that had not started end and are
+   * waited for (bounded); running and paused jobs keep running, re-adopted at the next start.
    */
   async close(): Promise<void> {
-    const core = this.core;
-    core.closed = true;
-    const ending = [...core.active.values()].filter((a) => a.state === 'queued' || a.state === 'pulling' || a.state === 'starting' || a.state === 'stopping');
-    for (const a of ending) {
-      if (a.state !== 'stopping') a.stop ??= agentStopped;
-      a.pullAbort.abort();
-    }
-    this.stopping.abort();
-    if (ending.length) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(ending.map((a) => a.done)), new Promise((r) => (timer = setTimeout(r, core.graceMs + CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
-      for (const a of ending) {
-        if (isFinalState(a.state)) continue;
-        if (a.state === 'stopping' || a.state === 'running' || a.state === 'paused') {
-          // Its container exists: recovery finishes its stop at the next start (or re-adopts it).
-          core.log.warn('job did not end in time while the agent stopped; the next start finishes it', { id: a.id, state: a.state });
-          continue;
-        }
-        // Not started and stuck (an engine that does not answer): record the end here; recovery
-        // removes whatever container the stuck call may still create.
-        const stop = a.stop ?? agentStopped;
-        core.log.warn('job did not end in time while the agent stopped; recorded as stopped', { id: a.id, state: a.state });
-        core.transition(a, stop.state, stop.reason, `${stop.detail} The job had not started when the agent stopped (the Docker engine did not answer in time).`, { endedAt: core.now() });
-        core.release(a);
-      }
-    }
-    for (const a of core.active.values()) {
-      // Running, paused, or not ended in time: let go of it (the next start re-adopts it).
-      a.detach.abort();
-      if (a.timeoutTimer) clearTimeout(a.timeoutTimer);
-      if (a.killTimer) clearTimeout(a.killTimer);
-      a.logStream?.destroy();
-    }
-    core.active.clear();
-    core.engineWatch.stop();
-    // Records a full disk refused: one last try before the database closes.
-    await core.deferred.close();
-    await core.egress.close().catch((error: unknown) => core.log.warn('egress shutdown failed', { error }));
+    await closeRunner(this.core, this.stopping);
   }
 
   /**

@@ -4,8 +4,6 @@
  * agent state's running-jobs count.
  */
 import path from 'node:path';
-import type { Handlers } from '../api/contract.js';
-import { AppError } from '../errors.js';
 import type { EventBus } from '../api/events.js';
 import type { Gpu, TelemetrySample } from '../gpu/schema.js';
 import type { Logger } from '../log.js';
@@ -14,19 +12,17 @@ import type { SandboxSettings } from '../sandbox/settings.js';
 import { DATABASE_FILE, openDatabase, type Db } from '../storage/database.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import type { SettingsStore } from '../settings/store.js';
-import { listOutputs, readOutputImage } from './outputs.js';
-import { createImageHandlers, type ImageHandlers } from '../images/handlers.js';
 import { defaultImageSettings } from '../images/schema.js';
 import { ImageService } from '../images/service.js';
 import { effectiveImages, imagesValue } from '../images/settings.js';
-import { Retention, RETENTION_INTERVAL_MS } from './retention.js';
-import { defaultRetentionSettings, type RetentionView } from './retention-schema.js';
-import { checkRetentionPatch, effectiveRetention, retentionValue } from './retention-settings.js';
+import { createJobHandlers, type JobHandlers } from './handlers.js';
+import { createJobsRetention } from './jobs-retention.js';
+import { RETENTION_INTERVAL_MS, type Retention } from './retention.js';
 import { JobRunner } from './runner.js';
 import { isFinalState } from './schema.js';
-import { JobStore, listPage } from './store.js';
+import { JobStore } from './store.js';
 
-export type JobHandlers = Pick<Handlers, 'jobs.list' | 'jobs.get' | 'jobs.logs' | 'jobs.cancel' | 'jobs.run' | 'jobs.outputs' | 'jobs.outputFile' | 'jobs.retention'> & ImageHandlers;
+export { JOB_EVENTS_SHOWN, type JobHandlers } from './handlers.js';
 
 export interface JobsService {
   readonly runner: JobRunner;
@@ -45,7 +41,7 @@ export interface JobsService {
   stop(): Promise<void>;
 }
 
-export function createJobsService(options: {
+export interface JobsServiceOptions {
   home: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -63,7 +59,9 @@ export function createJobsService(options: {
   mayDownload?: () => boolean;
   /** The image store's warm images or free budget changed. */
   onImagesChange?: () => void;
-}): JobsService {
+}
+
+export function createJobsService(options: JobsServiceOptions): JobsService {
   const db = options.db ?? openDatabase(path.join(options.home, DATABASE_FILE));
   const store = new JobStore(db);
   const docker = connectDocker(options.env);
@@ -93,83 +91,21 @@ export function createJobsService(options: {
     options.onRunningCount(runner.runningCount());
   });
   const settings = options.settings;
-  const retentionRule = () => (settings ? effectiveRetention(settings.store, settings.policy()) : null);
   const retentionIntervalMs = options.retentionIntervalMs ?? RETENTION_INTERVAL_MS;
-  const retention = new Retention({
+  const { retention, view: retentionView } = createJobsRetention({
     db,
     home: options.home,
     log: options.log,
-    settings: () => {
-      const e = retentionRule();
-      return e ? retentionValue(e) : defaultRetentionSettings;
-    },
+    settings,
+    intervalMs: retentionIntervalMs,
     inHand: (id) => inHand.has(id),
   });
-  const retentionView = (): RetentionView => {
-    const e = retentionRule();
-    return {
-      effective: e ? retentionValue(e) : defaultRetentionSettings,
-      locked: e?.locked ?? [],
-      user: settings?.store.section('retention').patch ?? {},
-      usage: retention.usage(),
-      lastRun: retention.lastRun,
-      intervalMs: retentionIntervalMs,
-    };
-  };
   const unsubscribe = options.bus.subscribe((event, payload) => {
     if (event === 'gpu.telemetry') runner.feedTelemetry((payload as { samples: TelemetrySample[] }).samples);
   });
 
-  // The runner's ids are checked at submit (letters, digits, _ . -), so this stays in <home>/jobs.
-  const outputDir = (id: string) => path.join(options.home, 'jobs', id, 'output');
   let stopped = false;
-  const handlers: JobHandlers = {
-    'jobs.list': async ({ limit, offset }) => ({
-      ...listPage(store, limit, offset),
-      gpusOutOfService: [...runner.gpusOutOfService()].map(([gpuKey, reason]) => ({ gpuKey, reason })),
-    }),
-    'jobs.get': async ({ id }) => {
-      const job = runner.get(id);
-      if (!job) throw notFound(id);
-      // The newest state changes: a job paused and resumed all week must not make a huge answer.
-      return { job, events: runner.events(id).slice(-JOB_EVENTS_SHOWN).map(({ at, state, reason }) => ({ at, state, reason })) };
-    },
-    'jobs.logs': async ({ id }) => {
-      const logs = runner.logs(id);
-      const removed = retention.removal(id);
-      if (!removed) return logs;
-      // The record keeps the log's last lines; the file went with the rest of the job's folder.
-      const note = `[offshift: the full log was removed on ${new Date(removed.at).toISOString()} by the retention rule (${removed.rule === 'age' ? 'older than the age limit' : 'over the size limit'}); its last lines follow]\n`;
-      return { ...logs, text: note + logs.text };
-    },
-    'jobs.cancel': async ({ id }) => ({ job: await runner.cancel(id) }),
-    'jobs.run': async ({ spec, inputs }) => ({ job: await runner.submit(spec, { inputs }) }),
-    'jobs.outputs': async ({ id }) => {
-      if (!runner.get(id)) throw notFound(id);
-      return { id, ...listOutputs(outputDir(id)), removed: retention.removal(id) };
-    },
-    'jobs.outputFile': async ({ id, path: rel }) => {
-      if (!runner.get(id)) throw notFound(id);
-      const removed = retention.removal(id);
-      if (removed) {
-        throw new AppError('not-found', `The output of job "${id}" was removed on ${new Date(removed.at).toISOString()} by the retention rule. Settings → Job outputs sets how long outputs are kept.`);
-      }
-      return { id, ...readOutputImage(outputDir(id), rel) };
-    },
-    'jobs.retention': async (patch) => {
-      if (Object.keys(patch).length > 0) {
-        if (!settings) throw new AppError('unavailable', 'This agent runs without a settings file, so the retention rule cannot be changed here.');
-        const policy = settings.policy();
-        const current = effectiveRetention(settings.store, policy);
-        checkRetentionPatch(patch, current, policy);
-        settings.store.update('retention', patch);
-        // A tighter rule applies at once, not at the next tick.
-        await retention.run();
-      }
-      return retentionView();
-    },
-    ...createImageHandlers(images, settings),
-  };
+  const handlers = createJobHandlers({ home: options.home, runner, store, retention, retentionView, images, settings });
 
   return {
     runner,
@@ -177,21 +113,7 @@ export function createJobsService(options: {
     retention,
     images,
     async start() {
-      // Recovery must not hold the agent's start hostage to a slow or silent engine: wait a few
-      // seconds, then let it finish in the background.
-      const recovery = runner.recover().then(
-        (result) => options.log.info('jobs recovered', result),
-        (error: unknown) => options.log.warn('job recovery failed; jobs from before the restart are not re-adopted', { error }),
-      );
-      await Promise.race([recovery, new Promise((r) => setTimeout(r, 5000).unref())]);
-      options.onRunningCount(runner.runningCount());
-      // Retention once recovery has collected what the last run left (so no output is removed unread).
-      void recovery.finally(() => {
-        if (stopped) return;
-        retention.start(retentionIntervalMs);
-        // The image store reconciles with the engine and prunes by its watermarks, now and periodically.
-        images.start();
-      });
+      await startJobs({ runner, retention, images, log: options.log, onRunningCount: options.onRunningCount, retentionIntervalMs, stopped: () => stopped });
     },
     async stop() {
       stopped = true;
@@ -208,9 +130,30 @@ export function createJobsService(options: {
   };
 }
 
-/** How many of a job's state changes jobs.get returns (the newest). */
-export const JOB_EVENTS_SHOWN = 200;
-
-function notFound(id: string): AppError {
-  return new AppError('not-found', `There is no job "${id}". \`offshift job list\` shows the jobs this agent knows.`);
+/** Recovery, waited for a few seconds; then, unless stopped meanwhile, retention and the image store. */
+async function startJobs(s: {
+  runner: JobRunner;
+  retention: Retention;
+  images: ImageService;
+  log: Logger;
+  onRunningCount: (count: number) => void;
+  retentionIntervalMs: number;
+  stopped: () => boolean;
+}): Promise<void> {
+  const { runner, retention, images } = s;
+  // Recovery must not hold the agent's start hostage to a slow or silent engine: wait a few
+  // seconds, then let it finish in the background.
+  const recovery = runner.recover().then(
+    (result) => s.log.info('jobs recovered', result),
+    (error: unknown) => s.log.warn('job recovery failed; jobs from before the restart are not re-adopted', { error }),
+  );
+  await Promise.race([recovery, new Promise((r) => setTimeout(r, 5000).unref())]);
+  s.onRunningCount(runner.runningCount());
+  // Retention once recovery has collected what the last run left (so no output is removed unread).
+  void recovery.finally(() => {
+    if (s.stopped()) return;
+    retention.start(s.retentionIntervalMs);
+    // The image store reconciles with the engine and prunes by its watermarks, now and periodically.
+    images.start();
+  });
 }

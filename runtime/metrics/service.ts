@@ -9,18 +9,11 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { checkSectionPatch } from '../settings/check-patch.js';
-import { effectiveSection, type Effective } from '../settings/effective.js';
 import type { SettingsStore } from '../settings/store.js';
-import { dcgmFamilies } from './dcgm.js';
-import { render } from './exposition.js';
-import { agentFamilies } from './families.js';
-import { startListener, type Listener } from './listener.js';
+import { effectiveMetrics, metricsText, metricsView, removeWritten, tick, type MetricsOutputs } from './outputs.js';
 import { ReclaimWatch, type ReclaimInputs } from './reclaim.js';
-import { defaultMetricsSettings, type MetricsPatch, type MetricsSettings, type MetricsView } from './schema.js';
-import { scrapeConfig } from './scrape-config.js';
+import { defaultMetricsSettings, type MetricsPatch, type MetricsView } from './schema.js';
 import type { SnapshotSource } from './sources.js';
-import { removeTextfile, writeTextfile } from './textfile.js';
-import { ensureToken, tokenPath } from './token.js';
 
 /** About a scrape interval: the textfile is as fresh as a 15 s scrape would be. */
 export const TEXTFILE_INTERVAL_MS = 15_000;
@@ -46,148 +39,71 @@ export function createMetricsService(o: {
   stateInputs: () => ReclaimInputs;
   textfileIntervalMs?: number;
 }): MetricsService {
-  const reclaim = new ReclaimWatch();
-  let listener: Listener | null = null;
-  let listening: string | null = null;
-  let problem: string | null = null;
+  const m: MetricsOutputs = { o, reclaim: new ReclaimWatch(), listener: null, listening: null, problem: null, applying: Promise.resolve(), stopped: true, written: null };
   let timer: NodeJS.Timeout | null = null;
-  let reclaimTimer: NodeJS.Timeout | null = null;
-  let applying: Promise<void> = Promise.resolve();
-  let stopped = true;
-
-  const effective = (): Effective<'metrics'> => effectiveSection('metrics', o.settings.section('metrics').patch, o.policy());
-  const current = (): MetricsSettings => {
-    const e = effective();
-    return e.ok ? e.value : defaultMetricsSettings;
-  };
-
-  async function text(): Promise<string> {
-    const snapshot = await o.source.collect();
-    const families = [...agentFamilies(snapshot), reclaim.histogram.family()];
-    if (current().dcgmCompat) families.push(...dcgmFamilies(snapshot));
-    return render(families);
-  }
-
-  /** Opens, moves or closes the listener to match the settings. */
-  async function applyListener(want: string | null): Promise<void> {
-    if (want === listening && (want === null || listener)) return;
-    await listener?.close();
-    listener = null;
-    listening = want;
-    problem = null;
-    if (want === null || stopped) return;
-    try {
-      listener = await startListener(want, ensureToken(o.home), text);
-      o.log.info('metrics: serving /metrics', { listen: want });
-    } catch (error) {
-      problem = (error as Error).message;
-      o.log.warn('metrics: listener failed', { error: problem });
-    }
-  }
-
-  function apply(): Promise<void> {
-    applying = applying.then(() => applyListener(current().listen)).catch((error: unknown) => o.log.error('metrics: apply failed', { error: (error as Error).message }));
-    return applying;
-  }
-
-  /**
-   * The textfile this agent wrote last: removed when the setting moves or is turned off, and when
-   * the agent stops, so node_exporter never goes on exporting a state nobody updates.
-   */
-  let written: string | null = null;
-  function removeWritten(): void {
-    if (written === null) return;
-    removeTextfile(written, o.log);
-    written = null;
-  }
-
-  async function tick(): Promise<void> {
-    await apply();
-    const file = stopped ? null : current().textfile;
-    if (written !== null && written !== file) removeWritten();
-    if (!file) return;
-    try {
-      const body = await text();
-      // Stopped meanwhile: the file was removed, and stays so.
-      if (stopped) return;
-      writeTextfile(file, body);
-      written = file;
-      if (problem?.startsWith('The textfile')) problem = null;
-    } catch (error) {
-      problem = `The textfile ${file} could not be written: ${(error as Error).message}. Check that its folder exists and the agent may write there.`;
-      o.log.warn('metrics: textfile failed', { error: problem });
-    }
-  }
-
-  function view(): MetricsView {
-    const e = effective();
-    const s = e.ok ? e.value : defaultMetricsSettings;
-    const addr = listener?.address ?? null;
-    const shown = addr ? (addr.host.includes(':') ? `[${addr.host}]` : addr.host) : null;
-    return {
-      effective: s,
-      locked: e.locked,
-      url: addr ? `http://${shown}:${addr.port}/metrics` : null,
-      tokenFile: tokenPath(o.home),
-      problem: e.ok ? problem : e.message,
-      scrapeConfig: addr ? scrapeConfig(addr, tokenPath(o.home)) : null,
-    };
-  }
-
   const unsubscribeSettings = o.settings.onChange((section) => {
-    if (section === 'metrics') void tick();
+    if (section === 'metrics') void tick(m);
   });
-
-  /** The reclaim measure looks at each state change and job update; while one is open, every 50 ms too (the running count changes without a state change while paused). */
-  function watchReclaim(): void {
-    reclaim.check(o.stateInputs());
-    if (!reclaim.pending || reclaimTimer) return;
-    reclaimTimer = setInterval(() => {
-      reclaim.check(o.stateInputs());
-      if (!reclaim.pending && reclaimTimer) {
-        clearInterval(reclaimTimer);
-        reclaimTimer = null;
-      }
-    }, RECLAIM_POLL_MS);
-    reclaimTimer.unref();
-  }
+  const reclaim = reclaimPoll(m.reclaim, o.stateInputs);
   const unsubscribeBus = o.bus.subscribe((event) => {
-    if (event === 'agent.state' || event === 'job.update') watchReclaim();
+    if (event === 'agent.state' || event === 'job.update') reclaim.watch();
   });
 
   return {
     handlers: {
       'metrics.config': async (patch: MetricsPatch) => {
         if (Object.keys(patch).length > 0) {
-          const e = effective();
+          const e = effectiveMetrics(m);
           checkSectionPatch('metrics', patch, e.ok ? e.value : defaultMetricsSettings, e, o.policy());
           o.settings.update('metrics', patch);
-          await tick();
-          if (problem) throw new AppError('unavailable', problem);
+          await tick(m);
+          if (m.problem) throw new AppError('unavailable', m.problem);
         }
-        return view();
+        return metricsView(m);
       },
     },
-    text,
-    view,
+    text: () => metricsText(m),
+    view: () => metricsView(m),
     async start() {
-      stopped = false;
-      await tick();
-      timer = setInterval(() => void tick(), o.textfileIntervalMs ?? TEXTFILE_INTERVAL_MS);
+      m.stopped = false;
+      await tick(m);
+      timer = setInterval(() => void tick(m), o.textfileIntervalMs ?? TEXTFILE_INTERVAL_MS);
       timer.unref();
     },
     async stop() {
-      stopped = true;
+      m.stopped = true;
       unsubscribeSettings();
       unsubscribeBus();
       if (timer) clearInterval(timer);
-      if (reclaimTimer) clearInterval(reclaimTimer);
+      reclaim.stop();
       o.source.close();
-      await applying;
-      removeWritten();
-      await listener?.close();
-      listener = null;
-      listening = null;
+      await m.applying;
+      removeWritten(m);
+      await m.listener?.close();
+      m.listener = null;
+      m.listening = null;
+    },
+  };
+}
+
+/** The reclaim measure looks at each state change and job update; while one is open, every 50 ms too (the running count changes without a state change while paused). */
+function reclaimPoll(reclaim: ReclaimWatch, stateInputs: () => ReclaimInputs): { watch(): void; stop(): void } {
+  let reclaimTimer: NodeJS.Timeout | null = null;
+  return {
+    watch() {
+      reclaim.check(stateInputs());
+      if (!reclaim.pending || reclaimTimer) return;
+      reclaimTimer = setInterval(() => {
+        reclaim.check(stateInputs());
+        if (!reclaim.pending && reclaimTimer) {
+          clearInterval(reclaimTimer);
+          reclaimTimer = null;
+        }
+      }, RECLAIM_POLL_MS);
+      reclaimTimer.unref();
+    },
+    stop() {
+      if (reclaimTimer) clearInterval(reclaimTimer);
     },
   };
 }

@@ -32,12 +32,51 @@ export function gpuEnv(nvidia: readonly { uuid: string }[]): string[] {
   ];
 }
 
+type NvidiaGpu = Extract<AssignedGpu, { vendor: 'nvidia' }>;
+type AmdGpu = Extract<AssignedGpu, { vendor: 'amd' }>;
+type Egress = NonNullable<SandboxPolicy['egress']>;
+
 export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], policy: SandboxPolicy): Docker.ContainerCreateOptions {
   if (policy.uid === 0) throw new Error('policy.uid must not be 0: jobs never run as root');
   const egress = job.network === 'none' ? null : (policy.egress ?? null);
   if (job.network !== 'none' && !egress) throw new Error('an allow-list job needs an egress lease (network, address, proxy); refused earlier when there is none');
-  const nvidia = gpus.filter((g): g is Extract<AssignedGpu, { vendor: 'nvidia' }> => g.vendor === 'nvidia');
-  const amd = gpus.filter((g) => g.vendor === 'amd');
+  const nvidia = gpus.filter((g): g is NvidiaGpu => g.vendor === 'nvidia');
+  const amd = gpus.filter((g): g is AmdGpu => g.vendor === 'amd');
+  const hostConfig = buildHostConfig(job, policy, egress, nvidia, amd);
+  const proxyEnv = egress
+    ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].map((k) => `${k}=${egress.proxyUrl}`).concat(['NO_PROXY=', 'no_proxy='])
+    : [];
+
+  return {
+    name: containerName(job.id),
+    Image: job.image,
+    Cmd: [...job.command],
+    Env: [...Object.entries(job.env).filter(([k]) => !RESERVED_ENV.test(k)).map(([k, v]) => `${k}=${v}`), ...proxyEnv, ...gpuEnv(nvidia)],
+    User: `${policy.uid}:${policy.gid}`,
+    WorkingDir: SCRATCH_DIR,
+    Hostname: 'job',
+    NetworkDisabled: !egress,
+    AttachStdin: false,
+    OpenStdin: false,
+    Tty: false,
+    Labels: {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_JOB]: job.id,
+      [LABEL_AGENT]: policy.agentInstance,
+    },
+    HostConfig: hostConfig,
+    ...(egress ? { NetworkingConfig: { EndpointsConfig: { [egress.network]: { IPAMConfig: { IPv4Address: egress.ip } } } } } : {}),
+  };
+}
+
+/** The container's HostConfig: isolation, privilege, filesystem, resources and devices. */
+function buildHostConfig(
+  job: JobSpec,
+  policy: SandboxPolicy,
+  egress: Egress | null,
+  nvidia: readonly NvidiaGpu[],
+  amd: readonly AmdGpu[],
+): Docker.HostConfig {
   const memoryBytes = job.memoryMiB * MiB;
 
   const binds: string[] = [];
@@ -94,28 +133,5 @@ export function buildContainerSpec(job: JobSpec, gpus: readonly AssignedGpu[], p
   if (policy.useRunsc) hostConfig.Runtime = 'runsc';
   // No IPv6 inside a networked job: the proxy and the firewall rule speak IPv4.
   if (egress) hostConfig.Sysctls = { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' };
-  const proxyEnv = egress
-    ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].map((k) => `${k}=${egress.proxyUrl}`).concat(['NO_PROXY=', 'no_proxy='])
-    : [];
-
-  return {
-    name: containerName(job.id),
-    Image: job.image,
-    Cmd: [...job.command],
-    Env: [...Object.entries(job.env).filter(([k]) => !RESERVED_ENV.test(k)).map(([k, v]) => `${k}=${v}`), ...proxyEnv, ...gpuEnv(nvidia)],
-    User: `${policy.uid}:${policy.gid}`,
-    WorkingDir: SCRATCH_DIR,
-    Hostname: 'job',
-    NetworkDisabled: !egress,
-    AttachStdin: false,
-    OpenStdin: false,
-    Tty: false,
-    Labels: {
-      [LABEL_MANAGED]: 'true',
-      [LABEL_JOB]: job.id,
-      [LABEL_AGENT]: policy.agentInstance,
-    },
-    HostConfig: hostConfig,
-    ...(egress ? { NetworkingConfig: { EndpointsConfig: { [egress.network]: { IPAMConfig: { IPv4Address: egress.ip } } } } } : {}),
-  };
+  return hostConfig;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch } from '../dispatcher.js';
 import type { EventBus } from '../events.js';
@@ -111,55 +111,9 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
     unauthenticated.add(socket);
   });
 
-  server.on('upgrade', (req, socket, head) => {
-    // After 'upgrade' Node no longer listens for this socket's errors: a reset would crash the agent.
-    socket.on('error', () => socket.destroy());
-    const reject = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (!allowedHosts().has(req.headers.host ?? '')) return reject(403, 'Forbidden');
-    if (requestPath(req.url) !== API_PATH) return reject(404, 'Not Found');
-    const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins().has(origin)) return reject(403, 'Forbidden');
-    const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    const presented = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
-    if (!presented || !tokensEqual(presented, options.token)) return reject(401, 'Unauthorized');
-    if (!protocols.includes(API_SUBPROTOCOL)) return reject(400, 'Bad Request');
-    if (wss.clients.size >= SERVER_LIMITS.maxConnections) {
-      log.warn('a WebSocket connection was refused: too many open', { open: wss.clients.size });
-      return reject(503, 'Service Unavailable');
-    }
-    // The token was right: this socket leaves the pool that a flood may be evicted from.
-    unauthenticated.delete(socket);
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
-  });
-
-  const attach = (ws: WebSocket) => {
-    let detached = false;
-    const send = (message: ServerMessage) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > SERVER_LIMITS.maxBufferedBytes) {
-        // The client does not read what it is sent: drop it rather than buffer without bound.
-        log.warn('dropped a WebSocket client that does not read its messages', { bufferedBytes: ws.bufferedAmount });
-        ws.terminate();
-        return;
-      }
-      ws.send(serialize(message));
-    };
-    const detach = serveConnection(options.dispatch, options.bus, send, (handler) =>
-      ws.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString())),
-    );
-    const done = () => {
-      if (detached) return;
-      detached = true;
-      detach();
-    };
-    ws.on('close', done);
-    ws.on('error', () => {
-      done();
-      ws.terminate();
-    });
-  };
+  const attach = (ws: WebSocket) => attachClient(ws, options.dispatch, options.bus, log);
+  const upgrade: UpgradeContext = { wss, token: options.token, allowedHosts, allowedOrigins, unauthenticated, log, attach };
+  server.on('upgrade', (req, socket, head) => handleUpgrade(upgrade, req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -183,6 +137,69 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
         server.closeAllConnections();
       }),
   };
+}
+
+/** What an upgrade request is checked against, and where an accepted one goes. */
+interface UpgradeContext {
+  wss: WebSocketServer;
+  token: string;
+  allowedHosts: () => Set<string>;
+  allowedOrigins: () => Set<string>;
+  unauthenticated: UnauthenticatedSockets;
+  log: Logger;
+  attach: (ws: WebSocket) => void;
+}
+
+/** An upgrade to the WebSocket at /api: the Host, the path, the Origin, the token, the subprotocol and the room left, in this order. */
+function handleUpgrade(ctx: UpgradeContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  // After 'upgrade' Node no longer listens for this socket's errors: a reset would crash the agent.
+  socket.on('error', () => socket.destroy());
+  const reject = (status: number, text: string) => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+  if (!ctx.allowedHosts().has(req.headers.host ?? '')) return reject(403, 'Forbidden');
+  if (requestPath(req.url) !== API_PATH) return reject(404, 'Not Found');
+  const origin = req.headers.origin;
+  if (origin !== undefined && !ctx.allowedOrigins().has(origin)) return reject(403, 'Forbidden');
+  const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const presented = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  if (!presented || !tokensEqual(presented, ctx.token)) return reject(401, 'Unauthorized');
+  if (!protocols.includes(API_SUBPROTOCOL)) return reject(400, 'Bad Request');
+  if (ctx.wss.clients.size >= SERVER_LIMITS.maxConnections) {
+    ctx.log.warn('a WebSocket connection was refused: too many open', { open: ctx.wss.clients.size });
+    return reject(503, 'Service Unavailable');
+  }
+  // The token was right: this socket leaves the pool that a flood may be evicted from.
+  ctx.unauthenticated.delete(socket);
+  ctx.wss.handleUpgrade(req, socket, head, (ws) => ctx.attach(ws));
+}
+
+/** An accepted WebSocket served: requests to the dispatcher, events and answers back, bounded. */
+function attachClient(ws: WebSocket, dispatch: Dispatch, bus: EventBus, log: Logger): void {
+  let detached = false;
+  const send = (message: ServerMessage) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > SERVER_LIMITS.maxBufferedBytes) {
+      // The client does not read what it is sent: drop it rather than buffer without bound.
+      log.warn('dropped a WebSocket client that does not read its messages', { bufferedBytes: ws.bufferedAmount });
+      ws.terminate();
+      return;
+    }
+    ws.send(serialize(message));
+  };
+  const detach = serveConnection(dispatch, bus, send, (handler) =>
+    ws.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString())),
+  );
+  const done = () => {
+    if (detached) return;
+    detached = true;
+    detach();
+  };
+  ws.on('close', done);
+  ws.on('error', () => {
+    done();
+    ws.terminate();
+  });
 }
 
 /** A message as JSON; one that cannot be (a bigint, a cycle) becomes an error answer, not a throw. */

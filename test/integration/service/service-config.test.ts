@@ -6,13 +6,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../helpers/temp-home.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-service-config-'));
+const temp = makeTempDir('offshift-service-config-');
 const policyFile = path.join(temp, 'etc', 'offshift', 'policy.json');
 afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../helpers/temp-home.js';
 import { parseArgs, argSpecFromUsage } from '../../../runtime/cli/args.js';
 import { serviceApplyConfigCommand, serviceCheckConfigCommand, serviceInstallCommand } from '../../../runtime/cli/commands/service.js';
 import { loadPolicy } from '../../../runtime/policy/load.js';
@@ -27,7 +27,7 @@ const studio = {
 
 const temps: string[] = [];
 function tempRoot(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offshift-studio-config-'));
+  const dir = makeTempDir('offshift-studio-config-');
   temps.push(dir);
   return dir;
 }
