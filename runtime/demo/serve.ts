@@ -6,45 +6,25 @@
  * It ends when `signal` aborts or its lifetime is over (lifetime.ts); as its own process it then
  * stops the chain too, so nothing of the demo is left running.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { devnetUp } from './devnet.js';
 import type { Logger } from '../log.js';
-import { connectDocker, engineFeatures } from '../engine/index.js';
+import { connectDocker } from '../engine/index.js';
 import type { RunningMarket } from '../../market/server.js';
-import { runDemoBuyer, type DemoGpuSource } from './buyer.js';
-import { demoProvider } from './gpu-jobs.js';
+import { runDemoBuyer } from './buyer.js';
 import { demoFolderId, watchLifetime } from './lifetime.js';
 import { demoChainPids, stopDemoChain } from './chain-processes.js';
 import { DEMO_DIR } from './paths.js';
-import { readDemoState, saveDemoState, type DemoState } from './state.js';
+import { buyerReports, demoGpuSource, makeDemoFolder, startingDemoState } from './serve-steps.js';
+import { readDemoState, saveDemoState } from './state.js';
 import { demoTimings, type DemoTimings } from './timing.js';
 
 export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal, options: { inProcess?: boolean; timings?: DemoTimings } = {}): Promise<void> {
   const inProcess = options.inProcess ?? false;
   const timings = options.timings ?? demoTimings(env);
-  const before = readDemoState(home);
-  const state: DemoState = {
-    pid: process.pid,
-    ownerPid: before?.ownerPid ?? null,
-    guardPid: before?.guardPid ?? null,
-    url: null,
-    buyer: null,
-    imageId: null,
-    startedAt: Date.now(),
-    jobsSubmitted: before?.jobsSubmitted ?? 0,
-    problem: null,
-    lastProblem: before?.lastProblem ?? null,
-    inProcess,
-    gpuJobsSubmitted: before?.gpuJobsSubmitted ?? 0,
-    jobs: null,
-  };
+  const state = startingDemoState(home, inProcess);
   // The folder it runs for: a deleted one (or one made again since) ends it, and is never written to.
-  try {
-    fs.mkdirSync(path.join(home, DEMO_DIR), { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  makeDemoFolder(home);
   const folder = demoFolderId(home);
   const save = () => saveDemoState(home, state, log, folder);
   let chainPids: number[] = [];
@@ -79,27 +59,7 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
     state.url = market.url;
     save();
     log.info('demo market listening', { url: market.url });
-    const running = market;
-    const gpuImage = await import('./gpu-image.js');
-    // GPU jobs too where the provider can run them (gpu-jobs.ts): its GPUs from its advertisement
-    // on this market, the NVIDIA runtime from the engine the demo's images are made on (the agent
-    // runs them by their local id, so it uses that engine too).
-    const gpu: DemoGpuSource = {
-      facts: async () => {
-        let nvidiaRuntime: boolean | null = null;
-        let engineError: string | null = null;
-        try {
-          nvidiaRuntime = (await engineFeatures(docker)).nvidiaRuntime;
-        } catch (error) {
-          engineError = (error as Error).message;
-        }
-        return { provider: demoProvider(running.market.providersView()), nvidiaRuntime, engineError, programBuilt: gpuImage.findDemoGpuBinary(env) !== null };
-      },
-      image: async () => (await gpuImage.ensureDemoGpuImage(docker, { env, log })).imageId,
-      job: (jobId) => running.market.jobsView(20).find((j) => j.jobId === jobId) ?? null,
-      pricePerHour: gpuImage.DEMO_GPU_PRICE_PER_HOUR,
-      request: gpuImage.demoGpuJobRequest,
-    };
+    const gpu = await demoGpuSource(docker, market, env, log);
     await runDemoBuyer({
       marketUrl: market.url,
       chain,
@@ -110,21 +70,7 @@ export async function serveDemo(home: string, env: NodeJS.ProcessEnv, log: Logge
       log,
       signal: stop.signal,
       gpu,
-      onSubmitted: (n, kind) => {
-        state.jobsSubmitted = n;
-        if (kind === 'gpu') state.gpuJobsSubmitted += 1;
-        state.problem = null;
-        save();
-      },
-      onJobs: (jobs) => {
-        state.jobs = jobs;
-        save();
-      },
-      onProblem: (message) => {
-        state.problem = message;
-        state.lastProblem = { message, at: new Date().toISOString() };
-        save();
-      },
+      ...buyerReports(state, save),
     });
   } finally {
     signal.removeEventListener('abort', onAbort);

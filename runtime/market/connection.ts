@@ -82,6 +82,15 @@ export function backoffDelay(attempt: number, random: () => number, minMs = BACK
   return Math.max(minMs / 2, Math.round(cap * random()));
 }
 
+/** One dial's socket and what it learned: the host dialed, the last socket error, why the market refused, the revision it chose. */
+interface Dialed {
+  ws: WebSocket;
+  url: URL;
+  lastError: string;
+  refusal: string | null;
+  revision: number;
+}
+
 export class MarketConnection {
   private ws: WebSocket | null = null;
   private state: LinkState = 'closed';
@@ -156,75 +165,77 @@ export class MarketConnection {
     }
     this.ws = ws;
     this.malformed = new MalformedCounter();
-    let lastError = '';
-    let refusal: string | null = null;
-    let revision = 1;
+    const dialed: Dialed = { ws, url: checked.url, lastError: '', refusal: null, revision: 1 };
     ws.on('open', () => {
       this.setState('signing-in', `Connected to ${checked.url.host}; signing in with your wallet…`, null);
       this.raw(ws, { type: 'hello', versions: [...SUPPORTED_VERSIONS], role: 'provider', agent: this.o.agent });
       this.startHeartbeat(ws);
     });
     ws.on('pong', () => (this.alive = true));
-    ws.on('message', (data, isBinary) => {
-      this.alive = true;
-      const parsed = parseMessage(toProviderMessageSchema, data, isBinary);
-      if (!parsed.ok) {
-        const tooMany = this.malformed.record(true);
-        this.o.log.warn('malformed message from the market', { code: parsed.code, count: this.malformed.count });
-        if (ws.readyState === WebSocket.OPEN) this.raw(ws, { type: 'error', code: parsed.code, message: parsed.message });
-        if (this.state === 'connected') {
-          try {
-            this.o.onMalformed?.(data, isBinary);
-          } catch (error) {
-            this.o.log.error('handling a malformed market message failed', { error: (error as Error).message });
-          }
-        }
-        if (tooMany) ws.close(1008, 'too many malformed messages');
-        return;
-      }
-      this.malformed.record(false);
-      const m = parsed.message;
-      if (m.type === 'challenge') {
-        revision = m.version;
-        void this.signIn(ws, checked.url, m).catch((error: unknown) => {
-          refusal = `Could not sign in: ${(error as Error).message}`;
-          ws.close(1000);
-        });
-        return;
-      }
-      if (m.type === 'welcome') {
-        if (this.state !== 'signing-in') return;
-        this.attempt = 0;
-        this.setState('connected', `Connected to ${checked.url.host} as ${m.address}.`, null);
-        try {
-          this.o.onWelcome({ revision, address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
-        } catch (error) {
-          this.o.log.error('handling the market welcome failed', { error: (error as Error).message });
-        }
-        return;
-      }
-      if (m.type === 'error' && this.state === 'signing-in') {
-        refusal = m.code === 'unsupported-version' ? `The market does not speak protocol version ${PROTOCOL_VERSION}: ${m.message}` : `The market refused the sign-in: ${m.message}`;
-        if (m.code === 'unsupported-version') this.attempt = Math.max(this.attempt, 5);
-        return;
-      }
-      if (this.state !== 'connected') return;
-      try {
-        this.o.onMessage(m);
-      } catch (error) {
-        this.o.log.error('handling a market message failed', { type: m.type, error: (error as Error).message });
-      }
-    });
+    ws.on('message', (data, isBinary) => this.onFrame(dialed, data, isBinary));
     ws.on('error', (error) => {
-      lastError = error.message;
+      dialed.lastError = error.message;
     });
     ws.on('close', (code, reasonBuffer) => {
       this.clearHeartbeat();
       if (this.ws === ws) this.ws = null;
       if (this.stopped) return;
-      const why = refusal ?? (lastError ? `Cannot reach the market (${lastError}).` : `The market closed the connection (${code}${reasonBuffer.length ? `: ${reasonBuffer.toString().slice(0, 200)}` : ''}).`);
+      const why = dialed.refusal ?? (dialed.lastError ? `Cannot reach the market (${dialed.lastError}).` : `The market closed the connection (${code}${reasonBuffer.length ? `: ${reasonBuffer.toString().slice(0, 200)}` : ''}).`);
       this.retry(why);
     });
+  }
+
+  /** One frame on a dialed socket: a malformed one answered and counted, the sign-in steps, then the provider's messages. */
+  private onFrame(d: Dialed, data: WebSocket.RawData, isBinary: boolean): void {
+    const ws = d.ws;
+    this.alive = true;
+    const parsed = parseMessage(toProviderMessageSchema, data, isBinary);
+    if (!parsed.ok) {
+      const tooMany = this.malformed.record(true);
+      this.o.log.warn('malformed message from the market', { code: parsed.code, count: this.malformed.count });
+      if (ws.readyState === WebSocket.OPEN) this.raw(ws, { type: 'error', code: parsed.code, message: parsed.message });
+      if (this.state === 'connected') {
+        try {
+          this.o.onMalformed?.(data, isBinary);
+        } catch (error) {
+          this.o.log.error('handling a malformed market message failed', { error: (error as Error).message });
+        }
+      }
+      if (tooMany) ws.close(1008, 'too many malformed messages');
+      return;
+    }
+    this.malformed.record(false);
+    const m = parsed.message;
+    if (m.type === 'challenge') {
+      d.revision = m.version;
+      void this.signIn(ws, d.url, m).catch((error: unknown) => {
+        d.refusal = `Could not sign in: ${(error as Error).message}`;
+        ws.close(1000);
+      });
+      return;
+    }
+    if (m.type === 'welcome') {
+      if (this.state !== 'signing-in') return;
+      this.attempt = 0;
+      this.setState('connected', `Connected to ${d.url.host} as ${m.address}.`, null);
+      try {
+        this.o.onWelcome({ revision: d.revision, address: m.address, session: m.session, chainId: m.chainId, escrow: m.escrow });
+      } catch (error) {
+        this.o.log.error('handling the market welcome failed', { error: (error as Error).message });
+      }
+      return;
+    }
+    if (m.type === 'error' && this.state === 'signing-in') {
+      d.refusal = m.code === 'unsupported-version' ? `The market does not speak protocol version ${PROTOCOL_VERSION}: ${m.message}` : `The market refused the sign-in: ${m.message}`;
+      if (m.code === 'unsupported-version') this.attempt = Math.max(this.attempt, 5);
+      return;
+    }
+    if (this.state !== 'connected') return;
+    try {
+      this.o.onMessage(m);
+    } catch (error) {
+      this.o.log.error('handling a market message failed', { type: m.type, error: (error as Error).message });
+    }
   }
 
   private async signIn(ws: WebSocket, url: URL, c: Extract<ToProviderMessage, { type: 'challenge' }>): Promise<void> {

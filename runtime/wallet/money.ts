@@ -82,11 +82,36 @@ export function createMoneyService(options: {
   const { db, ledger, wallet, earnings } = openMoneyParts({ ...options, onUpdate: (reason, address) => bus.emit('wallet.update', { reason, address }) });
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
+  const tick = reconcileTick(wallet, log);
 
+  return {
+    db,
+    ledger,
+    wallet,
+    earnings,
+    handlers: moneyHandlers(wallet, earnings),
+    tick,
+    start() {
+      ticking = tick();
+      timer = setInterval(() => {
+        ticking = tick();
+      }, options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await ticking;
+      if (!options.db) db.close();
+    },
+  };
+}
+
+/** One reconciliation (and auto-redeem) pass, as a function that keeps which keystore problem it last logged. */
+function reconcileTick(wallet: WalletService, log: Logger): () => Promise<void> {
   let keystoreProblemLogged: string | null = null;
 
   /** Never throws: it runs from a timer, where an error would end the agent (crash.ts). */
-  async function tick(): Promise<void> {
+  return async function tick(): Promise<void> {
     try {
       // A damaged keystore is said (once, and in wallet.status) and the agent goes on: restarting would not mend it.
       const problem = wallet.keystoreProblem();
@@ -104,9 +129,11 @@ export function createMoneyService(options: {
     } catch (error) {
       log.warn('wallet reconciliation failed', { error: (error as Error).message });
     }
-  }
+  };
+}
 
-  const handlers: MoneyService['handlers'] = {
+function moneyHandlers(wallet: WalletService, earnings: EarningsService): MoneyService['handlers'] {
+  return {
     'wallet.status': async () => wallet.status(),
     'wallet.create': async ({ password }) => wallet.create(password),
     'wallet.import': async ({ password, mnemonic, privateKey }) => wallet.import(password, { mnemonic, privateKey }),
@@ -133,26 +160,5 @@ export function createMoneyService(options: {
     'earnings.byGpu': async (input) => earnings.byGpu(input),
     'earnings.jobs': async ({ limit, offset }) => earnings.jobs(limit, offset),
     'earnings.exportCsv': async (input) => earnings.exportCsv(input),
-  };
-
-  return {
-    db,
-    ledger,
-    wallet,
-    earnings,
-    handlers,
-    tick,
-    start() {
-      ticking = tick();
-      timer = setInterval(() => {
-        ticking = tick();
-      }, options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await ticking;
-      if (!options.db) db.close();
-    },
   };
 }

@@ -3,9 +3,8 @@
  * ledger with the chain. The key lives only here, in memory while unlocked; no method returns it
  * except create's one-time mnemonic and the password-checked export.
  */
-import { Contract, getAddress, type JsonRpcProvider } from 'ethers';
+import type { JsonRpcProvider } from 'ethers';
 import { AppError } from '../errors.js';
-import { TOKEN_ABI } from '../chain/abi.js';
 import { localChainNetwork } from '../chain/local-chain.js';
 import { checkChainId, makeProvider } from '../chain/provider.js';
 import type { Ledger, StoredVoucher } from '../ledger/ledger.js';
@@ -13,17 +12,20 @@ import type { Logger } from '../log.js';
 import { loadPolicy } from '../policy/load.js';
 import { policyFilePath } from '../policy/paths.js';
 import { openSettingsStore } from '../settings/store.js';
-import { chainError, isNetworkError } from './errors.js';
-import { compareIdentity, copiedSentence, readCopiedReport, readIdentityRecord, writeIdentityRecord } from './identity-record.js';
+import { isNetworkError } from './errors.js';
+import { writeIdentityRecord } from './identity-record.js';
 import { createKeystore, decryptKeystore, importKeystore, keystoreExists, readKeystore, type KeystoreOptions, type Signer } from './keystore.js';
 import { readMachineFacts, type MachineFacts } from './machine-id.js';
-import { payoutAddressOrThrow, readPayout, setPayout, type PayoutSource } from './payout.js';
-import { DEVNET_NETWORK, networkSchema, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletSettingsView, type WalletStatus } from './schema.js';
-import { readWalletSettings, writeWalletSettings } from './settings.js';
-import { parseVoucher, recoverVoucherSigner } from './voucher.js';
-import { escrowReader, takeVoucher } from '../market/voucher-intake.js';
+import { payoutAddressOrThrow, readPayout, type PayoutSource } from './payout.js';
+import { DEVNET_NETWORK, type NetworkConfig, type NetworkInput, type RedeemResult, type SignedVoucher, type WalletSettings, type WalletSettingsView, type WalletStatus } from './schema.js';
+import type { WalletDeps } from './service-deps.js';
+import { updateWalletSettings } from './service-settings.js';
+import { identityNote, refuseCopiedKey } from './service-identity.js';
+import { walletStatus } from './service-status.js';
+import { addVoucher, reconcileEscrow, redeemStored } from './service-vouchers.js';
+import { readWalletSettings } from './settings.js';
 import { Withdrawals, type WithdrawQuote } from './withdraw.js';
-import { ctxOf, Redemptions } from './redemptions.js';
+import { Redemptions } from './redemptions.js';
 
 export type WalletUpdateReason = 'created' | 'imported' | 'unlocked' | 'locked' | 'redeemed' | 'withdrawn' | 'reconciled' | 'settings';
 
@@ -42,23 +44,29 @@ export interface WalletServiceOptions extends KeystoreOptions {
 
 export class WalletService {
   private signer: Signer | null = null;
-  private readonly withdrawals = new Withdrawals({
-    address: () => this.address(),
-    connect: () => this.connect(),
-    requireSigner: () => this.requireSigner(),
-    serial: (fn) => this.serial(fn),
-    ledger: () => this.ledger,
-    log: () => this.options.log,
-    onWithdrawn: (address) => this.options.onUpdate?.('withdrawn', address),
-    receiptTimeoutMs: () => this.options.receiptTimeoutMs ?? 120_000,
-  });
-  private readonly redemptions = new Redemptions({
-    ledger: () => this.ledger,
-    log: () => this.options.log,
-    receiptTimeoutMs: () => this.options.receiptTimeoutMs ?? 120_000,
-  });
   private busy: Promise<unknown> = Promise.resolve();
   private machine: Promise<MachineFacts> | null = null;
+  /** What the parts in service-status.ts, service-vouchers.ts and service-settings.ts use. */
+  private readonly deps: WalletDeps = {
+    home: () => this.home,
+    ledger: () => this.ledger,
+    log: () => this.options.log,
+    address: () => this.address(),
+    isUnlocked: () => this.isUnlocked(),
+    settings: () => this.settings(),
+    network: () => this.network(),
+    connect: () => this.connect(),
+    identityNote: () => this.identityNote(),
+    payoutSource: () => this.payoutSource(),
+    payoutAddress: () => this.payoutAddress(),
+    requireSigner: () => this.requireSigner(),
+    serial: (fn) => this.serial(fn),
+    redemptions: () => this.redemptions,
+    onUpdate: () => this.options.onUpdate,
+    receiptTimeoutMs: () => this.options.receiptTimeoutMs ?? 120_000,
+  };
+  private readonly withdrawals = new Withdrawals({ ...this.deps, onWithdrawn: (address) => this.options.onUpdate?.('withdrawn', address) });
+  private readonly redemptions = new Redemptions(this.deps);
 
   constructor(private readonly options: WalletServiceOptions) {}
 
@@ -102,25 +110,9 @@ export class WalletService {
     writeIdentityRecord(this.home, address, await this.machineFacts(), how);
   }
 
-  /** Refuses a key copied from another machine (the start's check moves it aside; until then it never signs). */
-  private async refuseCopiedKey(address: string): Promise<void> {
-    const facts = await this.machineFacts();
-    const verdict = compareIdentity(readIdentityRecord(this.home), address, facts);
-    if (verdict.kind === 'unrecorded') writeIdentityRecord(this.home, address, facts, 'first-start');
-    if (verdict.kind === 'copied') {
-      throw new AppError('wallet-copied', `${verdict.reason} The copied key does not unlock here: restart the agent and this machine makes its own identity (the copied keystore is kept aside).`);
-    }
-  }
-
   /** Why this data folder's wallet is not the one it was copied with, when it was copied (identity-check.ts); else null. */
   identityNote(): string | null {
-    const report = readCopiedReport(this.home);
-    if (!report) return null;
-    let current: string | null = null;
-    try {
-      current = this.address();
-    } catch {}
-    return copiedSentence(report, current);
+    return identityNote(this.home, () => this.address());
   }
 
   isUnlocked(): boolean {
@@ -146,7 +138,7 @@ export class WalletService {
   }
 
   async unlock(password: string): Promise<{ address: string }> {
-    await this.refuseCopiedKey(readKeystore(this.home).address);
+    await refuseCopiedKey(this.home, readKeystore(this.home).address, () => this.machineFacts());
     this.signer = await decryptKeystore(this.home, password);
     this.options.onUpdate?.('unlocked', this.signer.address);
     return { address: this.signer.address };
@@ -195,40 +187,7 @@ export class WalletService {
   }
 
   async updateSettings(change: { autoRedeemThreshold?: string | null; network?: string; addNetwork?: NetworkInput; payoutAddress?: string | null }): Promise<WalletSettingsView> {
-    if (change.payoutAddress !== undefined) {
-      const own = this.address();
-      if (change.payoutAddress !== null && own !== null && getAddress(change.payoutAddress) === own) {
-        throw new AppError('invalid-input', `${own} is this machine's own wallet: its earnings go there already when no payout address is set. To clear the payout address, give \`none\`.`);
-      }
-      setPayout(this.payoutSource(), change.payoutAddress);
-    }
-    const settings = this.settings();
-    if (change.addNetwork) {
-      const net = networkSchema.parse(change.addNetwork);
-      if (net.name === DEVNET_NETWORK) throw new AppError('invalid-input', `"${DEVNET_NETWORK}" is the built-in local chain; pick another name.`);
-      await checkChainId(net.rpcUrl, net.chainId);
-      const provider = makeProvider(net.rpcUrl, net.chainId);
-      try {
-        if ((await provider.getCode(net.escrow)) === '0x') throw new AppError('invalid-input', `There is no contract at the escrow address ${net.escrow} on chain ${net.chainId}.`);
-        if ((await provider.getCode(net.token)) === '0x') throw new AppError('invalid-input', `There is no contract at the token address ${net.token} on chain ${net.chainId}.`);
-        const token = new Contract(net.token, TOKEN_ABI, provider);
-        net.tokenSymbol = (await token.getFunction('symbol')()) as string;
-        net.tokenDecimals = Number(await token.getFunction('decimals')());
-      } finally {
-        provider.destroy();
-      }
-      settings.networks = [...settings.networks.filter((n) => n.name !== net.name), { ...net, token: getAddress(net.token), escrow: getAddress(net.escrow) }];
-    }
-    if (change.network !== undefined) {
-      if (change.network !== DEVNET_NETWORK && !settings.networks.some((n) => n.name === change.network)) {
-        throw new AppError('invalid-input', `There is no network named "${change.network}". Add it first (RPC URL, chain id, token and escrow addresses).`);
-      }
-      settings.network = change.network;
-    }
-    if (change.autoRedeemThreshold !== undefined) settings.autoRedeemThreshold = change.autoRedeemThreshold;
-    writeWalletSettings(this.home, settings);
-    this.options.onUpdate?.('settings', this.address());
-    return { ...settings, payout: readPayout(this.payoutSource()) };
+    return updateWalletSettings(this.deps, change);
   }
 
   /** The token's symbol and decimals for display (the local chain's when no network is set up). */
@@ -256,70 +215,10 @@ export class WalletService {
     return { net, provider: makeProvider(net.rpcUrl, net.chainId) };
   }
 
-  private ctx(net: NetworkConfig) {
-    return ctxOf(net);
-  }
-
   // ── status ─────────────────────────────────────────────────────────────
 
   async status(): Promise<WalletStatus> {
-    const exists = keystoreExists(this.home);
-    let address: string | null = null;
-    let chainErrorText: string | null = null;
-    if (exists) {
-      try {
-        address = readKeystore(this.home).address;
-      } catch (error) {
-        chainErrorText = (error as Error).message;
-      }
-    }
-    const totals = this.ledger.totals();
-    const settings = (() => {
-      try {
-        return this.settings();
-      } catch {
-        return null;
-      }
-    })();
-    const status: WalletStatus = {
-      exists,
-      unlocked: this.isUnlocked(),
-      address,
-      network: null,
-      nativeBalance: null,
-      tokenBalance: null,
-      tokenSymbol: 'OFT',
-      tokenDecimals: 18,
-      redeemable: totals.redeemable,
-      redeemed: totals.redeemed,
-      withdrawn: totals.withdrawn,
-      autoRedeemThreshold: settings?.autoRedeemThreshold ?? null,
-      chainError: chainErrorText,
-      identityNote: this.identityNote(),
-      payout: readPayout(this.payoutSource()),
-    };
-    let provider: JsonRpcProvider | undefined;
-    try {
-      const net = this.network();
-      status.network = { name: net.name, chainId: net.chainId, rpcUrl: net.rpcUrl, token: net.token, escrow: net.escrow };
-      const c = await this.connect();
-      provider = c.provider;
-      const token = new Contract(net.token, TOKEN_ABI, provider);
-      const [symbol, decimals] = await Promise.all([token.getFunction('symbol')() as Promise<string>, token.getFunction('decimals')() as Promise<bigint>]);
-      status.tokenSymbol = symbol;
-      status.tokenDecimals = Number(decimals);
-      if (address) {
-        const [native, balance] = await Promise.all([provider.getBalance(address), token.getFunction('balanceOf')(address) as Promise<bigint>]);
-        status.nativeBalance = native.toString();
-        status.tokenBalance = balance.toString();
-      }
-    } catch (error) {
-      // A damaged keystore is the first thing to mend: its message stays.
-      status.chainError ??= (error instanceof AppError ? error : chainError(error, status.network?.rpcUrl ?? '', 'read the balances')).message;
-    } finally {
-      provider?.destroy();
-    }
-    return status;
+    return walletStatus(this.deps);
   }
 
   // ── vouchers ───────────────────────────────────────────────────────────
@@ -331,49 +230,7 @@ export class WalletService {
    * evidence, never counted, and the error says why.
    */
   async addVoucher(input: unknown): Promise<StoredVoucher> {
-    const signed = parseVoucher(input);
-    const net = this.network();
-    const address = this.address();
-    if (!address) throw new AppError('no-wallet', 'Create or import a wallet before adding vouchers.');
-    if (getAddress(signed.voucher.provider) !== address) {
-      throw new AppError('voucher-not-ours', `This voucher pays ${getAddress(signed.voucher.provider)}, not this wallet (${address}).`);
-    }
-    const signer = recoverVoucherSigner(signed, net.chainId, net.escrow);
-    if (signer !== getAddress(signed.voucher.buyer)) {
-      throw new AppError('voucher-invalid', `The voucher's signature is not the buyer's (it recovers to ${signer}, not ${getAddress(signed.voucher.buyer)}): it was altered, or it is for another escrow or chain (this one is ${net.escrow} on chain ${net.chainId}).`);
-    }
-    const { provider } = await this.connect();
-    try {
-      const block = await provider.getBlock('latest');
-      const v = signed.voucher;
-      const result = await takeVoucher({
-        ledger: this.ledger,
-        reader: escrowReader(provider, net.escrow),
-        nowMs: Math.max(Date.now(), (block?.timestamp ?? 0) * 1000),
-        channel: { chainId: net.chainId, escrow: net.escrow, buyer: v.buyer, provider: address, jobId: v.jobId },
-        payee: this.payoutAddress(),
-        signed,
-      });
-      if (result.stored) {
-        this.options.log.info('voucher stored', { voucherId: result.stored.id, jobId: v.jobId, cumulativeAmount: v.cumulativeAmount });
-        return result.stored;
-      }
-      const refusal = result.refused!;
-      // Counted before and paid since: redeeming it again finishes or explains (never pays twice).
-      const counted = refusal.kind === 'worthless' ? this.ledger.findVoucher(signed) : undefined;
-      if (counted) return counted;
-      const [code, next] =
-        refusal.kind === 'worthless'
-          ? ['already-redeemed', 'It was already redeemed: it pays nothing more.']
-          : refusal.kind === 'expired'
-            ? ['voucher-expired', 'Ask the buyer for a new one.']
-            : refusal.kind === 'chain-unreadable'
-              ? ['rpc-unreachable', 'Nothing was counted; try again when the chain answers.']
-              : ['voucher-refused', 'Nothing was counted (it is kept as refused evidence); ask the buyer for a valid voucher.'];
-      throw new AppError(code, `This voucher was not counted: ${refusal.why}. ${next}`);
-    } finally {
-      provider.destroy();
-    }
+    return addVoucher(this.deps, input);
   }
 
   /** Redeems one voucher file's content: stored first, then sent. Throws on failure. */
@@ -388,45 +245,8 @@ export class WalletService {
     return this.redeemStored(ids, false);
   }
 
-  private async redeemStored(ids: number[] | undefined, throwOnError: boolean): Promise<RedeemResult[]> {
-    const signer = this.requireSigner();
-    return this.serial(async () => {
-      const { net, provider } = await this.connect();
-      try {
-        const vouchers = ids
-          ? ids.map((id) => {
-              const v = this.ledger.voucher(id);
-              if (!v) throw new AppError('not-found', `There is no stored voucher ${id}.`);
-              return v;
-            })
-          : this.bestPerJob(this.ledger.redeemableVouchers(this.ctx(net)));
-        const results: RedeemResult[] = [];
-        for (const v of vouchers) {
-          try {
-            results.push(await this.redemptions.redeemOne(v, net, provider, signer.connect(provider)));
-          } catch (error) {
-            const e = chainError(error, net.rpcUrl, 'redeem the voucher');
-            if (throwOnError) throw e;
-            results.push({ voucherId: v.id, jobId: v.voucher.jobId, txHash: null, paid: '0', outcome: e.code === 'already-redeemed' ? 'already-redeemed' : 'failed', error: e.message });
-          }
-        }
-        if (results.some((r) => r.outcome === 'ok')) this.options.onUpdate?.('redeemed', signer.address);
-        return results;
-      } finally {
-        provider.destroy();
-      }
-    });
-  }
-
-  /** Of several redeemable vouchers for one job, only the highest needs sending. */
-  private bestPerJob(vouchers: StoredVoucher[]): StoredVoucher[] {
-    const best = new Map<string, StoredVoucher>();
-    for (const v of vouchers) {
-      const key = `${v.voucher.buyer}/${v.voucher.jobId}`;
-      const current = best.get(key);
-      if (!current || BigInt(v.voucher.cumulativeAmount) > BigInt(current.voucher.cumulativeAmount)) best.set(key, v);
-    }
-    return [...best.values()];
+  private redeemStored(ids: number[] | undefined, throwOnError: boolean): Promise<RedeemResult[]> {
+    return redeemStored(this.deps, ids, throwOnError);
   }
 
   // ── reconciliation ─────────────────────────────────────────────────────
@@ -436,18 +256,7 @@ export class WalletService {
    * from the escrow's first block when `full`), and records any the ledger lacks.
    */
   async reconcile(options: { full?: boolean } = {}): Promise<{ added: number; toBlock: number }> {
-    const address = this.address();
-    if (!address) return { added: 0, toBlock: 0 };
-    const { net, provider } = await this.connect();
-    try {
-      const result = await this.redemptions.reconcileWith(net, provider, address, options.full);
-      if (result.added > 0) this.options.onUpdate?.('reconciled', address);
-      return result;
-    } catch (error) {
-      throw chainError(error, net.rpcUrl, 'read the escrow payments');
-    } finally {
-      provider.destroy();
-    }
+    return reconcileEscrow(this.deps, options);
   }
 
   /** Redeems everything redeemable once it passes the owner's threshold (when unlocked). */

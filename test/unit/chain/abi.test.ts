@@ -29,5 +29,5 @@ describe('contract ABIs', () => {
     const fresh = compileContracts();
     expect(fresh.key).toBe(artifacts.key);
     expect(fresh.contracts.OffshiftEscrow!.bytecode).toBe(artifacts.contracts.OffshiftEscrow!.bytecode);
-  });
+  }, 120_000); // solc (WebAssembly, one core): 6 s alone, several times that beside the integration files
 });
