@@ -7,22 +7,22 @@ import { pathToFileURL } from 'node:url';
 import { AppError } from './errors.js';
 import { argSpecFromUsage, parseArgs } from './cli/args.js';
 import type { CliCommand, CliIO } from './cli/command.js';
-import { agentCommand } from './cli/commands/agent.js';
-import { checkCommand } from './cli/commands/check.js';
-import { gpusCommand } from './cli/commands/gpus.js';
-import { jobCommands } from './cli/commands/job.js';
-import { pauseCommand } from './cli/commands/pause.js';
-import { resumeCommand } from './cli/commands/resume.js';
-import { scheduleDecideCommand, scheduleShowCommand } from './cli/commands/schedule.js';
-import { serviceCommands } from './cli/commands/service.js';
-
-const coreCommands: CliCommand[] = [agentCommand, gpusCommand, checkCommand, scheduleDecideCommand, scheduleShowCommand, pauseCommand, resumeCommand, ...jobCommands, ...serviceCommands];
 
 /**
- * The money commands pull in ethers (about 11 MB of resident memory): they are loaded only when
- * one of them runs (or for help), so `offshift agent` without a wallet never loads it.
+ * Every command group is loaded only when one of its commands runs (or for help): a command
+ * loads its own modules and no other's (`offshift wallet status` never loads the agent's, and
+ * the money commands' ethers stays out of `offshift agent` without a wallet). Listed in the
+ * order help shows them.
  */
-const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
+const groups: Record<string, () => Promise<CliCommand[]>> = {
+  agent: () => import('./cli/commands/agent.js').then((m) => [m.agentCommand]),
+  gpus: () => import('./cli/commands/gpus.js').then((m) => [m.gpusCommand]),
+  check: () => import('./cli/commands/check.js').then((m) => [m.checkCommand]),
+  schedule: () => import('./cli/commands/schedule.js').then((m) => [m.scheduleDecideCommand, m.scheduleShowCommand]),
+  pause: () => import('./cli/commands/pause.js').then((m) => [m.pauseCommand]),
+  resume: () => import('./cli/commands/resume.js').then((m) => [m.resumeCommand]),
+  job: () => import('./cli/commands/job.js').then((m) => m.jobCommands),
+  service: () => import('./cli/commands/service.js').then((m) => m.serviceCommands),
   wallet: () => import('./cli/commands/wallet.js').then((m) => m.walletCommands),
   devnet: () => import('./cli/commands/devnet.js').then((m) => m.devnetCommands),
   earnings: () => import('./cli/commands/earnings.js').then((m) => m.earningsCommands),
@@ -39,13 +39,11 @@ const lazyGroups: Record<string, () => Promise<CliCommand[]>> = {
 };
 
 export async function allCommands(): Promise<CliCommand[]> {
-  const groups = await Promise.all(Object.values(lazyGroups).map((load) => load()));
-  return [...coreCommands, ...groups.flat()];
+  return (await Promise.all(Object.values(groups).map((load) => load()))).flat();
 }
 
 async function commandsFor(name: string): Promise<CliCommand[]> {
-  const load = lazyGroups[name];
-  return load ? load() : coreCommands;
+  return Object.hasOwn(groups, name) ? groups[name]!() : [];
 }
 
 function commandList(commands: CliCommand[]): string {
