@@ -56,7 +56,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], maxWorkers: WORKERS, sequence: { groupOrder: 0 } },
+        // Pure logic with temp folders: the files share a worker's modules (isolate: false), which
+        // halves their CPU (63 → 30 s on 2 cores: each file no longer imports the runtime again).
+        // Checked with the files shuffled; a file that changes module state must restore it.
+        test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false, maxWorkers: WORKERS, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

@@ -11,7 +11,7 @@
  *   counted from what the channel had been paid before this job (a reused job id's old
  *   payments pay nothing of the new job's work), and time left to redeem it.
  */
-import { getAddress } from 'ethers';
+import { checksummed } from '../chain/checksum.js';
 import type { SignedVoucher } from '../wallet/schema.js';
 
 /** A voucher must leave at least this long to redeem it to count as paying a job. */
@@ -80,13 +80,13 @@ const refuse = (kind: RefusalKind, why: string): VoucherVerdict => ({ counted: n
 export function checkVoucher(signed: SignedVoucher, f: VoucherFacts): VoucherVerdict {
   const v = signed.voucher;
   const c = f.channel;
-  if (getAddress(v.provider) !== getAddress(c.provider)) return refuse('not-ours', `it pays ${getAddress(v.provider)}, not this wallet (${getAddress(c.provider)})`);
+  if (checksummed(v.provider) !== checksummed(c.provider)) return refuse('not-ours', `it pays ${checksummed(v.provider)}, not this wallet (${checksummed(c.provider)})`);
   const problem = payeeProblem(v.payee, f.payee, c.provider);
   if (problem) return refuse('wrong-payee', problem);
-  if (getAddress(v.buyer) !== getAddress(c.buyer)) return refuse('wrong-channel', `it names the buyer ${getAddress(v.buyer)}, not this job's buyer ${getAddress(c.buyer)}`);
+  if (checksummed(v.buyer) !== checksummed(c.buyer)) return refuse('wrong-channel', `it names the buyer ${checksummed(v.buyer)}, not this job's buyer ${checksummed(c.buyer)}`);
   if (v.jobId.toLowerCase() !== c.jobId.toLowerCase()) return refuse('wrong-channel', `it is for another job (${v.jobId}, not ${c.jobId})`);
-  if (getAddress(f.recoveredSigner) !== getAddress(v.buyer)) {
-    return refuse('forged', `it is not signed by the buyer (the signature recovers to ${getAddress(f.recoveredSigner)}): forged, or for another chain or escrow`);
+  if (checksummed(f.recoveredSigner) !== checksummed(v.buyer)) {
+    return refuse('forged', `it is not signed by the buyer (the signature recovers to ${checksummed(f.recoveredSigner)}): forged, or for another chain or escrow`);
   }
   if (v.expiry < f.nowSec) return refuse('expired', `it expired at ${new Date(v.expiry * 1000).toISOString()}, so the escrow would not pay it`);
   if (f.chain === null) return refuse('chain-unreadable', "the chain could not be read to check what the escrow already paid and the buyer's deposit");
@@ -97,7 +97,7 @@ export function checkVoucher(signed: SignedVoucher, f: VoucherFacts): VoucherVer
     const elsewhere = f.owedElsewhere > 0n ? ` plus the ${f.owedElsewhere} its other vouchers held here still promise` : '';
     return refuse('uncovered', `the buyer's escrow deposit (${f.chain.deposit}) does not cover the ${value} base units it adds${elsewhere}, so the escrow would refuse to pay it`);
   }
-  const counted = Object.freeze({ signed, channel: { ...c, escrow: getAddress(c.escrow), buyer: getAddress(c.buyer), provider: getAddress(c.provider), jobId: c.jobId.toLowerCase() }, value, paidOnChain: f.chain.paid }) as CheckedVoucher;
+  const counted = Object.freeze({ signed, channel: { ...c, escrow: checksummed(c.escrow), buyer: checksummed(c.buyer), provider: checksummed(c.provider), jobId: c.jobId.toLowerCase() }, value, paidOnChain: f.chain.paid }) as CheckedVoucher;
   issued.add(counted);
   return { counted, refused: null };
 }
@@ -108,13 +108,13 @@ export function checkVoucher(signed: SignedVoucher, f: VoucherFacts): VoucherVer
  * would put the earnings where a stolen machine key could spend them.
  */
 function payeeProblem(named: string | undefined, expected: string | null, provider: string): string | null {
-  const paysTo = getAddress(named ?? provider);
+  const paysTo = checksummed(named ?? provider);
   if (expected !== null) {
-    if (paysTo === getAddress(expected)) return null;
-    return `it pays ${paysTo === getAddress(provider) ? `this machine's own address (${paysTo})` : paysTo}, not the payout address ${getAddress(expected)} set for this machine`;
+    if (paysTo === checksummed(expected)) return null;
+    return `it pays ${paysTo === checksummed(provider) ? `this machine's own address (${paysTo})` : paysTo}, not the payout address ${checksummed(expected)} set for this machine`;
   }
-  if (paysTo === getAddress(provider)) return null;
-  return `it pays ${paysTo}, which is not this wallet (${getAddress(provider)}) and no payout address is set here`;
+  if (paysTo === checksummed(provider)) return null;
+  return `it pays ${paysTo}, which is not this wallet (${checksummed(provider)}) and no payout address is set here`;
 }
 
 export interface JobPaymentFacts {

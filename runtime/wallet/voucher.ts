@@ -1,5 +1,6 @@
 /** The EIP-712 voucher: its domain, its type, signing (the buyer's side) and checking (ours). */
-import { getAddress, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers';
+import { verifyTypedData, type Signer, type TypedDataDomain } from 'ethers';
+import { checksummed } from '../chain/checksum.js';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { readSmallFile } from '../storage/small-file.js';
@@ -29,7 +30,7 @@ export const PAYEE_VOUCHER_TYPES = {
 
 /** Where the voucher's money goes: its payee, else the provider. */
 export function voucherPayee(v: VoucherData): string {
-  return getAddress(v.payee ?? v.provider);
+  return checksummed(v.payee ?? v.provider);
 }
 
 /** The escrow function that redeems it: `redeemToPayee` for a voucher naming a payee. */
@@ -42,13 +43,13 @@ function typesOf(v: VoucherData) {
 }
 
 export function voucherDomain(chainId: number, escrow: string): TypedDataDomain {
-  return { name: 'OffshiftEscrow', version: '1', chainId, verifyingContract: getAddress(escrow) };
+  return { name: 'OffshiftEscrow', version: '1', chainId, verifyingContract: checksummed(escrow) };
 }
 
 /** The struct as the contract takes it (a PayeeVoucher's when it names a payee). */
 export function contractVoucher(v: VoucherData) {
-  const common = { buyer: getAddress(v.buyer), provider: getAddress(v.provider), jobId: v.jobId.toLowerCase(), cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) };
-  return v.payee === undefined ? common : { buyer: common.buyer, provider: common.provider, payee: getAddress(v.payee), jobId: common.jobId, cumulativeAmount: common.cumulativeAmount, expiry: common.expiry };
+  const common = { buyer: checksummed(v.buyer), provider: checksummed(v.provider), jobId: v.jobId.toLowerCase(), cumulativeAmount: BigInt(v.cumulativeAmount), expiry: BigInt(v.expiry) };
+  return v.payee === undefined ? common : { buyer: common.buyer, provider: common.provider, payee: checksummed(v.payee), jobId: common.jobId, cumulativeAmount: common.cumulativeAmount, expiry: common.expiry };
 }
 
 export async function signVoucher(buyer: Signer, chainId: number, escrow: string, voucher: VoucherData): Promise<SignedVoucher> {
