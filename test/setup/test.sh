@@ -17,8 +17,11 @@ if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>
   native=$!
 fi
 
-npm run -s build
-bash test/setup/static-checks.sh
+# While the addon compiles (the longest step), the build and the static checks yield the CPU to it.
+later=()
+[ -n "$native" ] && later=(nice -n 10)
+"${later[@]}" npm run -s build
+"${later[@]}" bash test/setup/static-checks.sh
 
 if [ -n "$native" ]; then
   if ! wait "$native"; then

@@ -5,19 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_DIRS, sourceFiles } from './source-files.js';
 import { floorOf, importProblem, repoRoot, upwardExceptions } from '../../../floors.config.js';
-
-const SOURCE_DIRS = ['runtime', 'protocol', 'buyer', 'market', 'main', 'preload', 'renderer/src'];
-
-function sourceFiles(dir: string): string[] {
-  const abs = path.join(repoRoot, dir);
-  if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { withFileTypes: true }).flatMap((entry) => {
-    const rel = path.posix.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(rel);
-    return /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [rel] : [];
-  });
-}
 
 /** Each file's relative imports (static, dynamic, `export … from`, type-only), resolved to files. */
 function importGraph(files: string[]): Map<string, string[]> {
