@@ -26,9 +26,13 @@ const groups: Record<string, () => Promise<CliCommand[]>> = {
   wallet: () => import('./cli/commands/wallet.js').then((m) => m.walletCommands),
   devnet: () => import('./cli/commands/devnet.js').then((m) => m.devnetCommands),
   earnings: () => import('./cli/commands/earnings.js').then((m) => m.earningsCommands),
-  // `market serve|jobs|providers` (the reference market) and `market config` (the agent's settings).
+  // `market serve|jobs|providers` (the reference market), `market config` and `market status` (the agent's).
   market: () =>
-    Promise.all([import('./cli/commands/market.js'), import('./cli/commands/market-config.js')]).then(([serve, config]) => [...serve.marketCommands, config.marketConfigCommand]),
+    Promise.all([import('./cli/commands/market.js'), import('./cli/commands/market-config.js'), import('./cli/commands/market-status.js')]).then(([serve, config, status]) => [
+      ...serve.marketCommands,
+      config.marketConfigCommand,
+      status.marketStatusCommand,
+    ]),
   buyer: () => import('./cli/commands/buyer.js').then((m) => m.buyerCommands),
   bench: () => import('./cli/commands/bench.js').then((m) => m.benchCommands),
   demo: () => import('./cli/commands/demo.js').then((m) => m.demoCommands),

@@ -172,7 +172,14 @@ describe.skipIf(skip !== null)("the agent's and the demo network's lifetimes", (
         const r = startAgent(mode);
         const pids = await demoUp(r);
         // As a person would: the processes may write into it meanwhile, so again until it is gone.
-        fs.rmSync(r.home, { recursive: true, force: true, maxRetries: 100, retryDelay: 50 });
+        await until('the data folder is gone', () => {
+          try {
+            fs.rmSync(r.home, { recursive: true, force: true });
+          } catch {
+            // written into meanwhile (ENOTEMPTY): again
+          }
+          return !fs.existsSync(r.home);
+        }, 30_000, { intervalMs: 20 });
         await noDemoLeft(r, pids);
         // The agent stops too: nothing it would write there is kept; it says why.
         await until('the agent stops', () => r.agent.exitCode !== null, DEMO_GONE_WITHIN_MS, { detail: () => tail(r) });

@@ -76,9 +76,9 @@ function firstRun(inProcess: boolean): void {
     agent.stdout!.on('data', (c: Buffer) => (log += c.toString()));
     agent.stderr!.on('data', (c: Buffer) => (log += c.toString()));
     const deadline = Date.now() + 150_000;
-    let done: { local_job_id: string; paid_up_to: string } | undefined;
+    let done: { job_id: string; local_job_id: string; paid_up_to: string } | undefined;
     for (;;) {
-      done = query<{ local_job_id: string; paid_up_to: string }>("SELECT local_job_id, paid_up_to FROM market_jobs WHERE end_state = 'succeeded' AND paid_up_to != '0' LIMIT 1");
+      done = query<{ job_id: string; local_job_id: string; paid_up_to: string }>("SELECT job_id, local_job_id, paid_up_to FROM market_jobs WHERE end_state = 'succeeded' AND paid_up_to != '0' LIMIT 1");
       const redeemed = query<{ n: number }>('SELECT count(*) AS n FROM ledger_redemptions');
       if (done && redeemed && redeemed.n > 0) break;
       if (agent.exitCode !== null || Date.now() > deadline) throw new Error(`no demo job was paid and redeemed:\n${log.split('\n').slice(-15).join('\n')}`);
@@ -94,6 +94,14 @@ function firstRun(inProcess: boolean): void {
     const balance = JSON.parse(execFileSync(process.execPath, [CLI, 'wallet', 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 })) as { tokenBalance: string; redeemed: string };
     expect(BigInt(balance.redeemed)).toBeGreaterThan(0n);
     expect(BigInt(balance.tokenBalance)).toBe(BigInt(balance.redeemed));
+
+    // The agent's link, from the command line: connected to the demo market, the paid job among the offers.
+    const market = JSON.parse(execFileSync(process.execPath, [CLI, 'market', 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 })) as { agent: boolean; network: string; state: string; offers: { jobId: string; accepted: boolean }[] };
+    expect(market).toMatchObject({ agent: true, network: 'demo', state: 'connected' });
+    expect(market.offers).toContainEqual(expect.objectContaining({ jobId: done.job_id, accepted: true }));
+    const marketText = execFileSync(process.execPath, [CLI, 'market', 'status'], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(marketText).toMatch(/^Market: +the demo network on this computer \(test tokens\), ws:\/\/127\.0\.0\.1:\d+\nState: +connected, since /);
+    expect(marketText).toContain(done.job_id);
 
     const status = JSON.parse(execFileSync(process.execPath, [CLI, 'demo', 'status', '--json'], { env, encoding: 'utf8', timeout: 30_000 })) as { running: boolean; detail: string; buyer: { jobsSubmitted: number } };
     expect(status.running).toBe(true);
