@@ -32,4 +32,5 @@ if [ -n "$native" ]; then
   rm -f "$native_log"
 fi
 
+echo "test: machine, build, checks and native addon ready after ${SECONDS} s; running the suite" >&2
 exec npx vitest run "$@"
