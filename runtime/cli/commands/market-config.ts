@@ -10,6 +10,7 @@ import { effectiveSection } from '../../settings/effective.js';
 import { formatTokens } from '../../ledger/tokens.js';
 import { numberOption, option } from '../args.js';
 import type { CliCommand } from '../command.js';
+import { printable } from '../printable.js';
 import { withTarget, whereNote } from './schedule-common.js';
 import { parseTokenAmount, printJson } from './wallet-common.js';
 
@@ -46,7 +47,7 @@ export const marketConfigCommand: CliCommand = {
         const status = await target.client.call('market.settings', parsed.data);
         settings = status.settings;
         locked = status.locked;
-        note = `Marketplace: ${status.state} — ${status.reason}`;
+        note = `Marketplace: ${status.state} — ${printable(status.reason)}`;
       } else {
         const store = target.service.settings;
         const policy = target.service.policy.current;

@@ -11,6 +11,7 @@ import { effectiveSection } from '../../settings/effective.js';
 import { AppError } from '../../errors.js';
 import { viaAgentOrLocal } from '../agent-or-local.js';
 import type { CliCommand } from '../command.js';
+import { printable } from '../printable.js';
 import { formatTable } from '../table.js';
 import { printJson } from './wallet-common.js';
 
@@ -35,7 +36,7 @@ export const marketStatusCommand: CliCommand = {
         const e = effectiveSection('market', schedule.settings.section('market').patch, schedule.policy.current);
         if (!e.ok) throw new AppError('settings-invalid', e.message);
         if (json) printJson(io, { agent: false, settings: e.value });
-        else io.stdout(`No agent is running here, so nothing is connected. Start one with \`offshift agent\` (or open the desktop app): it will join ${marketName(e.value)}.\n`);
+        else io.stdout(`No agent is running here, so nothing is connected. Start one with \`offshift agent\` (or open the desktop app): it will join ${printable(marketName(e.value))}.\n`);
         return 0;
       },
     );
@@ -47,27 +48,31 @@ function marketName(s: Pick<MarketSettings, 'enabled' | 'url'>): string {
   return s.url ?? 'the demo network on this computer (test tokens)';
 }
 
-/** The status in lines a person reads: the link first, then the work. */
+/**
+ * The status in lines a person reads: the link first, then the work. Every text in it may come
+ * from the market (a close reason, a refusal) and is printed as text, never as terminal control.
+ */
 export function describeStatus(s: MarketStatus, now = Date.now()): string {
-  const money = (units: string) => `${formatTokens(BigInt(units), s.tokenDecimals)} ${s.tokenSymbol}`;
+  const p = printable;
+  const money = (units: string) => `${formatTokens(BigInt(units), s.tokenDecimals)} ${p(s.tokenSymbol)}`;
   const lines = [
-    `Market:   ${s.network === 'off' ? 'off' : s.network === 'demo' ? `the demo network on this computer (test tokens)${s.url ? `, ${s.url}` : ''}` : s.url}`,
+    `Market:   ${s.network === 'off' ? 'off' : s.network === 'demo' ? `the demo network on this computer (test tokens)${s.url ? `, ${p(s.url)}` : ''}` : p(s.url ?? '')}`,
     `State:    ${s.state}, since ${new Date(s.since).toLocaleString()}`,
-    `Why:      ${s.reason}`,
+    `Why:      ${p(s.reason)}`,
   ];
   if (s.nextRetryAt !== null) lines.push(`Retry:    in ${Math.max(0, Math.round((s.nextRetryAt - now) / 1000))} s`);
   if (s.address) lines.push(`Signs in: ${s.address}`);
-  if (s.demoJobs && !s.demoJobs.gpu) lines.push(`Demo:     CPU jobs only: ${s.demoJobs.reason}`);
+  if (s.demoJobs && !s.demoJobs.gpu) lines.push(`Demo:     CPU jobs only: ${p(s.demoJobs.reason)}`);
   lines.push('');
   if (s.jobs.length === 0) lines.push('Running:  no marketplace job.');
   else {
     lines.push(`Running:  ${s.jobs.length} marketplace job(s)`);
-    lines.push(formatTable(['JOB', 'STATE', 'PRICE/H', 'RUN', 'DUE', 'PAID'], s.jobs.map((j) => [j.jobId, j.state, money(j.pricePerHour), `${j.usageSeconds} s`, money(j.amountDue), money(j.paidUpTo)])).trimEnd());
+    lines.push(formatTable(['JOB', 'STATE', 'PRICE/H', 'RUN', 'DUE', 'PAID'], s.jobs.map((j) => [p(j.jobId), p(j.state), money(j.pricePerHour), `${j.usageSeconds} s`, money(j.amountDue), money(j.paidUpTo)])).trimEnd());
   }
   if (s.offers.length > 0) {
     lines.push('', `Latest offers (${Math.min(OFFERS_SHOWN, s.offers.length)} of ${s.offers.length} kept):`);
     const shown = s.offers.slice(0, OFFERS_SHOWN);
-    lines.push(formatTable(['WHEN', 'JOB', 'GPUS', 'PRICE/H', 'DECISION'], shown.map((o) => [new Date(o.at).toLocaleTimeString(), o.jobId, String(o.gpus), money(o.pricePerHour), o.detail])).trimEnd());
+    lines.push(formatTable(['WHEN', 'JOB', 'GPUS', 'PRICE/H', 'DECISION'], shown.map((o) => [new Date(o.at).toLocaleTimeString(), p(o.jobId), String(o.gpus), money(o.pricePerHour), p(o.detail)])).trimEnd());
   }
   return lines.join('\n') + '\n';
 }

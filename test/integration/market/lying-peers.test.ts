@@ -11,7 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BuyerClient } from '../../../buyer/index.js';
 import { startMarket, type MarketOptions, type RunningMarket } from '../../../market/server.js';
+import { describeStatus } from '../../../runtime/cli/commands/market-status.js';
 import { MarketConnection, type LinkState } from '../../../runtime/market/connection.js';
+import { defaultMarketSettings } from '../../../runtime/market/settings.js';
 import { MALFORMED_LIMIT } from '../../../protocol/frames.js';
 import { silentLogger } from '../../../runtime/log.js';
 import { PATHS } from '../../../protocol/index.js';
@@ -354,5 +356,37 @@ describe('malformed messages are counted against valid ones, not in a row', () =
     expect(peer.inbox.filter((x) => x.type === 'resumed')).toHaveLength(266);
     expect(peer.inbox.filter((x) => x.type === 'error')).toHaveLength(134);
     peer.close();
+  });
+});
+
+describe("a market's words reach the owner's terminal as text", () => {
+  it('a close reason with escape sequences and a forged line is printed by `market status` escaped, on its own line', async () => {
+    // Its best strategy against the command line: clear the screen, then forge a line saying all is well.
+    const forged = '\x1b[2J\x1b[H\x1b[32mconnected\x1b[0m\nState:    connected, all is well\u202e';
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const host = `127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
+    wss.once('connection', (ws) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as Msg;
+        const now = new Date();
+        if (m.type === 'hello') ws.send(JSON.stringify({ type: 'challenge', version: 1, nonce: 'N'.repeat(32), domain: host, uri: `ws://${host}${PATHS.provider}`, chainId, issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 60_000).toISOString() }));
+        if (m.type === 'sign-in') ws.close(4000, forged);
+      });
+    });
+    const agent = await agentDials(`ws://${host}`, Wallet.createRandom() as unknown as Wallet);
+    cleanups.push(() => agent.stop());
+    const down = agent.states.find((s) => s.state === 'retrying');
+    expect(down?.reason).toContain(forged); // the agent keeps the market's words as they came…
+    const text = describeStatus({
+      network: 'real', url: `ws://${host}`, state: 'retrying', reason: down!.reason, since: Date.now(), nextRetryAt: null, address: null,
+      settings: defaultMarketSettings, locked: [], suggestedPricePerGpuHour: null, suggestionBasis: null, offers: [], jobs: [], tokenSymbol: 'OFT', tokenDecimals: 18, demoJobs: null,
+    });
+    // …and the terminal gets them as text: no control character, no line of the market's own.
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(text.split('\n').filter((l) => l.startsWith('State:'))).toEqual([expect.stringMatching(/^State: +retrying, since /)]);
+    expect(text).toContain('\\x1b[2J\\x1b[H\\x1b[32mconnected\\x1b[0m\\x0aState:    connected, all is well\\u202e');
   });
 });

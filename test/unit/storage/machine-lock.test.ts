@@ -55,4 +55,19 @@ describe('the machine-wide lock', () => {
     // Not its lock: left to its holder.
     expect(fs.existsSync(path.join(dir, 'offshift-port.lock'))).toBe(true);
   });
+
+  it('a lock planted as a link to someone\'s folder is taken over by removing the link, never what it points to', async () => {
+    dir = makeTempDir('offshift-lock-');
+    const precious = path.join(dir, 'precious');
+    fs.mkdirSync(precious);
+    fs.writeFileSync(path.join(precious, 'keep.txt'), 'mine');
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    fs.writeFileSync(path.join(precious, 'pid'), String(dead.pid)); // read through the link: a dead holder
+    fs.symlinkSync(precious, path.join(dir, 'offshift-port.lock'));
+    expect(await withMachineLock('port', async () => 'mine', { dir, waitMs: 5000 })).toBe('mine');
+    expect(fs.readFileSync(path.join(precious, 'keep.txt'), 'utf8')).toBe('mine');
+    expect(fs.existsSync(path.join(dir, 'offshift-port.lock'))).toBe(false);
+  });
 });
+
