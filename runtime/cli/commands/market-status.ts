@@ -33,10 +33,12 @@ export const marketStatusCommand: CliCommand = {
       },
       async (local) => {
         const schedule = local.schedule();
-        const e = effectiveSection('market', schedule.settings.section('market').patch, schedule.policy.current);
+        const section = schedule.settings.section('market');
+        const e = effectiveSection('market', section.patch, schedule.policy.current);
         if (!e.ok) throw new AppError('settings-invalid', e.message);
-        if (json) printJson(io, { agent: false, settings: e.value });
-        else io.stdout(`No agent is running here, so nothing is connected. Start one with \`offshift agent\` (or open the desktop app): it will join ${printable(marketName(e.value))}.\n`);
+        const problem = section.problem ? `Your settings file ${schedule.settings.file} is invalid (${section.problem}): until it is fixed (\`offshift market config\` rewrites it, keeping the old one beside it) the defaults apply.` : null;
+        if (json) printJson(io, { agent: false, settings: e.value, problem });
+        else io.stdout(`No agent is running here, so nothing is connected. Start one with \`offshift agent\` (or open the desktop app): it will join ${printable(marketName(e.value))}.\n${problem ? `${printable(problem)}\n` : ''}`);
         return 0;
       },
     );

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../runtime/cli.js';
 import { describeStatus } from '../../../runtime/cli/commands/market-status.js';
@@ -87,4 +89,14 @@ describe('offshift market status', () => {
     await runCli(['market', 'status', '--json'], { env: { OFFSHIFT_HOME: temp.home }, stdout: (t) => void (json += t), stderr: () => {} });
     expect(JSON.parse(json)).toMatchObject({ agent: false, settings: { enabled: true, url: null } });
   });
+
+  it('with no agent and a settings file that cannot be read, says so and that the defaults apply', async () => {
+    temp = makeTempHome('offshift-market-status-');
+    fs.writeFileSync(path.join(temp.home, 'settings.json'), JSON.stringify({ market: { url: 42 } }));
+    let stdout = '';
+    expect(await runCli(['market', 'status'], { env: { OFFSHIFT_HOME: temp.home }, stdout: (t) => void (stdout += t), stderr: () => {} })).toBe(0);
+    expect(stdout).toContain(`Your settings file ${path.join(temp.home, 'settings.json')} is invalid (market.url: `);
+    expect(stdout).toContain('the defaults apply');
+  });
 });
+
